@@ -1,0 +1,1 @@
+"""The HTTP API: one router per surface over one job store."""

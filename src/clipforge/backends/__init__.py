@@ -1,0 +1,1 @@
+"""Model backends: a validated request in, native-size frames out (see base.py)."""

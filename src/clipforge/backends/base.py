@@ -1,0 +1,73 @@
+"""The backend contract: a validated request in, frames at the backend's native size out.
+
+Backends never touch the store, the API or the video encoder. The worker calls
+`Backend.generate(request, progress)`; the backend calls `progress(step, total)` between
+denoising steps, and `progress` raises `JobCancelled` when the job was cancelled, which the
+backend lets propagate (no decode after a cancel).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from clipforge.schemas import GenerationRequest
+
+ProgressCallback = Callable[[int, int], None]
+"""progress(step, total): called after each denoising step; may raise JobCancelled."""
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend can do, declared as data so the API and docs can read it."""
+
+    fps: float
+    """Native frame rate of the generated frames."""
+    max_duration: int = 10
+    supports_image_input: bool = False
+    camerafixed_conditioning: bool = False
+    """True when camera_fixed is a real conditioning, not only a prompt suffix."""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class GenerationPlan:
+    """Native size and length a backend will render for one request."""
+
+    width: int
+    height: int
+    num_frames: int
+    fps: float
+    steps: int
+
+
+@dataclass
+class Clip:
+    """Frames at native size: uint8 arrays of shape (height, width, 3), streamed in order."""
+
+    width: int
+    height: int
+    fps: float
+    num_frames: int
+    frames: Iterator[np.ndarray]
+
+
+class Backend(ABC):
+    """A text-to-video model behind one interface. One instance stays warm per worker."""
+
+    name: str = ""
+    capabilities: Capabilities
+
+    @abstractmethod
+    def plan(self, request: GenerationRequest) -> GenerationPlan:
+        """Native size, frame count and steps for this request; cheap, no model work."""
+
+    @abstractmethod
+    def generate(self, request: GenerationRequest, progress: ProgressCallback) -> Clip:
+        """Render the request. Raises JobFailure subclasses for job-level problems."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Free the device memory held by the model."""

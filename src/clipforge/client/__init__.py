@@ -1,0 +1,1 @@
+"""Clients of a running ClipForge server: the CLI and the Python SDK."""

@@ -1,0 +1,169 @@
+"""The shared vocabulary: requests, jobs, statuses and the output geometry of API.md section 2."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+FPS = 24
+SEED_MAX = 2**32 - 1
+
+
+class Resolution(StrEnum):
+    P480 = "480p"
+    P720 = "720p"
+    P1080 = "1080p"
+
+
+class AspectRatio(StrEnum):
+    WIDE = "16:9"
+    CLASSIC = "4:3"
+    SQUARE = "1:1"
+    CLASSIC_PORTRAIT = "3:4"
+    PORTRAIT = "9:16"
+    CINEMA = "21:9"
+    CINEMA_PORTRAIT = "9:21"
+
+
+DURATIONS = (5, 10)
+
+SEEDANCE_MODELS = (
+    "bytedance/seedance-1-0-pro-t2v",
+    "bytedance/seedance-1-0-lite-t2v",
+    "bytedance/seedance-1-0-pro-fast",
+    "bytedance/seedance-1-0-lite-i2v",
+    "bytedance/seedance-1-0-pro-i2v",
+)
+IMAGE_TO_VIDEO_MODELS = frozenset(m for m in SEEDANCE_MODELS if m.endswith("-i2v"))
+
+FRAME_SIZES: dict[Resolution, dict[AspectRatio, tuple[int, int]]] = {
+    Resolution.P480: {
+        AspectRatio.WIDE: (864, 480),
+        AspectRatio.CLASSIC: (736, 544),
+        AspectRatio.SQUARE: (640, 640),
+        AspectRatio.CLASSIC_PORTRAIT: (544, 736),
+        AspectRatio.PORTRAIT: (480, 864),
+        AspectRatio.CINEMA: (960, 416),
+        AspectRatio.CINEMA_PORTRAIT: (416, 960),
+    },
+    Resolution.P720: {
+        AspectRatio.WIDE: (1248, 704),
+        AspectRatio.CLASSIC: (1120, 832),
+        AspectRatio.SQUARE: (960, 960),
+        AspectRatio.CLASSIC_PORTRAIT: (832, 1120),
+        AspectRatio.PORTRAIT: (704, 1248),
+        AspectRatio.CINEMA: (1504, 640),
+        AspectRatio.CINEMA_PORTRAIT: (640, 1504),
+    },
+    Resolution.P1080: {
+        AspectRatio.WIDE: (1920, 1088),
+        AspectRatio.CLASSIC: (1664, 1248),
+        AspectRatio.SQUARE: (1440, 1440),
+        AspectRatio.CLASSIC_PORTRAIT: (1248, 1664),
+        AspectRatio.PORTRAIT: (1088, 1920),
+        AspectRatio.CINEMA: (2176, 928),
+        AspectRatio.CINEMA_PORTRAIT: (928, 2176),
+    },
+}
+
+
+def frame_size(resolution: Resolution, aspect_ratio: AspectRatio) -> tuple[int, int]:
+    """(width, height) of the output video, exactly as the hosted service renders it."""
+    return FRAME_SIZES[resolution][aspect_ratio]
+
+
+def frame_count(duration: int) -> int:
+    """Frames in the output video: 24 per second plus the closing frame."""
+    return FPS * duration + 1
+
+
+def usage_tokens(width: int, height: int, frames: int) -> int:
+    """The hosted service's token count: 1920x1088 for 121 frames is 246840."""
+    return width * height * frames // 1024
+
+
+def new_seed() -> int:
+    return secrets.randbelow(SEED_MAX + 1)
+
+
+class GenerationRequest(BaseModel):
+    """One validated request, whichever API surface it came through.
+
+    The seed is always concrete here: a request without one gets a random seed when it is
+    accepted, so that a retried attempt renders the same video.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    model: str
+    prompt: str = Field(min_length=1)
+    resolution: Resolution = Resolution.P1080
+    aspect_ratio: AspectRatio = AspectRatio.WIDE
+    duration: int = 5
+    watermark: bool = False
+    seed: int = Field(default_factory=new_seed, ge=0, le=SEED_MAX)
+    camera_fixed: bool = False
+    image_url: str | None = None
+    last_image_url: str | None = None
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return frame_size(self.resolution, self.aspect_ratio)
+
+    @property
+    def frames(self) -> int:
+        return frame_count(self.duration)
+
+    @property
+    def usage_tokens(self) -> int:
+        width, height = self.size
+        return usage_tokens(width, height, self.frames)
+
+
+class JobStatus(StrEnum):
+    """Internal job states. The AI/ML surface shows the first four; Ark adds cancelled."""
+
+    QUEUED = "queued"
+    GENERATING = "generating"
+    COMPLETED = "completed"
+    ERROR = "error"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in (JobStatus.COMPLETED, JobStatus.ERROR, JobStatus.CANCELLED)
+
+
+@dataclass(frozen=True)
+class Job:
+    """A job row as the store returns it. Times are unix seconds (float)."""
+
+    id: str
+    request: GenerationRequest
+    status: JobStatus
+    created_at: float
+    updated_at: float
+    attempts: int = 0
+    started_at: float | None = None
+    finished_at: float | None = None
+    progress_step: int = 0
+    progress_total: int = 0
+    worker_id: str | None = None
+    lease_expires_at: float | None = None
+    error_name: str | None = None
+    error_message: str | None = None
+    video_key: str | None = None
+    backend: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class JobResult:
+    """What a worker reports when a job completes."""
+
+    video_key: str
+    backend: str
+    timings: dict[str, float] = field(default_factory=dict)

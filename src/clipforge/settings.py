@@ -1,0 +1,117 @@
+"""Settings: the only module that reads the environment (variables named CLIPFORGE_*)."""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set. Each field reads CLIPFORGE_<NAME>."""
+
+    model_config = SettingsConfigDict(env_prefix="CLIPFORGE_", extra="ignore")
+
+    environment: Environment = Field(
+        Environment.DEVELOPMENT,
+        description="`production` refuses unsafe defaults (no API keys, no signing secret).",
+    )
+    data_dir: Path = Field(
+        Path("clipforge-data"),
+        description="Folder for the SQLite database, the signing secret and generated videos.",
+    )
+    database_url: str | None = Field(
+        None, description="Job store URL; default sqlite:///<data_dir>/clipforge.db."
+    )
+    host: str = Field("127.0.0.1", description="Address `clipforge serve` listens on.")
+    port: int = Field(8000, description="Port `clipforge serve` listens on.")
+    public_base_url: str | None = Field(
+        None,
+        description="Base of the absolute video URLs handed to clients, e.g. "
+        "https://videos.example.com; default http://<host>:<port>.",
+    )
+    api_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated bearer keys. Empty: no key is asked for.",
+    )
+    signing_secret: str | None = Field(
+        None,
+        description="HMAC secret for file links; default a random one kept in <data_dir>/secret.",
+    )
+    url_ttl_seconds: int = Field(
+        24 * 3600, gt=0, description="How long a signed video link stays valid."
+    )
+    backend: str = Field("diffusers", description="Backend that serves the Seedance model ids.")
+    model: str | None = Field(
+        None,
+        description="Weights for the backend: a local diffusers pipeline folder or a hub id.",
+    )
+    device: str = Field("auto", description="Torch device for the in-process worker(s).")
+    dtype: str = Field("auto", description="Torch dtype: auto (bf16 on GPU, fp32 on CPU).")
+    num_inference_steps: int | None = Field(
+        None, gt=0, description="Override the backend's default number of denoising steps."
+    )
+    workers: int = Field(1, ge=0, description="In-process workers started by `serve`.")
+    lease_seconds: float = Field(
+        30.0, gt=0, description="A running job whose worker stays silent this long is retried."
+    )
+    heartbeat_seconds: float = Field(
+        5.0, gt=0, description="How often a worker renews the lease of its running job."
+    )
+    max_attempts: int = Field(
+        3, ge=1, description="Attempts before a job whose worker keeps dying ends in error."
+    )
+    poll_interval_seconds: float = Field(
+        0.2, gt=0, description="How often an idle worker looks for queued jobs."
+    )
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [key.strip() for key in value.split(",") if key.strip()]
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'clipforge.db'}"
+
+    @property
+    def resolved_public_base_url(self) -> str:
+        base = self.public_base_url or f"http://{self.host}:{self.port}"
+        return base.rstrip("/")
+
+    @cached_property
+    def resolved_signing_secret(self) -> bytes:
+        """The configured secret, or one kept in the data folder so links survive restarts."""
+        if self.signing_secret:
+            return self.signing_secret.encode()
+        path = self.data_dir / "secret"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_hex(32))
+            path.chmod(0o600)
+        return path.read_text().strip().encode()
+
+    @property
+    def videos_dir(self) -> Path:
+        return self.data_dir / "videos"
+
+    def check_safe(self) -> list[str]:
+        """Problems that refuse a production start; in development they are warnings."""
+        problems = []
+        if not self.api_keys:
+            problems.append("no API keys configured (set CLIPFORGE_API_KEYS)")
+        if not self.signing_secret:
+            problems.append("no signing secret configured (set CLIPFORGE_SIGNING_SECRET)")
+        return problems

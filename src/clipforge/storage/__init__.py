@@ -1,0 +1,1 @@
+"""Where finished videos live and how clients reach them."""

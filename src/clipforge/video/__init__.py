@@ -1,0 +1,1 @@
+"""Pure video functions (numpy and PyAV only): resample, resize, watermark, encode."""

@@ -1,0 +1,1 @@
+"""Workers: claim a job, run its backend, encode, store, finish."""
