@@ -61,6 +61,18 @@ class Settings(BaseSettings):
     num_inference_steps: int | None = Field(
         None, gt=0, description="Override the backend's default number of denoising steps."
     )
+    native_short_side: int | None = Field(
+        None,
+        gt=0,
+        description="Short side of the frames the model renders before upscaling to the API "
+        "size; default the model family's native size (480 for Wan, 512 for LTX).",
+    )
+    native_max_frames: int | None = Field(
+        None,
+        gt=0,
+        description="Cap on the frames the model renders (the video layer stretches them to "
+        "24 fps); default the model family's full length for the duration.",
+    )
     workers: int = Field(1, ge=0, description="In-process workers started by `serve`.")
     lease_seconds: float = Field(
         30.0, gt=0, description="A running job whose worker stays silent this long is retried."
