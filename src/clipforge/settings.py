@@ -127,3 +127,12 @@ class Settings(BaseSettings):
         if not self.signing_secret:
             problems.append("no signing secret configured (set CLIPFORGE_SIGNING_SECRET)")
         return problems
+
+
+class ClientSettings(BaseSettings):
+    """What the CLI and SDK read from the environment when not given on the command line."""
+
+    model_config = SettingsConfigDict(env_prefix="CLIPFORGE_", extra="ignore")
+
+    url: str = Field("http://127.0.0.1:8000", description="Base URL of a running server.")
+    api_key: str | None = Field(None, description="Bearer key for that server.")

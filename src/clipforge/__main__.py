@@ -1,0 +1,3 @@
+from clipforge.client.cli import main
+
+main()

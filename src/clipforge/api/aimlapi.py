@@ -1,0 +1,145 @@
+"""The AI/ML API surface (API.md section 1): the seed's legacy path and the universal path."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+
+from clipforge.api.deps import Authorized, Services, ServicesDep
+from clipforge.errors import InvalidField, JobNotFound
+from clipforge.schemas import (
+    SEED_MAX,
+    AspectRatio,
+    GenerationRequest,
+    Job,
+    JobStatus,
+    Resolution,
+    new_seed,
+)
+
+LEGACY_PATH = "/v2/generate/video/bytedance/generation"
+UNIVERSAL_PATH = "/v2/video/generations"
+PROMPT_MAX_CHARS = 4000
+
+router = APIRouter(tags=["AI/ML API"], dependencies=[Authorized])
+
+
+class CreateVideoBody(BaseModel):
+    """Create a generation. JSON null means absent; unknown fields are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    model: StrictStr = Field(examples=["bytedance/seedance-1-0-pro-t2v"])
+    prompt: StrictStr = Field(min_length=1, max_length=PROMPT_MAX_CHARS)
+    resolution: Resolution | None = Field(None, description="Short side; default 1080p.")
+    aspect_ratio: AspectRatio | None = Field(None, description="Default 16:9.")
+    duration: Literal[5, 10] | None = Field(None, description="Seconds; default 5.")
+    watermark: StrictBool | None = Field(None, description="Visible 'AI generated' mark.")
+    seed: StrictInt | None = Field(
+        None, ge=-1, le=SEED_MAX, description="Same seed, same request: same video. -1: random."
+    )
+    camerafixed: StrictBool | None = Field(None, description="Keep the camera still.")
+    camera_fixed: StrictBool | None = Field(None, description="Later spelling of camerafixed.")
+    image_url: StrictStr | None = Field(None, description="First frame (image-to-video ids).")
+    last_image_url: StrictStr | None = Field(None, description="Last frame (image-to-video).")
+
+
+class Usage(BaseModel):
+    credits_used: int
+
+
+class Meta(BaseModel):
+    usage: Usage
+
+
+class CreatedGeneration(BaseModel):
+    id: str
+    status: Literal["queued"] = "queued"
+    meta: Meta
+
+
+class VideoOut(BaseModel):
+    url: str
+
+
+class ErrorOut(BaseModel):
+    name: str
+    message: str
+
+
+class GenerationOut(BaseModel):
+    id: str
+    status: Literal["queued", "generating", "completed", "error"]
+    video: VideoOut | None = None
+    error: ErrorOut | None = None
+    meta: Meta
+
+
+def to_generation_request(body: CreateVideoBody, services: Services) -> GenerationRequest:
+    """Apply the defaults of API.md section 1 and check the model is served here."""
+    served = services.catalog.require(body.model)
+    if body.image_url is not None and not served.image_input:
+        raise InvalidField("image_url", f"model {body.model!r} takes no image input")
+    values = body.model_dump(exclude_none=True, exclude={"camerafixed", "camera_fixed", "seed"})
+    camera_fixed = body.camera_fixed if body.camera_fixed is not None else body.camerafixed
+    if camera_fixed is not None:
+        values["camera_fixed"] = camera_fixed
+    seed = body.seed if body.seed is not None and body.seed >= 0 else new_seed()
+    return GenerationRequest(**values, seed=seed)
+
+
+def _create(body: CreateVideoBody, services: Services) -> CreatedGeneration:
+    job = services.store.create(to_generation_request(body, services))
+    return CreatedGeneration(id=job.id, meta=_meta(job))
+
+
+@router.post(LEGACY_PATH, status_code=201, summary="Create a generation (seed document path)")
+def create_legacy(body: CreateVideoBody, services: ServicesDep) -> CreatedGeneration:
+    return _create(body, services)
+
+
+@router.post(UNIVERSAL_PATH, summary="Create a generation (universal path)")
+def create_universal(body: CreateVideoBody, services: ServicesDep) -> CreatedGeneration:
+    return _create(body, services)
+
+
+GenerationId = Annotated[str, Query(min_length=1, max_length=200)]
+
+
+@router.get(LEGACY_PATH, summary="Poll a generation (seed document path)")
+def poll_legacy(generation_id: GenerationId, services: ServicesDep) -> GenerationOut:
+    return generation_out(_job(generation_id, services), services)
+
+
+@router.get(UNIVERSAL_PATH, summary="Poll a generation (universal path)")
+def poll_universal(generation_id: GenerationId, services: ServicesDep) -> GenerationOut:
+    return generation_out(_job(generation_id, services), services)
+
+
+def _job(job_id: str, services: Services) -> Job:
+    job = services.store.get(job_id)
+    if job is None:
+        raise JobNotFound(job_id)
+    return job
+
+
+def generation_out(job: Job, services: Services) -> GenerationOut:
+    """A job in the AI/ML shape: only queued, generating, completed and error are shown."""
+    out = GenerationOut(id=job.id, status="queued", meta=_meta(job))
+    if job.status is JobStatus.COMPLETED and job.video_key:
+        out.status = "completed"
+        out.video = VideoOut(url=services.storage.url(job.video_key))
+    elif job.status is JobStatus.GENERATING:
+        out.status = "generating"
+    elif job.status in (JobStatus.ERROR, JobStatus.CANCELLED):
+        out.status = "error"
+        out.error = ErrorOut(
+            name=job.error_name or "Cancelled", message=job.error_message or "cancelled"
+        )
+    return out
+
+
+def _meta(job: Job) -> Meta:
+    return Meta(usage=Usage(credits_used=job.request.usage_tokens))

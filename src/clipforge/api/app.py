@@ -1,0 +1,63 @@
+"""The app factory: settings, store and storage in; a FastAPI app out (no torch here)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Protocol
+
+from fastapi import FastAPI
+
+from clipforge import __version__
+from clipforge.api import aimlapi, files, native
+from clipforge.api.context import RequestIdMiddleware
+from clipforge.api.deps import Services
+from clipforge.api.errors import install_error_handlers
+from clipforge.catalog import ModelCatalog
+from clipforge.settings import Settings
+from clipforge.storage.base import Storage
+from clipforge.store.base import JobStore
+
+
+class BackgroundService(Protocol):
+    """Something that runs beside the API for the app's lifetime (the worker pool)."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+def create_app(
+    settings: Settings,
+    store: JobStore,
+    storage: Storage,
+    *,
+    catalog: ModelCatalog | None = None,
+    background: Sequence[BackgroundService] = (),
+) -> FastAPI:
+    """Build the API. `background` services start with the app and stop with it."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        for service in background:
+            service.start()
+        try:
+            yield
+        finally:
+            for service in reversed(background):
+                service.stop()
+
+    app = FastAPI(
+        title="ClipForge",
+        version=__version__,
+        summary="Self-hosted text-to-video that speaks the Seedance 1.0 API.",
+        lifespan=lifespan,
+    )
+    app.state.services = Services(
+        settings, store, storage, catalog or ModelCatalog.from_settings(settings)
+    )
+    install_error_handlers(app)
+    app.add_middleware(RequestIdMiddleware)
+    for router in (aimlapi.router, native.router, files.router):
+        app.include_router(router)
+    return app

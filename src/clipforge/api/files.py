@@ -1,0 +1,34 @@
+"""Signed video links: GET /files/{key}?expires=..&signature=.. (no API key needed)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import FileResponse
+
+from clipforge.api.deps import ServicesDep
+from clipforge.errors import LinkRefused
+from clipforge.storage.local import FILES_PATH, LocalStorage
+
+router = APIRouter(tags=["files"])
+
+
+@router.api_route(
+    FILES_PATH + "/{key}",
+    methods=["GET", "HEAD"],
+    response_class=FileResponse,
+    responses={200: {"content": {"video/mp4": {}}}, 403: {"description": "Bad or expired link"}},
+    summary="Download a generated video through its signed link",
+)
+def download(
+    key: str,
+    services: ServicesDep,
+    expires: Annotated[int, Query()] = 0,
+    signature: Annotated[str, Query(max_length=128)] = "",
+) -> FileResponse:
+    storage = services.storage
+    if not isinstance(storage, LocalStorage):
+        raise LinkRefused("this server does not serve files itself")
+    path = storage.open_signed(key, expires, signature)
+    return FileResponse(path, media_type="video/mp4", filename=key)

@@ -1,0 +1,57 @@
+"""`clipforge serve`: check the configuration, load the model, then run the API and workers."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import uvicorn
+
+from clipforge.errors import ClipForgeError
+from clipforge.server import build_server
+from clipforge.settings import Environment, Settings
+
+NO_MODEL = """\
+No model is configured, so there is nothing to generate videos with.
+
+Point ClipForge at a diffusers text-to-video pipeline (Wan 2.1/2.2, LTX-Video):
+    clipforge serve --model /path/to/Wan2.1-T2V-1.3B-Diffusers
+or set CLIPFORGE_MODEL (a local folder, or a hub id on a machine that can reach the hub).
+
+To try the service without real weights:
+    python -m clipforge.backends.tiny wan ./tiny-wan     # tiny random-weight model (noise)
+    clipforge serve --model ./tiny-wan
+or serve a synthetic test pattern: clipforge serve --backend testpattern
+"""
+
+
+def run_server(overrides: dict[str, Any]) -> int:
+    """Returns the process exit code."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings(**overrides)
+    refusal = _refusal(settings)
+    if refusal:
+        sys.stderr.write(refusal)
+        return 2
+    server = build_server(settings)
+    if settings.workers:
+        sys.stderr.write(f"loading backend {settings.backend!r} ({settings.model or 'built in'})\n")
+        try:
+            server.pool.warm_up()
+        except ClipForgeError as exc:
+            sys.stderr.write(f"cannot load the model: {exc}\n")
+            return 2
+    print(f"ClipForge {settings.backend} listening on http://{settings.host}:{settings.port}")
+    print(f"  API docs: http://{settings.host}:{settings.port}/docs", flush=True)
+    uvicorn.run(server.app, host=settings.host, port=settings.port, log_level="warning")
+    return 0
+
+
+def _refusal(settings: Settings) -> str | None:
+    problems = settings.check_safe()
+    if problems and settings.environment is Environment.PRODUCTION:
+        return "refusing to start in production: " + "; ".join(problems) + "\n"
+    if settings.workers and settings.backend == "diffusers" and not settings.model:
+        return NO_MODEL
+    return None

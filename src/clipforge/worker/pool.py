@@ -1,0 +1,64 @@
+"""The in-process workers of `clipforge serve`: one thread per device, each with a warm model."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from clipforge.backends.base import Backend
+from clipforge.store.base import JobStore
+from clipforge.settings import Settings
+from clipforge.storage.base import Storage
+from clipforge.worker.identity import is_dead_local_worker, local_worker_id
+from clipforge.worker.runner import Worker
+
+log = logging.getLogger(__name__)
+
+class WorkerPool:
+    """Starts `settings.workers` worker threads and requeues jobs orphaned by a crash."""
+
+    def __init__(
+        self,
+        store: JobStore,
+        storage: Storage,
+        load_backend: Callable[[], Backend],
+        settings: Settings,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.workers = [
+            Worker(store, storage, load_backend, settings, local_worker_id(index))
+            for index in range(settings.workers)
+        ]
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def recover_orphans(self) -> int:
+        """Requeue jobs whose worker on this host died (a crash or SIGKILL before restart)."""
+        dead = [w for w in self.store.running_worker_ids() if is_dead_local_worker(w)]
+        count = self.store.recover(dead) if dead else 0
+        if count:
+            log.warning("requeued %d job(s) left running by a process that died", count)
+        return count
+
+    def warm_up(self) -> None:
+        """Load every worker's model now, so the first job does not pay for it."""
+        for worker in self.workers:
+            _ = worker.backend
+
+    def start(self) -> None:
+        self.recover_orphans()
+        for worker in self.workers:
+            thread = threading.Thread(
+                target=worker.run, args=(self._stop,), name=worker.worker_id, daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout)
+        for worker in self.workers:
+            worker.close()

@@ -1,0 +1,157 @@
+"""One worker: claim -> run the backend -> encode -> store -> finish, with a heartbeat.
+
+Failures are sorted once, here (DESIGN.md habit 6):
+- JobFailure (and anything unexpected): job-level, the job ends in `error` with the message;
+- JobCancelled, or a claim that is no longer ours: nothing to write, the store already says so;
+- WorkerFailure: worker-level, the job goes back to the queue and the backend is reloaded.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from clipforge.backends.base import Backend
+from clipforge.errors import JobCancelled, JobFailure, WorkerFailure
+from clipforge.schemas import JobResult
+from clipforge.settings import Settings
+from clipforge.storage.base import Storage, video_key
+from clipforge.store.base import Claim, JobStore
+from clipforge.video import render_video
+from clipforge.worker.heartbeat import Heartbeat
+from clipforge.worker.identity import local_worker_id
+
+log = logging.getLogger(__name__)
+
+BackendLoader = Callable[[], Backend]
+
+
+class Worker:
+    """Runs jobs one at a time on one device, keeping its backend loaded between jobs."""
+
+    def __init__(
+        self,
+        store: JobStore,
+        storage: Storage,
+        load_backend: BackendLoader,
+        settings: Settings,
+        worker_id: str | None = None,
+    ) -> None:
+        self.store = store
+        self.storage = storage
+        self.settings = settings
+        self.worker_id = worker_id or local_worker_id(0)
+        self._load_backend = load_backend
+        self._backend: Backend | None = None
+        self._scratch = settings.data_dir / "tmp"
+
+    @property
+    def backend(self) -> Backend:
+        """The warm backend, loaded on first use."""
+        if self._backend is None:
+            self._backend = self._load_backend()
+        return self._backend
+
+    def run(self, stop: threading.Event) -> None:
+        """Take jobs until `stop` is set."""
+        while not stop.is_set():
+            if not self.run_once():
+                stop.wait(self.settings.poll_interval_seconds)
+
+    def run_once(self) -> bool:
+        """Run one job if one is queued; False when the queue was empty."""
+        claim = self.store.claim(self.worker_id, self.settings.lease_seconds)
+        if claim is None:
+            return False
+        log.info("job %s: attempt %d on %s", claim.job.id, claim.attempt, self.worker_id)
+        try:
+            self._run(claim)
+        except JobCancelled:
+            log.info("job %s: cancelled or taken over", claim.job.id)
+        except WorkerFailure as exc:
+            log.warning("job %s: worker failure, job requeued: %s", claim.job.id, exc)
+            self.store.release(claim)
+            self._drop_backend()
+        except JobFailure as exc:
+            self.store.fail(claim, exc.name, str(exc))
+        except Exception as exc:
+            log.exception("job %s failed", claim.job.id)
+            self.store.fail(claim, "GenerationError", f"{type(exc).__name__}: {exc}")
+        return True
+
+    def close(self) -> None:
+        self._drop_backend()
+
+    def _run(self, claim: Claim) -> None:
+        scratch = self._scratch_path(claim)
+        try:
+            with Heartbeat(self.store, claim, self.settings) as beat:
+                result = self._render(claim, beat, scratch)
+            self._publish(claim, scratch, result)
+        finally:
+            scratch.unlink(missing_ok=True)
+
+    def _render(self, claim: Claim, beat: Heartbeat, scratch: Path) -> JobResult:
+        request = claim.job.request
+        started = time.perf_counter()
+        backend = self.backend
+        loaded = time.perf_counter()
+        clip = backend.generate(request, self._progress(claim, beat))
+        width, height = request.size
+        stats = render_video(
+            clip.frames,
+            src_count=clip.num_frames,
+            out_path=scratch,
+            width=width,
+            height=height,
+            num_frames=request.frames,
+            watermark=request.watermark,
+            metadata=_metadata(claim, backend.name),
+        )
+        beat.check()
+        timings = {
+            "load_s": loaded - started,
+            "encode_s": stats.seconds,
+            "total_s": time.perf_counter() - started,
+        }
+        return JobResult(video_key(claim.job.id), backend.name, timings)
+
+    def _publish(self, claim: Claim, scratch: Path, result: JobResult) -> None:
+        if not self.store.heartbeat(claim, self.settings.lease_seconds):
+            raise JobCancelled("claim lost before publishing")
+        self.storage.put(result.video_key, scratch)
+        if not self.store.complete(claim, result):
+            if self.store.is_cancelled(claim.job.id):
+                self.storage.delete(result.video_key)
+            raise JobCancelled("claim lost before completion")
+
+    def _progress(self, claim: Claim, beat: Heartbeat) -> Callable[[int, int], None]:
+        def progress(step: int, total: int) -> None:
+            beat.check()
+            if not self.store.record_progress(claim, step, total):
+                raise JobCancelled("job cancelled")
+
+        return progress
+
+    def _scratch_path(self, claim: Claim) -> Path:
+        self._scratch.mkdir(parents=True, exist_ok=True)
+        return self._scratch / f"{claim.job.id}.{claim.attempt}.mp4"
+
+    def _drop_backend(self) -> None:
+        if self._backend is not None:
+            self._backend.close()
+            self._backend = None
+
+
+def _metadata(claim: Claim, backend: str) -> dict[str, str]:
+    request = claim.job.request
+    return {
+        "clipforge_prompt": request.prompt,
+        "clipforge_seed": str(request.seed),
+        "clipforge_model": request.model,
+        "clipforge_backend": backend,
+        "clipforge_job_id": claim.job.id,
+    }

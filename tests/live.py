@@ -1,0 +1,95 @@
+"""A real ClipForge server on a loopback port, in a thread or in a child process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+from clipforge.server import Server, build_server
+from clipforge.settings import Settings
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    url: str
+    settings: Settings
+    server: Server
+
+    def client(self, api_key: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+
+
+@contextmanager
+def live_server(data_dir: Path, **overrides: Any) -> Iterator[LiveServer]:
+    """Serve build_server(Settings(...)) with uvicorn in a thread until the block ends."""
+    port = free_port()
+    settings = Settings(data_dir=data_dir, port=port, **overrides)
+    server = build_server(settings)
+    config = uvicorn.Config(server.app, host="127.0.0.1", port=port, log_level="warning")
+    uv = uvicorn.Server(config)
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not uv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("server did not start")
+        time.sleep(0.02)
+    try:
+        yield LiveServer(f"http://127.0.0.1:{port}", settings, server)
+    finally:
+        uv.should_exit = True
+        thread.join(30)
+        server.store.close()
+
+
+@dataclass
+class ServerProcess:
+    """`clipforge serve` as a child process, so that a test can SIGKILL it."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(30)
+
+
+def start_server_process(data_dir: Path, env: dict[str, str], *args: str) -> ServerProcess:
+    port = free_port()
+    command = [sys.executable, "-m", "clipforge", "serve", "--port", str(port)]
+    command += ["--data-dir", str(data_dir), *args]
+    log = (data_dir / "server.log").open("ab")
+    full_env = {**os.environ, **env}
+    process = subprocess.Popen(command, env=full_env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {(data_dir / 'server.log').read_text()}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return ServerProcess(url, process)
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("server did not answer within 120 s")
