@@ -46,9 +46,7 @@ class InvalidField(RequestError):
     status_code = 400
     code = "InvalidParameter"
 
-    def __init__(
-        self, field: str, problem: str, allowed: Sequence[object] | None = None
-    ) -> None:
+    def __init__(self, field: str, problem: str, allowed: Sequence[object] | None = None) -> None:
         message = f"{field}: {problem}"
         if allowed:
             message += f" (allowed: {', '.join(_show(a) for a in allowed)})"

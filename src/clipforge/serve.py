@@ -28,7 +28,9 @@ or serve a synthetic test pattern: clipforge serve --backend testpattern
 
 def run_server(overrides: dict[str, Any]) -> int:
     """Returns the process exit code."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     settings = Settings(**overrides)
     refusal = _refusal(settings)
     if refusal:

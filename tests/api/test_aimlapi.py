@@ -107,8 +107,17 @@ def test_every_enum_value_is_accepted_and_priced(
 
 def test_json_null_means_absent(http: httpx.Client) -> None:
     nulls = dict.fromkeys(
-        ["resolution", "aspect_ratio", "duration", "watermark", "seed", "camerafixed",
-         "camera_fixed", "image_url", "last_image_url"]
+        [
+            "resolution",
+            "aspect_ratio",
+            "duration",
+            "watermark",
+            "seed",
+            "camerafixed",
+            "camera_fixed",
+            "image_url",
+            "last_image_url",
+        ]
     )
     response = create(http, **nulls)
     assert response.status_code == 201, response.text

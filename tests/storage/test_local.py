@@ -80,7 +80,10 @@ def test_expired_links_are_refused(storage: LocalStorage, tmp_path: Path, clock:
 def test_another_secret_cannot_sign(storage: LocalStorage, tmp_path: Path, clock: Clock) -> None:
     key = _stored(storage, tmp_path)
     other = LocalStorage(
-        tmp_path / "videos", secret=b"t" * 32, public_base_url="http://x", ttl_seconds=60,
+        tmp_path / "videos",
+        secret=b"t" * 32,
+        public_base_url="http://x",
+        ttl_seconds=60,
         clock=clock,
     )
     with pytest.raises(LinkRefused):
@@ -88,7 +91,8 @@ def test_another_secret_cannot_sign(storage: LocalStorage, tmp_path: Path, clock
 
 
 @pytest.mark.parametrize(
-    "key", ["../secret", "..%2Fsecret.mp4", "a/b.mp4", ".mp4", "x.mp4/..", "job.txt", "", "a\x00.mp4"]
+    "key",
+    ["../secret", "..%2Fsecret.mp4", "a/b.mp4", ".mp4", "x.mp4/..", "job.txt", "", "a\x00.mp4"],
 )
 def test_keys_that_are_not_plain_names_are_refused(key: str) -> None:
     with pytest.raises(LinkRefused):

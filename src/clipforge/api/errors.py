@@ -1,11 +1,13 @@
 """The one place where errors become HTTP responses.
 
-| error                          | status | body                                    |
-|--------------------------------|--------|-----------------------------------------|
-| RequestError subclasses        | its own status_code (400, 401, 403, 404) | AI/ML API error body |
-| request validation (pydantic)  | 400    | AI/ML API error body naming the field and the allowed values |
-| HTTPException (routing: 404, 405) | its status | AI/ML API error body                |
-| anything else                  | 500    | AI/ML API error body, details logged    |
+Every error gets the AI/ML API error body (message, path, requestId, statusCode, timestamp):
+
+| error                              | status                                  |
+|------------------------------------|-----------------------------------------|
+| RequestError subclasses            | its own status_code (400, 401, 403, 404) |
+| request validation (pydantic)      | 400, naming the field and allowed values |
+| HTTPException (routing: 404, 405)  | its own status                          |
+| anything else                      | 500, details logged                     |
 """
 
 from __future__ import annotations

@@ -121,8 +121,12 @@ def _progress_fields(job: dict[str, Any]) -> dict[str, Any]:
         return {"description": "queued", "detail": f"position {position}", "total": None}
     if job["status"] == "generating":
         detail = f"step {step}/{total}" if total else "starting"
-        return {"description": "generating", "completed": step, "total": total or None,
-                "detail": detail}
+        return {
+            "description": "generating",
+            "completed": step,
+            "total": total or None,
+            "detail": detail,
+        }
     return {"description": job["status"], "completed": total, "total": total or 1, "detail": ""}
 
 

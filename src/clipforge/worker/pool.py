@@ -7,13 +7,14 @@ import threading
 from collections.abc import Callable
 
 from clipforge.backends.base import Backend
-from clipforge.store.base import JobStore
 from clipforge.settings import Settings
 from clipforge.storage.base import Storage
+from clipforge.store.base import JobStore
 from clipforge.worker.identity import is_dead_local_worker, local_worker_id
 from clipforge.worker.runner import Worker
 
 log = logging.getLogger(__name__)
+
 
 class WorkerPool:
     """Starts `settings.workers` worker threads and requeues jobs orphaned by a crash."""

@@ -1,0 +1,164 @@
+"""The whole path with a real (tiny, random-weight) diffusers model over real HTTP."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import av
+import httpx
+import pytest
+import requests
+
+from tests.clients.seed_client import run_seed_client
+from tests.live import LiveServer, ServerProcess, live_server, start_server_process
+
+pytestmark = pytest.mark.slow
+
+
+def decode(path: Path) -> dict[str, Any]:
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        frames = sum(1 for _ in container.decode(stream))
+        return {
+            "size": (stream.width, stream.height),
+            "fps": stream.average_rate,
+            "frames": frames,
+            "pix_fmt": stream.codec_context.pix_fmt,
+            "codec": stream.codec_context.name,
+            "tags": dict(container.metadata),
+        }
+
+
+def tiny_overrides(model: Path) -> dict[str, Any]:
+    return {
+        "backend": "diffusers",
+        "model": str(model),
+        "native_short_side": 32,
+        "native_max_frames": 9,
+        "num_inference_steps": 2,
+    }
+
+
+@pytest.fixture(scope="module")
+def wan_server(
+    tiny_wan_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    data = tmp_path_factory.mktemp("e2e")
+    with live_server(data, api_keys="seed-key", **tiny_overrides(tiny_wan_path)) as live:
+        yield live
+
+
+def test_the_seed_documents_polling_loop_gets_a_real_video(
+    wan_server: LiveServer, tmp_path: Path
+) -> None:
+    final = run_seed_client(tmp_path, wan_server.url, "seed-key", sleep_seconds=0.5)
+    assert final is not None and final["status"] == "completed", final
+    assert final["error"] is None
+    assert final["meta"]["usage"]["credits_used"] == 246840
+    url = final["video"]["url"]
+    assert url.startswith(wan_server.url + "/files/")
+    response = requests.get(url, timeout=30)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "video/mp4"
+    video = tmp_path / "seed.mp4"
+    video.write_bytes(response.content)
+    info = decode(video)
+    assert info["size"] == (1920, 1088)
+    assert info["fps"] == Fraction(24)
+    assert info["frames"] == 121
+    assert (info["codec"], info["pix_fmt"]) == ("h264", "yuv420p")
+    assert info["tags"]["clipforge_model"] == "bytedance/seedance-1-0-pro-t2v"
+    assert info["tags"]["clipforge_prompt"].startswith("A menacing evil dragon")
+
+
+def test_video_links_are_signed(wan_server: LiveServer, tmp_path: Path) -> None:
+    final = run_seed_client(tmp_path, wan_server.url, "seed-key", sleep_seconds=0.2)
+    assert final is not None
+    url = final["video"]["url"]
+    assert httpx.head(url).status_code == 200
+    assert httpx.get(url.replace("signature=", "signature=x")).status_code == 403
+    assert httpx.get(url.split("?")[0]).status_code == 403
+    expires = url.split("expires=")[1].split("&")[0]
+    assert httpx.get(url.replace(expires, str(int(expires) + 1))).status_code == 403
+    assert httpx.get(wan_server.url + "/files/..%2Fclipforge.db").status_code in (403, 404)
+
+
+def wait_for(client: httpx.Client, job_id: str, done: Any, timeout: float = 180) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job: dict[str, Any] = client.get(f"/v1/jobs/{job_id}").json()
+        if done(job):
+            return job
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} never got there: {job}")
+
+
+def test_a_job_survives_sigkill_of_the_server(tiny_wan_path: Path, tmp_path: Path) -> None:
+    env = {
+        "CLIPFORGE_NATIVE_SHORT_SIDE": "32",
+        "CLIPFORGE_NATIVE_MAX_FRAMES": "9",
+        "CLIPFORGE_NUM_INFERENCE_STEPS": "400",
+        "CLIPFORGE_HEARTBEAT_SECONDS": "0.5",
+    }
+    first: ServerProcess = start_server_process(tmp_path, env, "--model", str(tiny_wan_path))
+    body = {
+        "model": "bytedance/seedance-1-0-pro-t2v",
+        "prompt": "a red ball",
+        "seed": 7,
+        "resolution": "480p",
+    }
+    with httpx.Client(base_url=first.url, timeout=30) as client:
+        job_id = client.post("/v2/video/generations", json=body).json()["id"]
+        running = wait_for(client, job_id, lambda j: j["progress"]["step"] >= 2)
+        assert running["status"] == "generating" and running["attempts"] == 1
+    first.kill()
+
+    second = start_server_process(tmp_path, env, "--model", str(tiny_wan_path))
+    try:
+        with httpx.Client(base_url=second.url, timeout=30) as client:
+            done = wait_for(client, job_id, lambda j: j["status"] in ("completed", "error"), 600)
+            assert done["status"] == "completed", done
+            assert done["attempts"] == 2
+            assert done["error"] is None
+            assert done["progress"]["step"] == done["progress"]["total"] == 400
+    finally:
+        second.kill()
+
+
+def test_two_servers_never_run_the_same_job(tiny_wan_path: Path, tmp_path: Path) -> None:
+    """Two processes on one data folder: every job completes exactly once."""
+    env = {
+        "CLIPFORGE_NATIVE_SHORT_SIDE": "32",
+        "CLIPFORGE_NATIVE_MAX_FRAMES": "9",
+        "CLIPFORGE_NUM_INFERENCE_STEPS": "2",
+    }
+    servers = [start_server_process(tmp_path, env, "--model", str(tiny_wan_path)) for _ in range(2)]
+    try:
+        with httpx.Client(base_url=servers[0].url, timeout=30) as client:
+            body = {"model": "bytedance/seedance-1-0-pro-t2v", "resolution": "480p"}
+            ids = [
+                client.post("/v2/video/generations", json={**body, "prompt": f"clip {i}"}).json()[
+                    "id"
+                ]
+                for i in range(6)
+            ]
+            jobs = [wait_for(client, i, lambda j: j["status"] == "completed", 300) for i in ids]
+    finally:
+        for server in servers:
+            server.kill()
+    assert [job["attempts"] for job in jobs] == [1] * 6
+
+
+def test_serve_without_a_model_says_how_to_configure_one(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from clipforge.client.cli import app
+
+    result = CliRunner().invoke(app, ["serve", "--data-dir", str(tmp_path)], env={})
+    assert result.exit_code == 2
+    assert "No model is configured" in result.output
+    assert "clipforge serve --model" in result.output
