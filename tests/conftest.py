@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+import pytest
+
+from clipforge.settings import Settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -13,3 +20,45 @@ except ImportError:  # the API-only install has no torch
     torch = None  # type: ignore[assignment]
 else:
     torch.set_num_threads(1)
+
+
+# --- tiny diffusers pipelines (random weights, built offline once per session) ---------------
+
+TINY_NATIVE: dict[str, Any] = {
+    "native_short_side": 32,
+    "native_max_frames": 9,
+    "num_inference_steps": 2,
+    "device": "cpu",
+    "dtype": "float32",
+}
+"""What makes a tiny pipeline fast: 32 px short side, 9 frames, 2 steps, on the CPU."""
+
+
+def _build_tiny(family: Literal["wan", "ltx"], factory: pytest.TempPathFactory) -> Path:
+    pytest.importorskip("diffusers")
+    from clipforge.backends.tiny import build_tiny_pipeline
+
+    return build_tiny_pipeline(family, factory.mktemp(f"tiny-{family}"))
+
+
+@pytest.fixture(scope="session")
+def tiny_wan_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Folder of a tiny random-weight WanPipeline (skips when diffusers is not installed)."""
+    return _build_tiny("wan", tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def tiny_ltx_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Folder of a tiny random-weight LTXPipeline (skips when diffusers is not installed)."""
+    return _build_tiny("ltx", tmp_path_factory)
+
+
+def make_tiny_settings(model: Path | str, **overrides: Any) -> Settings:
+    """Settings serving `model` with the diffusers backend at TINY_NATIVE size."""
+    return Settings(backend="diffusers", model=str(model), **{**TINY_NATIVE, **overrides})
+
+
+@pytest.fixture(scope="session")
+def tiny_settings() -> Callable[..., Settings]:
+    """make_tiny_settings: `tiny_settings(tiny_wan_path, data_dir=tmp_path)`."""
+    return make_tiny_settings

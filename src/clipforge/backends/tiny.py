@@ -1,0 +1,224 @@
+"""Tiny random-weight diffusers pipelines, built offline, for tests and for trying the backend.
+
+`build_tiny_pipeline("wan", path)` writes a real diffusers pipeline folder (model_index.json,
+one sub-folder per component, safetensors weights) whose components are the classes the real
+Wan 2.1 / LTX-Video folders use, at toy size: a few layers and a handful of channels. The VAEs
+keep the real compression ratios (Wan: 8x spatial, 4x temporal; LTX: 32x and 8x), so the frame
+and size rules of the real families hold. The tokenizer is a SentencePiece unigram model trained
+in memory on a few sentences and wrapped as a transformers `T5Tokenizer`, so nothing is
+downloaded. The weights are random: the output is coloured noise, not a video of the prompt.
+
+    python -m clipforge.backends.tiny wan OUT_DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+import sentencepiece as spm
+import torch
+import transformers
+from diffusers import (
+    AutoencoderKLLTXVideo,
+    AutoencoderKLWan,
+    FlowMatchEulerDiscreteScheduler,
+    LTXPipeline,
+    LTXVideoTransformer3DModel,
+    UniPCMultistepScheduler,
+    WanPipeline,
+    WanTransformer3DModel,
+)
+from transformers import T5Config, T5EncoderModel, T5Tokenizer, UMT5Config, UMT5EncoderModel
+
+Family = Literal["wan", "ltx"]
+FAMILIES: tuple[Family, ...] = ("wan", "ltx")
+TEXT_DIM = 32
+"""Width of the tiny text encoder, and so of the transformers' caption input."""
+
+_CORPUS = (
+    "a red ball rolls across a green field under a blue sky",
+    "a black cat walks slowly along a wooden table in the morning light",
+    "the camera pans over a busy city street at night, neon signs glowing",
+    "a white square moves left on a dark background, then stops",
+    "waves break on a sandy beach while seagulls fly overhead",
+    "keep the camera still: a fixed, static shot with no camera movement",
+    "a dragon flies over snowy mountains; 2 birds follow it at sunset",
+    "close-up of a yellow flower swaying in the wind, shallow depth of field",
+    "an astronaut rides a horse on the moon, cinematic, 4k, highly detailed",
+    "rain falls on a quiet village; lights turn on in the windows one by one",
+    "the quick brown fox jumps over the lazy dog",
+    "THE QUICK BROWN FOX JUMPS OVER THE LAZY DOG 0123456789 (!?)",
+)
+
+
+def build_tiny_pipeline(family: Family, path: Path, *, seed: int = 0) -> Path:
+    """Build a tiny random-weight `family` pipeline, save it at `path` and return `path`.
+
+    The same `seed` gives the same weights, byte for byte.
+    """
+    if family not in FAMILIES:
+        raise ValueError(f"family must be one of {', '.join(FAMILIES)}, not {family!r}")
+    with torch.random.fork_rng(devices=[]):
+        pipeline = _BUILDERS[family](seed)
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    pipeline.save_pretrained(path)
+    return path
+
+
+def tiny_tokenizer() -> T5Tokenizer:
+    """A T5 (unigram) tokenizer trained in memory on a few sentences: pad 0, eos 1, unk 2."""
+    model = io.BytesIO()
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(_CORPUS),
+        model_writer=model,
+        model_type="unigram",
+        vocab_size=160,
+        hard_vocab_limit=False,  # the corpus is too small to fill the vocabulary exactly
+        character_coverage=1.0,
+        num_threads=1,  # one thread keeps the training deterministic
+        pad_id=0,
+        eos_id=1,
+        unk_id=2,
+        bos_id=-1,
+        minloglevel=2,
+    )
+    processor = spm.SentencePieceProcessor(model_proto=model.getvalue())
+    vocab = [(processor.id_to_piece(i), processor.get_score(i)) for i in range(len(processor))]
+    return T5Tokenizer(vocab=vocab, extra_ids=0, model_max_length=512)
+
+
+def _seeded(seed: int, offset: int, make: Callable[[], Any]) -> Any:
+    """Create one component from its own seed, so that each is independent of the others."""
+    torch.manual_seed(seed * 1000 + offset)
+    return make()
+
+
+_T5_SIZE: dict[str, Any] = {
+    "d_model": TEXT_DIM,
+    "d_kv": 8,
+    "d_ff": 64,
+    "num_layers": 2,
+    "num_heads": 4,
+    "relative_attention_num_buckets": 8,
+    "relative_attention_max_distance": 32,
+    "feed_forward_proj": "gated-gelu",
+    "dropout_rate": 0.0,
+}
+"""A two-layer, 32-wide T5 encoder (UMT5 for Wan, T5 for LTX, as the real pipelines use)."""
+
+
+def _build_wan(seed: int) -> WanPipeline:
+    tokenizer = tiny_tokenizer()
+    config = UMT5Config(vocab_size=len(tokenizer), **_T5_SIZE)
+    return WanPipeline(
+        tokenizer=tokenizer,
+        text_encoder=_seeded(seed, 1, lambda: UMT5EncoderModel(config).eval()),
+        vae=_seeded(seed, 2, _wan_vae),
+        transformer=_seeded(seed, 3, _wan_transformer),
+        scheduler=UniPCMultistepScheduler(
+            prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=3.0
+        ),
+    )
+
+
+def _wan_vae() -> AutoencoderKLWan:
+    # Four levels: three spatial halvings (8x) and two temporal ones (4x), as in Wan 2.1.
+    return AutoencoderKLWan(
+        base_dim=4,
+        z_dim=16,
+        dim_mult=[1, 1, 1, 1],
+        num_res_blocks=1,
+        temperal_downsample=[False, True, True],
+    )
+
+
+def _wan_transformer() -> WanTransformer3DModel:
+    return WanTransformer3DModel(
+        patch_size=(1, 2, 2),
+        num_attention_heads=2,
+        attention_head_dim=12,
+        in_channels=16,
+        out_channels=16,
+        text_dim=TEXT_DIM,
+        freq_dim=32,
+        ffn_dim=32,
+        num_layers=2,
+        rope_max_seq_len=32,
+    )
+
+
+def _build_ltx(seed: int) -> LTXPipeline:
+    tokenizer = tiny_tokenizer()
+    config = T5Config(vocab_size=len(tokenizer), **_T5_SIZE)
+    return LTXPipeline(
+        tokenizer=tokenizer,
+        text_encoder=_seeded(seed, 1, lambda: T5EncoderModel(config).eval()),
+        vae=_seeded(seed, 2, _ltx_vae),
+        transformer=_seeded(seed, 3, _ltx_transformer),
+        scheduler=FlowMatchEulerDiscreteScheduler(
+            use_dynamic_shifting=True,
+            base_shift=0.95,
+            max_shift=2.05,
+            base_image_seq_len=1024,
+            max_image_seq_len=4096,
+            shift_terminal=0.1,
+        ),
+    )
+
+
+def _ltx_vae() -> AutoencoderKLLTXVideo:
+    # Patch size 4 and three spatio-temporal halvings: 32x spatial and 8x temporal, as in LTX.
+    return AutoencoderKLLTXVideo(
+        latent_channels=8,
+        block_out_channels=(8, 8, 8, 8),
+        decoder_block_out_channels=(8, 8, 8, 8),
+        layers_per_block=(1, 1, 1, 1, 1),
+        decoder_layers_per_block=(1, 1, 1, 1, 1),
+        spatio_temporal_scaling=(True, True, True, False),
+        decoder_spatio_temporal_scaling=(True, True, True, False),
+        patch_size=4,
+        patch_size_t=1,
+    )
+
+
+def _ltx_transformer() -> LTXVideoTransformer3DModel:
+    return LTXVideoTransformer3DModel(
+        in_channels=8,
+        out_channels=8,
+        patch_size=1,
+        patch_size_t=1,
+        num_attention_heads=4,
+        attention_head_dim=8,
+        cross_attention_dim=32,
+        num_layers=1,
+        caption_channels=TEXT_DIM,
+    )
+
+
+_BUILDERS: dict[Family, Callable[[int], Any]] = {"wan": _build_wan, "ltx": _build_ltx}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m clipforge.backends.tiny {wan,ltx} OUT_DIR [--seed N]`."""
+    parser = argparse.ArgumentParser(
+        prog="python -m clipforge.backends.tiny",
+        description="Write a tiny random-weight diffusers pipeline (for tests; makes noise).",
+    )
+    parser.add_argument("family", choices=FAMILIES)
+    parser.add_argument("out_dir", type=Path)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    transformers.utils.logging.disable_progress_bar()
+    path = build_tiny_pipeline(args.family, args.out_dir, seed=args.seed)
+    print(f"tiny {args.family} pipeline written to {path}")
+    print(f"try it: clipforge serve --model {path}")
+
+
+if __name__ == "__main__":
+    main()

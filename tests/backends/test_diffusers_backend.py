@@ -1,0 +1,343 @@
+"""DiffusersBackend against tiny Wan and LTX pipelines, loaded as users load real weights."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+pytest.importorskip("diffusers")
+
+import torch
+
+from clipforge.backends.base import Clip
+from clipforge.backends.diffusers_backend import (
+    CAMERA_FIXED_SUFFIX,
+    LTX,
+    WAN,
+    DiffusersBackend,
+    ModelFamily,
+    augment_prompt,
+    detect_family,
+    generic_family,
+    native_frame_count,
+    resolve_dtype,
+)
+from clipforge.backends.registry import default_registry
+from clipforge.errors import GenerationFailed, JobCancelled, ModelUnavailable
+from clipforge.schemas import DURATIONS, AspectRatio, GenerationRequest, Resolution
+from clipforge.settings import Settings
+
+COMBINATIONS = list(itertools.product(Resolution, AspectRatio))
+FAMILIES = {"wan": WAN, "ltx": LTX}
+
+
+def _request(**fields: Any) -> GenerationRequest:
+    values: dict[str, Any] = {"model": "bytedance/seedance-1-0-lite-t2v", "prompt": "a red ball"}
+    return GenerationRequest(**(values | fields))
+
+
+def _ignore(step: int, total: int) -> None:
+    pass
+
+
+def _frames(clip: Clip) -> np.ndarray:
+    return np.stack(list(clip.frames))
+
+
+@pytest.fixture(scope="module", params=["wan", "ltx"])
+def backend(
+    request: pytest.FixtureRequest, tiny_settings: Callable[..., Settings]
+) -> Iterator[DiffusersBackend]:
+    path = request.getfixturevalue(f"tiny_{request.param}_path")
+    backend = DiffusersBackend.from_settings(tiny_settings(path))
+    yield backend
+    backend.close()
+
+
+def _variant(backend: DiffusersBackend, **overrides: Any) -> DiffusersBackend:
+    """The same warm pipeline under other settings."""
+    settings = backend.settings.model_copy(update=overrides)
+    return DiffusersBackend(backend.pipeline, settings, backend.device)
+
+
+# --- loading -------------------------------------------------------------------------------
+
+
+def test_family_is_detected_from_the_pipeline_class(backend: DiffusersBackend) -> None:
+    expected = WAN if type(backend.pipeline).__name__ == "WanPipeline" else LTX
+    assert backend.family == expected
+    assert backend.capabilities.fps == expected.fps
+    assert backend.device == torch.device("cpu")
+    assert backend.pipeline.transformer.dtype == torch.float32
+
+
+def test_generic_family_agrees_with_the_table(backend: DiffusersBackend) -> None:
+    generic = generic_family(backend.pipeline)
+    assert generic.size_multiple == backend.family.size_multiple
+    assert generic.frame_step == backend.family.frame_step
+
+
+def test_a_coarser_vae_makes_the_family_rules_coarser(tiny_wan_path: Path) -> None:
+    from diffusers import DiffusionPipeline
+
+    pipeline = DiffusionPipeline.from_pretrained(tiny_wan_path, local_files_only=True)
+    assert detect_family(pipeline) == WAN
+    pipeline.vae_scale_factor_spatial = 16  # what Wan 2.2 TI2V-5B's VAE reports
+    assert detect_family(pipeline).size_multiple == 32
+
+
+def test_registry_loads_it_the_way_serve_does(
+    tiny_ltx_path: Path, tiny_settings: Callable[..., Settings]
+) -> None:
+    backend = default_registry().create("diffusers", tiny_settings(tiny_ltx_path))
+    assert isinstance(backend, DiffusersBackend)
+    assert backend.family == LTX
+
+
+def test_no_model_configured_names_the_setting() -> None:
+    with pytest.raises(ModelUnavailable, match="CLIPFORGE_MODEL") as caught:
+        DiffusersBackend.from_settings(Settings(model=None, device="cpu"))
+    assert "--model" in str(caught.value)
+
+
+def test_missing_folder_names_the_path_and_the_setting(
+    tmp_path: Path, tiny_settings: Callable[..., Settings]
+) -> None:
+    missing = tmp_path / "no-such-pipeline"
+    with pytest.raises(ModelUnavailable) as caught:
+        DiffusersBackend.from_settings(tiny_settings(missing))
+    message = str(caught.value)
+    assert str(missing) in message
+    assert "CLIPFORGE_MODEL" in message and "--model" in message
+
+
+def test_folder_that_is_not_a_pipeline_names_the_path(
+    tmp_path: Path, tiny_settings: Callable[..., Settings]
+) -> None:
+    with pytest.raises(ModelUnavailable) as caught:
+        DiffusersBackend.from_settings(tiny_settings(tmp_path))
+    assert str(tmp_path) in str(caught.value)
+    assert "CLIPFORGE_MODEL" in str(caught.value)
+
+
+def test_unreachable_hub_id_is_model_unavailable(tiny_settings: Callable[..., Settings]) -> None:
+    from huggingface_hub import constants
+
+    if not constants.HF_HUB_OFFLINE:
+        pytest.skip("would reach for the network")
+    with pytest.raises(ModelUnavailable, match=r"clipforge-tests/no-such-model.*HF_HUB_OFFLINE"):
+        DiffusersBackend.from_settings(tiny_settings("clipforge-tests/no-such-model"))
+
+
+def test_dtype_setting() -> None:
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    assert resolve_dtype("auto", cpu) == torch.float32
+    assert resolve_dtype("auto", cuda) == torch.bfloat16
+    assert resolve_dtype("bf16", cpu) == torch.bfloat16
+    with pytest.raises(ModelUnavailable, match="CLIPFORGE_DTYPE"):
+        resolve_dtype("int3", cpu)
+
+
+def test_closed_backend_refuses_to_generate(
+    tiny_ltx_path: Path, tiny_settings: Callable[..., Settings]
+) -> None:
+    backend = DiffusersBackend.from_settings(tiny_settings(tiny_ltx_path))
+    backend.close()
+    with pytest.raises(ModelUnavailable, match="closed"):
+        backend.generate(_request(seed=1), _ignore)
+
+
+# --- plan ------------------------------------------------------------------------------------
+
+
+def _check_plan(backend: DiffusersBackend, family: ModelFamily, short_side: int) -> None:
+    m = family.size_multiple
+    for (resolution, ratio), duration in itertools.product(COMBINATIONS, DURATIONS):
+        request = _request(resolution=resolution, aspect_ratio=ratio, duration=duration)
+        plan = backend.plan(request)
+        width, height = request.size
+        assert plan.width % m == 0 and plan.height % m == 0, (ratio, plan)
+        short = min(plan.width, plan.height)
+        assert short == max(m, round(short_side / m) * m)
+        assert (plan.width > plan.height) == (width > height), (ratio, plan)
+        assert (plan.width == plan.height) == (width == height), (ratio, plan)
+        # the long side is the exact aspect ratio's, rounded to the nearest multiple, or one
+        # multiple longer than the short side where rounding would have made the frame square
+        long, exact = (
+            max(plan.width, plan.height),
+            short_side * max(width, height) / min(width, height),
+        )
+        assert abs(long - exact) <= m / 2 or (long == short + m and exact < long), (ratio, plan)
+        assert (plan.num_frames - 1) % family.frame_step == 0
+        assert plan.fps == family.fps
+
+
+@pytest.mark.parametrize("name", ["wan", "ltx"])
+def test_plan_at_the_family_defaults(name: str, request: pytest.FixtureRequest) -> None:
+    family = FAMILIES[name]
+    path = request.getfixturevalue(f"tiny_{name}_path")
+    backend = DiffusersBackend.from_settings(Settings(model=str(path), device="cpu"))
+
+    _check_plan(backend, family, family.short_side)
+    for duration in DURATIONS:
+        plan = backend.plan(_request(duration=duration))
+        assert plan.num_frames == duration * family.fps + 1  # 81/161 (Wan), 121/241 (LTX)
+        assert plan.steps == 50
+    assert backend.plan(_request(aspect_ratio="16:9")).height == family.short_side
+
+
+def test_plan_with_tiny_settings(backend: DiffusersBackend) -> None:
+    _check_plan(backend, backend.family, 32)
+    plan = backend.plan(_request(duration=10))
+    assert (plan.num_frames, plan.steps) == (9, 2)
+
+
+@pytest.mark.parametrize("short_side", [40, 100, 720])
+def test_plan_with_other_short_sides(backend: DiffusersBackend, short_side: int) -> None:
+    _check_plan(_variant(backend, native_short_side=short_side), backend.family, short_side)
+
+
+@pytest.mark.parametrize(
+    ("family", "duration", "cap", "expected"),
+    [
+        (WAN, 5, None, 81),
+        (WAN, 10, 50, 49),
+        (WAN, 5, 3, 5),
+        (LTX, 10, None, 241),
+        (LTX, 5, 100, 97),
+        (LTX, 5, 9, 9),
+        (LTX, 5, 1, 9),
+    ],
+)
+def test_native_frame_count(family: ModelFamily, duration: int, cap: int, expected: int) -> None:
+    assert native_frame_count(duration, family, cap) == expected
+
+
+# --- generate --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ratio", ["16:9", "9:21", "1:1"])
+def test_generate_returns_the_planned_frames(backend: DiffusersBackend, ratio: str) -> None:
+    request = _request(aspect_ratio=ratio, seed=5)
+    plan = backend.plan(request)
+    clip = backend.generate(request, _ignore)
+
+    assert isinstance(clip.frames, Iterator)
+    assert (clip.width, clip.height, clip.num_frames, clip.fps) == (
+        plan.width,
+        plan.height,
+        plan.num_frames,
+        plan.fps,
+    )
+    frames = list(clip.frames)
+    assert len(frames) == plan.num_frames
+    for frame in frames:
+        assert frame.shape == (plan.height, plan.width, 3)
+        assert frame.dtype == np.uint8
+    assert np.stack(frames).std() > 1  # not a blank clip
+
+
+def test_same_seed_same_frames_other_seed_other_frames(backend: DiffusersBackend) -> None:
+    first = _frames(backend.generate(_request(seed=11), _ignore))
+    again = _frames(backend.generate(_request(seed=11), _ignore))
+    other = _frames(backend.generate(_request(seed=12), _ignore))
+
+    assert np.array_equal(first, again)
+    assert not np.array_equal(first, other)
+
+
+@pytest.mark.parametrize("steps", [2, 3])
+def test_progress_reports_every_step(backend: DiffusersBackend, steps: int) -> None:
+    stepped = _variant(backend, num_inference_steps=steps)
+    calls: list[tuple[int, int]] = []
+
+    stepped.generate(_request(seed=1), lambda step, total: calls.append((step, total)))
+
+    assert calls == [(step, steps) for step in range(1, steps + 1)]
+
+
+def _count_decodes(backend: DiffusersBackend, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    vae = backend.pipeline.vae
+    real_decode = vae.decode
+    calls: list[int] = []
+
+    def counting_decode(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return real_decode(*args, **kwargs)
+
+    monkeypatch.setattr(vae, "decode", counting_decode)
+    return calls
+
+
+def test_cancel_at_the_first_step_skips_the_decode(
+    backend: DiffusersBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    decodes = _count_decodes(backend, monkeypatch)
+    calls: list[tuple[int, int]] = []
+
+    def cancel(step: int, total: int) -> None:
+        calls.append((step, total))
+        raise JobCancelled("cancelled by the client")
+
+    with pytest.raises(JobCancelled, match="cancelled by the client"):
+        backend.generate(_request(seed=3), cancel)
+
+    assert calls == [(1, 2)]
+    assert decodes == []
+    backend.generate(_request(seed=3), _ignore)  # still warm and usable; decodes once
+    assert decodes == [1]
+
+
+def test_unexpected_errors_become_generation_failed(backend: DiffusersBackend) -> None:
+    def broken(step: int, total: int) -> None:
+        raise RuntimeError("the model exploded")
+
+    with pytest.raises(GenerationFailed, match="the model exploded") as caught:
+        backend.generate(_request(seed=3), broken)
+    assert isinstance(caught.value.__cause__, RuntimeError)
+
+
+def _received_prompts(backend: DiffusersBackend, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    pipeline = backend.pipeline
+    real_encode = pipeline.encode_prompt
+    prompts: list[str] = []
+
+    def recording_encode(*args: Any, **kwargs: Any) -> Any:
+        prompts.append(kwargs["prompt"] if "prompt" in kwargs else args[0])
+        return real_encode(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "encode_prompt", recording_encode)
+    return prompts
+
+
+def test_camera_fixed_changes_the_prompt_the_pipeline_receives(
+    backend: DiffusersBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prompts = _received_prompts(backend, monkeypatch)
+
+    free = _frames(backend.generate(_request(seed=9, prompt="a red ball"), _ignore))
+    fixed = _frames(
+        backend.generate(_request(seed=9, prompt="a red ball", camera_fixed=True), _ignore)
+    )
+
+    assert prompts == ["a red ball", augment_prompt("a red ball", True)]
+    assert prompts[1].startswith("a red ball") and prompts[1].endswith(CAMERA_FIXED_SUFFIX)
+    assert not np.array_equal(free, fixed)
+
+
+def test_augment_prompt() -> None:
+    assert augment_prompt("A cat.", False) == "A cat."
+    assert augment_prompt("A cat.", True) == f"A cat. {CAMERA_FIXED_SUFFIX}"
+    assert augment_prompt("A cat ", True) == f"A cat. {CAMERA_FIXED_SUFFIX}"
+
+
+def test_tiny_settings_fixture(tiny_settings: Callable[..., Settings], tiny_wan_path: Path) -> None:
+    settings = tiny_settings(tiny_wan_path, num_inference_steps=3)
+    assert settings.model == str(tiny_wan_path)
+    assert (settings.native_short_side, settings.native_max_frames) == (32, 9)
+    assert settings.num_inference_steps == 3
