@@ -96,26 +96,30 @@ def _create(body: CreateVideoBody, services: Services) -> CreatedGeneration:
 
 
 @router.post(LEGACY_PATH, status_code=201, summary="Create a generation (seed document path)")
-def create_legacy(body: CreateVideoBody, services: ServicesDep) -> CreatedGeneration:
-    return _create(body, services)
+async def create_legacy(body: CreateVideoBody, services: ServicesDep) -> CreatedGeneration:
+    return await services.call(_create, body, services)
 
 
 @router.post(UNIVERSAL_PATH, summary="Create a generation (universal path)")
-def create_universal(body: CreateVideoBody, services: ServicesDep) -> CreatedGeneration:
-    return _create(body, services)
+async def create_universal(body: CreateVideoBody, services: ServicesDep) -> CreatedGeneration:
+    return await services.call(_create, body, services)
 
 
 GenerationId = Annotated[str, Query(min_length=1, max_length=200)]
 
 
 @router.get(LEGACY_PATH, summary="Poll a generation (seed document path)")
-def poll_legacy(generation_id: GenerationId, services: ServicesDep) -> GenerationOut:
-    return generation_out(_job(generation_id, services), services)
+async def poll_legacy(generation_id: GenerationId, services: ServicesDep) -> GenerationOut:
+    return await services.call(_poll, generation_id, services)
 
 
 @router.get(UNIVERSAL_PATH, summary="Poll a generation (universal path)")
-def poll_universal(generation_id: GenerationId, services: ServicesDep) -> GenerationOut:
-    return generation_out(_job(generation_id, services), services)
+async def poll_universal(generation_id: GenerationId, services: ServicesDep) -> GenerationOut:
+    return await services.call(_poll, generation_id, services)
+
+
+def _poll(job_id: str, services: Services) -> GenerationOut:
+    return generation_out(_job(job_id, services), services)
 
 
 def _job(job_id: str, services: Services) -> Job:

@@ -14,9 +14,9 @@ from clipforge.storage.local import FILES_PATH, LocalStorage
 router = APIRouter(tags=["files"])
 
 
-@router.api_route(
+@router.head(FILES_PATH + "/{key}", include_in_schema=False)
+@router.get(
     FILES_PATH + "/{key}",
-    methods=["GET", "HEAD"],
     response_class=FileResponse,
     responses={200: {"content": {"video/mp4": {}}}, 403: {"description": "Bad or expired link"}},
     summary="Download a generated video through its signed link",

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from clipforge import __version__
-from clipforge.api.deps import Authorized, ServicesDep
+from clipforge.api.deps import Authorized, Services, ServicesDep
 from clipforge.errors import JobNotFound
 from clipforge.schemas import GenerationRequest
 
@@ -51,17 +51,22 @@ class Health(BaseModel):
 
 
 @router.get("/healthz", summary="Liveness")
-def healthz() -> Health:
+async def healthz() -> Health:
     return Health(status="ok", version=__version__)
 
 
 @router.get("/v1/models", dependencies=[Authorized], summary="Model ids served here")
-def list_models(services: ServicesDep) -> ModelList:
+async def list_models(services: ServicesDep) -> ModelList:
     return ModelList(data=[ModelOut(**vars(model)) for model in services.catalog])
 
 
 @router.get("/v1/jobs/{job_id}", dependencies=[Authorized], summary="A job with its progress")
-def get_job(job_id: str, services: ServicesDep) -> JobOut:
+async def get_job(job_id: str, services: ServicesDep) -> JobOut:
+    return await services.call(job_view, job_id, services)
+
+
+def job_view(job_id: str, services: Services) -> JobOut:
+    """A job with its progress and queue position (ClipForge's own shape)."""
     job = services.store.get(job_id)
     if job is None:
         raise JobNotFound(job_id)

@@ -14,6 +14,15 @@ Every write by a worker carries its `worker_id` and the job's `attempts` at clai
 fencing token): a worker whose lease expired and whose job was claimed again can no longer
 report progress, complete or fail it. This is what keeps two workers from both finishing one
 job, and a retried job from leaving a trace beyond its attempt count.
+
+A claim stays valid until the job is claimed again, cancelled, released, recovered or
+finished: a lease that ran out while no other worker took the job does not by itself void it.
+Every way a worker can lose a job counts as one of its `max_attempts`: an expired lease,
+`recover()` and `release()` alike; out of attempts, the job ends in error `WorkerLost`
+instead of going back to the queue, so a job that kills its worker cannot loop forever.
+
+What each transition writes is decided once, in `store/rules.py`; the SQL the engines share
+is in `store/sql.py`; an engine supplies connections, transactions and migrations.
 """
 
 from __future__ import annotations
@@ -21,8 +30,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
+from types import TracebackType
 
 from clipforge.schemas import GenerationRequest, Job, JobResult
+from clipforge.store import rules
 
 
 @dataclass(frozen=True)
@@ -35,7 +46,19 @@ class Claim:
 
 
 class JobStore(ABC):
-    """Durable jobs. Every method is synchronous and thread-safe; call from a thread pool."""
+    """Durable jobs. Every method is synchronous and thread-safe; call from a thread pool.
+
+    Methods that take a job id return None / False for an unknown or malformed id; arguments
+    out of range (a non-positive lease, a negative page, progress beyond its total) raise
+    ValueError.
+    """
+
+    max_attempts: int
+
+    runs_inline: bool = False
+    """True when calls are short and local (no network wait), so that async code may call
+    them on the event loop instead of through a thread pool. A write can still wait for
+    another writer's lock (milliseconds, at worst the engine's busy timeout)."""
 
     @abstractmethod
     def create(self, request: GenerationRequest) -> Job:
@@ -47,7 +70,7 @@ class JobStore(ABC):
 
     @abstractmethod
     def list_jobs(self, *, limit: int = 50, offset: int = 0) -> list[Job]:
-        """Newest first."""
+        """Newest first (by created_at, then id, descending)."""
 
     @abstractmethod
     def claim(
@@ -55,8 +78,12 @@ class JobStore(ABC):
     ) -> Claim | None:
         """Atomically take the oldest queued job (or one whose lease expired).
 
-        Sets status generating, increments attempts, sets worker_id and the lease. A job whose
-        lease expired after `max_attempts` attempts is moved to error instead of handed out.
+        Sets status generating, increments attempts, sets worker_id and the lease, sets
+        started_at on the first attempt and clears what an earlier attempt left (progress,
+        error, result). Oldest means by created_at, then id, over both kinds. A job whose lease
+        expired after `max_attempts` attempts is moved to error `WorkerLost` instead, and the
+        search goes on. `models` limits the search to jobs for those models (an empty list
+        finds nothing). Returns None when nothing is claimable.
         """
 
     @abstractmethod
@@ -69,7 +96,10 @@ class JobStore(ABC):
 
     @abstractmethod
     def complete(self, claim: Claim, result: JobResult) -> bool:
-        """generating -> completed; False (and no change) if the claim is no longer valid."""
+        """generating -> completed; False (and no change) if the claim is no longer valid.
+
+        Stores the result and finished_at, and sets progress_step to progress_total.
+        """
 
     @abstractmethod
     def fail(self, claim: Claim, name: str, message: str) -> bool:
@@ -77,23 +107,37 @@ class JobStore(ABC):
 
     @abstractmethod
     def release(self, claim: Claim) -> bool:
-        """Give a claimed job back to the queue (worker-level failure or clean shutdown)."""
+        """Give a claimed job back to the queue (worker-level failure or clean shutdown).
+
+        The attempt stays counted: on the last attempt the job ends in error `WorkerLost`
+        instead. False (and no change) if the claim is no longer valid.
+        """
 
     @abstractmethod
     def cancel(self, job_id: str) -> Job | None:
         """Request cancellation: queued -> cancelled at once; generating -> cancelled (the
-        worker notices on its next progress or heartbeat). Terminal jobs are returned as is."""
+        worker notices on its next progress or heartbeat). Terminal jobs are returned as is.
+
+        Returns the job after the change, or None if the id is unknown. finished_at is the
+        time of the cancellation, also for a job whose worker is still running.
+        """
 
     @abstractmethod
     def is_cancelled(self, job_id: str) -> bool:
-        """True once cancellation was requested."""
+        """True once cancellation was requested (False for an unknown id)."""
 
     @abstractmethod
     def recover(self, dead_worker_ids: Sequence[str]) -> int:
         """Requeue the running jobs of workers known to be dead (a restart of the same host).
 
-        Counts as an attempt like an expired lease. Returns how many jobs were requeued.
+        Counts as an attempt like an expired lease: a job out of attempts ends in error
+        `WorkerLost` instead. Returns how many jobs were taken from those workers (requeued
+        or ended).
         """
+
+    @abstractmethod
+    def running_worker_ids(self) -> list[str]:
+        """The distinct worker ids that hold a generating job (to find dead ones to recover)."""
 
     @abstractmethod
     def queue_position(self, job_id: str) -> int | None:
@@ -102,3 +146,21 @@ class JobStore(ABC):
     @abstractmethod
     def close(self) -> None:
         """Release connections."""
+
+    def claim_is_valid(self, claim: Claim) -> bool:
+        """True while `claim` would pass the fence of a worker's write (a read: it may change
+        the moment after; the writes themselves are what is atomic)."""
+        job = self.get(claim.job.id)
+        guard = rules.fence(claim.worker_id, claim.attempt, claim.job.id)
+        return job is not None and rules.matches(job, guard)
+
+    def __enter__(self) -> JobStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

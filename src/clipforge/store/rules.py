@@ -1,0 +1,207 @@
+"""The job lifecycle rules, written once for every engine (DESIGN.md habit 3).
+
+Each transition is a pure function that says what to write, as a mapping of column to new
+value (`Changes`); an engine applies it with one guarded UPDATE (see `store/sql.py`). The
+guards are data too: `fence(...)` for a worker's writes, `snapshot(job)` for a row read
+in the same transaction. Nothing here touches a database.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from clipforge.schemas import GenerationRequest, Job, JobResult, JobStatus
+
+QUEUED, GENERATING = JobStatus.QUEUED, JobStatus.GENERATING
+COMPLETED, ERROR, CANCELLED = JobStatus.COMPLETED, JobStatus.ERROR, JobStatus.CANCELLED
+
+WORKER_LOST = "WorkerLost"
+"""`error_name` of a job given up after `max_attempts` attempts whose worker went away."""
+
+TRANSITIONS: Mapping[JobStatus, frozenset[JobStatus]] = {
+    QUEUED: frozenset({GENERATING, CANCELLED}),
+    # generating -> generating: an expired lease claimed again (a new attempt).
+    GENERATING: frozenset({GENERATING, QUEUED, COMPLETED, ERROR, CANCELLED}),
+    COMPLETED: frozenset(),
+    ERROR: frozenset(),
+    CANCELLED: frozenset(),
+}
+"""The lifecycle diagram of `store/base.py` as data: status -> statuses it may move to."""
+
+CANCELLABLE: tuple[JobStatus, ...] = tuple(s for s, to in TRANSITIONS.items() if CANCELLED in to)
+
+
+@dataclass(frozen=True)
+class Column:
+    """A new value that is another column of the same row (`SET a = b`)."""
+
+    name: str
+
+
+Value = str | int | float | None | dict[str, float] | Column
+Changes = dict[str, Value]
+Guard = Mapping[str, object]
+"""Column -> required current value (a tuple means any of these values)."""
+
+_FRESH_ATTEMPT: Changes = {
+    "progress_step": 0,
+    "progress_total": 0,
+    "error_name": None,
+    "error_message": None,
+    "video_key": None,
+    "backend": None,
+    "timings": {},
+}
+
+
+def new_job(request: GenerationRequest, now: float) -> Job:
+    """A queued job with a fresh uuid4 id."""
+    return Job(id=str(uuid.uuid4()), request=request, status=QUEUED, created_at=now, updated_at=now)
+
+
+def is_job_id(value: object) -> bool:
+    """True for an id this store could have made (a canonical uuid string)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        return str(uuid.UUID(value)) == value
+    except ValueError:
+        return False
+
+
+def check_transition(guard: Guard, changes: Changes) -> None:
+    """Refuse (as a bug) a write whose status change is not on the diagram.
+
+    A write that sets a status must name the status(es) it moves from in its guard.
+    """
+    if "status" not in changes:
+        return
+    wanted = guard.get("status")
+    before = wanted if isinstance(wanted, tuple) else (wanted,)
+    for status in before:
+        if not isinstance(status, JobStatus) or changes["status"] not in TRANSITIONS[status]:
+            raise ValueError(f"no transition {status} -> {changes['status']} in the lifecycle")
+
+
+def fence(worker_id: str, attempt: int, job_id: str) -> Guard:
+    """What a worker's write requires: its job, still generating, still on its attempt."""
+    return {"id": job_id, "worker_id": worker_id, "attempts": attempt, "status": GENERATING}
+
+
+def snapshot(job: Job) -> Guard:
+    """What a write decided from `job` requires: the row has not moved on since."""
+    return {"id": job.id, "status": job.status, "attempts": job.attempts}
+
+
+def matches(job: Job, guard: Guard) -> bool:
+    """True if `job` satisfies `guard` (what the engine's WHERE clause checks)."""
+    for column, wanted in guard.items():
+        value = getattr(job, column)
+        if isinstance(wanted, tuple | list | frozenset | set):
+            if value not in wanted:
+                return False
+        elif value != wanted:
+            return False
+    return True
+
+
+def on_claim(
+    job: Job, worker_id: str, lease_seconds: float, now: float, max_attempts: int
+) -> Changes:
+    """Hand `job` (queued, or generating with an expired lease) to `worker_id`, or give up."""
+    if job.status is GENERATING and job.attempts >= max_attempts:
+        return abandoned(job.attempts, now, max_attempts, "stopped responding")
+    started = job.started_at if job.started_at is not None else now
+    return {
+        **_FRESH_ATTEMPT,
+        "status": GENERATING,
+        "attempts": job.attempts + 1,
+        "worker_id": worker_id,
+        "lease_expires_at": now + lease_seconds,
+        "started_at": started,
+        "updated_at": now,
+    }
+
+
+def abandoned(attempts: int, now: float, max_attempts: int, how: str) -> Changes:
+    """The worker of a generating job (on its attempt `attempts`) went away: back to the
+    queue, or error when out of attempts. `how` completes "the worker ... N times"."""
+    if attempts >= max_attempts:
+        message = f"the worker {how} {attempts} times; giving up"
+        return {
+            "status": ERROR,
+            "error_name": WORKER_LOST,
+            "error_message": message,
+            "finished_at": now,
+            "updated_at": now,
+            "lease_expires_at": None,
+        }
+    return {
+        **_FRESH_ATTEMPT,
+        "status": QUEUED,
+        "worker_id": None,
+        "lease_expires_at": None,
+        "updated_at": now,
+    }
+
+
+def names(values: Sequence[str]) -> tuple[str, ...]:
+    """Model or worker names as a tuple (a lone string is one name, not its letters)."""
+    return (values,) if isinstance(values, str) else tuple(values)
+
+
+def renewed(lease_seconds: float, now: float) -> Changes:
+    return {"lease_expires_at": now + lease_seconds, "updated_at": now}
+
+
+def progressed(step: int, total: int, now: float) -> Changes:
+    if total < 0 or not 0 <= step <= total:
+        raise ValueError(f"progress step {step} of {total}: expected 0 <= step <= total")
+    return {"progress_step": step, "progress_total": total, "updated_at": now}
+
+
+def completed(result: JobResult, now: float) -> Changes:
+    return {
+        "status": COMPLETED,
+        "video_key": result.video_key,
+        "backend": result.backend,
+        "timings": dict(result.timings),
+        "progress_step": Column("progress_total"),
+        "finished_at": now,
+        "updated_at": now,
+        "lease_expires_at": None,
+    }
+
+
+def failed(name: str, message: str, now: float) -> Changes:
+    return {
+        "status": ERROR,
+        "error_name": name,
+        "error_message": message,
+        "finished_at": now,
+        "updated_at": now,
+        "lease_expires_at": None,
+    }
+
+
+def cancelled(now: float) -> Changes:
+    """Applied under `{"status": CANCELLABLE}`: a running worker's next write then fails."""
+    return {
+        "status": CANCELLED,
+        "cancel_requested": 1,
+        "finished_at": now,
+        "updated_at": now,
+        "lease_expires_at": None,
+    }
+
+
+def check_lease(lease_seconds: float) -> None:
+    if not lease_seconds > 0:
+        raise ValueError(f"lease_seconds must be positive, got {lease_seconds}")
+
+
+def check_page(limit: int, offset: int) -> None:
+    if limit < 0 or offset < 0:
+        raise ValueError(f"limit and offset must be >= 0, got {limit} and {offset}")

@@ -1,0 +1,186 @@
+"""SQL shared by the engines: the `jobs` columns, row <-> Job, and the guarded statements.
+
+Statements use named parameters (`:name`, sqlite3's style); an engine whose driver wants
+another style rewrites them in one place. Every write is built from a rule's `Changes` and
+`Guard` (`store/rules.py`), so what a transition does is decided there and only there.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+from clipforge.schemas import GenerationRequest, Job, JobStatus
+from clipforge.store import rules
+from clipforge.store.rules import GENERATING, QUEUED, Changes, Column, Guard
+
+Statement = tuple[str, dict[str, object]]
+
+JOB_COLUMNS = (
+    "id",
+    "status",
+    "request",
+    "model",
+    "created_at",
+    "updated_at",
+    "started_at",
+    "finished_at",
+    "attempts",
+    "worker_id",
+    "lease_expires_at",
+    "progress_step",
+    "progress_total",
+    "error_name",
+    "error_message",
+    "video_key",
+    "backend",
+    "timings",
+    "cancel_requested",
+)
+_SELECT = "SELECT " + ", ".join(JOB_COLUMNS) + " FROM jobs"
+_RETURNING = " RETURNING " + ", ".join(JOB_COLUMNS)
+_OLDEST = "ORDER BY created_at, id LIMIT 1"
+
+
+class Row(Protocol):
+    def __getitem__(self, key: str, /) -> Any: ...
+
+
+def encode(value: object) -> object:
+    """A Python value as the column stores it."""
+    if isinstance(value, JobStatus):
+        return value.value
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True)
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def job_from_row(row: Row) -> Job:
+    return Job(
+        id=row["id"],
+        request=GenerationRequest.model_validate_json(row["request"]),
+        status=JobStatus(row["status"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        attempts=row["attempts"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        progress_step=row["progress_step"],
+        progress_total=row["progress_total"],
+        worker_id=row["worker_id"],
+        lease_expires_at=row["lease_expires_at"],
+        error_name=row["error_name"],
+        error_message=row["error_message"],
+        video_key=row["video_key"],
+        backend=row["backend"],
+        timings=json.loads(row["timings"]),
+    )
+
+
+def insert(job: Job) -> Statement:
+    values: dict[str, object] = {
+        "id": job.id,
+        "status": job.status,
+        "request": job.request.model_dump_json(),
+        "model": job.request.model,
+        "created_at": job.created_at,
+        "updated_at": job.updated_at,
+        "attempts": job.attempts,
+        "progress_step": job.progress_step,
+        "progress_total": job.progress_total,
+        "timings": job.timings,
+        "cancel_requested": 0,
+    }
+    names = ", ".join(values)
+    marks = ", ".join(f":{name}" for name in values)
+    return f"INSERT INTO jobs ({names}) VALUES ({marks})", _encoded(values)
+
+
+def update(changes: Changes, guard: Guard, *, returning: bool = False) -> Statement:
+    """`UPDATE jobs SET <changes> WHERE <guard>`: changes nothing unless the guard holds."""
+    rules.check_transition(guard, changes)
+    params: dict[str, object] = {}
+    sets = []
+    for column, value in changes.items():
+        _check_column(column)
+        if isinstance(value, Column):
+            _check_column(value.name)
+            sets.append(f"{column} = {value.name}")
+        else:
+            sets.append(f"{column} = :new_{column}")
+            params[f"new_{column}"] = encode(value)
+    where, where_params = _where(guard)
+    sql = f"UPDATE jobs SET {', '.join(sets)} WHERE {where}"
+    return sql + (_RETURNING if returning else ""), params | where_params
+
+
+def select(guard: Guard) -> Statement:
+    where, params = _where(guard)
+    return f"{_SELECT} WHERE {where}", params
+
+
+def claim_candidate(now: float, models: Sequence[str] | None) -> Statement:
+    """The oldest job that is queued, or generating with a lease that ran out."""
+    params: dict[str, object] = {"queued": QUEUED.value, "generating": GENERATING.value}
+    params["now"] = now
+    only = ""
+    if models is not None:
+        marks = [f":model_{i}" for i in range(len(models))]
+        only = f" AND model IN ({', '.join(marks)})"
+        params |= {f"model_{i}": model for i, model in enumerate(models)}
+    queued = f"{_SELECT} WHERE status = :queued{only} {_OLDEST}"
+    expired = f"{_SELECT} WHERE status = :generating AND lease_expires_at <= :now{only} {_OLDEST}"
+    sql = f"SELECT * FROM ({queued}) AS q UNION ALL SELECT * FROM ({expired}) AS e {_OLDEST}"
+    return sql, params
+
+
+def list_jobs(limit: int, offset: int) -> Statement:
+    sql = f"{_SELECT} ORDER BY created_at DESC, id DESC LIMIT :limit OFFSET :offset"
+    return sql, {"limit": limit, "offset": offset}
+
+
+def queue_position(job_id: str) -> Statement:
+    """One row (the count of queued jobs ahead) if the job is queued; no row otherwise."""
+    sql = (
+        "SELECT (SELECT COUNT(*) FROM jobs AS q WHERE q.status = :queued"
+        " AND (q.created_at < j.created_at OR (q.created_at = j.created_at AND q.id < j.id)))"
+        " FROM jobs AS j WHERE j.id = :id AND j.status = :queued"
+    )
+    return sql, {"id": job_id, "queued": QUEUED.value}
+
+
+def cancel_requested(job_id: str) -> Statement:
+    return "SELECT cancel_requested FROM jobs WHERE id = :id", {"id": job_id}
+
+
+def running_worker_ids() -> Statement:
+    sql = "SELECT DISTINCT worker_id FROM jobs WHERE status = :generating ORDER BY worker_id"
+    return sql, {"generating": GENERATING.value}
+
+
+def _where(guard: Guard) -> tuple[str, dict[str, object]]:
+    terms: list[str] = []
+    params: dict[str, object] = {}
+    for column, value in guard.items():
+        _check_column(column)
+        if isinstance(value, tuple | list | frozenset | set):
+            names = [f"is_{column}_{i}" for i in range(len(value))]
+            terms.append(f"{column} IN ({', '.join(':' + n for n in names)})")
+            params |= {n: encode(v) for n, v in zip(names, value, strict=True)}
+        else:
+            terms.append(f"{column} = :is_{column}")
+            params[f"is_{column}"] = encode(value)
+    return " AND ".join(terms), params
+
+
+def _encoded(values: Mapping[str, object]) -> dict[str, object]:
+    return {name: encode(value) for name, value in values.items()}
+
+
+def _check_column(name: str) -> None:
+    # Column names are interpolated into SQL text: only the table's own are allowed.
+    if name not in JOB_COLUMNS:
+        raise ValueError(f"unknown jobs column {name!r}")

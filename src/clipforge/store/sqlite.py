@@ -1,0 +1,263 @@
+"""The embedded engine: one SQLite file in WAL mode, shared by threads and by processes.
+
+Each thread gets its own connection. Writes that read first (claim, recover, migrations)
+run inside `BEGIN IMMEDIATE`, which takes the database's one write lock before reading, so
+two workers can never both see the same job as claimable; every other write is a single
+guarded UPDATE. What the writes contain comes from `store/rules.py`.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from clipforge.schemas import GenerationRequest, Job, JobResult, JobStatus
+from clipforge.store import rules, sql
+from clipforge.store.base import Claim, JobStore
+
+BUSY_TIMEOUT_S = 10.0
+
+_PRAGMAS = (
+    f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}",
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = NORMAL",
+    "PRAGMA foreign_keys = ON",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    # 1: the jobs table. A later schema change appends a step; `user_version` counts them.
+    (
+        """CREATE TABLE jobs (
+            id TEXT PRIMARY KEY,
+            status TEXT NOT NULL CHECK (status IN
+                ('queued', 'generating', 'completed', 'error', 'cancelled')),
+            request TEXT NOT NULL,
+            model TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            started_at REAL,
+            finished_at REAL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            worker_id TEXT,
+            lease_expires_at REAL,
+            progress_step INTEGER NOT NULL DEFAULT 0,
+            progress_total INTEGER NOT NULL DEFAULT 0,
+            error_name TEXT,
+            error_message TEXT,
+            video_key TEXT,
+            backend TEXT,
+            timings TEXT NOT NULL DEFAULT '{}',
+            cancel_requested INTEGER NOT NULL DEFAULT 0
+        )""",
+        "CREATE INDEX jobs_claim_order ON jobs (status, created_at, id)",
+        "CREATE INDEX jobs_newest ON jobs (created_at, id)",
+        "CREATE INDEX jobs_running ON jobs (worker_id) WHERE status = 'generating'",
+    ),
+)
+
+
+class SQLiteJobStore(JobStore):
+    """`JobStore` on a SQLite file (created with its folder if missing)."""
+
+    runs_inline = True
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        max_attempts: int = 3,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if str(path) in ("", ":memory:"):
+            raise ValueError("SQLiteJobStore needs a file: each thread opens its own connection")
+        if max_attempts < 1:
+            raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
+        self.path = Path(path)
+        self.max_attempts = max_attempts
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._inherited: list[sqlite3.Connection] = []
+        self._pid = os.getpid()
+        self._closed = False
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._migrate()
+
+    def __repr__(self) -> str:
+        return f"SQLiteJobStore({str(self.path)!r})"
+
+    def create(self, request: GenerationRequest) -> Job:
+        job = rules.new_job(request, self._clock())
+        self._execute(sql.insert(job))
+        return job
+
+    def get(self, job_id: str) -> Job | None:
+        if not rules.is_job_id(job_id):
+            return None
+        rows = self._execute(sql.select({"id": job_id}))
+        return sql.job_from_row(rows[0]) if rows else None
+
+    def list_jobs(self, *, limit: int = 50, offset: int = 0) -> list[Job]:
+        rules.check_page(limit, offset)
+        return [sql.job_from_row(row) for row in self._execute(sql.list_jobs(limit, offset))]
+
+    def claim(
+        self, worker_id: str, lease_seconds: float, models: Sequence[str] | None = None
+    ) -> Claim | None:
+        rules.check_lease(lease_seconds)
+        wanted = None if models is None else rules.names(models)
+        if wanted == ():
+            return None
+        with self._transaction() as conn:
+            now = self._clock()
+            while row := conn.execute(*sql.claim_candidate(now, wanted)).fetchone():
+                job = sql.job_from_row(row)
+                changes = rules.on_claim(job, worker_id, lease_seconds, now, self.max_attempts)
+                taken = _apply(conn, changes, rules.snapshot(job))
+                if taken.status is JobStatus.GENERATING:
+                    return Claim(taken, worker_id, taken.attempts)
+        return None
+
+    def heartbeat(self, claim: Claim, lease_seconds: float) -> bool:
+        rules.check_lease(lease_seconds)
+        return self._fenced(claim, rules.renewed(lease_seconds, self._clock()))
+
+    def record_progress(self, claim: Claim, step: int, total: int) -> bool:
+        return self._fenced(claim, rules.progressed(step, total, self._clock()))
+
+    def complete(self, claim: Claim, result: JobResult) -> bool:
+        return self._fenced(claim, rules.completed(result, self._clock()))
+
+    def fail(self, claim: Claim, name: str, message: str) -> bool:
+        return self._fenced(claim, rules.failed(name, message, self._clock()))
+
+    def release(self, claim: Claim) -> bool:
+        how = "gave the job back"
+        return self._fenced(
+            claim, rules.abandoned(claim.attempt, self._clock(), self.max_attempts, how)
+        )
+
+    def cancel(self, job_id: str) -> Job | None:
+        if not rules.is_job_id(job_id):
+            return None
+        guard = {"id": job_id, "status": rules.CANCELLABLE}
+        rows = self._execute(sql.update(rules.cancelled(self._clock()), guard, returning=True))
+        return sql.job_from_row(rows[0]) if rows else self.get(job_id)
+
+    def is_cancelled(self, job_id: str) -> bool:
+        if not rules.is_job_id(job_id):
+            return False
+        rows = self._execute(sql.cancel_requested(job_id))
+        return bool(rows and rows[0][0])
+
+    def recover(self, dead_worker_ids: Sequence[str]) -> int:
+        dead = rules.names(dead_worker_ids)
+        if not dead:
+            return 0
+        with self._transaction() as conn:
+            now = self._clock()
+            held = sql.select({"status": JobStatus.GENERATING, "worker_id": dead})
+            jobs = [sql.job_from_row(row) for row in conn.execute(*held).fetchall()]
+            for job in jobs:
+                lost = rules.abandoned(job.attempts, now, self.max_attempts, "stopped responding")
+                _apply(conn, lost, rules.snapshot(job))
+        return len(jobs)
+
+    def running_worker_ids(self) -> list[str]:
+        return [row[0] for row in self._execute(sql.running_worker_ids())]
+
+    def queue_position(self, job_id: str) -> int | None:
+        if not rules.is_job_id(job_id):
+            return None
+        rows = self._execute(sql.queue_position(job_id))
+        return int(rows[0][0]) if rows else None
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            conn.close()
+
+    def _fenced(self, claim: Claim, changes: rules.Changes) -> bool:
+        guard = rules.fence(claim.worker_id, claim.attempt, claim.job.id)
+        statement = sql.update(changes, guard, returning=True)
+        return len(self._execute(statement)) == 1
+
+    def _execute(self, statement: sql.Statement) -> list[sqlite3.Row]:
+        # fetchall() steps the statement to its end, which is what commits an autocommit write.
+        return self._connection().execute(*statement).fetchall()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        conn = self._connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def _connection(self) -> sqlite3.Connection:
+        if os.getpid() != self._pid:
+            self._forget_parent_connections()
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+        return conn
+
+    def _connect(self) -> sqlite3.Connection:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError(f"{self!r} is closed")
+            conn = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+            )
+            self._connections.append(conn)
+        conn.row_factory = sqlite3.Row
+        for pragma in _PRAGMAS:
+            conn.execute(pragma)
+        return conn
+
+    def _forget_parent_connections(self) -> None:
+        # A forked child must not use (nor close) the parent's connections; it opens its own.
+        with self._lock:
+            self._inherited += self._connections
+            self._connections = []
+            self._local = threading.local()
+            self._pid = os.getpid()
+
+    def _migrate(self) -> None:
+        if _user_version(self._connection()) == len(MIGRATIONS):
+            return
+        with self._transaction() as conn:
+            version = _user_version(conn)
+            if version > len(MIGRATIONS):
+                raise RuntimeError(
+                    f"{self.path} has schema version {version}; this ClipForge knows "
+                    f"{len(MIGRATIONS)}: upgrade ClipForge"
+                )
+            for number in range(version + 1, len(MIGRATIONS) + 1):
+                for statement in MIGRATIONS[number - 1]:
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {number}")
+
+
+def _apply(conn: sqlite3.Connection, changes: rules.Changes, guard: rules.Guard) -> Job:
+    """Apply a change decided from a row read in this same write transaction."""
+    rows = conn.execute(*sql.update(changes, guard, returning=True)).fetchall()
+    if len(rows) != 1:
+        raise RuntimeError(f"job {guard.get('id')} changed inside a write transaction")
+    return sql.job_from_row(rows[0])
+
+
+def _user_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
