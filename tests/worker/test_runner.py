@@ -187,3 +187,36 @@ def test_two_workers_share_a_queue_without_running_a_job_twice(
     assert all(j is not None and j.attempts == 1 for j in finished)
     assert runs == {f"job {i}": 1 for i in range(8)}
     assert {j.worker_id for j in finished if j} == {w.worker_id for w in pool.workers}
+
+
+class FlakyStore(SQLiteJobStore):
+    """A real store whose first claim fails, as a locked or full disk would."""
+
+    failures = 1
+
+    def claim(self, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        if self.failures:
+            self.failures -= 1
+            raise OSError("disk I/O error")
+        return super().claim(*args, **kwargs)  # type: ignore[arg-type]
+
+
+def test_the_worker_loop_survives_a_store_error(storage: LocalStorage, tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, poll_interval_seconds=0.01)
+    store = FlakyStore(tmp_path / "flaky.db")
+    job = store.create(REQUEST)
+    stop = threading.Event()
+    worker = make_worker(store, storage, settings, TestPatternBackend())
+    thread = threading.Thread(target=worker.run, args=(stop,))
+    thread.start()
+    try:
+        for _ in range(300):
+            done = store.get(job.id)
+            if done is not None and done.status is JobStatus.COMPLETED:
+                break
+            stop.wait(0.05)
+    finally:
+        stop.set()
+        thread.join()
+    assert store.failures == 0
+    assert done is not None and done.status is JobStatus.COMPLETED

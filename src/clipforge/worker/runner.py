@@ -58,7 +58,14 @@ class Worker:
     def run(self, stop: threading.Event) -> None:
         """Take jobs until `stop` is set."""
         while not stop.is_set():
-            if not self.run_once():
+            try:
+                busy = self.run_once()
+            except Exception:
+                # The store itself failed (disk full, database locked for too long): keep
+                # the worker alive and try again; the job, if any, is recovered by its lease.
+                log.exception("worker %s: store error, retrying", self.worker_id)
+                busy = False
+            if not busy:
                 stop.wait(self.settings.poll_interval_seconds)
 
     def run_once(self) -> bool:
