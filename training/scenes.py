@@ -1,0 +1,190 @@
+"""Procedural captioned clips: one object with a colour, a shape and a motion, over a plain or
+textured background, seen by a fixed, panning or zooming camera.
+
+A `Scene` is the ground truth; `render_scene` draws it as uint8 frames (T, H, W, 3) at any
+size, so every aspect ratio of the API is covered; `captions.py` writes it as text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+COLOURS: dict[str, tuple[int, int, int]] = {
+    "red": (220, 30, 30),
+    "green": (30, 190, 50),
+    "blue": (40, 70, 230),
+    "yellow": (240, 220, 30),
+    "purple": (150, 50, 200),
+    "orange": (250, 140, 20),
+    "white": (245, 245, 245),
+    "cyan": (30, 210, 220),
+}
+SHAPES = ("circle", "square", "triangle", "cross")
+MOTIONS = ("left", "right", "up", "down", "still", "growing", "shrinking", "bouncing")
+BACKGROUNDS = ("plain", "stripes", "checker", "dots")
+CAMERAS = ("fixed", "pan", "zoom")
+BACKGROUND_TONES: dict[str, tuple[int, int, int]] = {
+    "black": (15, 15, 20),
+    "grey": (110, 110, 115),
+    "navy": (20, 25, 70),
+    "brown": (90, 60, 35),
+    "beige": (215, 200, 170),
+}
+
+
+@dataclass(frozen=True)
+class Scene:
+    colour: str
+    shape: str
+    motion: str
+    background: str
+    tone: str
+    camera: str
+    pan_direction: str = "left"
+    """Which way the view moves when camera == "pan"."""
+    size: float = 0.28
+    """Object diameter as a fraction of the short side."""
+    start: tuple[float, float] = (0.5, 0.5)
+    """Object centre at t=0, in fractions of (width, height)."""
+
+
+def random_scene(rng: np.random.Generator) -> Scene:
+    """A scene whose object stays on screen for the whole motion."""
+    colour = str(rng.choice(list(COLOURS)))
+    tones = [t for t in BACKGROUND_TONES if not _clashes(colour, t)]
+    motion = str(rng.choice(MOTIONS))
+    return Scene(
+        colour=colour,
+        shape=str(rng.choice(SHAPES)),
+        motion=motion,
+        background=str(rng.choice(BACKGROUNDS)),
+        tone=str(rng.choice(tones)),
+        camera=str(rng.choice(CAMERAS, p=[0.5, 0.3, 0.2])),
+        pan_direction=str(rng.choice(["left", "right"])),
+        size=float(rng.uniform(0.22, 0.34)),
+        start=_start(motion, rng),
+    )
+
+
+def _clashes(colour: str, tone: str) -> bool:
+    a = np.array(COLOURS[colour], dtype=float)
+    b = np.array(BACKGROUND_TONES[tone], dtype=float)
+    return bool(np.abs(a - b).sum() < 180)
+
+
+def _start(motion: str, rng: np.random.Generator) -> tuple[float, float]:
+    jitter = lambda: float(rng.uniform(-0.08, 0.08))  # noqa: E731
+    starts = {
+        "left": (0.78, 0.5),
+        "right": (0.22, 0.5),
+        "up": (0.5, 0.75),
+        "down": (0.5, 0.25),
+        "bouncing": (0.5, 0.7),
+    }
+    x, y = starts.get(motion, (0.5, 0.5))
+    return (x + jitter(), y + jitter())
+
+
+def object_track(scene: Scene, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Object centre (x, y as fractions) and size over normalised time t in [0, 1]."""
+    x0, y0 = scene.start
+    x = np.full_like(t, x0)
+    y = np.full_like(t, y0)
+    size = np.full_like(t, scene.size)
+    travel = 0.56
+    if scene.motion == "left":
+        x = x0 - travel * t
+    elif scene.motion == "right":
+        x = x0 + travel * t
+    elif scene.motion == "up":
+        y = y0 - 0.5 * t
+    elif scene.motion == "down":
+        y = y0 + 0.5 * t
+    elif scene.motion == "growing":
+        size = scene.size * (0.55 + 1.0 * t)
+    elif scene.motion == "shrinking":
+        size = scene.size * (1.55 - 1.0 * t)
+    elif scene.motion == "bouncing":
+        y = y0 - 0.45 * np.abs(np.sin(np.pi * 2.0 * t))
+    return x, y, size
+
+
+def render_scene(scene: Scene, width: int, height: int, frames: int) -> np.ndarray:
+    """uint8 frames (frames, height, width, 3)."""
+    t = np.linspace(0.0, 1.0, frames, dtype=np.float32)
+    xs, ys, sizes = object_track(scene, t)
+    out = np.empty((frames, height, width, 3), dtype=np.uint8)
+    short = min(width, height)
+    for i in range(frames):
+        offset, zoom = _camera(scene, float(t[i]))
+        canvas = _background(scene, width, height, offset, zoom)
+        cx = (0.5 + (xs[i] - 0.5) * zoom) * width - offset * short * (scene.camera == "pan")
+        cy = (0.5 + (ys[i] - 0.5) * zoom) * height
+        _draw(canvas, scene, cx, cy, sizes[i] * short * zoom)
+        out[i] = canvas
+    return out
+
+
+def _camera(scene: Scene, t: float) -> tuple[float, float]:
+    """(horizontal pan offset in short sides, zoom factor) at time t."""
+    if scene.camera == "pan":
+        sign = 1.0 if scene.pan_direction == "right" else -1.0
+        return sign * 0.35 * t, 1.0
+    if scene.camera == "zoom":
+        return 0.0, 1.0 + 0.35 * t
+    return 0.0, 1.0
+
+
+def _background(scene: Scene, width: int, height: int, offset: float, zoom: float) -> np.ndarray:
+    short = min(width, height)
+    tone = np.array(BACKGROUND_TONES[scene.tone], dtype=np.float32)
+    canvas = np.empty((height, width, 3), dtype=np.float32)
+    canvas[:] = tone
+    if scene.background == "plain":
+        return canvas
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    # World coordinates in short sides: the camera pans and zooms over a fixed texture.
+    wx = ((xs - width / 2) / zoom + width / 2) / short + offset
+    wy = ((ys - height / 2) / zoom + height / 2) / short
+    period = 0.25
+    if scene.background == "stripes":
+        mask = np.floor(wx / period * 2) % 2 == 0
+    elif scene.background == "checker":
+        mask = (np.floor(wx / period * 2) + np.floor(wy / period * 2)) % 2 == 0
+    else:
+        fx, fy = (wx / period) % 1.0 - 0.5, (wy / period) % 1.0 - 0.5
+        mask = fx * fx + fy * fy < 0.06
+    shade = np.where(tone.mean() > 128, 0.75, 1.6)
+    canvas[mask] = np.clip(tone * shade + (0 if tone.mean() > 128 else 25), 0, 255)
+    return canvas
+
+
+def _draw(canvas: np.ndarray, scene: Scene, cx: float, cy: float, diameter: float) -> None:
+    height, width = canvas.shape[:2]
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    dx, dy = (xs + 0.5 - cx) / (diameter / 2), (ys + 0.5 - cy) / (diameter / 2)
+    coverage = _shape_coverage(scene.shape, dx, dy)
+    colour = np.array(COLOURS[scene.colour], dtype=np.float32)
+    canvas[:] = canvas * (1 - coverage[..., None]) + colour * coverage[..., None]
+
+
+def _shape_coverage(shape: str, dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    """Soft (anti-aliased) coverage in [0, 1] of a unit shape at offsets (dx, dy)."""
+    if shape == "circle":
+        distance = np.sqrt(dx * dx + dy * dy) - 1.0
+    elif shape == "square":
+        distance = np.maximum(np.abs(dx), np.abs(dy)) - 0.85
+    elif shape == "triangle":
+        # Upward triangle: inside all three half-planes.
+        edge = np.maximum(
+            dy - 0.8, np.maximum(-0.9 * dx - 0.5 * dy - 0.45, 0.9 * dx - 0.5 * dy - 0.45)
+        )
+        distance = edge
+    else:  # cross
+        arm = 0.33
+        bar_h = np.maximum(np.abs(dx) - 1.0, np.abs(dy) - arm)
+        bar_v = np.maximum(np.abs(dx) - arm, np.abs(dy) - 1.0)
+        distance = np.minimum(bar_h, bar_v)
+    return np.clip(0.5 - distance * 6.0, 0.0, 1.0).astype(np.float32)
