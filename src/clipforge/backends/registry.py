@@ -48,6 +48,12 @@ def _diffusers(settings: Settings) -> Backend:
     return DiffusersBackend.from_settings(settings)
 
 
+def _builtin(settings: Settings) -> Backend:
+    from clipforge.backends.builtin.backend import BuiltinBackend
+
+    return BuiltinBackend.from_settings(settings)
+
+
 def _testpattern(settings: Settings) -> Backend:
     from clipforge.backends.testpattern import TestPatternBackend
 
@@ -55,6 +61,7 @@ def _testpattern(settings: Settings) -> Backend:
 
 
 def register_builtins(registry: BackendRegistry) -> None:
+    registry.register("builtin", _builtin)
     registry.register("diffusers", _diffusers)
     registry.register("testpattern", _testpattern)
 

