@@ -50,14 +50,30 @@ class Scene:
     """Object centre at t=0, in fractions of (width, height)."""
 
 
-def random_scene(rng: np.random.Generator) -> Scene:
-    """A scene whose object stays on screen for the whole motion."""
-    colour = str(rng.choice(list(COLOURS)))
+def _held_out_triples() -> frozenset[tuple[str, str, str]]:
+    """One (colour, shape, motion) combination in eight never appears in training: the
+    evaluation asks for these, so that it measures composition, not memory."""
+    triples = [(c, s, m) for c in COLOURS for s in SHAPES for m in MOTIONS]
+    picks = np.random.default_rng(20261125).permutation(len(triples))[: len(triples) // 8]
+    return frozenset(triples[i] for i in picks)
+
+
+HELD_OUT = _held_out_triples()
+
+
+def random_scene(rng: np.random.Generator, *, held_out: bool = False) -> Scene:
+    """A scene whose object stays on screen for the whole motion; `held_out` picks from the
+    evaluation combinations, otherwise they are never drawn."""
+    while True:
+        colour = str(rng.choice(list(COLOURS)))
+        shape = str(rng.choice(SHAPES))
+        motion = str(rng.choice(MOTIONS))
+        if ((colour, shape, motion) in HELD_OUT) == held_out:
+            break
     tones = [t for t in BACKGROUND_TONES if not _clashes(colour, t)]
-    motion = str(rng.choice(MOTIONS))
     return Scene(
         colour=colour,
-        shape=str(rng.choice(SHAPES)),
+        shape=shape,
         motion=motion,
         background=str(rng.choice(BACKGROUNDS)),
         tone=str(rng.choice(tones)),
