@@ -158,7 +158,8 @@ def test_serve_without_a_model_says_how_to_configure_one(tmp_path: Path) -> None
 
     from clipforge.client.cli import app
 
-    result = CliRunner().invoke(app, ["serve", "--data-dir", str(tmp_path)], env={})
+    args = ["serve", "--backend", "diffusers", "--data-dir", str(tmp_path)]
+    result = CliRunner().invoke(app, args, env={})
     assert result.exit_code == 2
     assert "No model is configured" in result.output
     assert "clipforge serve --model" in result.output

@@ -27,7 +27,7 @@ class ModelCatalog:
     @classmethod
     def from_settings(cls, settings: Settings) -> ModelCatalog:
         served = [
-            ServedModel(model_id, settings.backend, settings.model)
+            ServedModel(model_id, settings.resolved_backend, settings.model)
             for model_id in SEEDANCE_MODELS
             if model_id not in IMAGE_TO_VIDEO_MODELS
         ]

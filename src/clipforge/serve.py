@@ -12,12 +12,12 @@ from clipforge.errors import ClipForgeError
 from clipforge.server import build_server
 from clipforge.settings import Environment, Settings
 
-NO_MODEL = """\
-No model is configured, so there is nothing to generate videos with.
-
+NO_MODEL = "No model is configured for the diffusers backend.\n\n"
+HOW_TO_CONFIGURE = """\
 Point ClipForge at a diffusers text-to-video pipeline (Wan 2.1/2.2, LTX-Video):
     clipforge serve --model /path/to/Wan2.1-T2V-1.3B-Diffusers
 or set CLIPFORGE_MODEL (a local folder, or a hub id on a machine that can reach the hub).
+Without --model, `clipforge serve` runs ClipForge's small built-in model.
 
 To try the service without real weights:
     python -m clipforge.backends.tiny wan ./tiny-wan     # tiny random-weight model (noise)
@@ -38,13 +38,16 @@ def run_server(overrides: dict[str, Any]) -> int:
         return 2
     server = build_server(settings)
     if settings.workers:
-        sys.stderr.write(f"loading backend {settings.backend!r} ({settings.model or 'built in'})\n")
+        backend, weights = settings.resolved_backend, settings.model or "shipped weights"
+        sys.stderr.write(f"loading backend {backend!r} ({weights})\n")
         try:
             server.pool.warm_up()
         except ClipForgeError as exc:
-            sys.stderr.write(f"cannot load the model: {exc}\n")
+            sys.stderr.write(f"cannot load the model: {exc}\n\n{HOW_TO_CONFIGURE}")
             return 2
-    print(f"ClipForge {settings.backend} listening on http://{settings.host}:{settings.port}")
+    print(
+        f"ClipForge ({settings.resolved_backend}) listening on http://{settings.host}:{settings.port}"
+    )
     print(f"  API docs: http://{settings.host}:{settings.port}/docs", flush=True)
     uvicorn.run(server.app, host=settings.host, port=settings.port, log_level="warning")
     return 0
@@ -54,6 +57,6 @@ def _refusal(settings: Settings) -> str | None:
     problems = settings.check_safe()
     if problems and settings.environment is Environment.PRODUCTION:
         return "refusing to start in production: " + "; ".join(problems) + "\n"
-    if settings.workers and settings.backend == "diffusers" and not settings.model:
-        return NO_MODEL
+    if settings.workers and settings.resolved_backend == "diffusers" and not settings.model:
+        return NO_MODEL + HOW_TO_CONFIGURE
     return None

@@ -32,6 +32,8 @@ def build_server(settings: Settings, registry: BackendRegistry | None = None) ->
         ttl_seconds=settings.url_ttl_seconds,
     )
     registry = registry or default_registry()
-    pool = WorkerPool(store, storage, lambda: registry.create(settings.backend, settings), settings)
+    pool = WorkerPool(
+        store, storage, lambda: registry.create(settings.resolved_backend, settings), settings
+    )
     app = create_app(settings, store, storage, background=[pool])
     return Server(app, store, storage, pool)

@@ -51,10 +51,15 @@ class Settings(BaseSettings):
     url_ttl_seconds: int = Field(
         24 * 3600, gt=0, description="How long a signed video link stays valid."
     )
-    backend: str = Field("diffusers", description="Backend that serves the Seedance model ids.")
+    backend: str = Field(
+        "auto",
+        description="Backend that serves the Seedance model ids: builtin, diffusers, testpattern "
+        "or a plugin's name; auto = diffusers when a model is set, else the built-in model.",
+    )
     model: str | None = Field(
         None,
-        description="Weights for the backend: a local diffusers pipeline folder or a hub id.",
+        description="Weights for the backend: a local diffusers pipeline folder or a hub id "
+        "(for builtin: a folder of exported weights; default the shipped ones).",
     )
     device: str = Field("auto", description="Torch device for the in-process worker(s).")
     dtype: str = Field("auto", description="Torch dtype: auto (bf16 on GPU, fp32 on CPU).")
@@ -93,6 +98,12 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [key.strip() for key in value.split(",") if key.strip()]
         return value
+
+    @property
+    def resolved_backend(self) -> str:
+        if self.backend != "auto":
+            return self.backend
+        return "diffusers" if self.model else "builtin"
 
     @property
     def resolved_database_url(self) -> str:
