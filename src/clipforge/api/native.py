@@ -1,16 +1,34 @@
-"""ClipForge's own endpoints: models, health, and a job view with progress for the CLI."""
+"""ClipForge's own endpoints: models, health, and jobs with progress (history, cancel, events).
+
+`GET /v1/jobs/{id}/events` is a server-sent event stream: one `job` event (the same JSON as
+`GET /v1/jobs/{id}`) each time the status, the step or the queue position changes, ending
+after a terminal status. It takes the key in the `Authorization` header like every other
+endpoint; the studio reads it with fetch() streaming, so a key never appears in a URL.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from clipforge import __version__
 from clipforge.api.deps import Authorized, Services, ServicesDep
 from clipforge.errors import JobNotFound
-from clipforge.schemas import GenerationRequest
+from clipforge.schemas import GenerationRequest, Job, JobStatus
 
 router = APIRouter(tags=["ClipForge"])
+
+EVENTS_POLL_SECONDS = 0.25
+"""How often an event stream looks at its job (one inline SQLite read, about 0.1 ms)."""
+EVENTS_KEEPALIVE_SECONDS = 15.0
+"""A comment line this often keeps proxies from closing a quiet stream."""
+TERMINAL = {status.value for status in JobStatus if status.is_terminal}
 
 
 class ModelOut(BaseModel):
@@ -35,6 +53,7 @@ class JobOut(BaseModel):
     request: GenerationRequest
     progress: Progress
     queue_position: int | None
+    eta_seconds: float | None
     attempts: int
     created_at: float
     started_at: float | None
@@ -43,6 +62,15 @@ class JobOut(BaseModel):
     error: dict[str, str] | None
     backend: str | None
     timings: dict[str, float]
+
+
+class JobList(BaseModel):
+    """A page of jobs, newest first."""
+
+    data: list[JobOut]
+    limit: int
+    offset: int
+    has_more: bool
 
 
 class Health(BaseModel):
@@ -60,9 +88,72 @@ async def list_models(services: ServicesDep) -> ModelList:
     return ModelList(data=[ModelOut(**vars(model)) for model in services.catalog])
 
 
+@router.get("/v1/jobs", dependencies=[Authorized], summary="Job history, newest first")
+async def list_jobs(
+    services: ServicesDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> JobList:
+    return await services.call(job_page, services, limit, offset)
+
+
 @router.get("/v1/jobs/{job_id}", dependencies=[Authorized], summary="A job with its progress")
 async def get_job(job_id: str, services: ServicesDep) -> JobOut:
     return await services.call(job_view, job_id, services)
+
+
+@router.post("/v1/jobs/{job_id}/cancel", dependencies=[Authorized], summary="Cancel a job")
+async def cancel_job(job_id: str, services: ServicesDep) -> JobOut:
+    """Queued or generating: cancelled. A finished job is returned as it is."""
+    return await services.call(cancel_view, job_id, services)
+
+
+@router.get(
+    "/v1/jobs/{job_id}/events",
+    dependencies=[Authorized],
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+    summary="Server-sent events: the job each time its status or progress changes",
+)
+async def job_events(job_id: str, services: ServicesDep) -> StreamingResponse:
+    first = await services.call(job_view, job_id, services)  # a 404 comes before the stream
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return StreamingResponse(
+        event_stream(first, services), media_type="text/event-stream", headers=headers
+    )
+
+
+async def event_stream(
+    job: JobOut, services: Services, interval: float = EVENTS_POLL_SECONDS
+) -> AsyncIterator[str]:
+    """Yield `job` events until the job ends; never blocks the loop between reads."""
+    last_key: tuple[object, ...] | None = None
+    quiet_since = time.monotonic()
+    while True:
+        key = (job.status, job.progress.step, job.progress.total, job.queue_position)
+        if key != last_key:
+            yield f"event: job\ndata: {job.model_dump_json()}\n\n"
+            last_key, quiet_since = key, time.monotonic()
+        elif time.monotonic() - quiet_since > EVENTS_KEEPALIVE_SECONDS:
+            yield ": keep-alive\n\n"
+            quiet_since = time.monotonic()
+        if job.status in TERMINAL:
+            return
+        await asyncio.sleep(interval)
+        job = await services.call(job_view, job.id, services)
+
+
+def job_page(services: Services, limit: int, offset: int) -> JobList:
+    jobs = services.store.list_jobs(limit=limit + 1, offset=offset)
+    data = [to_job_out(job, services) for job in jobs[:limit]]
+    return JobList(data=data, limit=limit, offset=offset, has_more=len(jobs) > limit)
+
+
+def cancel_view(job_id: str, services: Services) -> JobOut:
+    job = services.store.cancel(job_id)
+    if job is None:
+        raise JobNotFound(job_id)
+    return to_job_out(job, services)
 
 
 def job_view(job_id: str, services: Services) -> JobOut:
@@ -70,15 +161,21 @@ def job_view(job_id: str, services: Services) -> JobOut:
     job = services.store.get(job_id)
     if job is None:
         raise JobNotFound(job_id)
+    return to_job_out(job, services)
+
+
+def to_job_out(job: Job, services: Services) -> JobOut:
     error = None
     if job.error_name:
         error = {"name": job.error_name, "message": job.error_message or ""}
+    queued = job.status is JobStatus.QUEUED
     return JobOut(
         id=job.id,
         status=job.status.value,
         request=job.request,
         progress=Progress(step=job.progress_step, total=job.progress_total),
-        queue_position=services.store.queue_position(job.id),
+        queue_position=services.store.queue_position(job.id) if queued else None,
+        eta_seconds=eta_seconds(job, time.time()),
         attempts=job.attempts,
         created_at=job.created_at,
         started_at=job.started_at,
@@ -88,3 +185,16 @@ def job_view(job_id: str, services: Services) -> JobOut:
         backend=job.backend,
         timings=job.timings,
     )
+
+
+def eta_seconds(job: Job, now: float) -> float | None:
+    """Seconds left while generating, extrapolated linearly from the steps done so far.
+
+    None before the first step. The time since `started_at` includes loading the model (and,
+    on a retried job, earlier attempts), so the estimate errs long; encoding is not counted.
+    """
+    step, total = job.progress_step, job.progress_total
+    if job.status is not JobStatus.GENERATING or job.started_at is None or step <= 0:
+        return None
+    elapsed = max(0.0, now - job.started_at)
+    return round(elapsed * max(0, total - step) / step, 1)
