@@ -11,12 +11,24 @@ ClipForgeError
 │   ├── GenerationFailed         the backend could not make the clip
 │   ├── ModelUnavailable         no backend or weights for the requested model
 │   └── JobCancelled             the job was cancelled while it ran
-└── WorkerFailure                worker-level: the worker restarts, the job is retried
+├── WorkerFailure                worker-level: the worker restarts, the job is retried
+└── ClientError                  the SDK and CLI: a call to a server did not give what it asked
+    ├── ApiConnectionError       the server could not be reached or did not answer in time
+    ├── ApiError                 the server answered with an error status (any other 4xx)
+    │   ├── BadRequestError      400
+    │   ├── AuthenticationError  401
+    │   ├── PermissionDeniedError 403
+    │   ├── NotFoundError        404
+    │   ├── RateLimitError       429
+    │   └── ServerError          5xx
+    ├── JobFailedError           the job ended in error or was cancelled: no video to download
+    └── WaitTimeoutError         the job did not finish within the time given to wait()
 ```
 
 `api/errors.py` maps the `RequestError` branch to HTTP in one table; the worker sorts
 failures into the job-level and worker-level branches (anything unexpected is job-level,
-so that a poison job cannot loop forever).
+so that a poison job cannot loop forever). The client (`clipforge.client`) maps HTTP back to
+the `ClientError` branch in one table, and retries connection errors, 429 and 5xx first.
 """
 
 from __future__ import annotations
@@ -93,6 +105,68 @@ class JobCancelled(JobFailure):
 
 class WorkerFailure(ClipForgeError):
     """The worker itself is unhealthy (device lost, out of memory); the job is retried."""
+
+
+class ClientError(ClipForgeError):
+    """Something went wrong talking to a ClipForge server (raised by the SDK, never the server)."""
+
+
+class ApiConnectionError(ClientError):
+    """The server could not be reached, or did not answer in time, after the retries."""
+
+
+class ApiError(ClientError):
+    """The server answered with an error status; `message` is its error body's message."""
+
+    def __init__(
+        self,
+        status_code: int,
+        message: str,
+        *,
+        body: object = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(f"HTTP {status_code}: {message}")
+        self.status_code = status_code
+        self.message = message
+        self.body = body
+        self.request_id = request_id
+
+
+class BadRequestError(ApiError):
+    """400: a field is missing, of the wrong type or out of its enum (the message names it)."""
+
+
+class AuthenticationError(ApiError):
+    """401: no API key, or not one the server knows."""
+
+
+class PermissionDeniedError(ApiError):
+    """403: a file link that was tampered with or has expired."""
+
+
+class NotFoundError(ApiError):
+    """404: no generation with that id (or no such path)."""
+
+
+class RateLimitError(ApiError):
+    """429: too many requests (retried first, honouring Retry-After)."""
+
+
+class ServerError(ApiError):
+    """5xx: the server failed (retried first)."""
+
+
+class JobFailedError(ClientError):
+    """The generation ended in error or was cancelled, so it has no video; `job` says why."""
+
+    def __init__(self, job: object, message: str) -> None:
+        super().__init__(message)
+        self.job = job
+
+
+class WaitTimeoutError(ClientError):
+    """The generation did not finish within the time given to wait() (it goes on running)."""
 
 
 def _show(value: object) -> str:

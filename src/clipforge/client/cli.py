@@ -1,23 +1,30 @@
-"""The `clipforge` command: serve, generate, status."""
+"""The `clipforge` command: serve, generate, status, list, cancel, models.
+
+Every command that talks to a server takes --server and --api-key (default $CLIPFORGE_URL
+and $CLIPFORGE_API_KEY) and, except serve, --json for scripts: one JSON document on stdout.
+Progress and messages go to stderr; any error exits with status 1.
+"""
 
 from __future__ import annotations
 
-import json
-import sys
-import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.markup import escape
 
-from clipforge.client._http import ClipForgeHTTP, ServerError
+from clipforge.client import _output as show
+from clipforge.client._models import Job
+from clipforge.client._sync import Client
+from clipforge.errors import ClientError
 from clipforge.schemas import SEEDANCE_MODELS, AspectRatio, Resolution
-from clipforge.settings import ClientSettings
 
 app = typer.Typer(help="ClipForge: self-hosted text-to-video with the Seedance API.")
 console = Console(stderr=True)
+stdout = Console()
 
 ServerOption = Annotated[
     str | None, typer.Option("--server", help="Server URL (default $CLIPFORGE_URL).")
@@ -25,11 +32,19 @@ ServerOption = Annotated[
 KeyOption = Annotated[
     str | None, typer.Option("--api-key", help="API key (default $CLIPFORGE_API_KEY).")
 ]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout, for scripts.")]
+JobIdArgument = Annotated[str, typer.Argument(help="Generation id.")]
 
 
-def _client(server: str | None, api_key: str | None) -> ClipForgeHTTP:
-    defaults = ClientSettings()
-    return ClipForgeHTTP(server or defaults.url, api_key or defaults.api_key)
+@contextmanager
+def connect(server: str | None, api_key: str | None) -> Iterator[Client]:
+    """A client for the command; a ClientError becomes a red message and exit status 1."""
+    try:
+        with Client(server, api_key) as client:
+            yield client
+    except ClientError as exc:
+        console.print(f"[red]error[/red]: {escape(str(exc))}")
+        raise typer.Exit(1) from exc
 
 
 @app.command()
@@ -43,7 +58,7 @@ def serve(
     backend: Annotated[str | None, typer.Option(help="Backend name.")] = None,
     workers: Annotated[int | None, typer.Option(help="In-process workers (0: API only).")] = None,
 ) -> None:
-    """Start the API and the in-process worker(s)."""
+    """Start the API, the web studio (at /) and the in-process worker(s)."""
     from clipforge.serve import run_server
 
     overrides = {
@@ -70,82 +85,112 @@ def generate(
     seed: Annotated[int | None, typer.Option(help="Same seed, same video.")] = None,
     camera_fixed: Annotated[bool, typer.Option(help="Keep the camera still.")] = False,
     watermark: Annotated[bool, typer.Option(help="Add the 'AI generated' mark.")] = False,
+    open_video: Annotated[
+        bool, typer.Option("--open", help="Open the saved video with the system's viewer.")
+    ] = False,
     server: ServerOption = None,
     api_key: KeyOption = None,
+    as_json: JsonOption = False,
 ) -> None:
-    """Generate a video on a running server and save it."""
-    body: dict[str, Any] = {
-        "model": model,
-        "prompt": prompt,
-        "resolution": resolution.value,
-        "aspect_ratio": aspect_ratio.value,
-        "duration": duration,
-        "seed": seed,
-        "camera_fixed": camera_fixed,
-        "watermark": watermark,
-    }
-    client = _client(server, api_key)
-    try:
-        job_id = client.create(body)["id"]
-        console.print(f"job [bold]{job_id}[/bold] queued")
-        job = _follow(client, job_id)
-        if job["status"] != "completed":
-            console.print(f"[red]job {job['status']}[/red]: {job.get('error')}")
-            raise typer.Exit(1)
-        size = client.download(job["video_url"], output)
-    except ServerError as exc:
-        console.print(f"[red]error[/red]: {exc}")
-        raise typer.Exit(1) from exc
-    finally:
-        client.close()
-    console.print(f"saved {output} ({size / 1e6:.1f} MB, seed {job['request']['seed']})")
+    """Generate a video on a running server, showing its progress, and save it."""
+    with connect(server, api_key) as client:
+        generation = client.generate(
+            prompt,
+            model=model,
+            resolution=resolution.value,
+            aspect_ratio=aspect_ratio.value,
+            duration=duration,
+            seed=seed,
+            camera_fixed=camera_fixed,
+            watermark=watermark,
+        )
+        if not as_json:
+            console.print(f"job [bold]{generation.id}[/bold] queued")
+        with show.JobProgress(console, enabled=not as_json) as bar:
+            job = generation.wait(on_progress=bar.update)
+        if not job.ok:
+            _report_failure(job, as_json)
+        path = client.download(job, output)
+    if as_json:
+        show.emit_json(show.job_json(job, path=str(path)))
+    else:
+        size = path.stat().st_size / 1e6
+        console.print(f"saved {escape(str(path))} ({size:.1f} MB, seed {job.request.seed})")
+    if open_video:
+        typer.launch(str(path))
 
 
-def _follow(client: ClipForgeHTTP, job_id: str, interval: float = 0.5) -> dict[str, Any]:
-    """Poll until the job ends, drawing its progress."""
-    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[detail]}"))
-    with Progress(*columns, TimeElapsedColumn(), console=console) as bar:
-        task = bar.add_task("queued", total=None, detail="")
-        while True:
-            job = client.job(job_id)
-            bar.update(task, **_progress_fields(job))
-            if job["status"] in ("completed", "error", "cancelled"):
-                return job
-            time.sleep(interval)
-
-
-def _progress_fields(job: dict[str, Any]) -> dict[str, Any]:
-    step, total = job["progress"]["step"], job["progress"]["total"]
-    if job["status"] == "queued":
-        position = job.get("queue_position")
-        return {"description": "queued", "detail": f"position {position}", "total": None}
-    if job["status"] == "generating":
-        detail = f"step {step}/{total}" if total else "starting"
-        return {
-            "description": "generating",
-            "completed": step,
-            "total": total or None,
-            "detail": detail,
-        }
-    return {"description": job["status"], "completed": total, "total": total or 1, "detail": ""}
+def _report_failure(job: Job, as_json: bool) -> NoReturn:
+    if as_json:
+        show.emit_json(show.job_json(job))
+    console.print(f"[red]job {job.status}[/red]: {escape(show.describe(job))}")
+    raise typer.Exit(1)
 
 
 @app.command()
 def status(
-    job_id: Annotated[str, typer.Argument(help="Generation id.")],
+    job_id: JobIdArgument,
     server: ServerOption = None,
     api_key: KeyOption = None,
+    as_json: JsonOption = False,
 ) -> None:
-    """Print a job as JSON."""
-    client = _client(server, api_key)
-    try:
-        job = client.job(job_id)
-    except ServerError as exc:
-        console.print(f"[red]error[/red]: {exc}")
-        raise typer.Exit(1) from exc
-    finally:
-        client.close()
-    sys.stdout.write(json.dumps(job, indent=2) + "\n")
+    """Show one job: its state, progress and video link."""
+    with connect(server, api_key) as client:
+        job = client.get(job_id)
+    if as_json:
+        show.emit_json(show.job_json(job))
+    else:
+        stdout.print(show.job_details(job))
+
+
+@app.command("list")
+def list_jobs(
+    limit: Annotated[int, typer.Option(min=1, max=100, help="How many jobs.")] = 20,
+    offset: Annotated[int, typer.Option(min=0, help="Skip this many newest jobs.")] = 0,
+    server: ServerOption = None,
+    api_key: KeyOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List jobs, newest first."""
+    with connect(server, api_key) as client:
+        jobs = client.list(limit=limit, offset=offset)
+    if as_json:
+        show.emit_json([show.job_json(job) for job in jobs])
+    elif jobs:
+        stdout.print(show.jobs_table(jobs))
+    else:
+        console.print("no jobs")
+
+
+@app.command()
+def cancel(
+    job_id: JobIdArgument,
+    server: ServerOption = None,
+    api_key: KeyOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Cancel a queued or running job (a finished one is left as it is)."""
+    with connect(server, api_key) as client:
+        job = client.cancel(job_id)
+    if as_json:
+        show.emit_json(show.job_json(job))
+    else:
+        console.print(f"job [bold]{job.id}[/bold]: {escape(show.describe(job))}")
+
+
+@app.command()
+def models(
+    server: ServerOption = None,
+    api_key: KeyOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List the model ids the server serves, and the backend behind each."""
+    with connect(server, api_key) as client:
+        served = client.models()
+    if as_json:
+        show.emit_json([model.model_dump(mode="json") for model in served])
+    else:
+        stdout.print(show.models_table(served))
 
 
 def main() -> None:

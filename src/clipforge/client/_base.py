@@ -1,0 +1,203 @@
+"""What the sync and async clients share: configuration, retries, error mapping, request bodies.
+
+Nothing here does I/O, so `Client` and `AsyncClient` differ only in how they wait and send.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from clipforge import __version__
+from clipforge.client._models import Job, Model
+from clipforge.errors import (
+    ApiConnectionError,
+    ApiError,
+    AuthenticationError,
+    BadRequestError,
+    JobFailedError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ServerError,
+    WaitTimeoutError,
+)
+from clipforge.settings import ClientSettings
+
+DEFAULT_MODEL = "bytedance/seedance-1-0-pro-t2v"
+CREATE_PATH = "/v2/video/generations"
+USER_AGENT = f"clipforge-python/{__version__}"
+
+ERRORS_BY_STATUS: dict[int, type[ApiError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    429: RateLimitError,
+}
+
+ProgressCallback = Callable[[Job], object]
+"""on_progress(job): called with each job snapshot whose status, step or queue place changed."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with jitter for connection errors, 429 and 5xx."""
+
+    max_retries: int = 3
+    base_delay: float = 0.25
+    max_delay: float = 8.0
+    max_retry_after: float = 60.0
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        """Seconds before retry number `attempt` (0-based): the server's Retry-After when it
+        sent one, else base * 2**attempt (capped) scaled by a random 50-100 %."""
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.max_retry_after)
+        ceiling = min(self.max_delay, self.base_delay * 2**attempt)
+        return ceiling * (0.5 + random.random() / 2)
+
+    def next_delay(self, attempt: int, outcome: httpx.Response | Exception) -> float | None:
+        """How long to wait before trying again, or None to stop here."""
+        if attempt >= self.max_retries:
+            return None
+        if isinstance(outcome, Exception):
+            return self.delay(attempt)
+        if outcome.status_code == 429 or outcome.status_code >= 500:
+            return self.delay(attempt, retry_after_seconds(outcome))
+        return None
+
+
+def retry_after_seconds(response: httpx.Response) -> float | None:
+    """The Retry-After header as seconds (it may be a number or an HTTP date)."""
+    value = response.headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        return parsedate_to_datetime(value).timestamp() - time.time()
+    except (TypeError, ValueError):
+        return None
+
+
+def api_error(response: httpx.Response) -> ApiError:
+    """The typed error for an error response whose body has been read."""
+    status = response.status_code
+    body: object = None
+    message = response.text or response.reason_phrase
+    with contextlib.suppress(ValueError):
+        body = response.json()
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        message = body["message"]
+    kind = ServerError if status >= 500 else ERRORS_BY_STATUS.get(status, ApiError)
+    request_id = response.headers.get("x-inference-id")
+    return kind(status, message, body=body, request_id=request_id)
+
+
+def connection_error(base_url: str, exc: Exception) -> ApiConnectionError:
+    return ApiConnectionError(f"cannot reach {base_url}: {exc or type(exc).__name__}")
+
+
+def create_body(prompt: str, model: str, options: dict[str, Any]) -> dict[str, Any]:
+    """The AI/ML API create body; options left as None are not sent (the server's defaults)."""
+    body = {"model": model, "prompt": prompt}
+    body.update({name: value for name, value in options.items() if value is not None})
+    return body
+
+
+def job_path(job_id: str, suffix: str = "") -> str:
+    return f"/v1/jobs/{quote(job_id, safe='')}{suffix}"
+
+
+def parse_job(response: httpx.Response) -> Job:
+    return Job.model_validate_json(response.content)
+
+
+def parse_jobs(response: httpx.Response) -> list[Job]:
+    return [Job.model_validate(item) for item in response.json()["data"]]
+
+
+def parse_models(response: httpx.Response) -> list[Model]:
+    return [Model.model_validate(item) for item in response.json()["data"]]
+
+
+def require_video(job: Job) -> str:
+    """The job's video URL, or JobFailedError saying why there is none."""
+    if job.ok and job.video_url:
+        return job.video_url
+    reason = job.error.message if job.error else job.status
+    raise JobFailedError(job, f"generation {job.id} has no video: {reason}")
+
+
+def partial_path(path: Path) -> Path:
+    """Where a download is written before it is renamed into place."""
+    return path.with_name(path.name + ".part")
+
+
+class ClientConfig:
+    """Base URL, key and timing of a client, with defaults from `ClientSettings`."""
+
+    def __init__(
+        self,
+        base_url: str | None,
+        api_key: str | None,
+        *,
+        timeout: float,
+        max_retries: int,
+        retry_backoff: float,
+        poll_interval: float,
+    ) -> None:
+        if base_url is None or api_key is None:
+            defaults = ClientSettings()
+            base_url = defaults.url if base_url is None else base_url
+            api_key = defaults.api_key if api_key is None else api_key
+        self.base_url = base_url.rstrip("/")
+        self.api_key = api_key
+        self.timeout = timeout
+        self.retry = RetryPolicy(max_retries=max_retries, base_delay=retry_backoff)
+        self.poll_interval = poll_interval
+
+    def headers(self) -> dict[str, str]:
+        headers = {"User-Agent": USER_AGENT}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        return headers
+
+    def strip_foreign_auth(self, request: httpx.Request) -> httpx.Request:
+        """A video link on another host (object storage) never gets the API key."""
+        if request.url.netloc != httpx.URL(self.base_url).netloc:
+            request.headers.pop("Authorization", None)
+        return request
+
+
+class WaitState:
+    """The bookkeeping of wait(): which snapshots to report, and when to give up."""
+
+    def __init__(self, job_id: str, timeout: float | None) -> None:
+        self.job_id = job_id
+        self.timeout = timeout
+        self.deadline = None if timeout is None else time.monotonic() + timeout
+        self.last_key: tuple[object, ...] | None = None
+
+    def is_news(self, job: Job) -> bool:
+        """True the first time a job is seen with this status, step and queue place."""
+        key = job.change_key()
+        news, self.last_key = key != self.last_key, key
+        return news
+
+    def check_deadline(self) -> None:
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            message = f"generation {self.job_id} did not finish within {self.timeout} s"
+            raise WaitTimeoutError(message)

@@ -1,0 +1,93 @@
+"""What the SDK hands back: a job with its progress, a served model, the job's request.
+
+These mirror the server's JSON (`GET /v1/jobs/{id}`, `GET /v1/models`) and ignore fields they
+do not know, so that an older client keeps working against a newer server.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+TERMINAL_STATUSES = frozenset({"completed", "error", "cancelled"})
+
+
+class _Lenient(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class JobRequest(_Lenient):
+    """The request as the server accepted it (defaults applied, the seed made concrete)."""
+
+    model: str
+    prompt: str
+    resolution: str
+    aspect_ratio: str
+    duration: int
+    watermark: bool = False
+    seed: int
+    camera_fixed: bool = False
+    image_url: str | None = None
+    last_image_url: str | None = None
+
+
+class Progress(_Lenient):
+    """Denoising steps done out of `total` (0 of 0 until the backend reports)."""
+
+    step: int = 0
+    total: int = 0
+
+    @property
+    def fraction(self) -> float | None:
+        """0.0 to 1.0, or None before the backend has said how many steps it takes."""
+        return self.step / self.total if self.total else None
+
+
+class JobError(_Lenient):
+    name: str
+    message: str
+
+
+class Job(_Lenient):
+    """One generation as the server sees it now.
+
+    `status` is queued, generating, completed, error or cancelled; `queue_position` is the
+    0-based place in the queue while queued; `eta_seconds` an estimate while generating.
+    """
+
+    id: str
+    status: str
+    request: JobRequest
+    progress: Progress = Progress()
+    queue_position: int | None = None
+    eta_seconds: float | None = None
+    attempts: int = 0
+    created_at: float
+    started_at: float | None = None
+    finished_at: float | None = None
+    video_url: str | None = None
+    error: JobError | None = None
+    backend: str | None = None
+    timings: dict[str, float] = {}
+
+    @property
+    def done(self) -> bool:
+        """True once the job has stopped: completed, error or cancelled."""
+        return self.status in TERMINAL_STATUSES
+
+    @property
+    def ok(self) -> bool:
+        """True when the job completed and its video can be downloaded."""
+        return self.status == "completed" and self.video_url is not None
+
+    def change_key(self) -> tuple[object, ...]:
+        """What a progress display cares about: a new key means something to show."""
+        return (self.status, self.progress.step, self.progress.total, self.queue_position)
+
+
+class Model(_Lenient):
+    """A model id this server serves, and the backend behind it."""
+
+    id: str
+    backend: str
+    weights: str | None = None
+    image_input: bool = False

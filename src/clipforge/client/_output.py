@@ -1,0 +1,151 @@
+"""How the CLI shows things: a live progress bar for one job, tables, details, JSON."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from clipforge.client._models import Job, Model
+
+
+def emit_json(value: Any) -> None:
+    """Machine-readable output: one JSON document on stdout."""
+    sys.stdout.write(json.dumps(value, indent=2) + "\n")
+
+
+def job_json(job: Job, **extra: Any) -> dict[str, Any]:
+    return {**job.model_dump(mode="json"), **extra}
+
+
+def describe(job: Job) -> str:
+    """One line for a job's state: queue place, step i/N with an ETA, or how it ended."""
+    if job.status == "queued":
+        place = job.queue_position
+        return "queued" if place is None else f"queued, position {place + 1} in line"
+    if job.status == "generating":
+        step, total = job.progress.step, job.progress.total
+        if not total:
+            return "generating, starting"
+        eta = "" if job.eta_seconds is None else f", ETA {job.eta_seconds:.0f}s"
+        return f"generating, step {step}/{total}{eta}"
+    if job.status == "completed":
+        return "completed"
+    reason = f": {job.error.message}" if job.error else ""
+    return f"{job.status}{reason}"
+
+
+class JobProgress:
+    """A progress bar that follows one job; `update` is the on_progress callback of wait()."""
+
+    def __init__(self, console: Console, *, enabled: bool = True) -> None:
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.fields[detail]}"),
+            TimeElapsedColumn(),
+        )
+        self._progress = Progress(*columns, console=console, disable=not enabled)
+        self._task: TaskID | None = None
+
+    def __enter__(self) -> JobProgress:
+        self._progress.start()
+        self._task = self._progress.add_task("queued", total=None, detail="")
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._progress.stop()
+
+    def update(self, job: Job) -> None:
+        assert self._task is not None, "use JobProgress as a context manager"
+        self._progress.update(self._task, **_bar_fields(job))
+
+
+def _bar_fields(job: Job) -> dict[str, Any]:
+    step, total = job.progress.step, job.progress.total
+    detail = escape(describe(job).partition(", ")[2])
+    if job.status == "queued":
+        return {"description": "queued", "detail": detail, "total": None}
+    if job.status == "generating":
+        return {
+            "description": "generating",
+            "completed": step,
+            "total": total or None,
+            "detail": detail,
+        }
+    return {"description": job.status, "completed": total or 1, "total": total or 1, "detail": ""}
+
+
+def jobs_table(jobs: Sequence[Job]) -> Table:
+    table = Table(box=box.SIMPLE, expand=False)
+    table.add_column("id", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("prompt", overflow="ellipsis", no_wrap=True, min_width=10)
+    for job in jobs:
+        table.add_row(job.id, escape(_short_status(job)), escape(job.request.prompt))
+    return table
+
+
+def _short_status(job: Job) -> str:
+    if job.status == "queued" and job.queue_position is not None:
+        return f"queued #{job.queue_position + 1}"
+    if job.status == "generating" and job.progress.total:
+        return f"generating {job.progress.step}/{job.progress.total}"
+    return job.status
+
+
+def models_table(models: Sequence[Model]) -> Table:
+    table = Table(box=box.SIMPLE)
+    for name in ("id", "backend", "weights", "image input"):
+        table.add_column(name)
+    for model in models:
+        image = "yes" if model.image_input else "no"
+        table.add_row(model.id, model.backend, escape(model.weights or "-"), image)
+    return table
+
+
+def job_details(job: Job) -> Table:
+    """A job as `field  value` rows, for `clipforge status`."""
+    request = job.request
+    rows = [
+        ("id", job.id),
+        ("status", describe(job)),
+        ("prompt", request.prompt),
+        ("model", request.model),
+        ("video", f"{request.resolution} {request.aspect_ratio}, {request.duration} s"),
+        ("seed", str(request.seed)),
+        ("options", _flags(job) or "-"),
+        ("created", _when(job.created_at)),
+        ("finished", _when(job.finished_at)),
+        ("attempts", str(job.attempts)),
+        ("url", job.video_url or "-"),
+    ]
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
+    for name, value in rows:
+        table.add_row(name, escape(value))
+    return table
+
+
+def _flags(job: Job) -> str:
+    flags = [("camera fixed", job.request.camera_fixed), ("watermark", job.request.watermark)]
+    return ", ".join(name for name, on in flags if on)
+
+
+def _when(stamp: float | None) -> str:
+    return "-" if stamp is None else datetime.fromtimestamp(stamp).strftime("%Y-%m-%d %H:%M:%S")
