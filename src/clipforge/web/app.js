@@ -1,0 +1,315 @@
+// ClipForge studio: a prompt form, live progress and a gallery, on the server's own API.
+//
+// Progress comes from GET /v1/jobs/{id}/events (server-sent events), read with fetch()
+// streaming so that the API key travels in the Authorization header (EventSource cannot
+// send headers). If the stream cannot be opened or breaks, the page polls GET /v1/jobs/{id}.
+"use strict";
+
+const KEY_STORAGE = "clipforge.apiKey";
+const PAGE_SIZE = 24;
+const POLL_MS = 1000;
+const TERMINAL = new Set(["completed", "error", "cancelled"]);
+const CREATE_PATH = "/v2/video/generations";
+
+const $ = (id) => document.getElementById(id);
+const cards = new Map(); // job id -> <li>
+const following = new Set(); // job ids with a live follower
+let watched = null; // the job whose progress the status region announces
+let offset = 0;
+
+class AuthError extends Error {}
+
+// --- HTTP ---------------------------------------------------------------------------------
+
+function authHeaders() {
+  const key = localStorage.getItem(KEY_STORAGE);
+  return key ? { Authorization: `Bearer ${key}` } : {};
+}
+
+async function api(path, options = {}) {
+  const headers = { ...authHeaders(), ...(options.headers || {}) };
+  const response = await fetch(path, { ...options, headers });
+  if (response.status === 401) {
+    showKeyBox();
+    throw new AuthError("This server needs an API key.");
+  }
+  if (!response.ok) {
+    let message = `HTTP ${response.status}`;
+    try { message = (await response.json()).message || message; } catch (_) { /* not JSON */ }
+    throw new Error(message);
+  }
+  return response;
+}
+
+async function getJSON(path, options) {
+  return (await api(path, options)).json();
+}
+
+// --- progress: events stream first, polling as the fallback --------------------------------
+
+async function follow(id) {
+  if (following.has(id)) return;
+  following.add(id);
+  try {
+    const job = await streamEvents(id).catch(() => null);
+    if (!job || !TERMINAL.has(job.status)) await poll(id);
+  } finally {
+    following.delete(id);
+  }
+}
+
+async function streamEvents(id) {
+  const response = await api(`/v1/jobs/${encodeURIComponent(id)}/events`, {
+    headers: { Accept: "text/event-stream" },
+  });
+  if (!response.body) throw new Error("no streaming body");
+  setTransport(id, "sse");
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  let last = null;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return last;
+    buffer += value;
+    let end;
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const job = parseEvent(buffer.slice(0, end));
+      buffer = buffer.slice(end + 2);
+      if (job) { last = job; show(job); }
+    }
+  }
+}
+
+function parseEvent(block) {
+  const data = block.split("\n")
+    .filter((line) => line.startsWith("data:"))
+    .map((line) => line.slice(5).trimStart())
+    .join("\n");
+  return data ? JSON.parse(data) : null;
+}
+
+async function poll(id) {
+  setTransport(id, "polling");
+  for (;;) {
+    try {
+      const job = await getJSON(`/v1/jobs/${encodeURIComponent(id)}`);
+      show(job);
+      if (TERMINAL.has(job.status)) return;
+    } catch (error) {
+      if (error instanceof AuthError) return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+function setTransport(id, how) {
+  if (id === watched) $("progress-box").dataset.transport = how;
+}
+
+// --- words for a job ------------------------------------------------------------------------
+
+function describe(job) {
+  const { step, total } = job.progress;
+  switch (job.status) {
+    case "queued":
+      return job.queue_position == null ? "Queued" : `Queued: position ${job.queue_position + 1} in line`;
+    case "generating": {
+      if (!total) return "Generating: starting";
+      const eta = job.eta_seconds == null ? "" : `, about ${Math.ceil(job.eta_seconds)} s left`;
+      return `Generating: step ${step} of ${total}${eta}`;
+    }
+    case "completed":
+      return "Completed";
+    case "cancelled":
+      return "Cancelled";
+    default:
+      return `Failed: ${job.error ? job.error.message : "unknown error"}`;
+  }
+}
+
+function setBar(bar, job) {
+  const { step, total } = job.progress;
+  if (job.status === "generating" && total) bar.value = step / total;
+  else if (job.status === "completed") bar.value = 1;
+  else bar.removeAttribute("value"); // indeterminate while queued
+}
+
+function metaLine(job) {
+  const r = job.request;
+  const flags = [r.camera_fixed && "camera fixed", r.watermark && "watermark"].filter(Boolean);
+  return [r.resolution, r.aspect_ratio, `${r.duration} s`, `seed ${r.seed}`, ...flags].join(" · ");
+}
+
+// --- the gallery ------------------------------------------------------------------------------
+
+function show(job) {
+  const card = cards.get(job.id) || addCard(job, true);
+  updateCard(card, job);
+  if (job.id === watched) updateProgressBox(job);
+}
+
+function addCard(job, atTop) {
+  const card = $("card-template").content.firstElementChild.cloneNode(true);
+  card.dataset.jobId = job.id;
+  card.querySelector(".prompt").textContent = job.request.prompt;
+  card.querySelector(".meta").textContent = metaLine(job);
+  card.querySelector(".cancel").addEventListener("click", () => cancel(job.id));
+  card.setAttribute("aria-label", `Generation: ${job.request.prompt}`);
+  const gallery = $("gallery");
+  if (atTop) gallery.prepend(card); else gallery.append(card);
+  cards.set(job.id, card);
+  $("gallery-empty").hidden = true;
+  return card;
+}
+
+function updateCard(card, job) {
+  card.dataset.status = job.status;
+  card.querySelector(".status").textContent = describe(job);
+  const bar = card.querySelector(".card-progress");
+  bar.hidden = TERMINAL.has(job.status);
+  setBar(bar, job);
+  card.querySelector(".cancel").hidden = TERMINAL.has(job.status);
+  const download = card.querySelector(".download");
+  download.hidden = !job.video_url;
+  if (job.video_url) {
+    download.href = job.video_url;
+    download.download = `clipforge-${job.id}.mp4`;
+    addVideo(card, job);
+  }
+}
+
+function addVideo(card, job) {
+  const media = card.querySelector(".media");
+  if (media.querySelector("video")) return;
+  const video = document.createElement("video");
+  video.controls = true;
+  video.playsInline = true;
+  // A clip that finished while the page was open loads at once; history loads only enough
+  // to show a frame (the #t fragment makes the browser seek there for a preview).
+  const fresh = following.has(job.id);
+  video.preload = fresh ? "auto" : "metadata";
+  video.src = fresh ? job.video_url : `${job.video_url}#t=0.1`;
+  video.setAttribute("aria-label", `Video: ${job.request.prompt}`);
+  media.append(video);
+}
+
+function updateProgressBox(job) {
+  $("progress-box").hidden = false;
+  $("progress-box").dataset.status = job.status;
+  setBar($("progress-bar"), job);
+  $("progress-text").textContent = describe(job);
+}
+
+async function loadGallery(more = false) {
+  if (!more) {
+    offset = 0;
+    cards.clear();
+    $("gallery").replaceChildren();
+  }
+  try {
+    const page = await getJSON(`/v1/jobs?limit=${PAGE_SIZE}&offset=${offset}`);
+    for (const job of page.data) {
+      updateCard(cards.get(job.id) || addCard(job, false), job);
+      if (!TERMINAL.has(job.status)) follow(job.id);
+    }
+    offset += page.data.length;
+    $("more").hidden = !page.has_more;
+    $("gallery-empty").hidden = cards.size > 0;
+  } catch (error) {
+    $("gallery-empty").textContent = error.message;
+  }
+}
+
+async function cancel(id) {
+  try {
+    show(await getJSON(`/v1/jobs/${encodeURIComponent(id)}/cancel`, { method: "POST" }));
+  } catch (error) {
+    $("form-error").textContent = error.message;
+  }
+}
+
+// --- the form -------------------------------------------------------------------------------
+
+function requestBody() {
+  const body = {
+    model: $("model").value,
+    prompt: $("prompt").value.trim(),
+    resolution: $("resolution").value,
+    aspect_ratio: $("aspect-ratio").value,
+    duration: Number($("duration").value),
+    camera_fixed: $("camera-fixed").checked,
+    watermark: $("watermark").checked,
+  };
+  const seed = $("seed").value.trim();
+  if (seed !== "") body.seed = Number(seed);
+  return body;
+}
+
+async function submit(event) {
+  event.preventDefault();
+  const error = $("form-error");
+  error.textContent = "";
+  const body = requestBody();
+  if (!body.prompt) {
+    error.textContent = "Write a prompt first.";
+    $("prompt").focus();
+    return;
+  }
+  const button = $("generate");
+  button.disabled = true;
+  try {
+    const created = await getJSON(CREATE_PATH, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    watched = created.id;
+    show(await getJSON(`/v1/jobs/${encodeURIComponent(created.id)}`));
+    follow(created.id);
+  } catch (failure) {
+    error.textContent = failure.message;
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// --- the key and the model list ------------------------------------------------------------
+
+function showKeyBox() {
+  const box = $("key-box");
+  if (box.hidden) {
+    box.hidden = false;
+    $("api-key").value = localStorage.getItem(KEY_STORAGE) || "";
+  }
+}
+
+async function loadModels() {
+  try {
+    const models = (await getJSON("/v1/models")).data;
+    if (!models.length) return;
+    const select = $("model");
+    select.replaceChildren(...models.map((model) => new Option(model.id, model.id)));
+  } catch (error) {
+    if (error instanceof AuthError) $("form-error").textContent = error.message;
+  }
+}
+
+function saveKey() {
+  const key = $("api-key").value.trim();
+  if (key) localStorage.setItem(KEY_STORAGE, key); else localStorage.removeItem(KEY_STORAGE);
+  $("form-error").textContent = "";
+  loadModels();
+  loadGallery();
+}
+
+function start() {
+  $("generate-form").addEventListener("submit", submit);
+  $("api-key").addEventListener("change", saveKey);
+  $("refresh").addEventListener("click", () => loadGallery());
+  $("more").addEventListener("click", () => loadGallery(true));
+  if (localStorage.getItem(KEY_STORAGE)) showKeyBox();
+  loadModels();
+  loadGallery();
+}
+
+start();
