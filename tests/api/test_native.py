@@ -6,6 +6,7 @@ store, so that every state a stream can show is reached on cue.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from clipforge.api.native import event_stream, job_view
 from clipforge.schemas import JobResult
 from tests.live import LiveServer, live_server
 
@@ -156,6 +158,24 @@ def test_events_need_the_key_and_a_known_job(server: LiveServer, http: httpx.Cli
     assert http.get("/v1/jobs/no-such-job/events").status_code == 404
     with server.client() as anonymous:
         assert anonymous.get(f"/v1/jobs/{create(http)}/events").status_code == 401
+
+
+def test_a_stream_ends_after_its_time_limit(server: LiveServer, http: httpx.Client) -> None:
+    """So that an open page cannot hold up a graceful shutdown; the client reconnects."""
+    job_id = create(http)
+    services = server.server.app.state.services
+
+    async def collect() -> list[str]:
+        first = await services.call(job_view, job_id, services)
+        stream = event_stream(first, services, interval=0.05, max_seconds=0.3)
+        return [chunk async for chunk in stream]
+
+    started = time.monotonic()
+    chunks = asyncio.run(collect())
+    assert 0.3 <= time.monotonic() - started < 3
+    assert chunks[0] == "retry: 1000\n\n"
+    assert [chunk.split("\n")[0] for chunk in chunks[1:]] == ["event: job"]
+    assert http.get(f"/v1/jobs/{job_id}").json()["status"] == "queued"
 
 
 def test_eta_is_extrapolated_from_the_steps_done(server: LiveServer, http: httpx.Client) -> None:

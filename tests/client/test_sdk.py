@@ -186,12 +186,19 @@ def test_async_client_has_the_same_methods(server: LiveServer, tmp_path: Path) -
 
 def test_import_clipforge_stays_light() -> None:
     code = (
-        "import sys, clipforge; print(sorted({'torch', 'fastapi', 'uvicorn'} & set(sys.modules)))"
+        "import sys, clipforge\n"
+        "heavy = {'torch', 'fastapi', 'uvicorn', 'httpx'}\n"
+        "before = sorted(heavy & set(sys.modules))\n"
+        "from clipforge import Client\n"
+        "print(before, sorted(heavy & set(sys.modules)))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "[]"
+    assert result.stdout.strip() == "[] ['httpx']"
     assert {"Client", "AsyncClient", "ApiError", "Generation"} <= set(clipforge.__all__)
+    assert all(getattr(clipforge, name) is not None for name in clipforge.__all__)
+    with pytest.raises(AttributeError):
+        _ = clipforge.NoSuchThing  # type: ignore[attr-defined]
 
 
 # --- retries against a flaky server ----------------------------------------------------------

@@ -2,8 +2,9 @@
 
 `GET /v1/jobs/{id}/events` is a server-sent event stream: one `job` event (the same JSON as
 `GET /v1/jobs/{id}`) each time the status, the step or the queue position changes, ending
-after a terminal status. It takes the key in the `Authorization` header like every other
-endpoint; the studio reads it with fetch() streaming, so a key never appears in a URL.
+after a terminal status (or after 30 s: reconnect to go on). It takes the key in the
+`Authorization` header like every other endpoint; the studio reads it with fetch() streaming
+(EventSource cannot send headers), so that a key never appears in a URL.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ EVENTS_POLL_SECONDS = 0.25
 """How often an event stream looks at its job (one inline SQLite read, about 0.1 ms)."""
 EVENTS_KEEPALIVE_SECONDS = 15.0
 """A comment line this often keeps proxies from closing a quiet stream."""
+EVENTS_MAX_SECONDS = 30.0
+"""A stream ends after this long even if its job has not (the client reconnects): uvicorn's
+graceful shutdown waits for open responses, so an endless stream would hold up a restart."""
 TERMINAL = {status.value for status in JobStatus if status.is_terminal}
 
 
@@ -124,11 +128,15 @@ async def job_events(job_id: str, services: ServicesDep) -> StreamingResponse:
 
 
 async def event_stream(
-    job: JobOut, services: Services, interval: float = EVENTS_POLL_SECONDS
+    job: JobOut,
+    services: Services,
+    interval: float = EVENTS_POLL_SECONDS,
+    max_seconds: float = EVENTS_MAX_SECONDS,
 ) -> AsyncIterator[str]:
-    """Yield `job` events until the job ends; never blocks the loop between reads."""
+    """Yield `job` events until the job ends (or `max_seconds` pass); never blocks the loop."""
     last_key: tuple[object, ...] | None = None
-    quiet_since = time.monotonic()
+    started = quiet_since = time.monotonic()
+    yield "retry: 1000\n\n"  # an EventSource reconnects after 1 s when the stream ends
     while True:
         key = (job.status, job.progress.step, job.progress.total, job.queue_position)
         if key != last_key:
@@ -137,7 +145,7 @@ async def event_stream(
         elif time.monotonic() - quiet_since > EVENTS_KEEPALIVE_SECONDS:
             yield ": keep-alive\n\n"
             quiet_since = time.monotonic()
-        if job.status in TERMINAL:
+        if job.status in TERMINAL or time.monotonic() - started > max_seconds:
             return
         await asyncio.sleep(interval)
         job = await services.call(job_view, job.id, services)

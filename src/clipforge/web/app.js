@@ -8,6 +8,7 @@
 const KEY_STORAGE = "clipforge.apiKey";
 const PAGE_SIZE = 24;
 const POLL_MS = 1000;
+const STREAM_MIN_MS = 2000;
 const TERMINAL = new Set(["completed", "error", "cancelled"]);
 const CREATE_PATH = "/v2/video/generations";
 
@@ -51,8 +52,15 @@ async function follow(id) {
   if (following.has(id)) return;
   following.add(id);
   try {
-    const job = await streamEvents(id).catch(() => null);
-    if (!job || !TERMINAL.has(job.status)) await poll(id);
+    for (;;) {
+      const opened = Date.now();
+      const job = await streamEvents(id).catch(() => null);
+      if (job && TERMINAL.has(job.status)) return;
+      // The server ends a stream after a while (reconnect); a stream that fails or ends at
+      // once means something in between does not pass it on: poll instead.
+      if (!job || Date.now() - opened < STREAM_MIN_MS) break;
+    }
+    await poll(id);
   } finally {
     following.delete(id);
   }
