@@ -91,10 +91,10 @@ def _bar_fields(job: Job) -> dict[str, Any]:
 
 
 def jobs_table(jobs: Sequence[Job]) -> Table:
-    table = Table(box=box.SIMPLE, expand=False)
-    table.add_column("id", no_wrap=True)
-    table.add_column("status", no_wrap=True)
-    table.add_column("prompt", overflow="ellipsis", no_wrap=True, min_width=10)
+    table = Table(box=box.SIMPLE, expand=True)
+    table.add_column("id", no_wrap=True, min_width=36)  # in full: it is what other commands take
+    table.add_column("status", no_wrap=True, min_width=16)
+    table.add_column("prompt", overflow="ellipsis", no_wrap=True, ratio=1)
     for job in jobs:
         table.add_row(job.id, escape(_short_status(job)), escape(job.request.prompt))
     return table
