@@ -46,7 +46,10 @@ def training_loss(
     keep = torch.rand(b, device=device) >= GUIDANCE_DROPOUT
     text = text.where(keep, model.null_text(b))
     camera = torch.from_numpy(batch.camera_fixed).to(device)
-    t = torch.sigmoid(torch.randn(b, device=device))  # logit-normal: most work mid-way
+    # Half logit-normal (most of the work mid-way), half uniform: the last, low-noise steps
+    # must learn to remove fine grain, which logit-normal alone almost never shows them.
+    mid = torch.sigmoid(torch.randn(b, device=device))
+    t = torch.where(torch.rand(b, device=device) < 0.5, mid, torch.rand(b, device=device))
     noise = torch.randn_like(x0)
     xt = (1 - t.view(-1, 1, 1, 1)) * x0 + t.view(-1, 1, 1, 1) * noise
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
