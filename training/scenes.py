@@ -7,7 +7,7 @@ size, so every aspect ratio of the API is covered; `captions.py` writes it as te
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -71,23 +71,55 @@ def random_scene(rng: np.random.Generator, *, held_out: bool = False) -> Scene:
         if ((colour, shape, motion) in HELD_OUT) == held_out:
             break
     tones = [t for t in BACKGROUND_TONES if not _clashes(colour, t)]
-    return Scene(
-        colour=colour,
-        shape=shape,
-        motion=motion,
-        background=str(rng.choice(BACKGROUNDS)),
-        tone=str(rng.choice(tones)),
-        camera=str(rng.choice(CAMERAS, p=[0.5, 0.3, 0.2])),
-        pan_direction=str(rng.choice(["left", "right"])),
-        size=float(rng.uniform(0.22, 0.34)),
-        start=_start(motion, rng),
-    )
+    background = str(rng.choice(BACKGROUNDS))
+    for _ in range(20):
+        scene = Scene(
+            colour=colour,
+            shape=shape,
+            motion=motion,
+            background=background,
+            tone=str(rng.choice(tones)),
+            # Camera motion is visible only over a texture; over a plain background a pan
+            # would only make a still object look as if it moved.
+            camera="fixed"
+            if background == "plain"
+            else str(rng.choice(CAMERAS, p=[0.5, 0.3, 0.2])),
+            pan_direction=str(rng.choice(["left", "right"])),
+            size=float(rng.uniform(0.22, 0.34)),
+            start=_start(motion, rng),
+        )
+        if _stays_on_screen(scene):
+            return scene
+    return replace(scene, camera="fixed")
+
+
+def _stays_on_screen(scene: Scene) -> bool:
+    """The object's centre keeps half its size away from every edge (square frame, the
+    tightest case), whatever the camera does."""
+    t = np.linspace(0.0, 1.0, 16, dtype=np.float32)
+    xs, ys, sizes = object_track(scene, t)
+    for i, moment in enumerate(t):
+        offset, zoom = _camera(scene, float(moment))
+        x = 0.5 + (xs[i] - 0.5) * zoom - offset
+        y = 0.5 + (ys[i] - 0.5) * zoom
+        margin = sizes[i] * zoom / 2
+        if not (margin <= x <= 1 - margin and margin <= y <= 1 - margin):
+            return False
+    return True
 
 
 def _clashes(colour: str, tone: str) -> bool:
+    """Too close to the background tone or to its texture shade to be told apart."""
     a = np.array(COLOURS[colour], dtype=float)
     b = np.array(BACKGROUND_TONES[tone], dtype=float)
-    return bool(np.abs(a - b).sum() < 180)
+    return bool(min(np.abs(a - b).sum(), np.abs(a - _texture_shade(b)).sum()) < 180)
+
+
+def _texture_shade(tone: np.ndarray) -> np.ndarray:
+    """The second colour of stripes, checks and dots drawn over `tone`."""
+    if tone.mean() > 128:
+        return np.clip(tone * 0.75, 0, 255)
+    return np.clip(tone * 1.6 + 25, 0, 255)
 
 
 def _start(motion: str, rng: np.random.Generator) -> tuple[float, float]:
@@ -172,8 +204,7 @@ def _background(scene: Scene, width: int, height: int, offset: float, zoom: floa
     else:
         fx, fy = (wx / period) % 1.0 - 0.5, (wy / period) % 1.0 - 0.5
         mask = fx * fx + fy * fy < 0.06
-    shade = np.where(tone.mean() > 128, 0.75, 1.6)
-    canvas[mask] = np.clip(tone * shade + (0 if tone.mean() > 128 else 25), 0, 255)
+    canvas[mask] = _texture_shade(tone)
     return canvas
 
 
