@@ -108,6 +108,9 @@ class GenerationRequest(BaseModel):
     camera_fixed: bool = False
     image_url: str | None = None
     last_image_url: str | None = None
+    client_model: str | None = None
+    """The model id as the client spelled it when it differs from `model` (the BytePlus Ark
+    surface takes dated ids such as `seedance-1-0-pro-250528` and echoes them back)."""
 
     @property
     def size(self) -> tuple[int, int]:

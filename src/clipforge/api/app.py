@@ -9,7 +9,7 @@ from typing import Protocol
 from fastapi import FastAPI
 
 from clipforge import __version__
-from clipforge.api import aimlapi, files, native, studio
+from clipforge.api import aimlapi, ark, files, native, studio
 from clipforge.api.context import RequestIdMiddleware
 from clipforge.api.deps import Services
 from clipforge.api.errors import install_error_handlers
@@ -58,6 +58,6 @@ def create_app(
     )
     install_error_handlers(app)
     app.add_middleware(RequestIdMiddleware)
-    for router in (aimlapi.router, native.router, files.router, studio.router):
+    for router in (aimlapi.router, ark.router, native.router, files.router, studio.router):
         app.include_router(router)
     return app

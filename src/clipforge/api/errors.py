@@ -1,13 +1,15 @@
 """The one place where errors become HTTP responses.
 
-Every error gets the AI/ML API error body (message, path, requestId, statusCode, timestamp):
+Every error gets the AI/ML API error body (message, path, requestId, statusCode, timestamp),
+except on paths under /api/v3 (the BytePlus Ark surface), which get the Ark body
+`{"error": {"code", "message", "param", "type"}}`:
 
-| error                              | status                                  |
-|------------------------------------|-----------------------------------------|
-| RequestError subclasses            | its own status_code (400, 401, 403, 404) |
-| request validation (pydantic)      | 400, naming the field and allowed values |
-| HTTPException (routing: 404, 405)  | its own status                          |
-| anything else                      | 500, details logged                     |
+| error                             | status                           | Ark code             |
+|-----------------------------------|----------------------------------|----------------------|
+| RequestError subclasses           | its status_code (400 ... 404)    | its own `code`       |
+| request validation (pydantic)     | 400, naming field and values     | InvalidParameter     |
+| HTTPException (routing: 404, 405) | its own status                   | by status (ARK_TYPES) |
+| anything else                     | 500, details logged              | InternalServiceError |
 """
 
 from __future__ import annotations
@@ -27,8 +29,40 @@ from clipforge.errors import RequestError
 log = logging.getLogger(__name__)
 
 
-def error_response(request: Request, status: int, message: str) -> JSONResponse:
-    """The AI/ML API's error body."""
+ARK_PREFIX = "/api/v3"
+
+# HTTP status -> the Ark body's `type` (and its `code` where the error carries none).
+ARK_TYPES: dict[int, tuple[str, str]] = {
+    400: ("BadRequest", "InvalidParameter"),
+    401: ("Unauthorized", "AuthenticationError"),
+    403: ("Forbidden", "AccessDenied"),
+    404: ("NotFound", "ResourceNotFound"),
+    405: ("MethodNotAllowed", "MethodNotAllowed"),
+    409: ("Conflict", "Conflict"),
+    429: ("TooManyRequests", "RateLimitExceeded"),
+    500: ("InternalServerError", "InternalServiceError"),
+}
+
+
+def is_ark_path(request: Request) -> bool:
+    path = request.url.path
+    return path == ARK_PREFIX or path.startswith(ARK_PREFIX + "/")
+
+
+def error_response(
+    request: Request,
+    status: int,
+    message: str,
+    *,
+    code: str | None = None,
+    param: str | None = None,
+) -> JSONResponse:
+    """The AI/ML API's error body, or the Ark body on paths under /api/v3."""
+    if is_ark_path(request):
+        kind, default_code = ARK_TYPES.get(status, ("Error", "Error"))
+        error = {"code": code or default_code, "message": message, "param": param or ""}
+        error["type"] = kind
+        return JSONResponse({"error": error}, status_code=status)
     body = {
         "message": message,
         "path": request.url.path,
@@ -39,10 +73,16 @@ def error_response(request: Request, status: int, message: str) -> JSONResponse:
     return JSONResponse(body, status_code=status)
 
 
+def validation_field(error: dict[str, Any]) -> str:
+    """The field a pydantic error is about (`body` when it is about the body as a whole)."""
+    location = error.get("loc", ())
+    parts = [str(part) for part in location if part not in ("body", "query", "path")]
+    return ".".join(parts) or "body"
+
+
 def describe_validation_error(error: dict[str, Any]) -> str:
     """One pydantic error as `field: problem (allowed: ...)`."""
-    location = [str(part) for part in error.get("loc", ()) if part not in ("body", "query")]
-    field = ".".join(location) or "body"
+    field = validation_field(error)
     kind = error.get("type", "")
     if kind == "missing":
         return f"{field}: field required"
@@ -56,13 +96,15 @@ def describe_validation_error(error: dict[str, Any]) -> str:
 
 async def _on_request_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestError)
-    return error_response(request, exc.status_code, exc.message)
+    return error_response(request, exc.status_code, exc.message, code=exc.code, param=exc.field)
 
 
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    messages = [describe_validation_error(dict(e)) for e in exc.errors()]
-    return error_response(request, 400, "; ".join(messages))
+    errors = [dict(e) for e in exc.errors()]
+    messages = [describe_validation_error(e) for e in errors]
+    param = validation_field(errors[0]) if errors else None
+    return error_response(request, 400, "; ".join(messages), param=param)
 
 
 async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
