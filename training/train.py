@@ -53,8 +53,8 @@ def training_loss(
     noise = torch.randn_like(x0)
     xt = (1 - t.view(-1, 1, 1, 1)) * x0 + t.view(-1, 1, 1, 1) * noise
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-        predicted = model(xt, t, text, camera)
-    return F.mse_loss(predicted.float(), noise - x0)
+        velocity = model.velocity(xt, t, text, camera)
+    return F.mse_loss(velocity, noise - x0)
 
 
 def load_or_start(config: BuiltinConfig, device: torch.device, lr: float) -> dict:

@@ -19,6 +19,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+MIN_T = 0.05
+"""Below this, a velocity derived from a clean-clip prediction would divide by almost zero."""
+
 
 @dataclass(frozen=True)
 class BuiltinConfig:
@@ -29,6 +32,9 @@ class BuiltinConfig:
     text_dim: int = 384
     cond_dim: int = 256
     attention_heads: int = 4
+    prediction: str = "x0"
+    """What the network outputs: "x0", the clean clip (the velocity is derived from it), so a
+    small pixel-space net need not reproduce the input noise exactly; or "velocity"."""
 
     @property
     def size_multiple(self) -> int:
@@ -188,6 +194,15 @@ class ClipUNet(nn.Module):
                 ch = width
             if level > 0:
                 self.up.append(nn.Upsample(scale_factor=2, mode="nearest"))
+
+    def velocity(
+        self, x: torch.Tensor, t: torch.Tensor, text: TextCondition, camera_fixed: torch.Tensor
+    ) -> torch.Tensor:
+        """The flow-matching velocity (noise - clean clip) at time t, whatever is predicted."""
+        out = self(x, t, text, camera_fixed).float()
+        if self.config.prediction == "velocity":
+            return out
+        return (x.float() - out) / t.float().clamp(min=MIN_T).view(-1, 1, 1, 1)
 
     def null_text(self, batch: int) -> TextCondition:
         """The "no prompt" condition that guidance pushes away from."""

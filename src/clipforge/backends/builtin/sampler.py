@@ -32,8 +32,8 @@ def sample(
     times = torch.linspace(1.0, 0.0, steps + 1, device=device)
     for index in range(steps):
         t, t_next = times[index], times[index + 1]
-        velocity = model(x.repeat(2, 1, 1, 1), t.expand(2 * batch), both_text, both_camera)
-        conditional, unconditional = velocity.float().chunk(2)
+        velocity = model.velocity(x.repeat(2, 1, 1, 1), t.expand(2 * batch), both_text, both_camera)
+        conditional, unconditional = velocity.chunk(2)
         guided = unconditional + guidance * (conditional - unconditional)
         x = x + (t_next - t) * guided
         progress(index + 1, steps)
