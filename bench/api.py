@@ -11,20 +11,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from loadgen import Samples, create_and_poll, health, run_load
 from record import machine_description, record_rows
+from serverproc import start_serve
 
 LEGACY = "/v2/generate/video/bytedance/generation"
 BODY = {"model": "bytedance/seedance-1-0-pro-t2v", "prompt": "a red ball", "resolution": "480p"}
@@ -33,30 +30,8 @@ T = TypeVar("T")
 
 
 def start_server(data_dir: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "CLIPFORGE_API_KEYS": KEY}
-    command = [
-        sys.executable,
-        "-m",
-        "clipforge",
-        "serve",
-        "--backend",
-        "testpattern",
-        "--port",
-        str(port),
-        "--data-dir",
-        str(data_dir),
-        "--workers",
-        str(workers),
-    ]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
-    for _ in range(300):
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-            return process
-        except httpx.TransportError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("server did not start")
+    args = ("--backend", "testpattern", "--workers", str(workers))
+    return start_serve(data_dir, port, *args, env={"CLIPFORGE_API_KEYS": KEY})
 
 
 def run_with_fast_loop(coroutine: Coroutine[Any, Any, T]) -> T:

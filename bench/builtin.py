@@ -17,33 +17,36 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from record import machine_description, record_rows  # noqa: E402
+from record import machine_description, record_rows
+from serverproc import start_serve
 
 CASES = [("480p", 5, 15.0), ("1080p", 10, 60.0)]
 PROMPT = "a red ball rolling to the right"
 
 
 def serve(data: Path, port: int, backend: str) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "clipforge", "serve", "--backend", backend,
-               "--port", str(port), "--data-dir", str(data)]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(600):
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-            return process
-        except httpx.TransportError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"{backend} server did not start")
+    return start_serve(data, port, "--backend", backend)
 
 
 def generate_seconds(port: int, resolution: str, duration: int, out: Path) -> float:
-    command = [sys.executable, "-m", "clipforge", "generate", PROMPT, "--resolution",
-               resolution, "--duration", str(duration), "--seed", "1", "-o", str(out),
-               "--server", f"http://127.0.0.1:{port}"]
+    command = [
+        sys.executable,
+        "-m",
+        "clipforge",
+        "generate",
+        PROMPT,
+        "--resolution",
+        resolution,
+        "--duration",
+        str(duration),
+        "--seed",
+        "1",
+        "-o",
+        str(out),
+        "--server",
+        f"http://127.0.0.1:{port}",
+    ]
     started = time.perf_counter()
     subprocess.run(command, check=True, capture_output=True, env=os.environ)
     return time.perf_counter() - started
@@ -74,13 +77,24 @@ def main() -> None:
     for res, dur, target in CASES:
         seconds, base = builtin[(res, dur)], baseline[(res, dur)]
         verdict = "met" if seconds <= target else "missed"
-        rows.append((f"{res} {dur} s", f"{seconds:.1f} s", f"{base:.1f} s",
-                     f"{seconds / base:.2f}x", f"<= {target:.0f} s", verdict))
+        rows.append(
+            (
+                f"{res} {dur} s",
+                f"{seconds:.1f} s",
+                f"{base:.1f} s",
+                f"{seconds / base:.2f}x",
+                f"<= {target:.0f} s",
+                verdict,
+            )
+        )
         print(" | ".join(rows[-1]))
     if args.record:
-        record_rows("Built-in model: clipforge generate, warm server (bench/builtin.py)",
-                    ["case", "builtin", "baseline (testpattern)", "ratio", "target", "verdict"],
-                    rows, machine_description())
+        record_rows(
+            "Built-in model: clipforge generate, warm server (bench/builtin.py)",
+            ["case", "builtin", "baseline (testpattern)", "ratio", "target", "verdict"],
+            rows,
+            machine_description(),
+        )
 
 
 if __name__ == "__main__":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,24 +17,11 @@ from clipforge.schemas import (
     frame_count,
     usage_tokens,
 )
-from tests.live import LiveServer, live_server
+from tests.live import live_server
 
 LEGACY = "/v2/generate/video/bytedance/generation"
 UNIVERSAL = "/v2/video/generations"
 MODEL = "bytedance/seedance-1-0-pro-t2v"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """API only (no workers): jobs stay queued, which is what these tests look at."""
-    with live_server(tmp_path_factory.mktemp("api"), backend="testpattern", workers=0) as live:
-        yield live
-
-
-@pytest.fixture(scope="module")
-def http(server: LiveServer) -> Iterator[httpx.Client]:
-    with server.client() as client:
-        yield client
 
 
 def create(http: httpx.Client, path: str = LEGACY, **fields: Any) -> httpx.Response:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,19 +14,6 @@ from tests.live import LiveServer, live_server
 
 TASKS = "/api/v3/contents/generations/tasks"
 ARK_MODEL = "seedance-1-0-pro-250528"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """API only (no workers): tasks stay queued."""
-    with live_server(tmp_path_factory.mktemp("ark"), backend="testpattern", workers=0) as live:
-        yield live
-
-
-@pytest.fixture(scope="module")
-def http(server: LiveServer) -> Iterator[httpx.Client]:
-    with server.client() as client:
-        yield client
 
 
 def create(
