@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from captions import random_caption
-from scenes import Scene, random_scene, render_scene
+from scenes import Scene, random_scene, render_scene_with_mask
 
 from clipforge.backends.builtin.geometry import native_size
 from clipforge.schemas import FRAME_SIZES, Resolution
@@ -23,6 +23,7 @@ NATIVE_SIZES = sorted({native_size(w, h) for w, h in FRAME_SIZES[Resolution.P480
 @dataclass
 class Batch:
     clips: np.ndarray  # (B, T, H, W, 3) uint8
+    masks: np.ndarray  # (B, T, H, W) uint8: the object's coverage
     captions: list[str]
     scenes: list[Scene]
     camera_fixed: np.ndarray  # (B,) bool: the conditioning flag
@@ -36,12 +37,13 @@ class ClipPool:
         self.rng = np.random.default_rng(seed)
         self.scenes: dict[tuple[int, int], list[Scene]] = {}
         self.clips: dict[tuple[int, int], np.ndarray] = {}
+        self.masks: dict[tuple[int, int], np.ndarray] = {}
         for size in NATIVE_SIZES:
             width, height = size
             self.scenes[size] = [random_scene(self.rng) for _ in range(per_size)]
-            self.clips[size] = np.stack(
-                [render_scene(s, width, height, frames) for s in self.scenes[size]]
-            )
+            rendered = [render_scene_with_mask(s, width, height, frames) for s in self.scenes[size]]
+            self.clips[size] = np.stack([clip for clip, _ in rendered])
+            self.masks[size] = np.stack([mask for _, mask in rendered])
 
     def refresh(self, count: int) -> None:
         """Replace `count` random entries with newly drawn scenes."""
@@ -50,7 +52,8 @@ class ClipPool:
             index = int(self.rng.integers(len(self.scenes[size])))
             scene = random_scene(self.rng)
             self.scenes[size][index] = scene
-            self.clips[size][index] = render_scene(scene, size[0], size[1], self.frames)
+            clip, mask = render_scene_with_mask(scene, size[0], size[1], self.frames)
+            self.clips[size][index], self.masks[size][index] = clip, mask
 
     def batch(self, batch_size: int) -> Batch:
         size = NATIVE_SIZES[int(self.rng.integers(len(NATIVE_SIZES)))]
@@ -62,4 +65,4 @@ class ClipPool:
         # that 1 means "still" and 0 leaves the camera to the prompt.
         fixed = np.array([s.camera == "fixed" for s in scenes]) & flip
         captions = [random_caption(s, self.rng) for s in scenes]
-        return Batch(clips, captions, scenes, fixed)
+        return Batch(clips, self.masks[size][picks], captions, scenes, fixed)

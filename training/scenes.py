@@ -161,18 +161,28 @@ def object_track(scene: Scene, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
 
 def render_scene(scene: Scene, width: int, height: int, frames: int) -> np.ndarray:
     """uint8 frames (frames, height, width, 3)."""
+    return render_scene_with_mask(scene, width, height, frames)[0]
+
+
+def render_scene_with_mask(
+    scene: Scene, width: int, height: int, frames: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """uint8 frames (frames, height, width, 3) and the object's coverage (frames, height,
+    width) as uint8 0-255: training weighs the object's pixels above the background's."""
     t = np.linspace(0.0, 1.0, frames, dtype=np.float32)
     xs, ys, sizes = object_track(scene, t)
     out = np.empty((frames, height, width, 3), dtype=np.uint8)
+    mask = np.empty((frames, height, width), dtype=np.uint8)
     short = min(width, height)
     for i in range(frames):
         offset, zoom = _camera(scene, float(t[i]))
         canvas = _background(scene, width, height, offset, zoom)
         cx = (0.5 + (xs[i] - 0.5) * zoom) * width - offset * short * (scene.camera == "pan")
         cy = (0.5 + (ys[i] - 0.5) * zoom) * height
-        _draw(canvas, scene, cx, cy, sizes[i] * short * zoom)
+        coverage = _draw(canvas, scene, cx, cy, sizes[i] * short * zoom)
         out[i] = canvas
-    return out
+        mask[i] = np.round(coverage * 255)
+    return out, mask
 
 
 def _camera(scene: Scene, t: float) -> tuple[float, float]:
@@ -208,13 +218,15 @@ def _background(scene: Scene, width: int, height: int, offset: float, zoom: floa
     return canvas
 
 
-def _draw(canvas: np.ndarray, scene: Scene, cx: float, cy: float, diameter: float) -> None:
+def _draw(canvas: np.ndarray, scene: Scene, cx: float, cy: float, diameter: float) -> np.ndarray:
+    """Draw the object in place; return its coverage."""
     height, width = canvas.shape[:2]
     ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
     dx, dy = (xs + 0.5 - cx) / (diameter / 2), (ys + 0.5 - cy) / (diameter / 2)
     coverage = _shape_coverage(scene.shape, dx, dy)
     colour = np.array(COLOURS[scene.colour], dtype=np.float32)
     canvas[:] = canvas * (1 - coverage[..., None]) + colour * coverage[..., None]
+    return coverage
 
 
 def _shape_coverage(shape: str, dx: np.ndarray, dy: np.ndarray) -> np.ndarray:

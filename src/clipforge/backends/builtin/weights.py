@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import torch
+from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from clipforge.backends.builtin.model import BuiltinConfig, ClipUNet
@@ -38,3 +39,9 @@ def load_model(folder: Path = WEIGHTS_DIR, device: str | torch.device = "cpu") -
     state = {k: v.float() for k, v in load_file(str(weights)).items()}
     model.load_state_dict(state)
     return model.to(device).eval()
+
+
+def read_metadata(folder: Path = WEIGHTS_DIR) -> dict[str, str]:
+    """The metadata saved with the weights (training steps, ...); empty when there is none."""
+    with safe_open(str(folder / WEIGHTS_FILE), framework="pt") as weights:
+        return dict(weights.metadata() or {})
