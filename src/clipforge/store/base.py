@@ -74,7 +74,11 @@ class JobStore(ABC):
 
     @abstractmethod
     def claim(
-        self, worker_id: str, lease_seconds: float, models: Sequence[str] | None = None
+        self,
+        worker_id: str,
+        lease_seconds: float,
+        models: Sequence[str] | None = None,
+        prefer: Sequence[str] | None = None,
     ) -> Claim | None:
         """Atomically take the oldest queued job (or one whose lease expired).
 
@@ -83,7 +87,8 @@ class JobStore(ABC):
         error, result). Oldest means by created_at, then id, over both kinds. A job whose lease
         expired after `max_attempts` attempts is moved to error `WorkerLost` instead, and the
         search goes on. `models` limits the search to jobs for those models (an empty list
-        finds nothing). Returns None when nothing is claimable.
+        finds nothing). `prefer` (a warm worker's models) is searched first: its oldest job
+        goes before older jobs for other models. Returns None when nothing is claimable.
         """
 
     @abstractmethod

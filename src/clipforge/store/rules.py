@@ -152,6 +152,24 @@ def names(values: Sequence[str]) -> tuple[str, ...]:
     return (values,) if isinstance(values, str) else tuple(values)
 
 
+def claim_searches(
+    models: Sequence[str] | None, prefer: Sequence[str] | None
+) -> list[tuple[str, ...] | None]:
+    """The model sets a claim tries, in order (None: any model; no set: nothing to take).
+
+    A worker that has a model loaded prefers its jobs: the oldest job for a `prefer` model
+    (among `models`, when given) is taken before an older job that would need other weights;
+    with none queued, the worker takes the oldest job of `models` as usual.
+    """
+    allowed = None if models is None else names(models)
+    if allowed == ():
+        return []
+    if not prefer:
+        return [allowed]
+    preferred = tuple(m for m in names(prefer) if allowed is None or m in allowed)
+    return [preferred, allowed] if preferred else [allowed]
+
+
 def renewed(lease_seconds: float, now: float) -> Changes:
     return {"lease_expires_at": now + lease_seconds, "updated_at": now}
 

@@ -108,20 +108,25 @@ class SQLiteJobStore(JobStore):
         return [sql.job_from_row(row) for row in self._execute(sql.list_jobs(limit, offset))]
 
     def claim(
-        self, worker_id: str, lease_seconds: float, models: Sequence[str] | None = None
+        self,
+        worker_id: str,
+        lease_seconds: float,
+        models: Sequence[str] | None = None,
+        prefer: Sequence[str] | None = None,
     ) -> Claim | None:
         rules.check_lease(lease_seconds)
-        wanted = None if models is None else rules.names(models)
-        if wanted == ():
+        searches = rules.claim_searches(models, prefer)
+        if not searches:
             return None
         with self._transaction() as conn:
             now = self._clock()
-            while row := conn.execute(*sql.claim_candidate(now, wanted)).fetchone():
-                job = sql.job_from_row(row)
-                changes = rules.on_claim(job, worker_id, lease_seconds, now, self.max_attempts)
-                taken = _apply(conn, changes, rules.snapshot(job))
-                if taken.status is JobStatus.GENERATING:
-                    return Claim(taken, worker_id, taken.attempts)
+            for wanted in searches:
+                while row := conn.execute(*sql.claim_candidate(now, wanted)).fetchone():
+                    job = sql.job_from_row(row)
+                    changes = rules.on_claim(job, worker_id, lease_seconds, now, self.max_attempts)
+                    taken = _apply(conn, changes, rules.snapshot(job))
+                    if taken.status is JobStatus.GENERATING:
+                        return Claim(taken, worker_id, taken.attempts)
         return None
 
     def heartbeat(self, claim: Claim, lease_seconds: float) -> bool:
