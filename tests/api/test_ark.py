@@ -248,12 +248,18 @@ def test_list_filter_page_and_delete(tmp_path: Path) -> None:
         deleted = http.delete(f"{TASKS}/{ids[0]}")
         assert deleted.status_code == 200 and deleted.json() == {}
         assert http.get(f"{TASKS}/{ids[0]}").json()["status"] == "cancelled"
-        assert http.delete(f"{TASKS}/{ids[0]}").status_code == 200  # finished: left as is
 
         cancelled = http.get(TASKS, params={"filter.status": "cancelled"}).json()
         assert [t["id"] for t in cancelled["items"]] == [ids[0]]
         queued = http.get(TASKS, params={"filter.status": "queued"}).json()
         assert queued["total"] == 5
+        both = {"filter.status": "queued", "filter.model": ARK_MODEL, "page_size": 2}
+        page = http.get(TASKS, params=both).json()
+        assert page["total"] == 4 and [t["id"] for t in page["items"]] == ids[:2:-1]
+
+        assert http.delete(f"{TASKS}/{ids[0]}").json() == {}  # finished: deleted
+        assert_ark_error(http.get(f"{TASKS}/{ids[0]}"), 404, "ResourceNotFound", "task_id")
+        assert http.get(TASKS).json()["total"] == 5
 
         bad = http.get(TASKS, params={"filter.status": "sleeping"})
         assert_ark_error(bad, 400, "InvalidParameter", "filter.status")
@@ -282,6 +288,11 @@ def test_a_task_runs_to_succeeded_with_a_video_url(tmp_path: Path) -> None:
         assert task["error"] is None
         video = http.get(task["content"]["video_url"])
         assert video.status_code == 200 and len(video.content) > 1000
+
+        assert http.delete(f"{TASKS}/{task_id}").json() == {}
+        assert http.get(f"{TASKS}/{task_id}").status_code == 404
+        assert not live.server.storage.exists(f"{task_id}.mp4")
+        assert http.get(task["content"]["video_url"]).status_code == 403
 
 
 def test_the_ratio_field_takes_every_served_ratio_and_adaptive(http: httpx.Client) -> None:

@@ -34,6 +34,7 @@ from types import TracebackType
 
 from clipforge.schemas import GenerationRequest, Job, JobResult
 from clipforge.store import rules
+from clipforge.store.filters import EVERYTHING, JobFilter
 
 
 @dataclass(frozen=True)
@@ -61,16 +62,30 @@ class JobStore(ABC):
     another writer's lock (milliseconds, at worst the engine's busy timeout)."""
 
     @abstractmethod
-    def create(self, request: GenerationRequest) -> Job:
-        """Insert a queued job and return it."""
+    def create(self, request: GenerationRequest, *, owner: str | None = None) -> Job:
+        """Insert a queued job and return it; `owner` names the API key that asked for it."""
 
     @abstractmethod
     def get(self, job_id: str) -> Job | None:
         """The job, or None if the id is unknown (never raises for a malformed id)."""
 
     @abstractmethod
-    def list_jobs(self, *, limit: int = 50, offset: int = 0) -> list[Job]:
-        """Newest first (by created_at, then id, descending)."""
+    def list_jobs(
+        self, *, limit: int = 50, offset: int = 0, where: JobFilter = EVERYTHING
+    ) -> list[Job]:
+        """The jobs `where` matches, newest first (by created_at, then id, descending)."""
+
+    @abstractmethod
+    def count_jobs(self, where: JobFilter = EVERYTHING) -> int:
+        """How many jobs `where` matches."""
+
+    @abstractmethod
+    def delete(self, job_id: str) -> Job | None:
+        """Delete a finished job (completed, error or cancelled) and return it as it was.
+
+        None (and no change) for an unknown id or a job that has not finished: cancel those.
+        The caller removes the job's video from storage.
+        """
 
     @abstractmethod
     def claim(

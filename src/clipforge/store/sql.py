@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from clipforge.schemas import GenerationRequest, Job, JobStatus
 from clipforge.store import rules
+from clipforge.store.filters import EXPIRED, JobFilter
 from clipforge.store.rules import GENERATING, QUEUED, Changes, Column, Guard
 
 Statement = tuple[str, dict[str, object]]
@@ -38,6 +39,8 @@ JOB_COLUMNS = (
     "timings",
     "cancel_requested",
 )
+WRITE_ONLY_COLUMNS = ("listed_model", "owner")
+"""Columns written on insert and used by filters, not part of a `Job`."""
 _SELECT = "SELECT " + ", ".join(JOB_COLUMNS) + " FROM jobs"
 _RETURNING = " RETURNING " + ", ".join(JOB_COLUMNS)
 _OLDEST = "ORDER BY created_at, id LIMIT 1"
@@ -80,7 +83,7 @@ def job_from_row(row: Row) -> Job:
     )
 
 
-def insert(job: Job) -> Statement:
+def insert(job: Job, owner: str | None = None) -> Statement:
     values: dict[str, object] = {
         "id": job.id,
         "status": job.status,
@@ -93,6 +96,8 @@ def insert(job: Job) -> Statement:
         "progress_total": job.progress_total,
         "timings": job.timings,
         "cancel_requested": 0,
+        "listed_model": job.request.client_model or job.request.model,
+        "owner": owner,
     }
     names = ", ".join(values)
     marks = ", ".join(f":{name}" for name in values)
@@ -137,9 +142,43 @@ def claim_candidate(now: float, models: Sequence[str] | None) -> Statement:
     return sql, params
 
 
-def list_jobs(limit: int, offset: int) -> Statement:
-    sql = f"{_SELECT} ORDER BY created_at DESC, id DESC LIMIT :limit OFFSET :offset"
-    return sql, {"limit": limit, "offset": offset}
+def list_jobs(where: JobFilter, limit: int, offset: int) -> Statement:
+    condition, params = filtered(where)
+    order = "ORDER BY created_at DESC, id DESC LIMIT :limit OFFSET :offset"
+    return f"{_SELECT} WHERE {condition} {order}", params | {"limit": limit, "offset": offset}
+
+
+def count_jobs(where: JobFilter) -> Statement:
+    condition, params = filtered(where)
+    return f"SELECT COUNT(*) FROM jobs WHERE {condition}", params
+
+
+def delete_finished(job_id: str) -> Statement:
+    """Delete a job that has finished (any terminal status); no row when it has not."""
+    terminal = [status for status in JobStatus if status.is_terminal]
+    where, params = _where({"id": job_id, "status": tuple(terminal)})
+    return f"DELETE FROM jobs WHERE {where}{_RETURNING}", params
+
+
+def filtered(where: JobFilter) -> tuple[str, dict[str, object]]:
+    """A WHERE condition (portable SQL) for a listing filter; `1 = 1` for no filter."""
+    guard: dict[str, object] = {}
+    if where.statuses is not None:
+        guard["status"] = tuple(where.statuses)
+    if where.ids is not None:
+        guard["id"] = tuple(where.ids)
+    if where.model is not None:
+        guard["listed_model"] = where.model
+    if where.owner is not None:
+        guard["owner"] = where.owner
+    terms, params = _where(guard) if guard else ("1 = 1", {})
+    if where.expired is not None:
+        params["expired_name"] = EXPIRED
+        if where.expired:
+            terms += " AND error_name = :expired_name"
+        else:
+            terms += " AND (error_name IS NULL OR error_name <> :expired_name)"
+    return terms, params
 
 
 def queue_position(job_id: str) -> Statement:
@@ -165,6 +204,9 @@ def _where(guard: Guard) -> tuple[str, dict[str, object]]:
     terms: list[str] = []
     params: dict[str, object] = {}
     for column, value in guard.items():
+        if isinstance(value, tuple | list | frozenset | set) and not value:
+            terms.append("1 = 0")  # IN () is not valid SQL: an empty choice matches nothing
+            continue
         _check_column(column)
         if isinstance(value, tuple | list | frozenset | set):
             names = [f"is_{column}_{i}" for i in range(len(value))]
@@ -182,5 +224,5 @@ def _encoded(values: Mapping[str, object]) -> dict[str, object]:
 
 def _check_column(name: str) -> None:
     # Column names are interpolated into SQL text: only the table's own are allowed.
-    if name not in JOB_COLUMNS:
+    if name not in JOB_COLUMNS and name not in WRITE_ONLY_COLUMNS:
         raise ValueError(f"unknown jobs column {name!r}")

@@ -19,6 +19,7 @@ from pathlib import Path
 from clipforge.schemas import GenerationRequest, Job, JobResult, JobStatus
 from clipforge.store import rules, sql
 from clipforge.store.base import Claim, JobStore
+from clipforge.store.filters import EVERYTHING, JobFilter
 
 BUSY_TIMEOUT_S = 10.0
 
@@ -58,6 +59,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX jobs_newest ON jobs (created_at, id)",
         "CREATE INDEX jobs_running ON jobs (worker_id) WHERE status = 'generating'",
     ),
+    # 2: listing filters in SQL: the model as the client spelled it, and the owning API key.
+    (
+        "ALTER TABLE jobs ADD COLUMN listed_model TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE jobs ADD COLUMN owner TEXT",
+        "UPDATE jobs SET listed_model = COALESCE(json_extract(request, '$.client_model'), model)",
+        "CREATE INDEX jobs_by_model ON jobs (listed_model, created_at, id)",
+        "CREATE INDEX jobs_by_status ON jobs (status, owner)",
+    ),
 )
 
 
@@ -92,9 +101,9 @@ class SQLiteJobStore(JobStore):
     def __repr__(self) -> str:
         return f"SQLiteJobStore({str(self.path)!r})"
 
-    def create(self, request: GenerationRequest) -> Job:
+    def create(self, request: GenerationRequest, *, owner: str | None = None) -> Job:
         job = rules.new_job(request, self._clock())
-        self._execute(sql.insert(job))
+        self._execute(sql.insert(job, owner))
         return job
 
     def get(self, job_id: str) -> Job | None:
@@ -103,9 +112,21 @@ class SQLiteJobStore(JobStore):
         rows = self._execute(sql.select({"id": job_id}))
         return sql.job_from_row(rows[0]) if rows else None
 
-    def list_jobs(self, *, limit: int = 50, offset: int = 0) -> list[Job]:
+    def list_jobs(
+        self, *, limit: int = 50, offset: int = 0, where: JobFilter = EVERYTHING
+    ) -> list[Job]:
         rules.check_page(limit, offset)
-        return [sql.job_from_row(row) for row in self._execute(sql.list_jobs(limit, offset))]
+        rows = self._execute(sql.list_jobs(where, limit, offset))
+        return [sql.job_from_row(row) for row in rows]
+
+    def count_jobs(self, where: JobFilter = EVERYTHING) -> int:
+        return int(self._execute(sql.count_jobs(where))[0][0])
+
+    def delete(self, job_id: str) -> Job | None:
+        if not rules.is_job_id(job_id):
+            return None
+        rows = self._execute(sql.delete_finished(job_id))
+        return sql.job_from_row(rows[0]) if rows else None
 
     def claim(
         self,

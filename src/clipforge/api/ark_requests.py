@@ -1,0 +1,107 @@
+"""Ark create bodies -> one `GenerationRequest` (text commands, JSON fields, model ids).
+
+Parameters come as JSON fields or as text commands at the end of the prompt
+(`... --rs 720p --rt 16:9 --dur 5`). When both name the same parameter the JSON field wins:
+the body is Ark's newer, strictly validated way and the text commands its older one, so a
+client that sets a field explicitly means it. Either way a bad value is a 400 naming the
+field or the text command (`param`).
+
+Model ids: any id starting with `seedance-1-0-` maps to the catalogue's Seedance 1.0 model of
+the same family (`lite`, `pro-fast`, else `pro`; `i2v` ids to the image-to-video ones) and the
+Ark id is kept in the request (`client_model`) to be echoed back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from clipforge.api.ark_commands import split_text_commands, text_command_values
+from clipforge.api.ark_models import CreateTaskBody
+from clipforge.api.deps import Services
+from clipforge.errors import InvalidField
+from clipforge.schemas import AspectRatio, GenerationRequest, new_seed
+
+ARK_MODEL_PREFIX = "seedance-1-0-"
+PROMPT_MAX_CHARS = 4000
+
+
+def served_model_id(ark_model: str, wants_images: bool) -> str:
+    """The catalogue id an Ark model id stands for (see the module docstring)."""
+    if not ark_model.startswith(ARK_MODEL_PREFIX):
+        raise InvalidField(
+            "model", f"model {ark_model!r} is not served here (ids start with {ARK_MODEL_PREFIX!r})"
+        )
+    rest = ark_model[len(ARK_MODEL_PREFIX) :]
+    family = "lite" if rest.startswith("lite") else "pro"
+    if "i2v" in rest.split("-"):
+        return f"bytedance/seedance-1-0-{family}-i2v"
+    if family == "pro" and rest.startswith("pro-fast"):
+        return "bytedance/seedance-1-0-pro-fast"
+    if wants_images:
+        return f"bytedance/seedance-1-0-{family}-i2v"
+    return f"bytedance/seedance-1-0-{family}-t2v"
+
+
+def to_generation_request(body: CreateTaskBody, services: Services) -> GenerationRequest:
+    """The request a create body asks for; InvalidField (400) naming the field otherwise."""
+    prompt, commands = _prompt_and_commands(body)
+    images = [item for item in body.content if item.type == "image_url"]
+    model_id = served_model_id(body.model, wants_images=bool(images))
+    try:
+        served = services.catalog.require(model_id)
+    except InvalidField:
+        if not images:
+            raise
+        raise InvalidField(
+            "content", f"model {body.model!r} takes no image input here (text only)"
+        ) from None
+    if images and not served.image_input:
+        raise InvalidField("content", f"model {body.model!r} takes no image input here")
+    values = _parameters(body, commands)
+    ratio = values.pop("ratio", None)
+    seed = values.pop("seed", -1)
+    return GenerationRequest(
+        model=served.id,
+        client_model=body.model,
+        prompt=prompt,
+        aspect_ratio=AspectRatio.WIDE if ratio in (None, "adaptive") else AspectRatio(ratio),
+        seed=seed if seed >= 0 else new_seed(),
+        **image_urls(body),
+        **values,
+    )
+
+
+def _prompt_and_commands(body: CreateTaskBody) -> tuple[str, dict[str, tuple[str, str]]]:
+    texts = [item for item in body.content if item.type == "text"]
+    if len(texts) != 1 or not (texts[0].text or "").strip():
+        raise InvalidField("content", "exactly one text item with a prompt is required")
+    prompt, commands = split_text_commands(texts[0].text or "")
+    if not prompt:
+        raise InvalidField("content", "the text item has no prompt before its commands")
+    if len(prompt) > PROMPT_MAX_CHARS:
+        raise InvalidField("content", f"the prompt is longer than {PROMPT_MAX_CHARS} characters")
+    return prompt, commands
+
+
+def image_urls(body: CreateTaskBody) -> dict[str, str]:
+    """`image_url` / `last_image_url` from the content's image items (by role)."""
+    values: dict[str, str] = {}
+    for item in body.content:
+        if item.type != "image_url":
+            continue
+        if item.image_url is None:
+            raise InvalidField("content", "an image_url item needs image_url.url")
+        key = "last_image_url" if item.role == "last_frame" else "image_url"
+        values[key] = item.image_url.url
+    return values
+
+
+_JSON_PARAMETERS = {"resolution", "ratio", "duration", "seed", "camera_fixed", "watermark"}
+
+
+def _parameters(body: CreateTaskBody, commands: dict[str, tuple[str, str]]) -> dict[str, Any]:
+    # JSON fields win over text commands (module docstring); JSON null means absent.
+    values = text_command_values(commands)
+    values.update(body.model_dump(exclude_none=True, include=_JSON_PARAMETERS))
+    values.pop("framespersecond", None)
+    return values

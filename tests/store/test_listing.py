@@ -1,0 +1,103 @@
+"""Listing with filters, counting and deleting, done by the engine (every engine)."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+from clipforge.schemas import JobResult, JobStatus
+from clipforge.store import JobStore, SQLiteJobStore
+from clipforge.store.filters import EXPIRED, JobFilter
+from clipforge.store.sqlite import MIGRATIONS
+from tests.store.support import FakeClock, request
+
+LITE = "bytedance/seedance-1-0-lite-t2v"
+
+
+def test_filters_by_status_ids_model_and_owner_with_counts(
+    store: JobStore, clock: FakeClock
+) -> None:
+    jobs = []
+    for n in range(6):
+        model = LITE if n % 2 else "bytedance/seedance-1-0-pro-t2v"
+        jobs.append(store.create(request(f"job {n}", model=model), owner=f"key{n % 3}"))
+        clock.advance(1)
+    ids = [job.id for job in jobs]
+    store.cancel(ids[0])
+    claim = store.claim("w1", 30.0)
+    assert claim is not None and claim.job.id == ids[1]
+
+    queued = JobFilter(statuses=(JobStatus.QUEUED,))
+    assert [job.id for job in store.list_jobs(where=queued)] == ids[:1:-1]
+    assert store.count_jobs(queued) == 4
+    assert store.count_jobs() == 6
+    by_ids = JobFilter(ids=(ids[0], ids[3], "not-an-id"))
+    assert [job.id for job in store.list_jobs(where=by_ids)] == [ids[3], ids[0]]
+    assert store.count_jobs(JobFilter(ids=())) == 0
+    lite = JobFilter(model=LITE)
+    assert [job.id for job in store.list_jobs(where=lite)] == [ids[5], ids[3], ids[1]]
+    both = JobFilter(model=LITE, statuses=(JobStatus.QUEUED,))
+    assert [job.id for job in store.list_jobs(where=both, limit=1, offset=1)] == [ids[3]]
+    assert store.count_jobs(both) == 2
+    assert store.count_jobs(JobFilter(owner="key0", statuses=(JobStatus.QUEUED,))) == 1
+
+
+def test_the_client_model_is_what_model_filters_match(store: JobStore) -> None:
+    ark = store.create(request(client_model="seedance-1-0-pro-250528"))
+    store.create(request())
+    found = store.list_jobs(where=JobFilter(model="seedance-1-0-pro-250528"))
+    assert [job.id for job in found] == [ark.id]
+
+
+def test_expired_is_told_apart_from_other_errors(store: JobStore) -> None:
+    job = store.create(request())
+    claim = store.claim("w1", 30.0)
+    assert claim is not None
+    store.fail(claim, "GenerationError", "boom")
+    errors = JobFilter(statuses=(JobStatus.ERROR,), expired=False)
+    assert [j.id for j in store.list_jobs(where=errors)] == [job.id]
+    assert store.count_jobs(JobFilter(statuses=(JobStatus.ERROR,), expired=True)) == 0
+    assert EXPIRED != "GenerationError"
+
+
+def test_delete_removes_finished_jobs_only(store: JobStore, clock: FakeClock) -> None:
+    queued = store.create(request("queued"))
+    clock.advance(1)
+    running = store.create(request("running"))
+    clock.advance(1)
+    done = store.create(request("done"))
+    store.cancel(queued.id)
+    first = store.claim("w1", 30.0)
+    second = store.claim("w2", 30.0)
+    assert first is not None and second is not None and second.job.id == done.id
+    store.complete(second, JobResult("done.mp4", "testpattern"))
+
+    assert store.delete(running.id) is None  # generating: cancel it instead
+    assert store.get(running.id) is not None
+    gone = store.delete(done.id)
+    assert gone is not None and gone.video_key == "done.mp4"
+    assert store.get(done.id) is None and store.delete(done.id) is None
+    cancelled = store.delete(queued.id)
+    assert cancelled is not None and cancelled.status is JobStatus.CANCELLED
+    assert store.delete("nope") is None
+    assert store.count_jobs() == 1
+
+
+def test_a_version_1_database_is_migrated_and_keeps_its_jobs(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with closing(sqlite3.connect(path)) as raw:
+        for statement in MIGRATIONS[0]:
+            raw.execute(statement)
+        raw.execute("PRAGMA user_version = 1")
+        old = request(client_model="seedance-1-0-lite-t2v-250428", model=LITE)
+        raw.execute(
+            "INSERT INTO jobs (id, status, request, model, created_at, updated_at)"
+            " VALUES ('00000000-0000-4000-8000-000000000001', 'queued', ?, ?, 1, 1)",
+            (old.model_dump_json(), LITE),
+        )
+        raw.commit()
+    with SQLiteJobStore(path) as store:
+        found = store.list_jobs(where=JobFilter(model="seedance-1-0-lite-t2v-250428"))
+        assert [job.request for job in found] == [old]
+        assert store.count_jobs(JobFilter(model=LITE)) == 0
