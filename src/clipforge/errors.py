@@ -6,7 +6,10 @@ ClipForgeError
 │   ├── InvalidField             400: a field is missing, of the wrong type or out of its enum
 │   ├── AuthenticationFailed     401: no bearer key, or not a known one
 │   ├── LinkRefused              403: a file link that was tampered with or has expired
-│   └── JobNotFound              404: no job with that id
+│   ├── JobNotFound              404: no job with that id
+│   ├── BodyTooLarge             413: the request body is over the server's limit
+│   ├── IdempotencyKeyReused     422: an Idempotency-Key sent again with another body
+│   └── RateLimited              429: too many requests or queued jobs for this key
 ├── JobFailure                   job-level: the job ends in `error` with this message
 │   ├── GenerationFailed         the backend could not make the clip
 │   ├── ModelUnavailable         no backend or weights for the requested model
@@ -83,6 +86,39 @@ class JobNotFound(RequestError):
     def __init__(self, job_id: str) -> None:
         super().__init__(f"no generation with id {job_id!r}", field="generation_id")
         self.job_id = job_id
+
+
+class BodyTooLarge(RequestError):
+    status_code = 413
+    code = "RequestTooLarge"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"request body is larger than {limit} bytes", field="body")
+
+
+class IdempotencyKeyReused(RequestError):
+    """The same Idempotency-Key came with a different body: the first job is not repeated."""
+
+    status_code = 422
+    code = "IdempotencyKeyReused"
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(
+            f"Idempotency-Key was already used with a different request body (job {job_id})",
+            field="Idempotency-Key",
+        )
+        self.job_id = job_id
+
+
+class RateLimited(RequestError):
+    """429; `retry_after` (seconds) goes into the Retry-After header."""
+
+    status_code = 429
+    code = "RateLimitExceeded"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class JobFailure(ClipForgeError):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
-from clipforge.api.deps import Authorized, Services, ServicesDep
+from clipforge.api.deps import Authorized, Caller, CallerDep, Services, ServicesDep
+from clipforge.api.idempotency import IdempotencyKey, create_job, fingerprint
 from clipforge.errors import InvalidField, JobNotFound
 from clipforge.schemas import (
     SEED_MAX,
@@ -90,19 +92,26 @@ def to_generation_request(body: CreateVideoBody, services: Services) -> Generati
     return GenerationRequest(**values, seed=seed)
 
 
-def _create(body: CreateVideoBody, services: Services) -> CreatedGeneration:
-    job = services.store.create(to_generation_request(body, services))
+def _create(
+    body: CreateVideoBody, services: Services, caller: Caller, key: str | None, surface: str
+) -> CreatedGeneration:
+    make = partial(to_generation_request, body, services)
+    job = create_job(services, caller, make, key, partial(fingerprint, surface, body))
     return CreatedGeneration(id=job.id, meta=_meta(job))
 
 
 @router.post(LEGACY_PATH, status_code=201, summary="Create a generation (seed document path)")
-async def create_legacy(body: CreateVideoBody, services: ServicesDep) -> CreatedGeneration:
-    return await services.call(_create, body, services)
+async def create_legacy(
+    body: CreateVideoBody, services: ServicesDep, caller: CallerDep, key: IdempotencyKey = None
+) -> CreatedGeneration:
+    return await services.call(_create, body, services, caller, key, LEGACY_PATH)
 
 
 @router.post(UNIVERSAL_PATH, summary="Create a generation (universal path)")
-async def create_universal(body: CreateVideoBody, services: ServicesDep) -> CreatedGeneration:
-    return await services.call(_create, body, services)
+async def create_universal(
+    body: CreateVideoBody, services: ServicesDep, caller: CallerDep, key: IdempotencyKey = None
+) -> CreatedGeneration:
+    return await services.call(_create, body, services, caller, key, UNIVERSAL_PATH)
 
 
 GenerationId = Annotated[str, Query(min_length=1, max_length=200)]

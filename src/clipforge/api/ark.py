@@ -7,6 +7,7 @@ queued or running task and deletes a finished one, with its video.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
@@ -25,7 +26,8 @@ from clipforge.api.ark_models import (
     TaskUsage,
 )
 from clipforge.api.ark_requests import served_model_id, to_generation_request
-from clipforge.api.deps import Authorized, Services, ServicesDep
+from clipforge.api.deps import Authorized, Caller, CallerDep, Services, ServicesDep
+from clipforge.api.idempotency import IdempotencyKey, create_job, fingerprint
 from clipforge.errors import JobNotFound
 from clipforge.schemas import Job, JobStatus
 from clipforge.store.filters import EXPIRED, JobFilter
@@ -72,8 +74,10 @@ def task_out(job: Job, services: Services) -> Task:
     )
 
 
-def _create(body: CreateTaskBody, services: Services) -> TaskId:
-    return TaskId(id=services.store.create(to_generation_request(body, services)).id)
+def _create(body: CreateTaskBody, services: Services, caller: Caller, key: str | None) -> TaskId:
+    make = partial(to_generation_request, body, services)
+    job = create_job(services, caller, make, key, partial(fingerprint, TASKS_PATH, body))
+    return TaskId(id=job.id)
 
 
 def _job(task_id: str, services: Services) -> Job:
@@ -120,8 +124,10 @@ TaskIdPath = Annotated[str, Path(min_length=1, max_length=200)]
 
 
 @router.post(TASKS_PATH, summary="Create a content generation task")
-async def create_task(body: CreateTaskBody, services: ServicesDep) -> TaskId:
-    return await services.call(_create, body, services)
+async def create_task(
+    body: CreateTaskBody, services: ServicesDep, caller: CallerDep, key: IdempotencyKey = None
+) -> TaskId:
+    return await services.call(_create, body, services, caller, key)
 
 
 @router.get(f"{TASKS_PATH}/{{task_id}}", summary="Get a content generation task")

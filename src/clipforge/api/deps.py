@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -59,10 +60,25 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 _bearer = HTTPBearer(auto_error=False, description="API key: `Authorization: Bearer KEY`")
 
 
+@dataclass(frozen=True)
+class Caller:
+    """Who is asking: `key_id` scopes idempotency keys, limits and job ownership."""
+
+    key_id: str
+
+
+OPEN_CALLER = Caller("open")
+
+
+def key_id(key: str) -> str:
+    """A stable, non-secret name for an API key (never the key itself)."""
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
 async def require_api_key(
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> None:
+) -> Caller:
     """401 unless no keys are configured or the bearer key is one of them.
 
     Dependencies that do no I/O are `async def`: FastAPI would run a plain `def` one in the
@@ -70,12 +86,14 @@ async def require_api_key(
     """
     keys = services.settings.api_keys
     if not keys:
-        return
+        return OPEN_CALLER
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise AuthenticationFailed("missing API key: send `Authorization: Bearer KEY`")
     offered = credentials.credentials.encode()
     if not any(hmac.compare_digest(offered, key.encode()) for key in keys):
         raise AuthenticationFailed("invalid API key")
+    return Caller(key_id(credentials.credentials))
 
 
 Authorized = Depends(require_api_key)
+CallerDep = Annotated[Caller, Depends(require_api_key)]

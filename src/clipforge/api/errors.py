@@ -24,7 +24,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from clipforge.api.context import inference_id
-from clipforge.errors import RequestError
+from clipforge.errors import RateLimited, RequestError
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,8 @@ ARK_TYPES: dict[int, tuple[str, str]] = {
     404: ("NotFound", "ResourceNotFound"),
     405: ("MethodNotAllowed", "MethodNotAllowed"),
     409: ("Conflict", "Conflict"),
+    413: ("PayloadTooLarge", "RequestTooLarge"),
+    422: ("UnprocessableEntity", "IdempotencyKeyReused"),
     429: ("TooManyRequests", "RateLimitExceeded"),
     500: ("InternalServerError", "InternalServiceError"),
 }
@@ -96,7 +98,10 @@ def describe_validation_error(error: dict[str, Any]) -> str:
 
 async def _on_request_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestError)
-    return error_response(request, exc.status_code, exc.message, code=exc.code, param=exc.field)
+    response = error_response(request, exc.status_code, exc.message, code=exc.code, param=exc.field)
+    if isinstance(exc, RateLimited):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:

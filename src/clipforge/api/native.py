@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -19,11 +20,14 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from clipforge import __version__
-from clipforge.api.deps import Authorized, Services, ServicesDep
+from clipforge.api.aimlapi import CreateVideoBody, to_generation_request
+from clipforge.api.deps import Authorized, Caller, CallerDep, Services, ServicesDep
+from clipforge.api.idempotency import IdempotencyKey, create_job, fingerprint
 from clipforge.errors import JobNotFound
 from clipforge.schemas import GenerationRequest, Job, JobStatus
 
 router = APIRouter(tags=["ClipForge"])
+NATIVE_JOBS_PATH = "/v1/jobs"
 
 EVENTS_POLL_SECONDS = 0.25
 """How often an event stream looks at its job (one inline SQLite read, about 0.1 ms)."""
@@ -99,6 +103,19 @@ async def list_jobs(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> JobList:
     return await services.call(job_page, services, limit, offset)
+
+
+@router.post("/v1/jobs", status_code=201, summary="Create a job (the AI/ML body)")
+async def create_job_native(
+    body: CreateVideoBody, services: ServicesDep, caller: CallerDep, key: IdempotencyKey = None
+) -> JobOut:
+    return await services.call(_create, body, services, caller, key)
+
+
+def _create(body: CreateVideoBody, services: Services, caller: Caller, key: str | None) -> JobOut:
+    make = partial(to_generation_request, body, services)
+    job = create_job(services, caller, make, key, partial(fingerprint, NATIVE_JOBS_PATH, body))
+    return to_job_out(job, services)
 
 
 @router.get("/v1/jobs/{job_id}", dependencies=[Authorized], summary="A job with its progress")

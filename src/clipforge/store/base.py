@@ -46,6 +46,16 @@ class Claim:
     attempt: int
 
 
+@dataclass(frozen=True)
+class OnceKey:
+    """An `Idempotency-Key` as the store keeps it: per `scope` (the API key), with the
+    fingerprint of the request body that first used it."""
+
+    scope: str
+    key: str
+    fingerprint: str
+
+
 class JobStore(ABC):
     """Durable jobs. Every method is synchronous and thread-safe; call from a thread pool.
 
@@ -64,6 +74,17 @@ class JobStore(ABC):
     @abstractmethod
     def create(self, request: GenerationRequest, *, owner: str | None = None) -> Job:
         """Insert a queued job and return it; `owner` names the API key that asked for it."""
+
+    @abstractmethod
+    def create_once(
+        self, request: GenerationRequest, once: OnceKey, *, owner: str | None = None
+    ) -> tuple[Job, bool]:
+        """Create a job unless `once` (scope and key) already made one, atomically.
+
+        Returns (the job, True) for a new key or a reuse with the same fingerprint, and
+        (the earlier job, False) for a reuse with another fingerprint. A key whose job was
+        deleted is free again.
+        """
 
     @abstractmethod
     def get(self, job_id: str) -> Job | None:

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from clipforge.schemas import GenerationRequest, Job, JobStatus
 from clipforge.store import rules
+from clipforge.store.base import OnceKey
 from clipforge.store.filters import EXPIRED, JobFilter
 from clipforge.store.rules import GENERATING, QUEUED, Changes, Column, Guard
 
@@ -102,6 +103,25 @@ def insert(job: Job, owner: str | None = None) -> Statement:
     names = ", ".join(values)
     marks = ", ".join(f":{name}" for name in values)
     return f"INSERT INTO jobs ({names}) VALUES ({marks})", _encoded(values)
+
+
+def idempotency_lookup(once: OnceKey) -> Statement:
+    """The job an idempotency key made, with the key's `fingerprint` column; no row if none."""
+    columns = ", ".join(f"j.{name}" for name in JOB_COLUMNS)
+    sql = (
+        f"SELECT {columns}, k.fingerprint FROM idempotency_keys AS k"
+        " JOIN jobs AS j ON j.id = k.job_id WHERE k.scope = :scope AND k.key = :key"
+    )
+    return sql, {"scope": once.scope, "key": once.key}
+
+
+def idempotency_insert(once: OnceKey, job_id: str, now: float) -> Statement:
+    sql = (
+        "INSERT INTO idempotency_keys (scope, key, fingerprint, job_id, created_at)"
+        " VALUES (:scope, :key, :fingerprint, :job_id, :now)"
+    )
+    params = {"scope": once.scope, "key": once.key, "fingerprint": once.fingerprint}
+    return sql, params | {"job_id": job_id, "now": now}
 
 
 def update(changes: Changes, guard: Guard, *, returning: bool = False) -> Statement:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from clipforge.schemas import GenerationRequest, Job, JobResult, JobStatus
 from clipforge.store import rules, sql
-from clipforge.store.base import Claim, JobStore
+from clipforge.store.base import Claim, JobStore, OnceKey
 from clipforge.store.filters import EVERYTHING, JobFilter
 
 BUSY_TIMEOUT_S = 10.0
@@ -67,6 +67,18 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX jobs_by_model ON jobs (listed_model, created_at, id)",
         "CREATE INDEX jobs_by_status ON jobs (status, owner)",
     ),
+    # 3: Idempotency-Key on create: (scope, key) -> the job it made and the body's fingerprint.
+    (
+        """CREATE TABLE idempotency_keys (
+            scope TEXT NOT NULL,
+            key TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            job_id TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+            created_at REAL NOT NULL,
+            PRIMARY KEY (scope, key)
+        )""",
+        "CREATE INDEX idempotency_by_job ON idempotency_keys (job_id)",
+    ),
 )
 
 
@@ -105,6 +117,18 @@ class SQLiteJobStore(JobStore):
         job = rules.new_job(request, self._clock())
         self._execute(sql.insert(job, owner))
         return job
+
+    def create_once(
+        self, request: GenerationRequest, once: OnceKey, *, owner: str | None = None
+    ) -> tuple[Job, bool]:
+        with self._transaction() as conn:
+            row = conn.execute(*sql.idempotency_lookup(once)).fetchone()
+            if row is not None:
+                return sql.job_from_row(row), row["fingerprint"] == once.fingerprint
+            job = rules.new_job(request, self._clock())
+            conn.execute(*sql.insert(job, owner))
+            conn.execute(*sql.idempotency_insert(once, job.id, job.created_at))
+        return job, True
 
     def get(self, job_id: str) -> Job | None:
         if not rules.is_job_id(job_id):

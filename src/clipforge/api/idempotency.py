@@ -1,0 +1,59 @@
+"""The `Idempotency-Key` header on create, the same on every surface.
+
+The same key with the same body gives back the job the first call made (with the status the
+surface always answers a create with); the same key with another body is a 422
+(`IdempotencyKeyReused`, naming the header). Keys are scoped per API key: two callers never
+see each other's jobs through a key. A key is freed when its job is deleted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Header
+from pydantic import BaseModel
+
+from clipforge.api.deps import Caller, Services
+from clipforge.errors import IdempotencyKeyReused
+from clipforge.schemas import GenerationRequest, Job
+from clipforge.store.base import OnceKey
+
+HEADER = "Idempotency-Key"
+KEY_MAX_CHARS = 255
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias=HEADER,
+        min_length=1,
+        max_length=KEY_MAX_CHARS,
+        description="Same key and body: the same job back; same key, other body: 422.",
+    ),
+]
+
+
+def fingerprint(surface: str, body: BaseModel) -> str:
+    """What 'the same body' means: the validated body on the same surface, canonical JSON."""
+    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(f"{surface}\n{canonical}".encode()).hexdigest()
+
+
+def create_job(
+    services: Services,
+    caller: Caller,
+    make_request: Callable[[], GenerationRequest],
+    key: str | None,
+    fingerprint_of: Callable[[], str],
+) -> Job:
+    """Create the job `make_request` describes, at most once per (caller, key)."""
+    request = make_request()  # validation first: a bad body is a 400 whatever its key
+    if key is None:
+        return services.store.create(request, owner=caller.key_id)
+    once = OnceKey(caller.key_id, key, fingerprint_of())
+    job, same = services.store.create_once(request, once, owner=caller.key_id)
+    if not same:
+        raise IdempotencyKeyReused(job.id)
+    return job
