@@ -34,7 +34,9 @@ TINY_NATIVE: dict[str, Any] = {
 """What makes a tiny pipeline fast: 32 px short side, 9 frames, 2 steps, on the CPU."""
 
 
-def _build_tiny(family: Literal["wan", "ltx"], factory: pytest.TempPathFactory) -> Path:
+def _build_tiny(
+    family: Literal["wan", "ltx", "ltx-condition"], factory: pytest.TempPathFactory
+) -> Path:
     pytest.importorskip("diffusers")
     from clipforge.backends.tiny import build_tiny_pipeline
 
@@ -51,6 +53,12 @@ def tiny_wan_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tiny_ltx_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Folder of a tiny random-weight LTXPipeline (skips when diffusers is not installed)."""
     return _build_tiny("ltx", tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def tiny_ltx_condition_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Folder of a tiny LTXConditionPipeline, the class LTX-Video 0.9.5+ folders are saved as."""
+    return _build_tiny("ltx-condition", tmp_path_factory)
 
 
 def make_tiny_settings(model: Path | str, **overrides: Any) -> Settings:

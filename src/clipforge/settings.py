@@ -91,6 +91,33 @@ class Settings(BaseSettings):
     poll_interval_seconds: float = Field(
         0.2, gt=0, description="How often an idle worker looks for queued jobs."
     )
+    # --- diffusers: which weights serve which API id, and speed/memory options (docs/GPU.md)
+    model_map: dict[str, str] = Field(
+        default_factory=dict,
+        description='JSON object: API model id -> catalogue name, folder or hub id, e.g. '
+        '{"bytedance/seedance-1-0-pro-t2v": "wan2.2-t2v-a14b"}; overrides CLIPFORGE_MODEL.',
+    )
+    offload: str = Field(
+        "none", description="none | model (model CPU offload) | group (group offload, streams)."
+    )
+    vae_tiling: bool = Field(False, description="Decode the video in tiles (less memory).")
+    vae_slicing: bool = Field(False, description="Decode batch items one at a time.")
+    compile: bool = Field(False, description="torch.compile the transformer(s) (GPU only).")
+    compile_mode: str = Field(
+        "max-autotune-no-cudagraphs", description="torch.compile mode when compile is on."
+    )
+    attention_backend: str | None = Field(
+        None, description="diffusers attention backend (flash, sage, _native_cudnn, ...)."
+    )
+    step_cache: str = Field(
+        "none", description="none | first_block | taylorseer | cache_dit: reuse block outputs."
+    )
+    step_cache_threshold: float | None = Field(
+        None, gt=0, description="Cache threshold (first_block, cache_dit); default per kind."
+    )
+    context_parallel: str = Field(
+        "none", description="none | ulysses | ring: split the sequence over torchrun's GPUs."
+    )
 
     @field_validator("api_keys", mode="before")
     @classmethod

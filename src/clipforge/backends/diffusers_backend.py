@@ -1,9 +1,11 @@
 """`diffusers`: open-weight text-to-video models (Wan 2.1/2.2, LTX-Video, ...) through diffusers.
 
-The pipeline is loaded once with `DiffusionPipeline.from_pretrained` from the folder or hub id in
-`settings.model` and stays warm. What differs between model families (frame rate, frame-count
-rule, size multiple, native size, sampling defaults) is data in `FAMILIES`; a pipeline of any
-other class gets a generic family derived from its VAE scale factors.
+The pipeline is loaded once from `settings.model` (a catalogue name, a folder or a hub id; see
+`diffusers_loading`), placed on its device with the speed options (`diffusers_options`) and
+kept warm. What differs between models (frame rate, frame-count rule, size multiple, native
+size, sampling defaults) is data: the catalogue entry's rules (`diffusers_catalog`), else the
+family of the pipeline class; a pipeline of any other class gets a generic family derived from
+its VAE scale factors.
 """
 
 from __future__ import annotations
@@ -11,107 +13,73 @@ from __future__ import annotations
 import gc
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import replace
 from typing import Any
 
-import diffusers
 import numpy as np
 import torch
-from diffusers import DiffusionPipeline
-from huggingface_hub import constants as hub_constants
-from packaging.version import Version
 
 from clipforge.backends.base import Backend, Capabilities, Clip, GenerationPlan, ProgressCallback
+from clipforge.backends.diffusers_catalog import (
+    FAMILIES,
+    LTX,
+    LTX_NEGATIVE_PROMPT,
+    WAN,
+    WAN_NEGATIVE_PROMPT,
+    CatalogEntry,
+    ModelFamily,
+)
+from clipforge.backends.diffusers_loading import (
+    HOW_TO_CONFIGURE,
+    load_pipeline,
+    resolve_device,
+    resolve_dtype,
+    resolve_weights,
+)
+from clipforge.backends.diffusers_options import SpeedOptions, apply_options, reset_step_caches
 from clipforge.errors import ClipForgeError, GenerationFailed, ModelUnavailable, WorkerFailure
 from clipforge.schemas import GenerationRequest
 from clipforge.settings import Settings
 
+__all__ = [
+    "CAMERA_FIXED_SUFFIX",
+    "FAMILIES",
+    "HOW_TO_CONFIGURE",
+    "LTX",
+    "LTX_NEGATIVE_PROMPT",
+    "WAN",
+    "WAN_NEGATIVE_PROMPT",
+    "DiffusersBackend",
+    "ModelFamily",
+    "augment_prompt",
+    "detect_family",
+    "generic_family",
+    "native_frame_count",
+    "native_size",
+    "resolve_device",
+    "resolve_dtype",
+]
+
 CAMERA_FIXED_SUFFIX = "The camera stays fixed: a static shot, no pan, no zoom, no camera movement."
-"""Appended to the prompt when camera_fixed is set, as the hosted service does."""
-
-WAN_NEGATIVE_PROMPT = (
-    "Bright tones, overexposed, static, blurred details, subtitles, style, works, paintings, "
-    "images, static, overall gray, worst quality, low quality, JPEG compression residue, ugly, "
-    "incomplete, extra fingers, poorly drawn hands, poorly drawn faces, deformed, disfigured, "
-    "misshapen limbs, fused fingers, still picture, messy background, three legs, many people "
-    "in the background, walking backwards"
-)
-LTX_NEGATIVE_PROMPT = "worst quality, inconsistent motion, blurry, jittery, distorted"
-
-HOW_TO_CONFIGURE = (
-    "Set CLIPFORGE_MODEL (or run `clipforge serve --model PATH`) to a diffusers text-to-video "
-    "pipeline folder, or to a hub id on a machine that can reach the Hugging Face hub."
-)
-
-# diffusers 0.42 renamed from_pretrained's `torch_dtype` to `dtype` (the old name warns).
-_DTYPE_KEYWORD = "dtype" if Version(diffusers.__version__) >= Version("0.42") else "torch_dtype"
-_DTYPE_ALIASES = {"bf16": "bfloat16", "fp16": "float16", "half": "float16", "fp32": "float32"}
+"""Appended to the prompt when camera_fixed is set, as the hosted service does: Wan and LTX
+have no camera conditioning, so this is a prompt augmentation and its effect is not assured."""
 
 
-@dataclass(frozen=True)
-class ModelFamily:
-    """The facts about one family of pipelines that planning and sampling need."""
-
-    name: str
-    pipeline_classes: tuple[str, ...]
-    """Pipeline class names (or base class names) that belong to the family."""
-    fps: float
-    frame_step: int
-    """Valid frame counts are frame_step * k + 1 (the VAE's temporal compression)."""
-    size_multiple: int
-    """Width and height must be multiples of this (VAE spatial compression x patch size)."""
-    short_side: int
-    steps: int
-    guidance_scale: float | None = None
-    """None: the pipeline's own default."""
-    negative_prompt: str | None = None
-    fps_argument: str | None = None
-    """Name of the pipeline argument that takes the frame rate, if it has one."""
-    description: str = ""
-
-
-WAN = ModelFamily(
-    name="wan",
-    pipeline_classes=("WanPipeline",),
-    fps=16,
-    frame_step=4,
-    size_multiple=16,
-    short_side=480,
-    steps=50,
-    guidance_scale=5.0,
-    negative_prompt=WAN_NEGATIVE_PROMPT,
-    description="Wan 2.1/2.2 text-to-video through diffusers.",
-)
-LTX = ModelFamily(
-    name="ltx",
-    pipeline_classes=("LTXPipeline",),
-    fps=24,
-    frame_step=8,
-    size_multiple=32,
-    short_side=512,
-    steps=50,
-    guidance_scale=3.0,
-    negative_prompt=LTX_NEGATIVE_PROMPT,
-    fps_argument="frame_rate",
-    description="LTX-Video text-to-video through diffusers.",
-)
-FAMILIES: tuple[ModelFamily, ...] = (WAN, LTX)
-
-
-def detect_family(pipeline: Any) -> ModelFamily:
-    """The family whose pipeline class is the pipeline's class or one of its bases, with the
-    size and frame rules made coarser where the loaded VAE needs it (Wan 2.2 TI2V: 16x VAE)."""
+def detect_family(pipeline: Any, entry: CatalogEntry | None = None) -> ModelFamily:
+    """The catalogue entry's rules, else the family whose pipeline class is the pipeline's
+    class or a base; either way with the size and frame rules made coarser where the loaded
+    VAE needs it (Wan 2.2 TI2V: 16x VAE)."""
     derived = generic_family(pipeline)
     names = {cls.__name__ for cls in type(pipeline).__mro__}
-    for family in FAMILIES:
-        if names.intersection(family.pipeline_classes):
-            return replace(
-                family,
-                size_multiple=math.lcm(family.size_multiple, derived.size_multiple),
-                frame_step=math.lcm(family.frame_step, derived.frame_step),
-            )
-    return derived
+    known = [entry.rules] if entry else [f for f in FAMILIES if names & set(f.pipeline_classes)]
+    if not known:
+        return derived
+    family = known[0]
+    return replace(
+        family,
+        size_multiple=math.lcm(family.size_multiple, derived.size_multiple),
+        frame_step=math.lcm(family.frame_step, derived.frame_step),
+    )
 
 
 def generic_family(pipeline: Any) -> ModelFamily:
@@ -170,82 +138,36 @@ def augment_prompt(prompt: str, camera_fixed: bool) -> str:
     return f"{text}{separator}{CAMERA_FIXED_SUFFIX}"
 
 
-def resolve_device(name: str) -> torch.device:
-    """`auto` is CUDA when available, else the CPU; anything else is a torch device string."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        return torch.device(name)
-    except RuntimeError as exc:
-        raise ModelUnavailable(f"CLIPFORGE_DEVICE={name!r} is not a torch device: {exc}") from exc
-
-
-def resolve_dtype(name: str, device: torch.device) -> torch.dtype:
-    """`auto` is bfloat16 on CUDA and float32 elsewhere."""
-    if name == "auto":
-        return torch.bfloat16 if device.type == "cuda" else torch.float32
-    canonical = _DTYPE_ALIASES.get(name.lower(), name.lower())
-    if canonical not in ("bfloat16", "float16", "float32"):
-        allowed = "auto, bfloat16, float16, float32, " + ", ".join(_DTYPE_ALIASES)
-        raise ModelUnavailable(f"CLIPFORGE_DTYPE={name!r} is not one of: {allowed}")
-    dtype: torch.dtype = getattr(torch, canonical)
-    return dtype
-
-
-def load_pipeline(model: str | None, dtype: torch.dtype, device: torch.device) -> Any:
-    """Load a pipeline folder or hub id onto `device`; ModelUnavailable says what went wrong."""
-    if not model:
-        raise ModelUnavailable(
-            f"no model is configured (CLIPFORGE_MODEL is unset). {HOW_TO_CONFIGURE}"
-        )
-    path = Path(model).expanduser()
-    if not path.exists() and _looks_like_path(model):
-        raise ModelUnavailable(
-            f"no diffusers pipeline folder at {str(path)!r} (from CLIPFORGE_MODEL / --model). "
-            + HOW_TO_CONFIGURE
-        )
-    source = str(path) if path.exists() else model
-    offline = bool(hub_constants.HF_HUB_OFFLINE)
-    try:
-        pipeline = DiffusionPipeline.from_pretrained(
-            source, local_files_only=offline, **{_DTYPE_KEYWORD: dtype}
-        )
-        return pipeline.to(device)
-    except Exception as exc:
-        where = "folder" if path.exists() else "hub id"
-        offline_note = " (HF_HUB_OFFLINE is set: only the local cache was searched)"
-        note = offline_note if offline and not path.exists() else ""
-        reason = str(exc).strip().rstrip(".")
-        raise ModelUnavailable(
-            f"could not load a diffusers pipeline from {where} {source!r} (CLIPFORGE_MODEL)"
-            f"{note}: {type(exc).__name__}: {reason}. {HOW_TO_CONFIGURE}"
-        ) from exc
-
-
-def _looks_like_path(model: str) -> bool:
-    """A hub id is `name` or `owner/name`; anything else that does not exist is a bad path."""
-    return model.startswith((".", "/", "~")) or "\\" in model or model.count("/") > 1
-
-
 class DiffusersBackend(Backend):
     """Any diffusers text-to-video pipeline, loaded once and kept warm on one device."""
 
     name = "diffusers"
 
-    def __init__(self, pipeline: Any, settings: Settings, device: torch.device) -> None:
+    def __init__(
+        self,
+        pipeline: Any,
+        settings: Settings,
+        device: torch.device,
+        entry: CatalogEntry | None = None,
+    ) -> None:
         self._pipeline: Any = pipeline
         self.settings = settings
         self.device = device
-        self.family = detect_family(pipeline)
+        self.entry = entry
+        self.family = detect_family(pipeline, entry)
         self.capabilities = Capabilities(fps=self.family.fps, description=self.family.description)
         pipeline.set_progress_bar_config(disable=True)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DiffusersBackend:
-        """Load settings.model on settings.device in settings.dtype."""
+        """Load settings.model (catalogue name, folder or hub id) in settings.dtype, then
+        place it on settings.device with the speed options applied."""
+        options = SpeedOptions.from_settings(settings)  # a bad option fails before loading
+        weights = resolve_weights(settings.model)
         device = resolve_device(settings.device)
-        dtype = resolve_dtype(settings.dtype, device)
-        return cls(load_pipeline(settings.model, dtype, device), settings, device)
+        pipeline = load_pipeline(weights, resolve_dtype(settings.dtype, device))
+        apply_options(pipeline, options, device)
+        return cls(pipeline, settings, device, weights.entry)
 
     @property
     def pipeline(self) -> Any:
@@ -267,6 +189,7 @@ class DiffusersBackend(Backend):
         """Run the pipeline; progress(step, total) after each step; frames come out lazily."""
         plan = self.plan(request)
         arguments = self.call_arguments(request, plan, progress)
+        reset_step_caches(self.pipeline)
         try:
             with torch.inference_mode():
                 video = self.pipeline(**arguments).frames[0]
@@ -297,9 +220,11 @@ class DiffusersBackend(Backend):
             arguments["negative_prompt"] = family.negative_prompt
         if family.guidance_scale is not None:
             arguments["guidance_scale"] = family.guidance_scale
+        if family.guidance_scale_2 is not None:
+            arguments["guidance_scale_2"] = family.guidance_scale_2
         if family.fps_argument is not None:
             arguments[family.fps_argument] = family.fps
-        return arguments
+        return arguments | dict(family.extra_arguments)
 
     def close(self) -> None:
         """Drop the pipeline and give its device memory back."""

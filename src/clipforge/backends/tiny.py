@@ -26,6 +26,7 @@ from diffusers import (
     AutoencoderKLLTXVideo,
     AutoencoderKLWan,
     FlowMatchEulerDiscreteScheduler,
+    LTXConditionPipeline,
     LTXPipeline,
     LTXVideoTransformer3DModel,
     UniPCMultistepScheduler,
@@ -34,8 +35,8 @@ from diffusers import (
 )
 from transformers import T5Config, T5EncoderModel, T5Tokenizer, UMT5Config, UMT5EncoderModel
 
-Family = Literal["wan", "ltx"]
-FAMILIES: tuple[Family, ...] = ("wan", "ltx")
+Family = Literal["wan", "ltx", "ltx-condition"]
+FAMILIES: tuple[Family, ...] = ("wan", "ltx", "ltx-condition")
 TEXT_DIM = 32
 """Width of the tiny text encoder, and so of the transformers' caption input."""
 
@@ -171,6 +172,20 @@ def _build_ltx(seed: int) -> LTXPipeline:
     )
 
 
+def _build_ltx_condition(seed: int) -> LTXConditionPipeline:
+    """LTX-Video 0.9.5 and later (the distilled 0.9.7 too) are saved as LTXConditionPipeline,
+    whose scheduler uses a fixed shift instead of the resolution-dependent one."""
+    tokenizer = tiny_tokenizer()
+    config = T5Config(vocab_size=len(tokenizer), **_T5_SIZE)
+    return LTXConditionPipeline(
+        tokenizer=tokenizer,
+        text_encoder=_seeded(seed, 1, lambda: T5EncoderModel(config).eval()),
+        vae=_seeded(seed, 2, _ltx_vae),
+        transformer=_seeded(seed, 3, _ltx_transformer),
+        scheduler=FlowMatchEulerDiscreteScheduler(use_dynamic_shifting=False, shift=1.0),
+    )
+
+
 def _ltx_vae() -> AutoencoderKLLTXVideo:
     # Patch size 4 and three spatio-temporal halvings: 32x spatial and 8x temporal, as in LTX.
     return AutoencoderKLLTXVideo(
@@ -200,7 +215,11 @@ def _ltx_transformer() -> LTXVideoTransformer3DModel:
     )
 
 
-_BUILDERS: dict[Family, Callable[[int], Any]] = {"wan": _build_wan, "ltx": _build_ltx}
+_BUILDERS: dict[Family, Callable[[int], Any]] = {
+    "wan": _build_wan,
+    "ltx": _build_ltx,
+    "ltx-condition": _build_ltx_condition,
+}
 
 
 def main(argv: list[str] | None = None) -> None:
