@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from clipforge.backends.diffusers_catalog import weights_for_model
 from clipforge.errors import InvalidField
 from clipforge.schemas import IMAGE_TO_VIDEO_MODELS, SEEDANCE_MODELS
 from clipforge.settings import Settings
@@ -27,7 +28,11 @@ class ModelCatalog:
     @classmethod
     def from_settings(cls, settings: Settings) -> ModelCatalog:
         served = [
-            ServedModel(model_id, settings.resolved_backend, settings.model)
+            ServedModel(
+                model_id,
+                settings.resolved_backend,
+                weights_for_model(settings.model, settings.model_map, model_id),
+            )
             for model_id in SEEDANCE_MODELS
             if model_id not in IMAGE_TO_VIDEO_MODELS
         ]

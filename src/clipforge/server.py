@@ -7,11 +7,15 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 
 from clipforge.api.app import create_app
+from clipforge.backends.base import Backend
+from clipforge.backends.diffusers_catalog import weights_for_model
 from clipforge.backends.registry import BackendRegistry, default_registry
+from clipforge.schemas import IMAGE_TO_VIDEO_MODELS, SEEDANCE_MODELS
 from clipforge.settings import Settings
 from clipforge.storage.local import LocalStorage
 from clipforge.store import JobStore, open_store
 from clipforge.worker.pool import WorkerPool
+from clipforge.worker.warm import WeightsRouting
 
 
 @dataclass
@@ -32,8 +36,22 @@ def build_server(settings: Settings, registry: BackendRegistry | None = None) ->
         ttl_seconds=settings.url_ttl_seconds,
     )
     registry = registry or default_registry()
-    pool = WorkerPool(
-        store, storage, lambda: registry.create(settings.resolved_backend, settings), settings
-    )
+    pool = WorkerPool(store, storage, weights_routing(settings, registry), settings)
     app = create_app(settings, store, storage, background=[pool])
     return Server(app, store, storage, pool)
+
+
+def weights_routing(settings: Settings, registry: BackendRegistry) -> WeightsRouting:
+    """Each served id's weights (CLIPFORGE_MODEL, CLIPFORGE_MODEL_MAP), loaded through the
+    configured backend; the lite id comes first, so warming up loads the small model."""
+    served = [m for m in SEEDANCE_MODELS if m not in IMAGE_TO_VIDEO_MODELS]
+    served.sort(key=lambda model_id: "-lite-" not in model_id)
+
+    def weights_for(model_id: str) -> str | None:
+        return weights_for_model(settings.model, settings.model_map, model_id)
+
+    def load(weights: str | None) -> Backend:
+        with_weights = settings.model_copy(update={"model": weights})
+        return registry.create(settings.resolved_backend, with_weights)
+
+    return WeightsRouting(weights_for, load, tuple(served))

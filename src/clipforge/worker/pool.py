@@ -12,6 +12,7 @@ from clipforge.storage.base import Storage
 from clipforge.store.base import JobStore
 from clipforge.worker.identity import is_dead_local_worker, local_worker_id
 from clipforge.worker.runner import Worker
+from clipforge.worker.warm import WeightsRouting
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +24,7 @@ class WorkerPool:
         self,
         store: JobStore,
         storage: Storage,
-        load_backend: Callable[[], Backend],
+        load_backend: Callable[[], Backend] | WeightsRouting,
         settings: Settings,
     ) -> None:
         self.store = store
@@ -46,7 +47,7 @@ class WorkerPool:
     def warm_up(self) -> None:
         """Load every worker's model now, so the first job does not pay for it."""
         for worker in self.workers:
-            _ = worker.backend
+            worker.warm.warm_up()
 
     def start(self) -> None:
         self.recover_orphans()

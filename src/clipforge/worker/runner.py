@@ -23,6 +23,7 @@ from clipforge.store.base import Claim, JobStore
 from clipforge.video import render_video
 from clipforge.worker.heartbeat import Heartbeat
 from clipforge.worker.identity import local_worker_id
+from clipforge.worker.warm import WeightsRouting
 
 log = logging.getLogger(__name__)
 
@@ -30,13 +31,17 @@ BackendLoader = Callable[[], Backend]
 
 
 class Worker:
-    """Runs jobs one at a time on one device, keeping its backend loaded between jobs."""
+    """Runs jobs one at a time on one device, keeping its backend loaded between jobs.
+
+    `load_backend` is either one loader for every job, or a `WeightsRouting` when model ids
+    are served by different weights: then the worker prefers jobs for the weights it holds.
+    """
 
     def __init__(
         self,
         store: JobStore,
         storage: Storage,
-        load_backend: BackendLoader,
+        load_backend: BackendLoader | WeightsRouting,
         settings: Settings,
         worker_id: str | None = None,
     ) -> None:
@@ -44,16 +49,18 @@ class Worker:
         self.storage = storage
         self.settings = settings
         self.worker_id = worker_id or local_worker_id(0)
-        self._load_backend = load_backend
-        self._backend: Backend | None = None
+        routing = (
+            load_backend
+            if isinstance(load_backend, WeightsRouting)
+            else WeightsRouting.single(load_backend)
+        )
+        self.warm = routing.warm()
         self._scratch = settings.data_dir / "tmp"
 
     @property
     def backend(self) -> Backend:
-        """The warm backend, loaded on first use."""
-        if self._backend is None:
-            self._backend = self._load_backend()
-        return self._backend
+        """The warm backend, loaded on first use (for the first served model id)."""
+        return self.warm.warm_up()
 
     def run(self, stop: threading.Event) -> None:
         """Take jobs until `stop` is set."""
@@ -70,7 +77,8 @@ class Worker:
 
     def run_once(self) -> bool:
         """Run one job if one is queued; False when the queue was empty."""
-        claim = self.store.claim(self.worker_id, self.settings.lease_seconds)
+        lease = self.settings.lease_seconds
+        claim = self.store.claim(self.worker_id, lease, prefer=self.warm.preferred())
         if claim is None:
             return False
         log.info("job %s: attempt %d on %s", claim.job.id, claim.attempt, self.worker_id)
@@ -104,7 +112,7 @@ class Worker:
     def _render(self, claim: Claim, beat: Heartbeat, scratch: Path) -> JobResult:
         request = claim.job.request
         started = time.perf_counter()
-        backend = self.backend
+        backend = self.warm.for_model(request.model)
         loaded = time.perf_counter()
         clip = backend.generate(request, self._progress(claim, beat))
         width, height = request.size
@@ -148,9 +156,7 @@ class Worker:
         return self._scratch / f"{claim.job.id}.{claim.attempt}.mp4"
 
     def _drop_backend(self) -> None:
-        if self._backend is not None:
-            self._backend.close()
-            self._backend = None
+        self.warm.close()
 
 
 def _metadata(claim: Claim, backend: str) -> dict[str, str]:

@@ -1,0 +1,78 @@
+"""The one model a worker keeps loaded between jobs, and which queued jobs it serves.
+
+Several API model ids may be served by different weights (settings.model_map, or
+CLIPFORGE_MODEL=catalogue). A worker holds one set of weights on its device; a job for other
+weights closes them and loads those. To reload as rarely as the queue allows, the worker's
+claim prefers jobs for the ids its loaded weights serve (`WarmBackend.preferred`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from clipforge.backends.base import Backend
+
+WeightsFor = Callable[[str], str | None]
+"""API model id -> the weights (catalogue name, folder, hub id; None: the default) serving it."""
+WeightsLoader = Callable[[str | None], Backend]
+"""Weights -> a loaded, warm backend."""
+
+
+@dataclass(frozen=True)
+class WeightsRouting:
+    """How a worker finds and loads the weights for a job's model id."""
+
+    weights_for: WeightsFor
+    load: WeightsLoader
+    model_ids: tuple[str, ...]
+    """The ids this server serves; the first is the one loaded when a worker warms up."""
+
+    @classmethod
+    def single(cls, load_backend: Callable[[], Backend]) -> WeightsRouting:
+        """One backend serves every id: nothing to prefer, nothing to reload."""
+        return cls(lambda model_id: None, lambda weights: load_backend(), ())
+
+    def warm(self) -> WarmBackend:
+        return WarmBackend(self)
+
+
+class WarmBackend:
+    """A worker's loaded backend and the weights it was loaded with."""
+
+    def __init__(self, routing: WeightsRouting) -> None:
+        self._routing = routing
+        self._backend: Backend | None = None
+        self._weights: str | None = None
+        self.loads = 0
+        """How many times weights were loaded (a reload means a model switch or a failure)."""
+
+    def for_model(self, model_id: str) -> Backend:
+        """The backend for `model_id`'s weights: the warm one, or freshly loaded."""
+        weights = self._routing.weights_for(model_id)
+        if self._backend is not None and weights == self._weights:
+            return self._backend
+        self.close()
+        self._backend = self._routing.load(weights)
+        self._weights = weights
+        self.loads += 1
+        return self._backend
+
+    def warm_up(self) -> Backend:
+        """Load the weights of the first served id (or the only backend) now."""
+        if self._backend is not None:
+            return self._backend
+        ids = self._routing.model_ids
+        return self.for_model(ids[0] if ids else "")
+
+    def preferred(self) -> Sequence[str] | None:
+        """The model ids whose jobs need no reload; None when nothing is loaded."""
+        if self._backend is None:
+            return None
+        ids = self._routing.model_ids
+        return [m for m in ids if self._routing.weights_for(m) == self._weights]
+
+    def close(self) -> None:
+        if self._backend is not None:
+            self._backend.close()
+        self._backend, self._weights = None, None
