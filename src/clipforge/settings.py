@@ -91,6 +91,38 @@ class Settings(BaseSettings):
     poll_interval_seconds: float = Field(
         0.2, gt=0, description="How often an idle worker looks for queued jobs."
     )
+    # --- task management and the front door (issue 7) ---------------------------------------
+    retention_days: float | None = Field(
+        None,
+        gt=0,
+        description="Remove finished jobs' video files after this many days; unset: keep them.",
+    )
+    sweep_interval_seconds: float = Field(
+        5.0, gt=0, description="How often the server expires queued tasks and removes old files."
+    )
+    callback_timeout_seconds: float = Field(
+        5.0, gt=0, description="How long a callback_url has to acknowledge a notification."
+    )
+    callback_retries: int = Field(
+        3, ge=0, description="Retries of an unacknowledged notification of a terminal status."
+    )
+    rate_limit_per_minute: int | None = Field(
+        None, ge=1, description="Requests per minute per API key (429 beyond); unset: no limit."
+    )
+    max_queued_jobs: int | None = Field(
+        None, ge=1, description="Queued jobs one API key may have (429 beyond); unset: no limit."
+    )
+    max_body_bytes: int = Field(
+        1_000_000, ge=1024, description="Largest request body accepted (413 beyond)."
+    )
+    max_prompt_chars: int = Field(
+        4000, ge=1, description="Longest prompt accepted (400 naming the field beyond)."
+    )
+    url_allowlist: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated hosts or networks (CIDR) that callback and image URLs may "
+        "reach although they are private, loopback or link-local (refused otherwise).",
+    )
     # --- diffusers: which weights serve which API id, and speed/memory options (docs/GPU.md)
     model_map: dict[str, str] = Field(
         default_factory=dict,
@@ -119,7 +151,7 @@ class Settings(BaseSettings):
         "none", description="none | ulysses | ring: split the sequence over torchrun's GPUs."
     )
 
-    @field_validator("api_keys", mode="before")
+    @field_validator("api_keys", "url_allowlist", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
         if isinstance(value, str):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from clipforge.schemas import JobResult, JobStatus
 from clipforge.store import JobStore, SQLiteJobStore
-from clipforge.store.base import OnceKey
+from clipforge.store.base import JobExtras, OnceKey
 from clipforge.store.filters import EXPIRED, JobFilter
 from clipforge.store.sqlite import MIGRATIONS
 from tests.store.support import FakeClock, request
@@ -22,7 +22,7 @@ def test_filters_by_status_ids_model_and_owner_with_counts(
     jobs = []
     for n in range(6):
         model = LITE if n % 2 else "bytedance/seedance-1-0-pro-t2v"
-        jobs.append(store.create(request(f"job {n}", model=model), owner=f"key{n % 3}"))
+        jobs.append(store.create(request(f"job {n}", model=model), JobExtras(owner=f"key{n % 3}")))
         clock.advance(1)
     ids = [job.id for job in jobs]
     store.cancel(ids[0])
@@ -105,7 +105,7 @@ def test_a_version_1_database_is_migrated_and_keeps_its_jobs(tmp_path: Path) -> 
 
 
 def test_an_idempotency_key_makes_one_job_per_scope(store: JobStore) -> None:
-    first, same = store.create_once(request("a"), OnceKey("k1", "abc", "fp1"), owner="k1")
+    first, same = store.create_once(request("a"), OnceKey("k1", "abc", "fp1"), JobExtras("k1"))
     assert same and store.count_jobs(JobFilter(owner="k1")) == 1
     again, same = store.create_once(request("a"), OnceKey("k1", "abc", "fp1"))
     assert same and again == first and store.count_jobs() == 1
@@ -121,3 +121,44 @@ def test_a_deleted_job_frees_its_idempotency_key(store: JobStore) -> None:
     assert store.delete(first.id) is not None
     second, same = store.create_once(request(), OnceKey("k1", "abc", "fp1"))
     assert same and second.id != first.id
+
+
+def test_queued_jobs_expire_at_their_deadline_only(store: JobStore, clock: FakeClock) -> None:
+    soon = store.create(request("soon"), JobExtras(expires_after=10))
+    later = store.create(request("later"), JobExtras(expires_after=100))
+    clock.advance(1)
+    forever = store.create(request("forever"))
+    clock.advance(9)
+    expired = store.expire_due()
+    assert [job.id for job in expired] == [soon.id]
+    assert (expired[0].status, expired[0].error_name) == (JobStatus.ERROR, EXPIRED)
+    assert expired[0].finished_at == clock.now
+    claim = store.claim("w1", 30.0)
+    assert claim is not None and claim.job.id == later.id  # running: no longer expires
+    clock.advance(1000)
+    assert store.expire_due() == []
+    assert store.count_jobs(JobFilter(statuses=(JobStatus.ERROR,), expired=True)) == 1
+    assert current_status(store, forever.id) is JobStatus.QUEUED
+
+
+def test_files_to_purge_are_finished_old_and_not_yet_purged(
+    store: JobStore, clock: FakeClock
+) -> None:
+    old = store.create(request("old"))
+    claim = store.claim("w1", 30.0)
+    assert claim is not None
+    store.complete(claim, JobResult(f"{old.id}.mp4", "testpattern"))
+    cancelled = store.create(request("no video"))
+    store.cancel(cancelled.id)
+    clock.advance(100)
+    assert store.files_to_purge(clock.now - 200) == []
+    assert [job.id for job in store.files_to_purge(clock.now - 50)] == [old.id]
+    assert store.mark_purged(old.id) and not store.mark_purged("nope")
+    assert store.files_to_purge(clock.now) == []
+    assert current_status(store, old.id) is JobStatus.COMPLETED
+
+
+def current_status(store: JobStore, job_id: str) -> JobStatus:
+    job = store.get(job_id)
+    assert job is not None
+    return job.status

@@ -13,6 +13,7 @@ from clipforge.api import aimlapi, ark, files, native, studio
 from clipforge.api.context import RequestIdMiddleware
 from clipforge.api.deps import Services
 from clipforge.api.errors import install_error_handlers
+from clipforge.api.housekeeping import Housekeeper
 from clipforge.catalog import ModelCatalog
 from clipforge.settings import Settings
 from clipforge.storage.base import Storage
@@ -35,16 +36,19 @@ def create_app(
     catalog: ModelCatalog | None = None,
     background: Sequence[BackgroundService] = (),
 ) -> FastAPI:
-    """Build the API. `background` services start with the app and stop with it."""
+    """Build the API. `background` services start with the app and stop with it, after the
+    housekeeping sweep (expired tasks, file retention) that every app runs."""
+
+    services: list[BackgroundService] = [Housekeeper(store, storage, settings), *background]
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        for service in background:
+        for service in services:
             service.start()
         try:
             yield
         finally:
-            for service in reversed(background):
+            for service in reversed(services):
                 service.stop()
 
     app = FastAPI(

@@ -30,6 +30,7 @@ from clipforge.api.deps import Authorized, Caller, CallerDep, Services, Services
 from clipforge.api.idempotency import IdempotencyKey, create_job, fingerprint
 from clipforge.errors import JobNotFound
 from clipforge.schemas import Job, JobStatus
+from clipforge.store.base import JobExtras
 from clipforge.store.filters import EXPIRED, JobFilter
 
 BASE = "/api/v3"
@@ -76,7 +77,8 @@ def task_out(job: Job, services: Services) -> Task:
 
 def _create(body: CreateTaskBody, services: Services, caller: Caller, key: str | None) -> TaskId:
     make = partial(to_generation_request, body, services)
-    job = create_job(services, caller, make, key, partial(fingerprint, TASKS_PATH, body))
+    extras = JobExtras(expires_after=body.execution_expires_after)
+    job = create_job(services, caller, make, key, partial(fingerprint, TASKS_PATH, body), extras)
     return TaskId(id=job.id)
 
 

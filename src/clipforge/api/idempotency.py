@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import Header
@@ -19,7 +20,7 @@ from pydantic import BaseModel
 from clipforge.api.deps import Caller, Services
 from clipforge.errors import IdempotencyKeyReused
 from clipforge.schemas import GenerationRequest, Job
-from clipforge.store.base import OnceKey
+from clipforge.store.base import NO_EXTRAS, JobExtras, OnceKey
 
 HEADER = "Idempotency-Key"
 KEY_MAX_CHARS = 255
@@ -47,13 +48,15 @@ def create_job(
     make_request: Callable[[], GenerationRequest],
     key: str | None,
     fingerprint_of: Callable[[], str],
+    extras: JobExtras = NO_EXTRAS,
 ) -> Job:
     """Create the job `make_request` describes, at most once per (caller, key)."""
     request = make_request()  # validation first: a bad body is a 400 whatever its key
+    owned = replace(extras, owner=caller.key_id)
     if key is None:
-        return services.store.create(request, owner=caller.key_id)
+        return services.store.create(request, owned)
     once = OnceKey(caller.key_id, key, fingerprint_of())
-    job, same = services.store.create_once(request, once, owner=caller.key_id)
+    job, same = services.store.create_once(request, once, owned)
     if not same:
         raise IdempotencyKeyReused(job.id)
     return job

@@ -56,6 +56,19 @@ class OnceKey:
     fingerprint: str
 
 
+@dataclass(frozen=True)
+class JobExtras:
+    """What a create may carry beside the request: the owning API key (`owner`), seconds the
+    job may wait queued before it expires, and the URL notified of its status changes."""
+
+    owner: str | None = None
+    expires_after: float | None = None
+    callback_url: str | None = None
+
+
+NO_EXTRAS = JobExtras()
+
+
 class JobStore(ABC):
     """Durable jobs. Every method is synchronous and thread-safe; call from a thread pool.
 
@@ -72,12 +85,12 @@ class JobStore(ABC):
     another writer's lock (milliseconds, at worst the engine's busy timeout)."""
 
     @abstractmethod
-    def create(self, request: GenerationRequest, *, owner: str | None = None) -> Job:
-        """Insert a queued job and return it; `owner` names the API key that asked for it."""
+    def create(self, request: GenerationRequest, extras: JobExtras = NO_EXTRAS) -> Job:
+        """Insert a queued job and return it."""
 
     @abstractmethod
     def create_once(
-        self, request: GenerationRequest, once: OnceKey, *, owner: str | None = None
+        self, request: GenerationRequest, once: OnceKey, extras: JobExtras = NO_EXTRAS
     ) -> tuple[Job, bool]:
         """Create a job unless `once` (scope and key) already made one, atomically.
 
@@ -162,6 +175,19 @@ class JobStore(ABC):
         Returns the job after the change, or None if the id is unknown. finished_at is the
         time of the cancellation, also for a job whose worker is still running.
         """
+
+    @abstractmethod
+    def expire_due(self) -> list[Job]:
+        """End every queued job whose `expires_after` has passed: error `Expired`
+        (`filters.EXPIRED`). Returns the jobs as they are now."""
+
+    @abstractmethod
+    def files_to_purge(self, finished_before: float, limit: int = 100) -> list[Job]:
+        """Finished jobs with a video, finished before `finished_before`, not yet purged."""
+
+    @abstractmethod
+    def mark_purged(self, job_id: str) -> bool:
+        """Record that the job's video file was removed (it keeps its row and its key)."""
 
     @abstractmethod
     def is_cancelled(self, job_id: str) -> bool:

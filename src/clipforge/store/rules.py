@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from clipforge.schemas import GenerationRequest, Job, JobResult, JobStatus
+from clipforge.store.filters import EXPIRED
 
 QUEUED, GENERATING = JobStatus.QUEUED, JobStatus.GENERATING
 COMPLETED, ERROR, CANCELLED = JobStatus.COMPLETED, JobStatus.ERROR, JobStatus.CANCELLED
@@ -21,7 +22,8 @@ WORKER_LOST = "WorkerLost"
 """`error_name` of a job given up after `max_attempts` attempts whose worker went away."""
 
 TRANSITIONS: Mapping[JobStatus, frozenset[JobStatus]] = {
-    QUEUED: frozenset({GENERATING, CANCELLED}),
+    # queued -> error: its execution_expires_after passed while it waited (`expired`).
+    QUEUED: frozenset({GENERATING, CANCELLED, ERROR}),
     # generating -> generating: an expired lease claimed again (a new attempt).
     GENERATING: frozenset({GENERATING, QUEUED, COMPLETED, ERROR, CANCELLED}),
     COMPLETED: frozenset(),
@@ -212,6 +214,17 @@ def cancelled(now: float) -> Changes:
         "finished_at": now,
         "updated_at": now,
         "lease_expires_at": None,
+    }
+
+
+def expired(now: float) -> Changes:
+    """Applied under `{"status": QUEUED}` once the job's `expires_at` has passed."""
+    return {
+        "status": ERROR,
+        "error_name": EXPIRED,
+        "error_message": "the task waited in the queue past its execution_expires_after",
+        "finished_at": now,
+        "updated_at": now,
     }
 
 

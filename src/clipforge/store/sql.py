@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from clipforge.schemas import GenerationRequest, Job, JobStatus
 from clipforge.store import rules
-from clipforge.store.base import OnceKey
+from clipforge.store.base import JobExtras, OnceKey
 from clipforge.store.filters import EXPIRED, JobFilter
 from clipforge.store.rules import GENERATING, QUEUED, Changes, Column, Guard
 
@@ -40,7 +40,7 @@ JOB_COLUMNS = (
     "timings",
     "cancel_requested",
 )
-WRITE_ONLY_COLUMNS = ("listed_model", "owner")
+WRITE_ONLY_COLUMNS = ("listed_model", "owner", "expires_at", "purged_at", "callback_url")
 """Columns written on insert and used by filters, not part of a `Job`."""
 _SELECT = "SELECT " + ", ".join(JOB_COLUMNS) + " FROM jobs"
 _RETURNING = " RETURNING " + ", ".join(JOB_COLUMNS)
@@ -84,7 +84,7 @@ def job_from_row(row: Row) -> Job:
     )
 
 
-def insert(job: Job, owner: str | None = None) -> Statement:
+def insert(job: Job, extras: JobExtras) -> Statement:
     values: dict[str, object] = {
         "id": job.id,
         "status": job.status,
@@ -98,7 +98,10 @@ def insert(job: Job, owner: str | None = None) -> Statement:
         "timings": job.timings,
         "cancel_requested": 0,
         "listed_model": job.request.client_model or job.request.model,
-        "owner": owner,
+        "owner": extras.owner,
+        "expires_at": None
+        if extras.expires_after is None
+        else job.created_at + extras.expires_after,
     }
     names = ", ".join(values)
     marks = ", ".join(f":{name}" for name in values)
@@ -171,6 +174,27 @@ def list_jobs(where: JobFilter, limit: int, offset: int) -> Statement:
 def count_jobs(where: JobFilter) -> Statement:
     condition, params = filtered(where)
     return f"SELECT COUNT(*) FROM jobs WHERE {condition}", params
+
+
+def expire_due(changes: Changes, now: float) -> Statement:
+    """End the queued jobs whose deadline has passed (`rules.expired`)."""
+    sql, params = update(changes, {"status": QUEUED}, returning=True)
+    return sql.replace(" RETURNING", " AND expires_at <= :now RETURNING", 1), params | {"now": now}
+
+
+def files_to_purge(finished_before: float, limit: int) -> Statement:
+    sql = (
+        f"{_SELECT} WHERE purged_at IS NULL AND video_key IS NOT NULL"
+        " AND finished_at < :before ORDER BY finished_at LIMIT :limit"
+    )
+    return sql, {"before": finished_before, "limit": limit}
+
+
+def mark_purged(job_id: str, now: float) -> Statement:
+    return "UPDATE jobs SET purged_at = :now WHERE id = :id RETURNING id", {
+        "id": job_id,
+        "now": now,
+    }
 
 
 def delete_finished(job_id: str) -> Statement:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from clipforge.schemas import GenerationRequest, Job, JobResult, JobStatus
 from clipforge.store import rules, sql
-from clipforge.store.base import Claim, JobStore, OnceKey
+from clipforge.store.base import NO_EXTRAS, Claim, JobExtras, JobStore, OnceKey
 from clipforge.store.filters import EVERYTHING, JobFilter
 
 BUSY_TIMEOUT_S = 10.0
@@ -79,6 +79,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX idempotency_by_job ON idempotency_keys (job_id)",
     ),
+    # 4: execution_expires_after (a deadline for queued jobs) and the retention sweep.
+    (
+        "ALTER TABLE jobs ADD COLUMN expires_at REAL",
+        "ALTER TABLE jobs ADD COLUMN purged_at REAL",
+        "CREATE INDEX jobs_expiring ON jobs (expires_at) WHERE status = 'queued'",
+        "CREATE INDEX jobs_finished ON jobs (finished_at) WHERE purged_at IS NULL",
+    ),
 )
 
 
@@ -113,20 +120,20 @@ class SQLiteJobStore(JobStore):
     def __repr__(self) -> str:
         return f"SQLiteJobStore({str(self.path)!r})"
 
-    def create(self, request: GenerationRequest, *, owner: str | None = None) -> Job:
+    def create(self, request: GenerationRequest, extras: JobExtras = NO_EXTRAS) -> Job:
         job = rules.new_job(request, self._clock())
-        self._execute(sql.insert(job, owner))
+        self._execute(sql.insert(job, extras))
         return job
 
     def create_once(
-        self, request: GenerationRequest, once: OnceKey, *, owner: str | None = None
+        self, request: GenerationRequest, once: OnceKey, extras: JobExtras = NO_EXTRAS
     ) -> tuple[Job, bool]:
         with self._transaction() as conn:
             row = conn.execute(*sql.idempotency_lookup(once)).fetchone()
             if row is not None:
                 return sql.job_from_row(row), row["fingerprint"] == once.fingerprint
             job = rules.new_job(request, self._clock())
-            conn.execute(*sql.insert(job, owner))
+            conn.execute(*sql.insert(job, extras))
             conn.execute(*sql.idempotency_insert(once, job.id, job.created_at))
         return job, True
 
@@ -199,6 +206,19 @@ class SQLiteJobStore(JobStore):
         guard = {"id": job_id, "status": rules.CANCELLABLE}
         rows = self._execute(sql.update(rules.cancelled(self._clock()), guard, returning=True))
         return sql.job_from_row(rows[0]) if rows else self.get(job_id)
+
+    def expire_due(self) -> list[Job]:
+        rows = self._execute(sql.expire_due(rules.expired(self._clock()), self._clock()))
+        return [sql.job_from_row(row) for row in rows]
+
+    def files_to_purge(self, finished_before: float, limit: int = 100) -> list[Job]:
+        rows = self._execute(sql.files_to_purge(finished_before, limit))
+        return [sql.job_from_row(row) for row in rows]
+
+    def mark_purged(self, job_id: str) -> bool:
+        if not rules.is_job_id(job_id):
+            return False
+        return bool(self._execute(sql.mark_purged(job_id, self._clock())))
 
     def is_cancelled(self, job_id: str) -> bool:
         if not rules.is_job_id(job_id):

@@ -1,0 +1,72 @@
+"""The server's sweep over real HTTP: execution_expires_after and file retention."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.live import live_server
+
+TASKS = "/api/v3/contents/generations/tasks"
+ARK_MODEL = "seedance-1-0-pro-250528"
+
+
+def wait_for(http: httpx.Client, path: str, done: str, seconds: float = 60) -> dict[str, object]:
+    deadline = time.monotonic() + seconds
+    while (body := http.get(path).json())["status"] != done:
+        assert time.monotonic() < deadline, body
+        time.sleep(0.05)
+    result: dict[str, object] = body
+    return result
+
+
+def test_a_task_still_queued_past_its_deadline_ends_expired(tmp_path: Path) -> None:
+    with (
+        live_server(
+            tmp_path, backend="testpattern", workers=0, sweep_interval_seconds=0.05
+        ) as live,
+        live.client() as http,
+    ):
+        content = [{"type": "text", "text": "a ball"}]
+        body = {"model": ARK_MODEL, "content": content, "execution_expires_after": 1}
+        short = http.post(TASKS, json=body).json()["id"]
+        body["execution_expires_after"] = 3600
+        long = http.post(TASKS, json=body).json()["id"]
+        started = time.monotonic()
+        task = wait_for(http, f"{TASKS}/{short}", "expired", 10)
+        assert time.monotonic() - started >= 0.5
+        assert task["error"] == {"code": "Expired", "message": task["error"]["message"]}  # type: ignore[index]
+        poll = http.get("/v2/video/generations", params={"generation_id": short}).json()
+        assert poll["status"] == "error" and poll["error"]["name"] == "Expired"
+        listed = http.get(TASKS, params={"filter.status": "expired"}).json()
+        assert [t["id"] for t in listed["items"]] == [short]
+        assert http.get(TASKS, params={"filter.status": "failed"}).json()["total"] == 0
+        assert http.get(f"{TASKS}/{long}").json()["status"] == "queued"
+        bad = http.post(TASKS, json={**body, "execution_expires_after": 0})
+        assert bad.status_code == 400 and bad.json()["error"]["param"] == "execution_expires_after"
+
+
+def test_finished_jobs_files_are_removed_after_the_retention_period(tmp_path: Path) -> None:
+    retention = {"retention_days": 2 / 86_400, "sweep_interval_seconds": 0.1}  # two seconds
+    with (
+        live_server(tmp_path, backend="testpattern", workers=1, **retention) as live,
+        live.client() as http,
+    ):
+        body = {
+            "model": "bytedance/seedance-1-0-lite-t2v",
+            "prompt": "a ball",
+            "resolution": "480p",
+        }
+        job_id = http.post("/v2/video/generations", json=body).json()["id"]
+        done = wait_for(http, f"/v1/jobs/{job_id}", "completed", 120)
+        url = str(done["video_url"])
+        key = f"{job_id}.mp4"
+        assert live.server.storage.exists(key)  # finished less than a second ago: kept
+        deadline = time.monotonic() + 10
+        while live.server.storage.exists(key):
+            assert time.monotonic() < deadline, "the file outlived its retention"
+            time.sleep(0.05)
+        assert http.get(url).status_code == 403
+        assert http.get(f"/v1/jobs/{job_id}").json()["status"] == "completed"
