@@ -1,0 +1,127 @@
+"""The architectures `gpu_models.py` builds, as data, and the FLOPs of one transformer forward.
+
+Transformer configs are the published `transformer/config.json` values (Wan-AI/*-Diffusers and
+the upstream Wan 2.1/2.2 configs: dim, ffn_dim, heads, layers; LTX-Video's 2B and 13B
+configs). Random weights of these sizes cost exactly the compute of the trained models.
+
+FLOPs of one forward (one sample, multiply-add = 2 FLOPs), per block, with N video tokens,
+L text tokens, width d, feed-forward width f:
+
+    self-attention projections  q, k, v, o:  4 * 2*N*d*d   = 8 N d^2
+    self-attention scores + AV:              2 * 2*N*N*d   = 4 N^2 d
+    cross-attention q, o (video side):       2 * 2*N*d*d   = 4 N d^2
+    cross-attention k, v (text side):        2 * 2*L*d*d   = 4 L d^2
+    cross-attention scores + AV:             2 * 2*N*L*d   = 4 N L d
+    feed-forward (two matmuls):              2 * 2*N*d*f   = 4 N d f
+
+times the number of blocks. Embeddings, norms, modulation and the output head are left out
+(under 1%). "attention" below is the scores + AV part, the part that grows as N^2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """One model's denoiser and the latent geometry its VAE produces."""
+
+    name: str
+    family: str  # "wan" | "ltx"
+    config: dict[str, Any]
+    spatial_stride: int
+    """VAE spatial compression x transformer patch size: pixels per token side."""
+    temporal_stride: int
+    fps: int
+    text_tokens: int
+    experts: int = 1
+    """Wan 2.2 A14B holds two 14B experts (one runs per step: same compute, twice the memory)."""
+
+    @property
+    def width(self) -> int:
+        return int(self.config["num_attention_heads"] * self.config["attention_head_dim"])
+
+    @property
+    def ffn(self) -> int:
+        return int(self.config.get("ffn_dim", 4 * self.width))
+
+    @property
+    def layers(self) -> int:
+        return int(self.config["num_layers"])
+
+
+def _wan(heads: int, ffn: int, layers: int, channels: int = 16) -> dict[str, Any]:
+    return {
+        "patch_size": (1, 2, 2),
+        "num_attention_heads": heads,
+        "attention_head_dim": 128,
+        "in_channels": channels,
+        "out_channels": channels,
+        "text_dim": 4096,
+        "freq_dim": 256,
+        "ffn_dim": ffn,
+        "num_layers": layers,
+        "cross_attn_norm": True,
+        "qk_norm": "rms_norm_across_heads",
+        "eps": 1e-6,
+    }
+
+
+def _ltx(heads: int, head_dim: int, layers: int) -> dict[str, Any]:
+    width = heads * head_dim
+    return {
+        "in_channels": 128,
+        "out_channels": 128,
+        "patch_size": 1,
+        "patch_size_t": 1,
+        "num_attention_heads": heads,
+        "attention_head_dim": head_dim,
+        "cross_attention_dim": width,
+        "num_layers": layers,
+        "caption_channels": 4096,
+    }
+
+
+ARCHITECTURES: dict[str, Architecture] = {
+    a.name: a
+    for a in (
+        Architecture("wan2.1-t2v-1.3b", "wan", _wan(12, 8960, 30), 16, 4, 16, 512),
+        Architecture("wan2.1-t2v-14b", "wan", _wan(40, 13824, 40), 16, 4, 16, 512),
+        Architecture("wan2.2-ti2v-5b", "wan", _wan(24, 14336, 30, channels=48), 32, 4, 24, 512),
+        Architecture("wan2.2-t2v-a14b", "wan", _wan(40, 13824, 40), 16, 4, 16, 512, experts=2),
+        Architecture("ltx-video-0.9.5", "ltx", _ltx(32, 64, 28), 32, 8, 24, 128),
+        Architecture("ltx-video-0.9.7-distilled", "ltx", _ltx(32, 128, 48), 32, 8, 24, 128),
+    )
+}
+
+TINY: dict[str, Architecture] = {
+    "wan-tiny": Architecture("wan-tiny", "wan", {**_wan(2, 32, 2), "text_dim": 32}, 16, 4, 16, 8),
+    "ltx-tiny": Architecture(
+        "ltx-tiny", "ltx", {**_ltx(2, 16, 2), "caption_channels": 32}, 32, 8, 24, 8
+    ),
+}
+"""Toy sizes for `--tiny` on a CPU: the same code path, seconds instead of minutes."""
+
+
+def frames_for(arch: Architecture, seconds: int) -> int:
+    """The frame count for `seconds` under the family's rule (Wan 4k+1, LTX 8k+1)."""
+    step = arch.temporal_stride
+    return round(seconds * arch.fps / step) * step + 1
+
+
+def tokens(arch: Architecture, width: int, height: int, frames: int) -> int:
+    """Video tokens the transformer sees: latent frames x latent patches per frame."""
+    latent_frames = (frames - 1) // arch.temporal_stride + 1
+    return latent_frames * (height // arch.spatial_stride) * (width // arch.spatial_stride)
+
+
+def forward_flops(arch: Architecture, n: int) -> tuple[float, float]:
+    """(total FLOPs, attention scores+AV FLOPs) of one transformer forward over n tokens."""
+    d, f, text = arch.width, arch.ffn, arch.text_tokens
+    attention = 4 * n * n * d + 4 * n * text * d
+    projections = 8 * n * d * d + 4 * n * d * d + 4 * text * d * d
+    mlp = 4 * n * d * f
+    per_block = attention + projections + mlp
+    return float(per_block * arch.layers), float(attention * arch.layers)

@@ -1,0 +1,85 @@
+"""bench/gpu_models.py runs at toy size on the CPU, prints parseable records, counts FLOPs right."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("diffusers")
+
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "gpu_models.py"
+
+
+def _records(output: str) -> list[tuple[str, dict[str, str]]]:
+    records = []
+    for line in output.splitlines():
+        kind, _, rest = line.partition(" ")
+        if kind in ("MACHINE", "FLOPS", "RESULT"):
+            records.append((kind, dict(item.split("=", 1) for item in rest.split())))
+    return records
+
+
+@pytest.fixture(scope="module")
+def records() -> list[tuple[str, dict[str, str]]]:
+    env = os.environ | {"OMP_NUM_THREADS": "1"}
+    done = subprocess.run(
+        [sys.executable, str(BENCH), "--tiny", "--repeats", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=True,
+    )
+    return _records(done.stdout)
+
+
+def test_every_architecture_and_size_gets_a_flops_record(
+    records: list[tuple[str, dict[str, str]]],
+) -> None:
+    flops = [(r["model"], r["res"]) for kind, r in records if kind == "FLOPS"]
+    assert len(flops) == 12 and len(set(flops)) == 12
+    assert sum(kind == "MACHINE" for kind, _ in records) == 1
+
+
+def test_wan_1_3b_480p_matches_a_hand_count(records: list[tuple[str, dict[str, str]]]) -> None:
+    (row,) = [
+        r
+        for kind, r in records
+        if kind == "FLOPS" and r["model"] == "wan2.1-t2v-1.3b" and r["res"] == "480p"
+    ]
+    # 81 frames -> 21 latent frames; 832x480 -> 104x60 latents -> 52x30 patches of 2x2.
+    n, d, f, text, layers = 21 * 30 * 52, 12 * 128, 8960, 512, 30
+    assert int(row["tokens"]) == n == 32760
+    per_block = (
+        8 * n * d * d  # self-attention q, k, v, o
+        + 4 * n * n * d  # self-attention scores and AV
+        + 4 * n * d * d  # cross-attention q, o
+        + 4 * text * d * d  # cross-attention k, v over the text
+        + 4 * n * text * d  # cross-attention scores and AV
+        + 4 * n * d * f  # feed-forward
+    )
+    by_hand = per_block * layers / 1e12
+    printed = float(row["tflop_per_forward"])
+    assert printed == pytest.approx(by_hand, rel=1e-4)
+    assert printed == pytest.approx(283, rel=0.10)  # the issue's figure
+    assert float(row["attention_share"]) == pytest.approx(0.70, abs=0.03)
+
+
+def test_tiny_timings_are_recorded_for_both_settings(
+    records: list[tuple[str, dict[str, str]]],
+) -> None:
+    results = [r for kind, r in records if kind == "RESULT"]
+    assert {(r["model"], r["setting"]) for r in results} == {
+        (m, s) for m in ("wan-tiny", "ltx-tiny") for s in ("plain", "tuned")
+    }
+    for r in results:
+        forward, step = float(r["forward_s"]), float(r["step_s"])
+        assert forward > 0 and step == pytest.approx(2 * forward, rel=1e-3)
+        assert float(r["video_s"]) == pytest.approx(step * int(r["steps"]), rel=1e-3)
+        achieved = float(r["tflop_per_forward"]) / forward
+        assert float(r["achieved_tflops"]) == pytest.approx(achieved, rel=1e-3)
+        assert float(r["peak_fraction"]) == pytest.approx(achieved / 989, rel=1e-3)
