@@ -150,6 +150,12 @@ class Settings(BaseSettings):
     context_parallel: str = Field(
         "none", description="none | ulysses | ring: split the sequence over torchrun's GPUs."
     )
+    guidance_scale: float | None = Field(
+        None,
+        ge=0,
+        description="Override the model's guidance; 1.0 turns classifier-free guidance off "
+        "(step-distilled weights), which also halves the work per step.",
+    )
 
     @field_validator("api_keys", "url_allowlist", mode="before")
     @classmethod

@@ -190,3 +190,14 @@ def test_distilled_cancel_skips_the_decode(
     assert decodes == []
     distilled.generate(_request(seed=2), lambda s, t: None)
     assert decodes == [1]
+
+
+def test_guidance_override_turns_guidance_off(request: pytest.FixtureRequest) -> None:
+    backend = _backend_for(CATALOGUE["wan2.2-t2v-a14b"], request)
+    plan = backend.plan(_request())
+    default = backend.call_arguments(_request(seed=1), plan, print)
+    assert (default["guidance_scale"], default["guidance_scale_2"]) == (4.0, 3.0)
+    settings = Settings(device="cpu", guidance_scale=1.0)
+    off = DiffusersBackend(backend.pipeline, settings, backend.device, backend.entry)
+    arguments = off.call_arguments(_request(seed=1), plan, print)
+    assert (arguments["guidance_scale"], arguments["guidance_scale_2"]) == (1.0, 1.0)

@@ -218,10 +218,14 @@ class DiffusersBackend(Backend):
         }
         if family.negative_prompt is not None:
             arguments["negative_prompt"] = family.negative_prompt
-        if family.guidance_scale is not None:
-            arguments["guidance_scale"] = family.guidance_scale
-        if family.guidance_scale_2 is not None:
-            arguments["guidance_scale_2"] = family.guidance_scale_2
+        guidance = self.settings.guidance_scale
+        if guidance is None:
+            guidance = family.guidance_scale
+        if guidance is not None:
+            arguments["guidance_scale"] = guidance
+        second = family.guidance_scale_2 if self.settings.guidance_scale is None else guidance
+        if second is not None:
+            arguments["guidance_scale_2"] = second
         if family.fps_argument is not None:
             arguments[family.fps_argument] = family.fps
         return arguments | dict(family.extra_arguments)
