@@ -109,14 +109,16 @@ def _place(pipeline: Any, offload: str, device: torch.device, notes: list[str]) 
 
 
 def _group_offload(pipeline: Any, device: torch.device) -> None:
-    """Blocks stream to the GPU one group ahead of use on a side CUDA stream, so transfers
-    overlap compute (Wan 14B in about 13 GB); the VAE and text encoder go block by block."""
+    """Weights stream to the GPU ahead of use on a side CUDA stream, so transfers overlap
+    compute (Wan 14B in about 13 GB): diffusers models layer by layer, the transformers text
+    encoder block by block."""
     cpu = torch.device("cpu")
     for name, component in pipeline.components.items():
         if not isinstance(component, torch.nn.Module):
             continue
-        if hasattr(component, "enable_group_offload"):
-            component.enable_group_offload(
+        offloadable: Any = component
+        if hasattr(offloadable, "enable_group_offload"):
+            offloadable.enable_group_offload(
                 onload_device=device, offload_device=cpu, offload_type="leaf_level", use_stream=True
             )
         else:  # the transformers-library text encoder
