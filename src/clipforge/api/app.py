@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from clipforge import __version__
 from clipforge.api import aimlapi, ark, files, native, studio
+from clipforge.api.callbacks import CallbackDispatcher
 from clipforge.api.context import RequestIdMiddleware
 from clipforge.api.deps import Services
 from clipforge.api.errors import install_error_handlers
@@ -39,7 +40,12 @@ def create_app(
     """Build the API. `background` services start with the app and stop with it, after the
     housekeeping sweep (expired tasks, file retention) that every app runs."""
 
-    services: list[BackgroundService] = [Housekeeper(store, storage, settings), *background]
+    shared = Services(settings, store, storage, catalog or ModelCatalog.from_settings(settings))
+    services: list[BackgroundService] = [
+        Housekeeper(store, storage, settings),
+        CallbackDispatcher(shared),
+        *background,
+    ]
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -57,9 +63,7 @@ def create_app(
         summary="Self-hosted text-to-video that speaks the Seedance 1.0 API.",
         lifespan=lifespan,
     )
-    app.state.services = Services(
-        settings, store, storage, catalog or ModelCatalog.from_settings(settings)
-    )
+    app.state.services = shared
     install_error_handlers(app)
     app.add_middleware(RequestIdMiddleware)
     for router in (aimlapi.router, ark.router, native.router, files.router, studio.router):

@@ -77,7 +77,7 @@ def task_out(job: Job, services: Services) -> Task:
 
 def _create(body: CreateTaskBody, services: Services, caller: Caller, key: str | None) -> TaskId:
     make = partial(to_generation_request, body, services)
-    extras = JobExtras(expires_after=body.execution_expires_after)
+    extras = JobExtras(expires_after=body.execution_expires_after, callback_url=body.callback_url)
     job = create_job(services, caller, make, key, partial(fingerprint, TASKS_PATH, body), extras)
     return TaskId(id=job.id)
 

@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from types import TracebackType
 
-from clipforge.schemas import GenerationRequest, Job, JobResult
+from clipforge.schemas import GenerationRequest, Job, JobResult, JobStatus
 from clipforge.store import rules
 from clipforge.store.filters import EVERYTHING, JobFilter
 
@@ -188,6 +188,15 @@ class JobStore(ABC):
     @abstractmethod
     def mark_purged(self, job_id: str) -> bool:
         """Record that the job's video file was removed (it keeps its row and its key)."""
+
+    @abstractmethod
+    def pending_notifications(self, limit: int = 100) -> list[tuple[Job, str]]:
+        """Jobs with a callback URL whose status changed since the last notification
+        (or that were never notified), oldest change first, with their URL."""
+
+    @abstractmethod
+    def mark_notified(self, job_id: str, status: JobStatus) -> None:
+        """Record that the callback URL was told (or given up on) about `status`."""
 
     @abstractmethod
     def is_cancelled(self, job_id: str) -> bool:

@@ -40,7 +40,14 @@ JOB_COLUMNS = (
     "timings",
     "cancel_requested",
 )
-WRITE_ONLY_COLUMNS = ("listed_model", "owner", "expires_at", "purged_at", "callback_url")
+WRITE_ONLY_COLUMNS = (
+    "listed_model",
+    "owner",
+    "expires_at",
+    "purged_at",
+    "callback_url",
+    "notified_status",
+)
 """Columns written on insert and used by filters, not part of a `Job`."""
 _SELECT = "SELECT " + ", ".join(JOB_COLUMNS) + " FROM jobs"
 _RETURNING = " RETURNING " + ", ".join(JOB_COLUMNS)
@@ -99,9 +106,8 @@ def insert(job: Job, extras: JobExtras) -> Statement:
         "cancel_requested": 0,
         "listed_model": job.request.client_model or job.request.model,
         "owner": extras.owner,
-        "expires_at": None
-        if extras.expires_after is None
-        else job.created_at + extras.expires_after,
+        "expires_at": _deadline(job.created_at, extras.expires_after),
+        "callback_url": extras.callback_url,
     }
     names = ", ".join(values)
     marks = ", ".join(f":{name}" for name in values)
@@ -190,11 +196,24 @@ def files_to_purge(finished_before: float, limit: int) -> Statement:
     return sql, {"before": finished_before, "limit": limit}
 
 
+def pending_notifications(limit: int) -> Statement:
+    columns = ", ".join(JOB_COLUMNS)
+    sql = (
+        f"SELECT {columns}, callback_url FROM jobs WHERE callback_url IS NOT NULL"
+        " AND (notified_status IS NULL OR notified_status <> status)"
+        " ORDER BY updated_at, id LIMIT :limit"
+    )
+    return sql, {"limit": limit}
+
+
+def mark_notified(job_id: str, status: JobStatus) -> Statement:
+    sql = "UPDATE jobs SET notified_status = :status WHERE id = :id"
+    return sql, {"id": job_id, "status": status.value}
+
+
 def mark_purged(job_id: str, now: float) -> Statement:
-    return "UPDATE jobs SET purged_at = :now WHERE id = :id RETURNING id", {
-        "id": job_id,
-        "now": now,
-    }
+    sql = "UPDATE jobs SET purged_at = :now WHERE id = :id RETURNING id"
+    return sql, {"id": job_id, "now": now}
 
 
 def delete_finished(job_id: str) -> Statement:
@@ -270,3 +289,7 @@ def _check_column(name: str) -> None:
     # Column names are interpolated into SQL text: only the table's own are allowed.
     if name not in JOB_COLUMNS and name not in WRITE_ONLY_COLUMNS:
         raise ValueError(f"unknown jobs column {name!r}")
+
+
+def _deadline(created_at: float, after: float | None) -> float | None:
+    return None if after is None else created_at + after

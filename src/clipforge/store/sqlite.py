@@ -86,6 +86,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX jobs_expiring ON jobs (expires_at) WHERE status = 'queued'",
         "CREATE INDEX jobs_finished ON jobs (finished_at) WHERE purged_at IS NULL",
     ),
+    # 5: callback_url notifications: the URL and the last status it was told about.
+    (
+        "ALTER TABLE jobs ADD COLUMN callback_url TEXT",
+        "ALTER TABLE jobs ADD COLUMN notified_status TEXT",
+        "CREATE INDEX jobs_to_notify ON jobs (updated_at) WHERE callback_url IS NOT NULL"
+        " AND (notified_status IS NULL OR notified_status <> status)",
+    ),
 )
 
 
@@ -219,6 +226,14 @@ class SQLiteJobStore(JobStore):
         if not rules.is_job_id(job_id):
             return False
         return bool(self._execute(sql.mark_purged(job_id, self._clock())))
+
+    def pending_notifications(self, limit: int = 100) -> list[tuple[Job, str]]:
+        rows = self._execute(sql.pending_notifications(limit))
+        return [(sql.job_from_row(row), row["callback_url"]) for row in rows]
+
+    def mark_notified(self, job_id: str, status: JobStatus) -> None:
+        if rules.is_job_id(job_id):
+            self._execute(sql.mark_notified(job_id, status))
 
     def is_cancelled(self, job_id: str) -> bool:
         if not rules.is_job_id(job_id):
