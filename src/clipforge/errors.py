@@ -7,7 +7,6 @@ ClipForgeError
 │   ├── AuthenticationFailed     401: no bearer key, or not a known one
 │   ├── LinkRefused              403: a file link that was tampered with or has expired
 │   ├── JobNotFound              404: no job with that id
-│   ├── BodyTooLarge             413: the request body is over the server's limit
 │   ├── IdempotencyKeyReused     422: an Idempotency-Key sent again with another body
 │   └── RateLimited              429: too many requests or queued jobs for this key
 ├── JobFailure                   job-level: the job ends in `error` with this message
@@ -86,14 +85,6 @@ class JobNotFound(RequestError):
     def __init__(self, job_id: str) -> None:
         super().__init__(f"no generation with id {job_id!r}", field="generation_id")
         self.job_id = job_id
-
-
-class BodyTooLarge(RequestError):
-    status_code = 413
-    code = "RequestTooLarge"
-
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"request body is larger than {limit} bytes", field="body")
 
 
 class IdempotencyKeyReused(RequestError):

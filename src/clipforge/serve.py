@@ -8,6 +8,7 @@ from typing import Any
 
 import uvicorn
 
+from clipforge.api.deps import open_mode_problem
 from clipforge.errors import ClipForgeError
 from clipforge.server import build_server
 from clipforge.settings import Environment, Settings
@@ -32,11 +33,17 @@ def run_server(overrides: dict[str, Any]) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     settings = Settings(**overrides)
-    refusal = _refusal(settings)
+    server = build_server(settings)
+    refusal = _refusal(settings, server.store.has_keys())
     if refusal:
         sys.stderr.write(refusal)
         return 2
-    server = build_server(settings)
+    open_problem = open_mode_problem(settings, server.store)
+    if open_problem:
+        if settings.environment is Environment.PRODUCTION:
+            sys.stderr.write(f"refusing to start: {open_problem}\n")
+            return 2
+        sys.stderr.write(f"\n{'!' * 78}\nWARNING: {open_problem}\n{'!' * 78}\n\n")
     if settings.workers:
         backend, weights = settings.resolved_backend, settings.model or "shipped weights"
         sys.stderr.write(f"loading backend {backend!r} ({weights})\n")
@@ -53,8 +60,8 @@ def run_server(overrides: dict[str, Any]) -> int:
     return 0
 
 
-def _refusal(settings: Settings) -> str | None:
-    problems = settings.check_safe()
+def _refusal(settings: Settings, stored_keys: bool) -> str | None:
+    problems = settings.check_safe(stored_keys)
     if problems and settings.environment is Environment.PRODUCTION:
         return "refusing to start in production: " + "; ".join(problems) + "\n"
     if settings.workers and settings.resolved_backend == "diffusers" and not settings.model:

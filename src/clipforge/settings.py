@@ -195,10 +195,11 @@ class Settings(BaseSettings):
     def videos_dir(self) -> Path:
         return self.data_dir / "videos"
 
-    def check_safe(self) -> list[str]:
-        """Problems that refuse a production start; in development they are warnings."""
+    def check_safe(self, stored_keys: bool = False) -> list[str]:
+        """Problems that refuse a production start; in development they are warnings.
+        `stored_keys`: the job store holds API keys (`clipforge keys create`)."""
         problems = []
-        if not self.api_keys:
+        if not self.api_keys and not stored_keys:
             problems.append("no API keys configured (set CLIPFORGE_API_KEYS)")
         if not self.signing_secret:
             problems.append("no signing secret configured (set CLIPFORGE_SIGNING_SECRET)")

@@ -135,7 +135,7 @@ def test_json_null_is_absent_and_ignored_fields_are_accepted(http: httpx.Client)
         seed=None,
         camera_fixed=None,
         watermark=None,
-        callback_url="https://example.com/hook",
+        callback_url="https://93.184.216.34/hook",
         return_last_frame=True,
         service_tier="default",
         execution_expires_after=3600,

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, Strict
 
 from clipforge.api.deps import Authorized, Caller, CallerDep, Services, ServicesDep
 from clipforge.api.idempotency import IdempotencyKey, create_job, fingerprint
+from clipforge.api.urls import check_urls
 from clipforge.errors import InvalidField, JobNotFound
 from clipforge.schemas import (
     SEED_MAX,
@@ -23,7 +24,6 @@ from clipforge.schemas import (
 
 LEGACY_PATH = "/v2/generate/video/bytedance/generation"
 UNIVERSAL_PATH = "/v2/video/generations"
-PROMPT_MAX_CHARS = 4000
 
 router = APIRouter(tags=["AI/ML API"], dependencies=[Authorized])
 
@@ -34,7 +34,7 @@ class CreateVideoBody(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     model: StrictStr = Field(examples=["bytedance/seedance-1-0-pro-t2v"])
-    prompt: StrictStr = Field(min_length=1, max_length=PROMPT_MAX_CHARS)
+    prompt: StrictStr = Field(min_length=1, description="At most CLIPFORGE_MAX_PROMPT_CHARS.")
     resolution: Resolution | None = Field(None, description="Short side; default 1080p.")
     aspect_ratio: AspectRatio | None = Field(None, description="Default 16:9.")
     duration: Literal[5, 10] | None = Field(None, description="Seconds; default 5.")
@@ -81,6 +81,9 @@ class GenerationOut(BaseModel):
 
 def to_generation_request(body: CreateVideoBody, services: Services) -> GenerationRequest:
     """Apply the defaults of API.md section 1 and check the model is served here."""
+    limit = services.settings.max_prompt_chars
+    if len(body.prompt) > limit:
+        raise InvalidField("prompt", f"must have at most {limit} characters")
     served = services.catalog.require(body.model)
     if body.image_url is not None and not served.image_input:
         raise InvalidField("image_url", f"model {body.model!r} takes no image input")
@@ -92,26 +95,36 @@ def to_generation_request(body: CreateVideoBody, services: Services) -> Generati
     return GenerationRequest(**values, seed=seed)
 
 
-def _create(
+async def check_image_urls(body: CreateVideoBody, services: Services) -> None:
+    """400 naming the field for an image URL that points inside the network."""
+    urls = {"image_url": body.image_url, "last_image_url": body.last_image_url}
+    await check_urls(urls, services.settings.url_allowlist)
+
+
+async def create_from(
     body: CreateVideoBody, services: Services, caller: Caller, key: str | None, surface: str
-) -> CreatedGeneration:
-    make = partial(to_generation_request, body, services)
-    job = create_job(services, caller, make, key, partial(fingerprint, surface, body))
-    return CreatedGeneration(id=job.id, meta=_meta(job))
+) -> Job:
+    """Validate the body, check its URLs, then create the job (once per idempotency key)."""
+    request = await services.call(to_generation_request, body, services)
+    await check_image_urls(body, services)
+    once = partial(fingerprint, surface, body)
+    return await services.call(create_job, services, caller, request, key, once)
 
 
 @router.post(LEGACY_PATH, status_code=201, summary="Create a generation (seed document path)")
 async def create_legacy(
     body: CreateVideoBody, services: ServicesDep, caller: CallerDep, key: IdempotencyKey = None
 ) -> CreatedGeneration:
-    return await services.call(_create, body, services, caller, key, LEGACY_PATH)
+    job = await create_from(body, services, caller, key, LEGACY_PATH)
+    return CreatedGeneration(id=job.id, meta=_meta(job))
 
 
 @router.post(UNIVERSAL_PATH, summary="Create a generation (universal path)")
 async def create_universal(
     body: CreateVideoBody, services: ServicesDep, caller: CallerDep, key: IdempotencyKey = None
 ) -> CreatedGeneration:
-    return await services.call(_create, body, services, caller, key, UNIVERSAL_PATH)
+    job = await create_from(body, services, caller, key, UNIVERSAL_PATH)
+    return CreatedGeneration(id=job.id, meta=_meta(job))
 
 
 GenerationId = Annotated[str, Query(min_length=1, max_length=200)]

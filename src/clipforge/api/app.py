@@ -15,6 +15,7 @@ from clipforge.api.context import RequestIdMiddleware
 from clipforge.api.deps import Services
 from clipforge.api.errors import install_error_handlers
 from clipforge.api.housekeeping import Housekeeper
+from clipforge.api.limits import BodyLimitMiddleware
 from clipforge.catalog import ModelCatalog
 from clipforge.settings import Settings
 from clipforge.storage.base import Storage
@@ -65,6 +66,7 @@ def create_app(
     )
     app.state.services = shared
     install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, limit=lambda: settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
     for router in (aimlapi.router, ark.router, native.router, files.router, studio.router):
         app.include_router(router)

@@ -25,9 +25,10 @@ from clipforge.api.ark_models import (
     TaskStatus,
     TaskUsage,
 )
-from clipforge.api.ark_requests import served_model_id, to_generation_request
-from clipforge.api.deps import Authorized, Caller, CallerDep, Services, ServicesDep
+from clipforge.api.ark_requests import image_urls, served_model_id, to_generation_request
+from clipforge.api.deps import Authorized, CallerDep, Services, ServicesDep
 from clipforge.api.idempotency import IdempotencyKey, create_job, fingerprint
+from clipforge.api.urls import check_urls
 from clipforge.errors import JobNotFound
 from clipforge.schemas import Job, JobStatus
 from clipforge.store.base import JobExtras
@@ -73,13 +74,6 @@ def task_out(job: Job, services: Services) -> Task:
         duration=request.duration,
         error=error,
     )
-
-
-def _create(body: CreateTaskBody, services: Services, caller: Caller, key: str | None) -> TaskId:
-    make = partial(to_generation_request, body, services)
-    extras = JobExtras(expires_after=body.execution_expires_after, callback_url=body.callback_url)
-    job = create_job(services, caller, make, key, partial(fingerprint, TASKS_PATH, body), extras)
-    return TaskId(id=job.id)
 
 
 def _job(task_id: str, services: Services) -> Job:
@@ -129,7 +123,14 @@ TaskIdPath = Annotated[str, Path(min_length=1, max_length=200)]
 async def create_task(
     body: CreateTaskBody, services: ServicesDep, caller: CallerDep, key: IdempotencyKey = None
 ) -> TaskId:
-    return await services.call(_create, body, services, caller, key)
+    request = await services.call(to_generation_request, body, services)
+    urls: dict[str, str | None] = {"callback_url": body.callback_url}
+    urls |= {f"content.{role}": url for role, url in image_urls(body).items()}
+    await check_urls(urls, services.settings.url_allowlist)
+    extras = JobExtras(expires_after=body.execution_expires_after, callback_url=body.callback_url)
+    once = partial(fingerprint, TASKS_PATH, body)
+    job = await services.call(create_job, services, caller, request, key, once, extras)
+    return TaskId(id=job.id)
 
 
 @router.get(f"{TASKS_PATH}/{{task_id}}", summary="Get a content generation task")

@@ -22,7 +22,6 @@ from clipforge.errors import InvalidField
 from clipforge.schemas import AspectRatio, GenerationRequest, new_seed
 
 ARK_MODEL_PREFIX = "seedance-1-0-"
-PROMPT_MAX_CHARS = 4000
 
 
 def served_model_id(ark_model: str, wants_images: bool) -> str:
@@ -44,7 +43,7 @@ def served_model_id(ark_model: str, wants_images: bool) -> str:
 
 def to_generation_request(body: CreateTaskBody, services: Services) -> GenerationRequest:
     """The request a create body asks for; InvalidField (400) naming the field otherwise."""
-    prompt, commands = _prompt_and_commands(body)
+    prompt, commands = _prompt_and_commands(body, services.settings.max_prompt_chars)
     images = [item for item in body.content if item.type == "image_url"]
     model_id = served_model_id(body.model, wants_images=bool(images))
     try:
@@ -71,15 +70,17 @@ def to_generation_request(body: CreateTaskBody, services: Services) -> Generatio
     )
 
 
-def _prompt_and_commands(body: CreateTaskBody) -> tuple[str, dict[str, tuple[str, str]]]:
+def _prompt_and_commands(
+    body: CreateTaskBody, max_chars: int
+) -> tuple[str, dict[str, tuple[str, str]]]:
     texts = [item for item in body.content if item.type == "text"]
     if len(texts) != 1 or not (texts[0].text or "").strip():
         raise InvalidField("content", "exactly one text item with a prompt is required")
     prompt, commands = split_text_commands(texts[0].text or "")
     if not prompt:
         raise InvalidField("content", "the text item has no prompt before its commands")
-    if len(prompt) > PROMPT_MAX_CHARS:
-        raise InvalidField("content", f"the prompt is longer than {PROMPT_MAX_CHARS} characters")
+    if len(prompt) > max_chars:
+        raise InvalidField("content", f"the prompt is longer than {max_chars} characters")
     return prompt, commands
 
 

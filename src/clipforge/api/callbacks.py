@@ -24,6 +24,8 @@ import httpx
 
 from clipforge.api.ark import task_out
 from clipforge.api.deps import Services
+from clipforge.api.urls import check_url_now
+from clipforge.errors import InvalidField
 from clipforge.schemas import Job
 
 log = logging.getLogger(__name__)
@@ -104,6 +106,11 @@ class CallbackDispatcher:
         }
         for attempt in range(attempts):
             if attempt and self._stop.wait(FIRST_BACKOFF_SECONDS * 2 ** (attempt - 1)):
+                return False
+            try:
+                check_url_now("callback_url", url, settings.url_allowlist)  # resolved again
+            except InvalidField as refused:
+                log.warning("callback refused: %s", refused.message)
                 return False
             try:
                 response = httpx.post(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import ipaddress
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from typing import Annotated, ParamSpec, TypeVar
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from clipforge.api.limits import RateLimiter
 from clipforge.catalog import ModelCatalog
 from clipforge.errors import AuthenticationFailed
 from clipforge.settings import Settings
@@ -36,6 +38,7 @@ class Services:
     executor: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(STORE_THREADS, thread_name_prefix="store")
     )
+    limiter: RateLimiter = field(default_factory=RateLimiter)
 
     async def call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run store work: inline when the store says its calls are short and local (SQLite
@@ -71,28 +74,64 @@ OPEN_CALLER = Caller("open")
 
 
 def key_id(key: str) -> str:
-    """A stable, non-secret name for an API key (never the key itself)."""
-    return hashlib.sha256(key.encode()).hexdigest()[:16]
+    """A stable, non-secret name for a key from CLIPFORGE_API_KEYS (never the key itself)."""
+    return "env-" + hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
 async def require_api_key(
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
-    """401 unless no keys are configured or the bearer key is one of them.
+    """The caller of a request, counted against its rate limit; 401 unless its bearer key is
+    a configured one (CLIPFORGE_API_KEYS) or an active stored one (`clipforge keys create`).
 
-    Dependencies that do no I/O are `async def`: FastAPI would run a plain `def` one in the
-    thread pool, a thread hop per request for nothing.
+    With no key anywhere the API is open (every caller is `open`); `clipforge serve` allows
+    that only on a loopback address (see `open_mode_problem`).
     """
-    keys = services.settings.api_keys
-    if not keys:
+    offered = None
+    if credentials is not None and credentials.scheme.lower() == "bearer":
+        offered = credentials.credentials
+    caller = await _identify(services, offered)
+    services.limiter.check(caller.key_id, services.settings.rate_limit_per_minute)
+    return caller
+
+
+async def _identify(services: Services, offered: str | None) -> Caller:
+    env_keys = services.settings.api_keys
+    if offered is not None:
+        for key in env_keys:
+            if hmac.compare_digest(offered.encode(), key.encode()):
+                return Caller(key_id(key))
+        stored = await services.call(services.store.find_key, offered)
+        if stored is not None:
+            return Caller(stored.id)
+    if not env_keys and not await services.call(services.store.has_keys):
         return OPEN_CALLER
-    if credentials is None or credentials.scheme.lower() != "bearer":
+    if offered is None:
         raise AuthenticationFailed("missing API key: send `Authorization: Bearer KEY`")
-    offered = credentials.credentials.encode()
-    if not any(hmac.compare_digest(offered, key.encode()) for key in keys):
-        raise AuthenticationFailed("invalid API key")
-    return Caller(key_id(credentials.credentials))
+    raise AuthenticationFailed("invalid API key")
+
+
+def open_mode_problem(settings: Settings, store: JobStore) -> str | None:
+    """Why serving without keys is unsafe here, or None (keys exist, or loopback only)."""
+    if settings.api_keys or store.has_keys():
+        return None
+    if is_loopback(settings.host):
+        return None
+    return (
+        f"no API key exists and the server listens on {settings.host}, beyond this machine: "
+        "anyone who can reach it can use it. Create a key (`clipforge keys create NAME`) or "
+        "set CLIPFORGE_API_KEYS, or listen on 127.0.0.1"
+    )
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 Authorized = Depends(require_api_key)

@@ -18,6 +18,7 @@ from fastapi import Header
 from pydantic import BaseModel
 
 from clipforge.api.deps import Caller, Services
+from clipforge.api.limits import check_queue
 from clipforge.errors import IdempotencyKeyReused
 from clipforge.schemas import GenerationRequest, Job
 from clipforge.store.base import NO_EXTRAS, JobExtras, OnceKey
@@ -45,13 +46,14 @@ def fingerprint(surface: str, body: BaseModel) -> str:
 def create_job(
     services: Services,
     caller: Caller,
-    make_request: Callable[[], GenerationRequest],
+    request: GenerationRequest,
     key: str | None,
     fingerprint_of: Callable[[], str],
     extras: JobExtras = NO_EXTRAS,
 ) -> Job:
-    """Create the job `make_request` describes, at most once per (caller, key)."""
-    request = make_request()  # validation first: a bad body is a 400 whatever its key
+    """Create a job for `request` (already validated: a bad body is a 400 whatever its key),
+    at most once per (caller, key)."""
+    check_queue(services.store, caller.key_id, services.settings.max_queued_jobs)
     owned = replace(extras, owner=caller.key_id)
     if key is None:
         return services.store.create(request, owned)

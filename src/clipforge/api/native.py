@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -20,9 +19,9 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from clipforge import __version__
-from clipforge.api.aimlapi import CreateVideoBody, to_generation_request
-from clipforge.api.deps import Authorized, Caller, CallerDep, Services, ServicesDep
-from clipforge.api.idempotency import IdempotencyKey, create_job, fingerprint
+from clipforge.api.aimlapi import CreateVideoBody, create_from
+from clipforge.api.deps import Authorized, CallerDep, Services, ServicesDep
+from clipforge.api.idempotency import IdempotencyKey
 from clipforge.errors import JobNotFound
 from clipforge.schemas import GenerationRequest, Job, JobStatus
 
@@ -105,17 +104,12 @@ async def list_jobs(
     return await services.call(job_page, services, limit, offset)
 
 
-@router.post("/v1/jobs", status_code=201, summary="Create a job (the AI/ML body)")
+@router.post(NATIVE_JOBS_PATH, status_code=201, summary="Create a job (the AI/ML body)")
 async def create_job_native(
     body: CreateVideoBody, services: ServicesDep, caller: CallerDep, key: IdempotencyKey = None
 ) -> JobOut:
-    return await services.call(_create, body, services, caller, key)
-
-
-def _create(body: CreateVideoBody, services: Services, caller: Caller, key: str | None) -> JobOut:
-    make = partial(to_generation_request, body, services)
-    job = create_job(services, caller, make, key, partial(fingerprint, NATIVE_JOBS_PATH, body))
-    return to_job_out(job, services)
+    job = await create_from(body, services, caller, key, NATIVE_JOBS_PATH)
+    return await services.call(to_job_out, job, services)
 
 
 @router.get("/v1/jobs/{job_id}", dependencies=[Authorized], summary="A job with its progress")

@@ -1,4 +1,4 @@
-"""The `clipforge` command: serve, generate, status, list, cancel, models.
+"""The `clipforge` command: serve, generate, status, list, cancel, models, keys.
 
 Every command that talks to a server takes --server and --api-key (default $CLIPFORGE_URL
 and $CLIPFORGE_API_KEY) and, except serve, --json for scripts: one JSON document on stdout.
@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from clipforge.client import _output as show
+from clipforge.client._keys import keys_app
 from clipforge.client._models import Job
 from clipforge.client._sync import Client
 from clipforge.errors import ClientError
@@ -191,6 +192,9 @@ def models(
         show.emit_json([model.model_dump(mode="json") for model in served])
     else:
         stdout.print(show.models_table(served))
+
+
+app.add_typer(keys_app, name="keys")
 
 
 def main() -> None:

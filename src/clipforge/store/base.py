@@ -35,6 +35,7 @@ from types import TracebackType
 from clipforge.schemas import GenerationRequest, Job, JobResult, JobStatus
 from clipforge.store import rules
 from clipforge.store.filters import EVERYTHING, JobFilter
+from clipforge.store.keys import ApiKey
 
 
 @dataclass(frozen=True)
@@ -218,6 +219,26 @@ class JobStore(ABC):
     @abstractmethod
     def queue_position(self, job_id: str) -> int | None:
         """0-based place among queued jobs, or None if the job is not queued."""
+
+    @abstractmethod
+    def create_key(self, name: str) -> tuple[ApiKey, str]:
+        """A new API key: its record and the key itself (shown once, stored only hashed)."""
+
+    @abstractmethod
+    def find_key(self, secret: str) -> ApiKey | None:
+        """The active (not revoked) key whose secret this is, or None."""
+
+    @abstractmethod
+    def has_keys(self) -> bool:
+        """True when at least one key is active."""
+
+    @abstractmethod
+    def list_keys(self) -> list[ApiKey]:
+        """Every key, revoked ones too, oldest first (never their secrets)."""
+
+    @abstractmethod
+    def revoke_key(self, key_id: str) -> bool:
+        """Revoke a key by id; False if unknown or already revoked."""
 
     @abstractmethod
     def close(self) -> None:

@@ -17,9 +17,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from clipforge.schemas import GenerationRequest, Job, JobResult, JobStatus
-from clipforge.store import rules, sql
+from clipforge.store import keys, rules, sql
 from clipforge.store.base import NO_EXTRAS, Claim, JobExtras, JobStore, OnceKey
 from clipforge.store.filters import EVERYTHING, JobFilter
+from clipforge.store.keys import ApiKey
 
 BUSY_TIMEOUT_S = 10.0
 
@@ -93,6 +94,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX jobs_to_notify ON jobs (updated_at) WHERE callback_url IS NOT NULL"
         " AND (notified_status IS NULL OR notified_status <> status)",
     ),
+    # 6: API keys, stored as SHA-256 digests (`store/keys.py`).
+    keys.MIGRATION,
 )
 
 
@@ -262,6 +265,25 @@ class SQLiteJobStore(JobStore):
             return None
         rows = self._execute(sql.queue_position(job_id))
         return int(rows[0][0]) if rows else None
+
+    def create_key(self, name: str) -> tuple[ApiKey, str]:
+        secret = keys.new_secret()
+        key, statement = keys.insert(name, secret, self._clock())
+        self._execute(statement)
+        return key, secret
+
+    def find_key(self, secret: str) -> ApiKey | None:
+        rows = self._execute(keys.find_active(secret))
+        return keys.from_row(rows[0]) if rows else None
+
+    def has_keys(self) -> bool:
+        return int(self._execute(keys.count_active())[0][0]) > 0
+
+    def list_keys(self) -> list[ApiKey]:
+        return [keys.from_row(row) for row in self._execute(keys.list_all())]
+
+    def revoke_key(self, key_id: str) -> bool:
+        return bool(self._execute(keys.revoke(key_id, self._clock())))
 
     def close(self) -> None:
         with self._lock:

@@ -1,0 +1,92 @@
+"""`clipforge keys create|list|revoke`: API keys in the server's own database.
+
+These commands open the job store directly (the database of CLIPFORGE_DATABASE_URL, else
+<data_dir>/clipforge.db), so they run where the server runs; a running server sees a change
+on its next request. The store keeps only a SHA-256 of each key: `create` prints the key once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from clipforge.store.base import JobStore
+
+keys_app = typer.Typer(help="API keys: create (printed once), list, revoke.")
+console = Console(stderr=True)
+stdout = Console()
+
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Server data folder (default $CLIPFORGE_DATA_DIR)."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout, for scripts.")]
+
+
+@contextmanager
+def _store(data_dir: Path | None) -> Iterator[JobStore]:
+    from clipforge.settings import Settings
+    from clipforge.store import open_store
+
+    settings = Settings(**({"data_dir": data_dir} if data_dir else {}))
+    with open_store(settings.resolved_database_url) as store:
+        yield store
+
+
+def _when(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds")
+
+
+@keys_app.command("create")
+def create(
+    name: Annotated[str, typer.Argument(help="What the key is for (shown in listings).")],
+    data_dir: DataDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create a key and print it: this is the only time it is shown."""
+    with _store(data_dir) as store:
+        key, secret = store.create_key(name)
+    if as_json:
+        print(json.dumps({"id": key.id, "name": key.name, "key": secret}))
+        return
+    stdout.print(secret, soft_wrap=True)
+    console.print(f"key {key.id} ({name}) created: copy it now, it is not shown again")
+
+
+@keys_app.command("list")
+def list_keys(data_dir: DataDirOption = None, as_json: JsonOption = False) -> None:
+    """Every key's id, name, creation and revocation time (never the keys themselves)."""
+    with _store(data_dir) as store:
+        keys = store.list_keys()
+    if as_json:
+        rows = [vars(key) for key in keys]
+        print(json.dumps(rows))
+        return
+    table = Table("id", "name", "created", "revoked")
+    for key in keys:
+        table.add_row(key.id, key.name, _when(key.created_at), _when(key.revoked_at))
+    stdout.print(table)
+
+
+@keys_app.command("revoke")
+def revoke(
+    key_id: Annotated[str, typer.Argument(help="The key's id (from `clipforge keys list`).")],
+    data_dir: DataDirOption = None,
+) -> None:
+    """Revoke a key: requests with it are refused from now on."""
+    with _store(data_dir) as store:
+        if not store.revoke_key(key_id):
+            console.print(f"[red]error[/red]: no active key with id {key_id!r}")
+            raise typer.Exit(1)
+    console.print(f"key {key_id} revoked")

@@ -1,0 +1,195 @@
+"""The front door over real HTTP: stored hashed keys, open mode, rate and queue limits,
+body and prompt limits, and refusal of URLs that point inside the network."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
+
+import httpx
+import pytest
+
+from clipforge.api.deps import open_mode_problem
+from clipforge.api.urls import check_url, check_url_now
+from clipforge.errors import InvalidField
+from clipforge.settings import Settings
+from clipforge.store import SQLiteJobStore
+from tests.live import live_server, start_server_process
+
+TASKS = "/api/v3/contents/generations/tasks"
+UNIVERSAL = "/v2/video/generations"
+AIML = {"model": "bytedance/seedance-1-0-lite-t2v", "prompt": "a red ball"}
+
+
+def ark_body(**fields: object) -> dict[str, object]:
+    return {
+        "model": "seedance-1-0-pro-250528",
+        "content": [{"type": "text", "text": "a ball"}],
+    } | fields
+
+
+def test_stored_keys_are_hashed_listed_and_revocable(tmp_path: Path) -> None:
+    with live_server(tmp_path, backend="testpattern", workers=0, api_keys="env-key") as live:
+        store = live.server.store
+        record, secret = store.create_key("ci")
+        with live.client(secret) as http:
+            assert http.post(UNIVERSAL, json=AIML).status_code == 200
+        with live.client("env-key") as http:  # CLIPFORGE_API_KEYS still works
+            assert http.post(UNIVERSAL, json=AIML).status_code == 200
+        assert [key.name for key in store.list_keys()] == ["ci"]
+        assert store.revoke_key(record.id) and not store.revoke_key(record.id)
+        with live.client(secret) as http:
+            assert http.post(UNIVERSAL, json=AIML).status_code == 401
+    raw = b"".join(path.read_bytes() for path in tmp_path.glob("clipforge.db*"))
+    assert secret.encode() not in raw and record.id.encode() in raw
+    with closing(sqlite3.connect(tmp_path / "clipforge.db")) as db:
+        assert db.execute("SELECT COUNT(*) FROM api_keys WHERE digest <> ''").fetchone()[0] == 1
+
+
+def test_open_mode_only_without_keys_and_on_loopback(tmp_path: Path) -> None:
+    with live_server(tmp_path, backend="testpattern", workers=0) as live:
+        with live.client() as anonymous:
+            assert anonymous.post(UNIVERSAL, json=AIML).status_code == 200
+        store = live.server.store
+        assert open_mode_problem(live.settings, store) is None
+        exposed = Settings(data_dir=tmp_path, host="0.0.0.0")
+        problem = open_mode_problem(exposed, store)
+        assert problem is not None and "0.0.0.0" in problem
+        store.create_key("first")
+        assert open_mode_problem(exposed, store) is None
+        with live.client() as anonymous:  # a stored key ends open mode at once
+            assert anonymous.post(UNIVERSAL, json=AIML).status_code == 401
+
+
+def test_serve_refuses_open_mode_beyond_loopback_in_production(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    env = {
+        "CLIPFORGE_ENVIRONMENT": "production",
+        "CLIPFORGE_SIGNING_SECRET": "s" * 32,
+        "CLIPFORGE_DATA_DIR": str(tmp_path),
+    }
+    with SQLiteJobStore(tmp_path / "clipforge.db") as store:
+        assert not store.has_keys()
+    command = [sys.executable, "-m", "clipforge", "serve", "--host", "0.0.0.0", "--workers", "0"]
+    done = subprocess.run(command, env={**_env(), **env}, capture_output=True, timeout=120)
+    assert done.returncode == 2
+    assert b"refusing to start" in done.stderr
+
+
+def test_serve_warns_loudly_in_development(tmp_path: Path) -> None:
+    env = {"CLIPFORGE_BACKEND": "testpattern"}
+    server = start_server_process(tmp_path, env, "--host", "0.0.0.0", "--workers", "0")
+    try:
+        log = (tmp_path / "server.log").read_text()
+        assert "WARNING: no API key exists" in log and "0.0.0.0" in log
+    finally:
+        server.kill()
+
+
+def _env() -> dict[str, str]:
+    import os
+
+    return dict(os.environ)
+
+
+@pytest.fixture(scope="module")
+def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    settings = {
+        "rate_limit_per_minute": 5,
+        "max_queued_jobs": 2,
+        "max_body_bytes": 2048,
+        "max_prompt_chars": 20,
+        "api_keys": "a,b,c,d",
+    }
+    folder = tmp_path_factory.mktemp("limits")
+    with live_server(folder, backend="testpattern", workers=0, **settings) as live:
+        yield live.url
+
+
+def test_rate_limit_per_key_is_a_429_with_retry_after(limited: str) -> None:
+    with httpx.Client(base_url=limited, headers={"Authorization": "Bearer a"}) as http:
+        answers = [http.get(TASKS).status_code for _ in range(5)]
+        assert answers == [200] * 5
+        refused = http.get(TASKS)
+        assert refused.status_code == 429
+        assert 1 <= int(refused.headers["Retry-After"]) <= 60
+        assert refused.json()["error"]["code"] == "RateLimitExceeded"
+        aiml = http.get(UNIVERSAL, params={"generation_id": "x"})
+        assert aiml.status_code == 429 and aiml.json()["statusCode"] == 429
+    with httpx.Client(base_url=limited, headers={"Authorization": "Bearer b"}) as other:
+        assert other.get(TASKS).status_code == 200  # per key
+
+
+def test_queued_jobs_per_key_are_capped(limited: str) -> None:
+    with httpx.Client(base_url=limited, headers={"Authorization": "Bearer c"}) as http:
+        assert [http.post(UNIVERSAL, json=AIML).status_code for _ in range(2)] == [200, 200]
+        refused = http.post(TASKS, json=ark_body())
+        assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+        assert "queued" in refused.json()["error"]["message"]
+
+
+def test_body_and_prompt_limits(limited: str) -> None:
+    with httpx.Client(base_url=limited, headers={"Authorization": "Bearer d"}) as http:
+        big = http.post(UNIVERSAL, json={**AIML, "pad": "x" * 3000})
+        assert big.status_code == 413 and big.json()["statusCode"] == 413
+        chunks = (b'{"pad": "' + b"x" * 1000 for _ in range(4))
+        streamed = http.post(TASKS, content=chunks, headers={"Content-Type": "application/json"})
+        assert streamed.status_code == 413 and streamed.json()["error"]["type"] == "PayloadTooLarge"
+        long = http.post(UNIVERSAL, json={**AIML, "prompt": "x" * 21})
+        assert long.status_code == 400 and long.json()["message"].startswith("prompt:")
+        ark = http.post(TASKS, json=ark_body(content=[{"type": "text", "text": "y" * 21}]))
+        assert ark.status_code == 400 and ark.json()["error"]["param"] == "content"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9/hook",
+        "http://localhost/hook",
+        "http://10.1.2.3/hook",
+        "http://192.168.0.1/hook",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]/hook",
+        "http://0.0.0.0/hook",
+        "ftp://93.184.216.34/hook",
+        "not a url",
+    ],
+)
+def test_callback_urls_inside_the_network_are_refused(url: str, http: httpx.Client) -> None:
+    refused = http.post(TASKS, json=ark_body(callback_url=url))
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["error"]["param"] == "callback_url"
+
+
+def test_public_and_allowlisted_callback_urls_are_accepted(
+    tmp_path: Path, http: httpx.Client
+) -> None:
+    assert (
+        http.post(TASKS, json=ark_body(callback_url="https://93.184.216.34/h")).status_code == 200
+    )
+    allow = {"url_allowlist": "127.0.0.1,10.0.0.0/8"}
+    with (
+        live_server(tmp_path, backend="testpattern", workers=0, **allow) as live,
+        live.client() as c,
+    ):
+        for url in ("http://127.0.0.1:9/hook", "http://10.9.9.9/hook"):
+            assert c.post(TASKS, json=ark_body(callback_url=url)).status_code == 200
+        assert c.post(TASKS, json=ark_body(callback_url="http://192.168.1.1/")).status_code == 400
+
+
+def test_image_urls_inside_the_network_are_refused_and_data_urls_pass() -> None:
+    # The served catalogue here has no image-to-video model, so the check is called directly.
+    for url in ("http://169.254.169.254/a.png", "http://localhost/a.png", "file:///etc/passwd"):
+        with pytest.raises(InvalidField) as refused:
+            asyncio.run(check_url("image_url", url, [], data=True))
+        assert refused.value.field == "image_url"
+    asyncio.run(check_url("image_url", "data:image/png;base64,iVBORw0KGgo=", [], data=True))
+    asyncio.run(check_url("image_url", "https://93.184.216.34/a.png", [], data=True))
+    with pytest.raises(InvalidField):
+        check_url_now("callback_url", "http://127.0.0.1/", [])
+    check_url_now("callback_url", "http://127.0.0.1/", ["127.0.0.0/8"])

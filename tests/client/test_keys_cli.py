@@ -1,0 +1,40 @@
+"""`clipforge keys create|list|revoke` on a real database, used by a live server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from clipforge.client.cli import app
+from tests.live import live_server
+
+BODY = {"model": "bytedance/seedance-1-0-lite-t2v", "prompt": "a red ball"}
+
+
+def test_create_list_revoke(tmp_path: Path) -> None:
+    runner = CliRunner()
+    folder = ["--data-dir", str(tmp_path)]
+    created = runner.invoke(app, ["keys", "create", "ci", *folder, "--json"])
+    assert created.exit_code == 0, created.output
+    made = json.loads(created.stdout)
+    assert made["name"] == "ci" and made["key"].startswith("cf_")
+    plain = runner.invoke(app, ["keys", "create", "laptop", *folder])
+    assert plain.exit_code == 0 and plain.stdout.strip().startswith("cf_")
+
+    listed = json.loads(runner.invoke(app, ["keys", "list", *folder, "--json"]).stdout)
+    assert [key["name"] for key in listed] == ["ci", "laptop"]
+    assert all("key" not in key and key["revoked_at"] is None for key in listed)
+    table = runner.invoke(app, ["keys", "list", *folder]).stdout
+    assert made["id"] in table and made["key"] not in table
+
+    with live_server(tmp_path, backend="testpattern", workers=0) as live:
+        with live.client(made["key"]) as http:
+            assert http.post("/v2/video/generations", json=BODY).status_code == 200
+        revoked = runner.invoke(app, ["keys", "revoke", made["id"], *folder])
+        assert revoked.exit_code == 0, revoked.output
+        with live.client(made["key"]) as http:
+            assert http.post("/v2/video/generations", json=BODY).status_code == 401
+    again = runner.invoke(app, ["keys", "revoke", made["id"], *folder])
+    assert again.exit_code == 1 and "no active key" in again.output
