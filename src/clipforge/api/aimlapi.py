@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 from clipforge.api.deps import Authorized, Caller, CallerDep, Services, ServicesDep
+from clipforge.api.error_bodies import AIML_ERRORS
 from clipforge.api.idempotency import IdempotencyKey, create_job, fingerprint
 from clipforge.api.urls import check_urls
 from clipforge.errors import InvalidField, JobNotFound
@@ -25,7 +26,7 @@ from clipforge.schemas import (
 LEGACY_PATH = "/v2/generate/video/bytedance/generation"
 UNIVERSAL_PATH = "/v2/video/generations"
 
-router = APIRouter(tags=["AI/ML API"], dependencies=[Authorized])
+router = APIRouter(tags=["AI/ML API"], dependencies=[Authorized], responses=AIML_ERRORS)
 
 
 class CreateVideoBody(BaseModel):

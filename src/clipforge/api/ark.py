@@ -27,6 +27,7 @@ from clipforge.api.ark_models import (
 )
 from clipforge.api.ark_requests import image_urls, served_model_id, to_generation_request
 from clipforge.api.deps import Authorized, CallerDep, Services, ServicesDep
+from clipforge.api.error_bodies import ARK_ERRORS
 from clipforge.api.idempotency import IdempotencyKey, create_job, fingerprint
 from clipforge.api.urls import check_urls
 from clipforge.errors import JobNotFound
@@ -37,7 +38,7 @@ from clipforge.store.filters import EXPIRED, JobFilter
 BASE = "/api/v3"
 TASKS_PATH = f"{BASE}/contents/generations/tasks"
 
-router = APIRouter(tags=["BytePlus ModelArk"], dependencies=[Authorized])
+router = APIRouter(tags=["BytePlus ModelArk"], dependencies=[Authorized], responses=ARK_ERRORS)
 
 __all__ = ["RatioIn", "router", "served_model_id", "task_out", "task_status"]
 

@@ -21,12 +21,15 @@ from pydantic import BaseModel
 from clipforge import __version__
 from clipforge.api.aimlapi import CreateVideoBody, create_from
 from clipforge.api.deps import Authorized, CallerDep, Services, ServicesDep
+from clipforge.api.error_bodies import AIML_ERRORS
 from clipforge.api.idempotency import IdempotencyKey
 from clipforge.errors import JobNotFound
 from clipforge.schemas import GenerationRequest, Job, JobStatus
 
-router = APIRouter(tags=["ClipForge"])
+router = APIRouter(tags=["ClipForge"], responses=AIML_ERRORS)
 NATIVE_JOBS_PATH = "/v1/jobs"
+MAX_OFFSET = 10_000_000
+"""Deepest page offset: beyond any real history, and within every database's integers."""
 
 EVENTS_POLL_SECONDS = 0.25
 """How often an event stream looks at its job (one inline SQLite read, about 0.1 ms)."""
@@ -99,7 +102,7 @@ async def list_models(services: ServicesDep) -> ModelList:
 async def list_jobs(
     services: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> JobList:
     return await services.call(job_page, services, limit, offset)
 
