@@ -37,7 +37,7 @@ def _store(data_dir: Path | None) -> Iterator[JobStore]:
     from clipforge.settings import Settings
     from clipforge.store import open_store
 
-    settings = Settings(**({"data_dir": data_dir} if data_dir else {}))
+    settings = Settings(data_dir=data_dir) if data_dir else Settings()
     with open_store(settings.resolved_database_url) as store:
         yield store
 
