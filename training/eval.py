@@ -88,9 +88,13 @@ def run_suite(
         size = SIZES[(start // batch) % len(SIZES)]
         clips = make([caption(s) for s in chunk], camera_fixed, size, start)
         for scene, clip in zip(chunk, clips, strict=True):
-            verdict = check(analyse(clip), scene, camera_fixed=camera_fixed)
+            analysis = analyse(clip)
+            verdict = check(analysis, scene, camera_fixed=camera_fixed)
             if camera_fixed:
-                verdict = {"camera_still": verdict["camera_still"]}
+                # A background drawn without its texture would look still whatever the camera
+                # did: only a still background that shows its texture counts.
+                still = verdict["camera_still"] and analysis.camera_observable
+                verdict = {"camera_still": still, "textured": analysis.camera_observable}
             else:
                 verdict = {k: v for k, v in verdict.items() if k != "camera_still"}
                 verdict["all"] = all(verdict.values())
