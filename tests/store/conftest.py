@@ -14,7 +14,10 @@ from pathlib import Path
 import pytest
 
 from clipforge.store import JobStore, SQLiteJobStore
+from tests.postgres import PostgresCluster, postgres
 from tests.store.support import FakeClock
+
+__all__ = ["postgres"]  # the cluster fixture, started only when a postgresql test asks for it
 
 
 @dataclass
@@ -23,26 +26,35 @@ class Engine:
 
     name: str
     folder: Path
+    cluster: PostgresCluster | None = None
     _numbers: Iterator[int] = field(default_factory=itertools.count)
 
     def new_url(self) -> str:
         """The URL of a fresh, empty database (what `open_store` takes)."""
         if self.name == "sqlite":
             return f"sqlite:///{self.folder / f'jobs-{next(self._numbers)}.db'}"
+        if self.name == "postgresql" and self.cluster is not None:
+            return self.cluster.new_schema()
         raise AssertionError(f"unknown engine {self.name}")
 
     def open(self, url: str, *, clock: Callable[[], float], max_attempts: int) -> JobStore:
         if self.name == "sqlite":
             path = url.removeprefix("sqlite:///")
             return SQLiteJobStore(path, max_attempts=max_attempts, clock=clock)
+        if self.name == "postgresql":
+            from clipforge.store.postgres import PostgresJobStore
+
+            return PostgresJobStore(url, max_attempts=max_attempts, clock=clock, pool_size=12)
         raise AssertionError(f"unknown engine {self.name}")
 
 
 MakeStore = Callable[..., JobStore]
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=["sqlite", "postgresql"])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
+    if request.param == "postgresql":
+        return Engine(request.param, tmp_path, request.getfixturevalue("postgres"))
     return Engine(request.param, tmp_path)
 
 

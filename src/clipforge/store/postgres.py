@@ -1,0 +1,318 @@
+"""The scale-out engine: the same `jobs` table on PostgreSQL, shared by many machines.
+
+Statements come from `store/sql.py` (and `store/keys.py`) and are rewritten from `:name` to
+psycopg's `%(name)s` in one place (`_psycopg`). A claim locks its candidate row with
+`FOR UPDATE SKIP LOCKED`, so concurrent claimers never wait on each other nor take the same
+job; every other write is one guarded UPDATE. Connections come from a pool that checks each
+one before lending it, so a restarted server costs no failed call.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, cast
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from clipforge.schemas import GenerationRequest, Job, JobResult, JobStatus
+from clipforge.store import keys, pg_schema, rules, sql
+from clipforge.store.base import NO_EXTRAS, Claim, JobExtras, JobStore, OnceKey
+from clipforge.store.filters import EVERYTHING, JobFilter
+from clipforge.store.keys import ApiKey
+
+_PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+_SELECT = "SELECT " + ", ".join(sql.JOB_COLUMNS) + " FROM jobs"
+
+
+class Row(dict[str, Any]):
+    """A result row readable by column name (as `sql.job_from_row` does) or by position."""
+
+    def __getitem__(self, key: str | int) -> Any:
+        if isinstance(key, int):
+            return list(self.values())[key]
+        return super().__getitem__(key)
+
+
+def _row_factory(cursor: Any) -> Callable[[Sequence[Any]], Row]:
+    names = [column.name for column in cursor.description or ()]
+    return lambda values: Row(zip(names, values, strict=True))
+
+
+def _psycopg(statement: sql.Statement) -> tuple[str, dict[str, object]]:
+    """`:name` parameters as psycopg's `%(name)s` (a literal % doubled)."""
+    text, params = statement
+    return _PARAM.sub(r"%(\1)s", text.replace("%", "%%")), params
+
+
+def claim_candidate(now: float, models: Sequence[str] | None, job_id: str | None) -> sql.Statement:
+    """The oldest claimable job (queued, or generating on an expired lease), row-locked; rows
+    other claimers hold are skipped, not waited for."""
+    params: dict[str, object] = {"queued": rules.QUEUED.value, "now": now}
+    params["generating"] = rules.GENERATING.value
+    where = "(status = :queued OR (status = :generating AND lease_expires_at <= :now))"
+    if models is not None:
+        marks = [f":model_{i}" for i in range(len(models))]
+        where += f" AND model IN ({', '.join(marks)})"
+        params |= {f"model_{i}": model for i, model in enumerate(models)}
+    if job_id is not None:
+        where, params["id"] = where + " AND id = :id", job_id
+    order = "ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED"
+    return f"{_SELECT} WHERE {where} {order}", params
+
+
+class PostgresJobStore(JobStore):
+    """`JobStore` on a PostgreSQL database (`postgresql://user@host:port/name`)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        max_attempts: int = 3,
+        clock: Callable[[], float] = time.time,
+        pool_size: int = 20,
+    ) -> None:
+        if max_attempts < 1:
+            raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
+        self.url = url
+        self.max_attempts = max_attempts
+        self._clock = clock
+        self._pool = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=pool_size,
+            kwargs={"autocommit": True, "row_factory": _row_factory},
+            check=ConnectionPool.check_connection,
+            open=False,
+            name="clipforge-store",
+        )
+        self._pool.open(wait=True, timeout=30)
+        try:
+            self._migrate()
+        except BaseException:
+            self._pool.close()
+            raise
+
+    def __repr__(self) -> str:
+        return f"PostgresJobStore({self.url.rsplit('@', 1)[-1]!r})"
+
+    def create(self, request: GenerationRequest, extras: JobExtras = NO_EXTRAS) -> Job:
+        job = rules.new_job(request, self._clock())
+        self._execute(sql.insert(job, extras))
+        return job
+
+    def create_once(
+        self, request: GenerationRequest, once: OnceKey, extras: JobExtras = NO_EXTRAS
+    ) -> tuple[Job, bool]:
+        with self._transaction() as conn:
+            # Serialise makers of the same key: the loser then sees the winner's row.
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (once.scope + once.key,))
+            row = _one(conn, sql.idempotency_lookup(once))
+            if row is not None:
+                return sql.job_from_row(row), row["fingerprint"] == once.fingerprint
+            job = rules.new_job(request, self._clock())
+            conn.execute(*_psycopg(sql.insert(job, extras)))
+            conn.execute(*_psycopg(sql.idempotency_insert(once, job.id, job.created_at)))
+        return job, True
+
+    def get(self, job_id: str) -> Job | None:
+        if not rules.is_job_id(job_id):
+            return None
+        rows = self._execute(sql.select({"id": job_id}))
+        return sql.job_from_row(rows[0]) if rows else None
+
+    def list_jobs(
+        self, *, limit: int = 50, offset: int = 0, where: JobFilter = EVERYTHING
+    ) -> list[Job]:
+        rules.check_page(limit, offset)
+        return [sql.job_from_row(r) for r in self._execute(sql.list_jobs(where, limit, offset))]
+
+    def count_jobs(self, where: JobFilter = EVERYTHING) -> int:
+        return int(self._execute(sql.count_jobs(where))[0][0])
+
+    def delete(self, job_id: str) -> Job | None:
+        if not rules.is_job_id(job_id):
+            return None
+        rows = self._execute(sql.delete_finished(job_id))
+        return sql.job_from_row(rows[0]) if rows else None
+
+    def claim(
+        self,
+        worker_id: str,
+        lease_seconds: float,
+        models: Sequence[str] | None = None,
+        prefer: Sequence[str] | None = None,
+    ) -> Claim | None:
+        rules.check_lease(lease_seconds)
+        for wanted in rules.claim_searches(models, prefer):
+            claim = self._claim(worker_id, lease_seconds, wanted, None)
+            if claim is not None:
+                return claim
+        return None
+
+    def claim_job(self, job_id: str, worker_id: str, lease_seconds: float) -> Claim | None:
+        """Claim this one job if it is claimable now (the queue engine's task names it)."""
+        rules.check_lease(lease_seconds)
+        if not rules.is_job_id(job_id):
+            return None
+        return self._claim(worker_id, lease_seconds, None, job_id)
+
+    def _claim(
+        self, worker_id: str, lease: float, models: Sequence[str] | None, job_id: str | None
+    ) -> Claim | None:
+        with self._transaction() as conn:
+            now = self._clock()
+            while row := _one(conn, claim_candidate(now, models, job_id)):
+                job = sql.job_from_row(row)
+                changes = rules.on_claim(job, worker_id, lease, now, self.max_attempts)
+                taken = _apply(conn, changes, rules.snapshot(job))
+                if taken.status is JobStatus.GENERATING:
+                    return Claim(taken, worker_id, taken.attempts)
+        return None
+
+    def heartbeat(self, claim: Claim, lease_seconds: float) -> bool:
+        rules.check_lease(lease_seconds)
+        return self._fenced(claim, rules.renewed(lease_seconds, self._clock()))
+
+    def record_progress(self, claim: Claim, step: int, total: int) -> bool:
+        return self._fenced(claim, rules.progressed(step, total, self._clock()))
+
+    def complete(self, claim: Claim, result: JobResult) -> bool:
+        return self._fenced(claim, rules.completed(result, self._clock()))
+
+    def fail(self, claim: Claim, name: str, message: str) -> bool:
+        return self._fenced(claim, rules.failed(name, message, self._clock()))
+
+    def release(self, claim: Claim) -> bool:
+        how = "gave the job back"
+        lost = rules.abandoned(claim.attempt, self._clock(), self.max_attempts, how)
+        return self._fenced(claim, lost)
+
+    def cancel(self, job_id: str) -> Job | None:
+        if not rules.is_job_id(job_id):
+            return None
+        guard = {"id": job_id, "status": rules.CANCELLABLE}
+        rows = self._execute(sql.update(rules.cancelled(self._clock()), guard, returning=True))
+        return sql.job_from_row(rows[0]) if rows else self.get(job_id)
+
+    def expire_due(self) -> list[Job]:
+        rows = self._execute(sql.expire_due(rules.expired(self._clock()), self._clock()))
+        return [sql.job_from_row(row) for row in rows]
+
+    def files_to_purge(self, finished_before: float, limit: int = 100) -> list[Job]:
+        rows = self._execute(sql.files_to_purge(finished_before, limit))
+        return [sql.job_from_row(row) for row in rows]
+
+    def mark_purged(self, job_id: str) -> bool:
+        if not rules.is_job_id(job_id):
+            return False
+        return bool(self._execute(sql.mark_purged(job_id, self._clock())))
+
+    def pending_notifications(self, limit: int = 100) -> list[tuple[Job, str]]:
+        rows = self._execute(sql.pending_notifications(limit))
+        return [(sql.job_from_row(row), row["callback_url"]) for row in rows]
+
+    def mark_notified(self, job_id: str, status: JobStatus) -> None:
+        if rules.is_job_id(job_id):
+            self._execute(sql.mark_notified(job_id, status))
+
+    def is_cancelled(self, job_id: str) -> bool:
+        if not rules.is_job_id(job_id):
+            return False
+        rows = self._execute(sql.cancel_requested(job_id))
+        return bool(rows and rows[0][0])
+
+    def recover(self, dead_worker_ids: Sequence[str]) -> int:
+        dead = rules.names(dead_worker_ids)
+        if not dead:
+            return 0
+        with self._transaction() as conn:
+            now = self._clock()
+            held = sql.select({"status": JobStatus.GENERATING, "worker_id": dead})
+            text, params = _psycopg(held)
+            rows = conn.execute(text + " FOR UPDATE", params).fetchall()
+            for job in (sql.job_from_row(row) for row in rows):
+                lost = rules.abandoned(job.attempts, now, self.max_attempts, "stopped responding")
+                _apply(conn, lost, rules.snapshot(job))
+        return len(rows)
+
+    def running_worker_ids(self) -> list[str]:
+        return [row[0] for row in self._execute(sql.running_worker_ids())]
+
+    def queue_position(self, job_id: str) -> int | None:
+        if not rules.is_job_id(job_id):
+            return None
+        rows = self._execute(sql.queue_position(job_id))
+        return int(rows[0][0]) if rows else None
+
+    def create_key(self, name: str) -> tuple[ApiKey, str]:
+        secret = keys.new_secret()
+        key, statement = keys.insert(name, secret, self._clock())
+        self._execute(statement)
+        return key, secret
+
+    def find_key(self, secret: str) -> ApiKey | None:
+        rows = self._execute(keys.find_active(secret))
+        return keys.from_row(rows[0]) if rows else None
+
+    def has_keys(self) -> bool:
+        return int(self._execute(keys.count_active())[0][0]) > 0
+
+    def list_keys(self) -> list[ApiKey]:
+        return [keys.from_row(row) for row in self._execute(keys.list_all())]
+
+    def revoke_key(self, key_id: str) -> bool:
+        return bool(self._execute(keys.revoke(key_id, self._clock())))
+
+    def close(self) -> None:
+        self._pool.close()
+
+    def _fenced(self, claim: Claim, changes: rules.Changes) -> bool:
+        guard = rules.fence(claim.worker_id, claim.attempt, claim.job.id)
+        return len(self._execute(sql.update(changes, guard, returning=True))) == 1
+
+    def _execute(self, statement: sql.Statement) -> list[Row]:
+        with self._pool.connection() as conn:
+            cursor = conn.execute(*_psycopg(statement))
+            return cast(list[Row], cursor.fetchall()) if cursor.description else []
+
+    @contextmanager
+    def _transaction(self) -> Iterator[psycopg.Connection[Any]]:
+        with self._pool.connection() as conn, conn.transaction():
+            yield conn
+
+    def _migrate(self) -> None:
+        with self._transaction() as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (pg_schema.MIGRATION_LOCK,))
+            conn.execute(pg_schema.VERSION_TABLE)
+            row = conn.execute("SELECT version FROM schema_version").fetchone()
+            version = 0 if row is None else int(row[0])
+            known = len(pg_schema.MIGRATIONS)
+            if version > known:
+                raise RuntimeError(
+                    f"the database has schema version {version}; this ClipForge knows "
+                    f"{known}: upgrade ClipForge"
+                )
+            for step in pg_schema.MIGRATIONS[version:]:
+                for statement in step:
+                    conn.execute(statement)
+            if row is None:
+                conn.execute("INSERT INTO schema_version VALUES (%s)", (known,))
+            else:
+                conn.execute("UPDATE schema_version SET version = %s", (known,))
+
+
+def _one(conn: psycopg.Connection[Any], statement: sql.Statement) -> Row | None:
+    row: Row | None = conn.execute(*_psycopg(statement)).fetchone()
+    return row
+
+
+def _apply(conn: psycopg.Connection[Any], changes: rules.Changes, guard: rules.Guard) -> Job:
+    """Apply a change decided from a row this transaction holds locked."""
+    rows = conn.execute(*_psycopg(sql.update(changes, guard, returning=True))).fetchall()
+    if len(rows) != 1:
+        raise RuntimeError(f"job {guard.get('id')} changed inside a write transaction")
+    return sql.job_from_row(rows[0])
