@@ -123,6 +123,16 @@ class Settings(BaseSettings):
         description="Comma-separated hosts or networks (CIDR) that callback and image URLs may "
         "reach although they are private, loopback or link-local (refused otherwise).",
     )
+    # --- scale-out: object storage (docs/DEPLOY.md; the database is database_url) -----------
+    storage_url: str | None = Field(
+        None,
+        description="Where videos go: s3://BUCKET or s3://BUCKET/PREFIX for S3-compatible "
+        "storage (credentials from the usual AWS_* variables); unset: <data_dir>/videos.",
+    )
+    s3_endpoint_url: str | None = Field(
+        None, description="S3 endpoint for MinIO, R2, Ceph...; unset: AWS."
+    )
+    s3_region: str | None = Field(None, description="S3 region (unset: boto3's default).")
     # --- diffusers: which weights serve which API id, and speed/memory options (docs/GPU.md)
     model_map: dict[str, str] = Field(
         default_factory=dict,

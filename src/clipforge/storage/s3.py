@@ -1,0 +1,80 @@
+"""S3-compatible object storage (AWS, MinIO, R2, Ceph) through boto3; links are presigned.
+
+A video's object key is the storage key (derived from the job id, `storage/base.py`) under
+an optional prefix. Clients fetch videos from the object store itself, through a presigned
+GET URL that expires after `ttl_seconds`; the API serves no bytes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from clipforge.storage.base import Storage, check_key
+
+CONTENT_TYPE = "video/mp4"
+
+
+class S3Storage(Storage):
+    """Videos as objects `{prefix}{key}` in one bucket."""
+
+    def __init__(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        ttl_seconds: int,
+        endpoint_url: str | None = None,
+        region: str | None = None,
+        client: Any = None,
+    ) -> None:
+        if not bucket:
+            raise ValueError("S3Storage needs a bucket name")
+        self.bucket = bucket
+        self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
+        self._ttl = ttl_seconds
+        self._client = client or boto3.client(
+            "s3",
+            endpoint_url=endpoint_url,
+            region_name=region,
+            config=Config(signature_version="s3v4", retries={"mode": "standard"}),
+        )
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> S3Storage:
+        """`s3://BUCKET` or `s3://BUCKET/PREFIX`."""
+        if not url.startswith("s3://"):
+            raise ValueError(f"expected s3://BUCKET[/PREFIX], got {url!r}")
+        bucket, _, prefix = url.removeprefix("s3://").partition("/")
+        return cls(bucket, prefix=prefix, **options)
+
+    def object_key(self, key: str) -> str:
+        return self.prefix + check_key(key)
+
+    def put(self, key: str, source: Path) -> None:
+        extra = {"ContentType": CONTENT_TYPE}
+        self._client.upload_file(str(source), self.bucket, self.object_key(key), ExtraArgs=extra)
+        source.unlink(missing_ok=True)
+
+    def url(self, key: str) -> str:
+        params = {"Bucket": self.bucket, "Key": self.object_key(key)}
+        url: str = self._client.generate_presigned_url(
+            "get_object", Params=params, ExpiresIn=self._ttl
+        )
+        return url
+
+    def delete(self, key: str) -> None:
+        self._client.delete_object(Bucket=self.bucket, Key=self.object_key(key))
+
+    def exists(self, key: str) -> bool:
+        try:
+            self._client.head_object(Bucket=self.bucket, Key=self.object_key(key))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+        return True
