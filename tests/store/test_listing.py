@@ -162,3 +162,15 @@ def current_status(store: JobStore, job_id: str) -> JobStatus:
     job = store.get(job_id)
     assert job is not None
     return job.status
+
+
+def test_a_queued_job_past_its_deadline_is_never_claimed(
+    store: JobStore, clock: FakeClock
+) -> None:
+    late = store.create(request("late"), JobExtras(expires_after=5.0))
+    on_time = store.create(request("on time"), JobExtras(expires_after=60.0))
+    clock.advance(10)
+    claim = store.claim("w1", 30.0)
+    assert claim is not None and claim.job.id == on_time.id
+    assert store.claim("w2", 30.0) is None
+    assert [job.id for job in store.expire_due()] == [late.id]

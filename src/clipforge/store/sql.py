@@ -165,7 +165,9 @@ def claim_candidate(now: float, models: Sequence[str] | None) -> Statement:
         marks = [f":model_{i}" for i in range(len(models))]
         only = f" AND model IN ({', '.join(marks)})"
         params |= {f"model_{i}": model for i, model in enumerate(models)}
-    queued = f"{_SELECT} WHERE status = :queued{only} {_OLDEST}"
+    # A queued job past its deadline is the expiry sweep's, never a worker's.
+    due = " AND (expires_at IS NULL OR expires_at > :now)"
+    queued = f"{_SELECT} WHERE status = :queued{due}{only} {_OLDEST}"
     expired = f"{_SELECT} WHERE status = :generating AND lease_expires_at <= :now{only} {_OLDEST}"
     sql = f"SELECT * FROM ({queued}) AS q UNION ALL SELECT * FROM ({expired}) AS e {_OLDEST}"
     return sql, params
