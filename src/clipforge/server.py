@@ -12,8 +12,9 @@ from clipforge.backends.diffusers_catalog import weights_for_model
 from clipforge.backends.registry import BackendRegistry, default_registry
 from clipforge.schemas import IMAGE_TO_VIDEO_MODELS, SEEDANCE_MODELS
 from clipforge.settings import Settings
-from clipforge.storage.local import LocalStorage
-from clipforge.store import JobStore, open_store
+from clipforge.storage.base import Storage
+from clipforge.storage.factory import build_storage
+from clipforge.store import JobStore, is_postgres_url, open_store
 from clipforge.worker.pool import WorkerPool
 from clipforge.worker.warm import WeightsRouting
 
@@ -22,23 +23,30 @@ from clipforge.worker.warm import WeightsRouting
 class Server:
     app: FastAPI
     store: JobStore
-    storage: LocalStorage
+    storage: Storage
     pool: WorkerPool
 
 
 def build_server(settings: Settings, registry: BackendRegistry | None = None) -> Server:
     """Everything `clipforge serve` runs, wired together but not started."""
     store = open_store(settings.resolved_database_url, max_attempts=settings.max_attempts)
-    storage = LocalStorage(
-        settings.videos_dir,
-        secret=settings.resolved_signing_secret,
-        public_base_url=settings.resolved_public_base_url,
-        ttl_seconds=settings.url_ttl_seconds,
-    )
+    storage = build_storage(settings)
+    if is_postgres_url(settings.resolved_database_url):
+        attach_queue(store, settings)
     registry = registry or default_registry()
     pool = WorkerPool(store, storage, weights_routing(settings, registry), settings)
     app = create_app(settings, store, storage, background=[pool])
     return Server(app, store, storage, pool)
+
+
+def attach_queue(store: JobStore, settings: Settings) -> None:
+    """On PostgreSQL, every new job also gets a procrastinate task for `clipforge worker`s."""
+    from clipforge.queue.procrastinate_queue import ProcrastinateQueue
+    from clipforge.store.postgres import PostgresJobStore
+
+    assert isinstance(store, PostgresJobStore)
+    lease = settings.lease_seconds
+    store.on_created = ProcrastinateQueue(store, lease_seconds=lease, stalled_after=lease).enqueue
 
 
 def weights_routing(settings: Settings, registry: BackendRegistry) -> WeightsRouting:

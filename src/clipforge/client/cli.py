@@ -1,4 +1,4 @@
-"""The `clipforge` command: serve, generate, status, list, cancel, models, keys.
+"""The `clipforge` command: serve, worker, generate, status, list, cancel, models, keys.
 
 Every command that talks to a server takes --server and --api-key (default $CLIPFORGE_URL
 and $CLIPFORGE_API_KEY) and, except serve, --json for scripts: one JSON document on stdout.
@@ -71,6 +71,21 @@ def serve(
         "workers": workers,
     }
     raise typer.Exit(run_server({k: v for k, v in overrides.items() if v is not None}))
+
+
+@app.command()
+def worker(
+    model: Annotated[
+        list[str] | None,
+        typer.Option(help="API model id whose queue to serve (repeat; default every one)."),
+    ] = None,
+    device: Annotated[str | None, typer.Option(help="Torch device, e.g. cuda:0.")] = None,
+    backend: Annotated[str | None, typer.Option(help="Backend name.")] = None,
+) -> None:
+    """Run one GPU worker taking jobs from PostgreSQL through procrastinate (scale-out)."""
+    from clipforge.worker.cli import run_worker_command
+
+    raise typer.Exit(run_worker_command(model or [], device=device, backend=backend))
 
 
 @app.command()

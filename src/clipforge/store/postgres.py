@@ -9,6 +9,7 @@ one before lending it, so a restarted server costs no failed call.
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -23,6 +24,8 @@ from clipforge.store import keys, pg_schema, rules, sql
 from clipforge.store.base import NO_EXTRAS, Claim, JobExtras, JobStore, OnceKey
 from clipforge.store.filters import EVERYTHING, JobFilter
 from clipforge.store.keys import ApiKey
+
+log = logging.getLogger(__name__)
 
 _PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 _SELECT = "SELECT " + ", ".join(sql.JOB_COLUMNS) + " FROM jobs"
@@ -80,6 +83,8 @@ class PostgresJobStore(JobStore):
         self.url = url
         self.max_attempts = max_attempts
         self._clock = clock
+        self.on_created: Callable[[Job], None] | None = None
+        """Called with each new job once its insert has committed (the queue's enqueue)."""
         self._pool = ConnectionPool(
             url,
             min_size=1,
@@ -102,6 +107,7 @@ class PostgresJobStore(JobStore):
     def create(self, request: GenerationRequest, extras: JobExtras = NO_EXTRAS) -> Job:
         job = rules.new_job(request, self._clock())
         self._execute(sql.insert(job, extras))
+        self._created(job)
         return job
 
     def create_once(
@@ -116,6 +122,7 @@ class PostgresJobStore(JobStore):
             job = rules.new_job(request, self._clock())
             conn.execute(*_psycopg(sql.insert(job, extras)))
             conn.execute(*_psycopg(sql.idempotency_insert(once, job.id, job.created_at)))
+        self._created(job)
         return job, True
 
     def get(self, job_id: str) -> Job | None:
@@ -269,6 +276,16 @@ class PostgresJobStore(JobStore):
 
     def close(self) -> None:
         self._pool.close()
+
+    def _created(self, job: Job) -> None:
+        # After the commit: a job whose enqueue fails (or whose API dies first) is still
+        # durable, and the queue's recovery sweep gives it a task.
+        if self.on_created is None:
+            return
+        try:
+            self.on_created(job)
+        except Exception:
+            log.exception("job %s: enqueue failed; the recovery sweep will retry", job.id)
 
     def _fenced(self, claim: Claim, changes: rules.Changes) -> bool:
         guard = rules.fence(claim.worker_id, claim.attempt, claim.job.id)

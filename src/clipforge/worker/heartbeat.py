@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from types import TracebackType
 
 from clipforge.errors import JobCancelled
 from clipforge.settings import Settings
 from clipforge.store.base import Claim, JobStore
+
+log = logging.getLogger(__name__)
 
 
 class Heartbeat:
@@ -45,6 +48,13 @@ class Heartbeat:
 
     def _beat(self) -> None:
         while not self._stop.wait(self._interval):
-            if not self._store.heartbeat(self._claim, self._lease):
+            try:
+                renewed = self._store.heartbeat(self._claim, self._lease)
+            except Exception:
+                # The database is away (a restart): keep trying; the lease covers the gap,
+                # and if it runs out meanwhile the fenced writes tell this worker it lost.
+                log.warning("heartbeat of job %s failed; retrying", self._claim.job.id)
+                continue
+            if not renewed:
                 self._lost.set()
                 return

@@ -81,6 +81,11 @@ class Worker:
         claim = self.store.claim(self.worker_id, lease, prefer=self.warm.preferred())
         if claim is None:
             return False
+        self.execute(claim)
+        return True
+
+    def execute(self, claim: Claim) -> None:
+        """Run one claimed job to its end, sorting failures (the module docstring)."""
         log.info("job %s: attempt %d on %s", claim.job.id, claim.attempt, self.worker_id)
         try:
             self._run(claim)
@@ -95,7 +100,6 @@ class Worker:
         except Exception as exc:
             log.exception("job %s failed", claim.job.id)
             self.store.fail(claim, "GenerationError", f"{type(exc).__name__}: {exc}")
-        return True
 
     def close(self) -> None:
         self._drop_backend()

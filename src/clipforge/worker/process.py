@@ -1,0 +1,120 @@
+"""`clipforge worker`: one process per device, taking the jobs of its models through
+procrastinate, on any machine that reaches the PostgreSQL database and the object store.
+
+The process loads its model first, then listens on one procrastinate queue per model it
+serves. Each task names a job; the worker claims the job's row (fenced), runs it with the
+same `Worker` as the embedded engine (heartbeat, progress, cooperative cancellation through
+the store), and a sweeper thread runs the queue's `recover_stalled` every heartbeat.
+SIGTERM or SIGINT stops it after the running job (procrastinate's graceful shutdown).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+
+from clipforge.backends.base import Backend
+from clipforge.backends.diffusers_catalog import weights_for_model
+from clipforge.backends.registry import BackendRegistry, default_registry
+from clipforge.queue import queue_name
+from clipforge.queue.procrastinate_queue import TASK, ProcrastinateQueue, make_app
+from clipforge.settings import Settings
+from clipforge.storage.factory import build_storage
+from clipforge.store import is_postgres_url
+from clipforge.store.postgres import PostgresJobStore
+from clipforge.worker.identity import is_dead_local_worker, local_worker_id
+from clipforge.worker.runner import Worker
+from clipforge.worker.warm import WeightsRouting
+
+log = logging.getLogger(__name__)
+
+
+def run_worker_process(settings: Settings, models: Sequence[str]) -> int:
+    """Serve `models` until stopped; returns the exit code (2: a configuration problem)."""
+    url = settings.resolved_database_url
+    if not is_postgres_url(url):
+        log.error("clipforge worker needs CLIPFORGE_DATABASE_URL=postgresql://...; got %s", url)
+        return 2
+    store = PostgresJobStore(url, max_attempts=settings.max_attempts, pool_size=4)
+    queue = ProcrastinateQueue(
+        store, lease_seconds=settings.lease_seconds, stalled_after=settings.lease_seconds
+    )
+    routing = weights_routing(settings, default_registry(), models)
+    worker = Worker(store, build_storage(settings), routing, settings, local_worker_id(0))
+    try:
+        worker.warm.warm_up()
+        _recover_local_orphans(store)
+        _serve(settings, queue, worker, models)
+    finally:
+        worker.close()
+        queue.close()
+        store.close()
+    return 0
+
+
+def weights_routing(
+    settings: Settings, registry: BackendRegistry, models: Sequence[str]
+) -> WeightsRouting:
+    """The weights of each served model id, loaded through the configured backend."""
+
+    def weights_for(model_id: str) -> str | None:
+        return weights_for_model(settings.model, settings.model_map, model_id)
+
+    def load(weights: str | None) -> Backend:
+        with_weights = settings.model_copy(update={"model": weights})
+        return registry.create(settings.resolved_backend, with_weights)
+
+    return WeightsRouting(weights_for, load, tuple(models))
+
+
+def _serve(
+    settings: Settings, queue: ProcrastinateQueue, worker: Worker, models: Sequence[str]
+) -> None:
+    app = make_app(settings.resolved_database_url)
+
+    @app.task(name=TASK)
+    def run_job(job_id: str) -> None:
+        claim = queue.claim(job_id, worker.worker_id)
+        if claim is None:
+            log.info("job %s: not claimable (finished, cancelled or held); task done", job_id)
+            return
+        worker.execute(claim)
+
+    stop = threading.Event()
+    sweeper = threading.Thread(
+        target=_sweep, args=(queue, settings.heartbeat_seconds, stop), name="sweeper", daemon=True
+    )
+    sweeper.start()
+    log.info("worker %s serving %s", worker.worker_id, ", ".join(models))
+    try:
+        app.run_worker(
+            queues=[queue_name(model) for model in models],
+            name=worker.worker_id,
+            concurrency=1,
+            wait=True,
+            delete_jobs="successful",
+            fetch_job_polling_interval=1.0,
+            abort_job_polling_interval=1.0,
+            update_heartbeat_interval=settings.heartbeat_seconds,
+            stalled_worker_timeout=settings.lease_seconds,
+        )
+    finally:
+        stop.set()
+        sweeper.join(5)
+
+
+def _sweep(queue: ProcrastinateQueue, interval: float, stop: threading.Event) -> None:
+    while not stop.wait(interval):
+        try:
+            queue.recover_stalled()
+        except Exception:
+            log.exception("recovering stalled jobs failed; retrying")
+
+
+def _recover_local_orphans(store: PostgresJobStore) -> None:
+    """Requeue jobs left running by a process of this host that died (a restart after a
+    crash): faster than waiting for their leases."""
+    dead = [w for w in store.running_worker_ids() if is_dead_local_worker(w)]
+    if dead and (count := store.recover(dead)):
+        log.warning("requeued %d job(s) left running by a process that died", count)
