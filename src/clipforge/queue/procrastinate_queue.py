@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import datetime
 import logging
-import time
 from typing import Any
 
 import procrastinate
@@ -90,7 +89,7 @@ class ProcrastinateQueue:
         """Retry procrastinate's stalled tasks, then enqueue claimable jobs no task carries.
         Returns how many jobs were given a task again."""
         self._retry_stalled_tasks()
-        now = time.time()
+        now = self.store.now()
         params = {"now": now, "settled": now - SETTLE_SECONDS}
         rows = self._sync().execute_query_all(query=_ORPHANS, **params)
         for row in rows:

@@ -277,6 +277,10 @@ class PostgresJobStore(JobStore):
     def close(self) -> None:
         self._pool.close()
 
+    def now(self) -> float:
+        """The store's clock (what leases and deadlines are compared with)."""
+        return self._clock()
+
     def _created(self, job: Job) -> None:
         # After the commit: a job whose enqueue fails (or whose API dies first) is still
         # durable, and the queue's recovery sweep gives it a task.
