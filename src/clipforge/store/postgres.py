@@ -10,7 +10,6 @@ one before lending it, so a restarted server costs no failed call.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -24,47 +23,9 @@ from clipforge.store import keys, pg_schema, rules, sql
 from clipforge.store.base import NO_EXTRAS, Claim, JobExtras, JobStore, OnceKey
 from clipforge.store.filters import EVERYTHING, JobFilter
 from clipforge.store.keys import ApiKey
+from clipforge.store.pg_sql import Row, apply, claim_candidate, one, psycopg_style, row_factory
 
 log = logging.getLogger(__name__)
-
-_PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
-_SELECT = "SELECT " + ", ".join(sql.JOB_COLUMNS) + " FROM jobs"
-
-
-class Row(dict[str, Any]):
-    """A result row readable by column name (as `sql.job_from_row` does) or by position."""
-
-    def __getitem__(self, key: str | int) -> Any:
-        if isinstance(key, int):
-            return list(self.values())[key]
-        return super().__getitem__(key)
-
-
-def _row_factory(cursor: Any) -> Callable[[Sequence[Any]], Row]:
-    names = [column.name for column in cursor.description or ()]
-    return lambda values: Row(zip(names, values, strict=True))
-
-
-def _psycopg(statement: sql.Statement) -> tuple[str, dict[str, object]]:
-    """`:name` parameters as psycopg's `%(name)s` (a literal % doubled)."""
-    text, params = statement
-    return _PARAM.sub(r"%(\1)s", text.replace("%", "%%")), params
-
-
-def claim_candidate(now: float, models: Sequence[str] | None, job_id: str | None) -> sql.Statement:
-    """The oldest claimable job (queued, or generating on an expired lease), row-locked; rows
-    other claimers hold are skipped, not waited for."""
-    params: dict[str, object] = {"queued": rules.QUEUED.value, "now": now}
-    params["generating"] = rules.GENERATING.value
-    where = "(status = :queued OR (status = :generating AND lease_expires_at <= :now))"
-    if models is not None:
-        marks = [f":model_{i}" for i in range(len(models))]
-        where += f" AND model IN ({', '.join(marks)})"
-        params |= {f"model_{i}": model for i, model in enumerate(models)}
-    if job_id is not None:
-        where, params["id"] = where + " AND id = :id", job_id
-    order = "ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED"
-    return f"{_SELECT} WHERE {where} {order}", params
 
 
 class PostgresJobStore(JobStore):
@@ -89,7 +50,7 @@ class PostgresJobStore(JobStore):
             url,
             min_size=1,
             max_size=pool_size,
-            kwargs={"autocommit": True, "row_factory": _row_factory},
+            kwargs={"autocommit": True, "row_factory": row_factory},
             check=ConnectionPool.check_connection,
             open=False,
             name="clipforge-store",
@@ -116,12 +77,12 @@ class PostgresJobStore(JobStore):
         with self._transaction() as conn:
             # Serialise makers of the same key: the loser then sees the winner's row.
             conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (once.scope + once.key,))
-            row = _one(conn, sql.idempotency_lookup(once))
+            row = one(conn, sql.idempotency_lookup(once))
             if row is not None:
                 return sql.job_from_row(row), row["fingerprint"] == once.fingerprint
             job = rules.new_job(request, self._clock())
-            conn.execute(*_psycopg(sql.insert(job, extras)))
-            conn.execute(*_psycopg(sql.idempotency_insert(once, job.id, job.created_at)))
+            conn.execute(*psycopg_style(sql.insert(job, extras)))
+            conn.execute(*psycopg_style(sql.idempotency_insert(once, job.id, job.created_at)))
         self._created(job)
         return job, True
 
@@ -172,10 +133,10 @@ class PostgresJobStore(JobStore):
     ) -> Claim | None:
         with self._transaction() as conn:
             now = self._clock()
-            while row := _one(conn, claim_candidate(now, models, job_id)):
+            while row := one(conn, claim_candidate(now, models, job_id)):
                 job = sql.job_from_row(row)
                 changes = rules.on_claim(job, worker_id, lease, now, self.max_attempts)
-                taken = _apply(conn, changes, rules.snapshot(job))
+                taken = apply(conn, changes, rules.snapshot(job))
                 if taken.status is JobStatus.GENERATING:
                     return Claim(taken, worker_id, taken.attempts)
         return None
@@ -239,11 +200,11 @@ class PostgresJobStore(JobStore):
         with self._transaction() as conn:
             now = self._clock()
             held = sql.select({"status": JobStatus.GENERATING, "worker_id": dead})
-            text, params = _psycopg(held)
+            text, params = psycopg_style(held)
             rows = conn.execute(text + " FOR UPDATE", params).fetchall()
             for job in (sql.job_from_row(row) for row in rows):
                 lost = rules.abandoned(job.attempts, now, self.max_attempts, "stopped responding")
-                _apply(conn, lost, rules.snapshot(job))
+                apply(conn, lost, rules.snapshot(job))
         return len(rows)
 
     def running_worker_ids(self) -> list[str]:
@@ -297,7 +258,7 @@ class PostgresJobStore(JobStore):
 
     def _execute(self, statement: sql.Statement) -> list[Row]:
         with self._pool.connection() as conn:
-            cursor = conn.execute(*_psycopg(statement))
+            cursor = conn.execute(*psycopg_style(statement))
             return cast(list[Row], cursor.fetchall()) if cursor.description else []
 
     @contextmanager
@@ -324,16 +285,3 @@ class PostgresJobStore(JobStore):
                 conn.execute("INSERT INTO schema_version VALUES (%s)", (known,))
             else:
                 conn.execute("UPDATE schema_version SET version = %s", (known,))
-
-
-def _one(conn: psycopg.Connection[Any], statement: sql.Statement) -> Row | None:
-    row: Row | None = conn.execute(*_psycopg(statement)).fetchone()
-    return row
-
-
-def _apply(conn: psycopg.Connection[Any], changes: rules.Changes, guard: rules.Guard) -> Job:
-    """Apply a change decided from a row this transaction holds locked."""
-    rows = conn.execute(*_psycopg(sql.update(changes, guard, returning=True))).fetchall()
-    if len(rows) != 1:
-        raise RuntimeError(f"job {guard.get('id')} changed inside a write transaction")
-    return sql.job_from_row(rows[0])

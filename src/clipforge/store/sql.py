@@ -157,7 +157,9 @@ def select(guard: Guard) -> Statement:
 
 
 def claim_candidate(now: float, models: Sequence[str] | None) -> Statement:
-    """The oldest job that is queued, or generating with a lease that ran out."""
+    """The oldest job that is queued, or generating with a lease that ran out.
+
+    PostgreSQL locks its candidate instead (`store/pg_sql.py`): keep the two in step."""
     params: dict[str, object] = {"queued": QUEUED.value, "generating": GENERATING.value}
     params["now"] = now
     only = ""
