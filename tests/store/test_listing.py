@@ -164,9 +164,7 @@ def current_status(store: JobStore, job_id: str) -> JobStatus:
     return job.status
 
 
-def test_a_queued_job_past_its_deadline_is_never_claimed(
-    store: JobStore, clock: FakeClock
-) -> None:
+def test_a_queued_job_past_its_deadline_is_never_claimed(store: JobStore, clock: FakeClock) -> None:
     late = store.create(request("late"), JobExtras(expires_after=5.0))
     on_time = store.create(request("on time"), JobExtras(expires_after=60.0))
     clock.advance(10)
