@@ -10,7 +10,7 @@ from clipforge.schemas import JobResult, JobStatus
 from clipforge.store import JobStore, SQLiteJobStore
 from clipforge.store.base import JobExtras, OnceKey
 from clipforge.store.filters import EXPIRED, JobFilter
-from clipforge.store.sqlite import MIGRATIONS
+from clipforge.store.schema import MIGRATIONS
 from tests.store.support import FakeClock, request
 
 LITE = "bytedance/seedance-1-0-lite-t2v"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from clipforge.store import SQLiteJobStore, open_store
-from clipforge.store.sqlite import MIGRATIONS
+from clipforge.store.schema import MIGRATIONS
 from tests.store.support import request
 
 

@@ -1,6 +1,6 @@
 """The PostgreSQL schema, derived from the SQLite migrations so the two cannot drift apart.
 
-Each step of `sqlite.MIGRATIONS` is rewritten into PostgreSQL's dialect here (REAL is a
+Each step of `schema.MIGRATIONS` is rewritten into PostgreSQL's dialect here (REAL is a
 4-byte float in PostgreSQL: timestamps need DOUBLE PRECISION; JSON paths use `->>`), and a
 step this module cannot translate fails loudly at import, not in production. The applied
 count is kept in a one-row `schema_version` table (SQLite's `user_version`).
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from clipforge.store.sqlite import MIGRATIONS as SQLITE_MIGRATIONS
+from clipforge.store.schema import MIGRATIONS as SQLITE_MIGRATIONS
 
 _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bREAL\b"), "DOUBLE PRECISION"),

@@ -1,0 +1,76 @@
+"""The job store's schema as SQLite statements, one step per schema change.
+
+`user_version` (SQLite) and `schema_version` (PostgreSQL, rewritten in `pg_schema.py`) count
+the steps applied; a change appends a step and never edits one.
+"""
+
+from __future__ import annotations
+
+from clipforge.store import keys
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    # 1: the jobs table. A later schema change appends a step; `user_version` counts them.
+    (
+        """CREATE TABLE jobs (
+            id TEXT PRIMARY KEY,
+            status TEXT NOT NULL CHECK (status IN
+                ('queued', 'generating', 'completed', 'error', 'cancelled')),
+            request TEXT NOT NULL,
+            model TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            started_at REAL,
+            finished_at REAL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            worker_id TEXT,
+            lease_expires_at REAL,
+            progress_step INTEGER NOT NULL DEFAULT 0,
+            progress_total INTEGER NOT NULL DEFAULT 0,
+            error_name TEXT,
+            error_message TEXT,
+            video_key TEXT,
+            backend TEXT,
+            timings TEXT NOT NULL DEFAULT '{}',
+            cancel_requested INTEGER NOT NULL DEFAULT 0
+        )""",
+        "CREATE INDEX jobs_claim_order ON jobs (status, created_at, id)",
+        "CREATE INDEX jobs_newest ON jobs (created_at, id)",
+        "CREATE INDEX jobs_running ON jobs (worker_id) WHERE status = 'generating'",
+    ),
+    # 2: listing filters in SQL: the model as the client spelled it, and the owning API key.
+    (
+        "ALTER TABLE jobs ADD COLUMN listed_model TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE jobs ADD COLUMN owner TEXT",
+        "UPDATE jobs SET listed_model = COALESCE(json_extract(request, '$.client_model'), model)",
+        "CREATE INDEX jobs_by_model ON jobs (listed_model, created_at, id)",
+        "CREATE INDEX jobs_by_status ON jobs (status, owner)",
+    ),
+    # 3: Idempotency-Key on create: (scope, key) -> the job it made and the body's fingerprint.
+    (
+        """CREATE TABLE idempotency_keys (
+            scope TEXT NOT NULL,
+            key TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            job_id TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+            created_at REAL NOT NULL,
+            PRIMARY KEY (scope, key)
+        )""",
+        "CREATE INDEX idempotency_by_job ON idempotency_keys (job_id)",
+    ),
+    # 4: execution_expires_after (a deadline for queued jobs) and the retention sweep.
+    (
+        "ALTER TABLE jobs ADD COLUMN expires_at REAL",
+        "ALTER TABLE jobs ADD COLUMN purged_at REAL",
+        "CREATE INDEX jobs_expiring ON jobs (expires_at) WHERE status = 'queued'",
+        "CREATE INDEX jobs_finished ON jobs (finished_at) WHERE purged_at IS NULL",
+    ),
+    # 5: callback_url notifications: the URL and the last status it was told about.
+    (
+        "ALTER TABLE jobs ADD COLUMN callback_url TEXT",
+        "ALTER TABLE jobs ADD COLUMN notified_status TEXT",
+        "CREATE INDEX jobs_to_notify ON jobs (updated_at) WHERE callback_url IS NOT NULL"
+        " AND (notified_status IS NULL OR notified_status <> status)",
+    ),
+    # 6: API keys, stored as SHA-256 digests (`store/keys.py`).
+    keys.MIGRATION,
+)
