@@ -195,6 +195,13 @@ class ClipUNet(nn.Module):
             if level > 0:
                 self.up.append(nn.Upsample(scale_factor=2, mode="nearest"))
 
+    @property
+    def pooled_scale(self) -> float:
+        """The pooled embedding is unit-length (entries ~0.05): scaled to unit-variance entries,
+        the prompt weighs as much as the timestep in the condition from the first step, rather
+        than after thousands of steps of growing the first layer's weights."""
+        return math.sqrt(self.config.text_dim)
+
     def velocity(
         self, x: torch.Tensor, t: torch.Tensor, text: TextCondition, camera_fixed: torch.Tensor
     ) -> torch.Tensor:
@@ -214,7 +221,7 @@ class ClipUNet(nn.Module):
         self, x: torch.Tensor, t: torch.Tensor, text: TextCondition, camera_fixed: torch.Tensor
     ) -> torch.Tensor:
         cond = self.time_mlp(timestep_embedding(t, self.config.cond_dim))
-        cond = cond + self.text_mlp(text.pooled.to(cond.dtype))
+        cond = cond + self.text_mlp(text.pooled.to(cond.dtype) * self.pooled_scale)
         cond = cond + self.camera_embedding(camera_fixed.long())
         h = self.stem(x)
         skips = [h]
