@@ -86,7 +86,9 @@ def assert_clip(path: Path, size: tuple[int, int], seconds: float = 5.0) -> None
 
 def test_generate_wait_download(client: Client, tmp_path: Path) -> None:
     generation = client.generate("a red ball", resolution="480p", aspect_ratio="1:1", seed=5)
-    assert generation.job.status == "queued" and generation.job.request.seed == 5
+    # generate() reads the job back: a fast worker may already have claimed it.
+    assert generation.job.status in ("queued", "generating")
+    assert generation.job.request.seed == 5
     seen: list[Job] = []
     job = generation.wait(on_progress=seen.append)
     assert job.ok and job.video_url and job.request.resolution == "480p"
@@ -114,7 +116,8 @@ def test_get_list_models_and_cancel(client: Client) -> None:
     listed = client.list(limit=2)
     assert [job.id for job in listed] == [second.id, first.id]
     assert client.list(limit=1, offset=1)[0].id == first.id
-    assert client.get(first.id).video_url == first.job.video_url
+    # The same file; the signature's expiry is computed at each read.
+    assert client.get(first.id).video_url.split("?")[0] == first.job.video_url.split("?")[0]
     models = client.models()
     assert "bytedance/seedance-1-0-pro-t2v" in {model.id for model in models}
     assert {model.backend for model in models} == {"testpattern"}
