@@ -93,3 +93,16 @@ def start_server_process(data_dir: Path, env: dict[str, str], *args: str) -> Ser
             time.sleep(0.1)
     process.kill()
     raise RuntimeError("server did not answer within 120 s")
+
+
+def wait_for_job(
+    client: httpx.Client, job_id: str, done: Any, timeout: float = 180, interval: float = 0.1
+) -> dict[str, Any]:
+    """Poll the native job view until `done(job)`; fail with the last view after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job: dict[str, Any] = client.get(f"/v1/jobs/{job_id}").json()
+        if done(job):
+            return job
+        time.sleep(interval)
+    raise AssertionError(f"job {job_id} never got there: {job}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -14,7 +13,13 @@ import pytest
 import requests
 
 from tests.clients.seed_client import run_seed_client
-from tests.live import LiveServer, ServerProcess, live_server, start_server_process
+from tests.live import (
+    LiveServer,
+    ServerProcess,
+    live_server,
+    start_server_process,
+    wait_for_job,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -87,16 +92,6 @@ def test_video_links_are_signed(wan_server: LiveServer, tmp_path: Path) -> None:
     assert httpx.get(wan_server.url + "/files/..%2Fclipforge.db").status_code in (403, 404)
 
 
-def wait_for(client: httpx.Client, job_id: str, done: Any, timeout: float = 180) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job: dict[str, Any] = client.get(f"/v1/jobs/{job_id}").json()
-        if done(job):
-            return job
-        time.sleep(0.1)
-    raise AssertionError(f"job {job_id} never got there: {job}")
-
-
 def test_a_job_survives_sigkill_of_the_server(tiny_wan_path: Path, tmp_path: Path) -> None:
     env = {
         "CLIPFORGE_NATIVE_SHORT_SIDE": "32",
@@ -113,14 +108,15 @@ def test_a_job_survives_sigkill_of_the_server(tiny_wan_path: Path, tmp_path: Pat
     }
     with httpx.Client(base_url=first.url, timeout=30) as client:
         job_id = client.post("/v2/video/generations", json=body).json()["id"]
-        running = wait_for(client, job_id, lambda j: j["progress"]["step"] >= 2)
+        running = wait_for_job(client, job_id, lambda j: j["progress"]["step"] >= 2)
         assert running["status"] == "generating" and running["attempts"] == 1
     first.kill()
 
     second = start_server_process(tmp_path, env, "--model", str(tiny_wan_path))
     try:
         with httpx.Client(base_url=second.url, timeout=30) as client:
-            done = wait_for(client, job_id, lambda j: j["status"] in ("completed", "error"), 600)
+            finished = ("completed", "error")
+            done = wait_for_job(client, job_id, lambda j: j["status"] in finished, 600)
             assert done["status"] == "completed", done
             assert done["attempts"] == 2
             assert done["error"] is None
@@ -146,7 +142,7 @@ def test_two_servers_never_run_the_same_job(tiny_wan_path: Path, tmp_path: Path)
                 ]
                 for i in range(6)
             ]
-            jobs = [wait_for(client, i, lambda j: j["status"] == "completed", 300) for i in ids]
+            jobs = [wait_for_job(client, i, lambda j: j["status"] == "completed", 300) for i in ids]
     finally:
         for server in servers:
             server.kill()

@@ -5,33 +5,24 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
-from tests.live import live_server
+from tests.live import live_server, wait_for_job
 
 pytestmark = pytest.mark.slow
 
 BODY = {"model": "bytedance/seedance-1-0-pro-t2v", "prompt": "a red ball", "resolution": "480p"}
 
 
-def poll(client: httpx.Client, job_id: str, done: Any, timeout: float = 120) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job: dict[str, Any] = client.get(f"/v1/jobs/{job_id}").json()
-        if done(job):
-            return job
-        time.sleep(0.02)
-    raise AssertionError(f"job {job_id} never got there: {job}")
-
-
 def seconds_per_step(client: httpx.Client, job_id: str) -> float:
     """Watch the running job advance a few steps and time them."""
-    first = poll(client, job_id, lambda j: j["progress"]["step"] >= 2)
+    first = wait_for_job(client, job_id, lambda j: j["progress"]["step"] >= 2, 120, 0.02)
     started = time.monotonic()
-    later = poll(client, job_id, lambda j: j["progress"]["step"] >= first["progress"]["step"] + 5)
+    later = wait_for_job(
+        client, job_id, lambda j: j["progress"]["step"] >= first["progress"]["step"] + 5, 120, 0.02
+    )
     return (time.monotonic() - started) / (later["progress"]["step"] - first["progress"]["step"])
 
 
@@ -52,7 +43,7 @@ def test_cancel_frees_the_worker_within_one_step_plus_a_second(
         step = seconds_per_step(client, running)
         cancelled_at = time.monotonic()
         assert client.post(f"/v1/jobs/{running}/cancel").status_code == 200
-        poll(client, waiting, lambda j: j["status"] != "queued", timeout=10 + step)
+        wait_for_job(client, waiting, lambda j: j["status"] != "queued", 10 + step, 0.02)
         freed_after = time.monotonic() - cancelled_at
         final = client.get(f"/v1/jobs/{running}").json()
         assert final["status"] == "cancelled"
