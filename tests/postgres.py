@@ -15,6 +15,7 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -116,9 +117,9 @@ class PostgresCluster:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresCluster]:
-    """A running cluster for the whole session (skips only without the server binaries)."""
+@contextmanager
+def running_cluster() -> Iterator[PostgresCluster]:
+    """A new running cluster, removed afterwards (skips only without the server binaries)."""
     bin_dir = server_bin()
     if bin_dir is None:
         pytest.skip("PostgreSQL server binaries not installed (Debian package postgresql)")
@@ -129,3 +130,10 @@ def postgres() -> Iterator[PostgresCluster]:
         yield cluster
     finally:
         cluster.remove()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    """A running cluster for the whole session."""
+    with running_cluster() as cluster:
+        yield cluster

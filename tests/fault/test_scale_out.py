@@ -21,7 +21,7 @@ from clipforge.schemas import JobStatus
 from clipforge.store.postgres import PostgresJobStore
 from tests.fault.processes import Chaos, Workers, pid_of
 from tests.live import ServerProcess, start_server_process
-from tests.postgres import PostgresCluster, server_bin
+from tests.postgres import PostgresCluster, running_cluster
 
 pytestmark = pytest.mark.slow
 
@@ -32,16 +32,8 @@ BODY = {"model": "bytedance/seedance-1-0-lite-t2v", "resolution": "480p", "durat
 @pytest.fixture
 def cluster() -> Iterator[PostgresCluster]:
     """A cluster of this test's own: it gets restarted."""
-    bin_dir = server_bin()
-    if bin_dir is None:
-        pytest.skip("PostgreSQL server binaries not installed (Debian package postgresql)")
-    cluster = PostgresCluster(bin_dir)
-    try:
-        cluster.init()
-        cluster.start()
+    with running_cluster() as cluster:
         yield cluster
-    finally:
-        cluster.remove()
 
 
 def _post(api: ServerProcess, count: int, first: int) -> list[str]:
