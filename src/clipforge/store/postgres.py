@@ -21,7 +21,6 @@ from psycopg_pool import ConnectionPool
 from clipforge.schemas import GenerationRequest, Job, JobStatus
 from clipforge.store import pg_schema, rules, sql
 from clipforge.store.base import NO_EXTRAS, Claim, JobExtras, OnceKey
-from clipforge.store.filters import EVERYTHING, JobFilter
 from clipforge.store.pg_sql import Row, apply, claim_candidate, one, psycopg_style, row_factory
 from clipforge.store.sql_store import SqlJobStore
 
@@ -86,12 +85,6 @@ class PostgresJobStore(SqlJobStore):
         self._created(job)
         return job, True
 
-    def list_jobs(
-        self, *, limit: int = 50, offset: int = 0, where: JobFilter = EVERYTHING
-    ) -> list[Job]:
-        rules.check_page(limit, offset)
-        return [sql.job_from_row(r) for r in self._execute(sql.list_jobs(where, limit, offset))]
-
     def claim(
         self,
         worker_id: str,
@@ -125,11 +118,6 @@ class PostgresJobStore(SqlJobStore):
                 if taken.status is JobStatus.GENERATING:
                     return Claim(taken, worker_id, taken.attempts)
         return None
-
-    def release(self, claim: Claim) -> bool:
-        how = "gave the job back"
-        lost = rules.abandoned(claim.attempt, self._clock(), self.max_attempts, how)
-        return self._fenced(claim, lost)
 
     def recover(self, dead_worker_ids: Sequence[str]) -> int:
         dead = rules.names(dead_worker_ids)

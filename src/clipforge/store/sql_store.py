@@ -118,3 +118,15 @@ class SqlJobStore(JobStore):
 
     def revoke_key(self, key_id: str) -> bool:
         return bool(self._execute(keys.revoke(key_id, self._clock())))
+
+    def list_jobs(
+        self, *, limit: int = 50, offset: int = 0, where: JobFilter = EVERYTHING
+    ) -> list[Job]:
+        rules.check_page(limit, offset)
+        rows = self._execute(sql.list_jobs(where, limit, offset))
+        return [sql.job_from_row(row) for row in rows]
+
+    def release(self, claim: Claim) -> bool:
+        how = "gave the job back"
+        lost = rules.abandoned(claim.attempt, self._clock(), self.max_attempts, how)
+        return self._fenced(claim, lost)

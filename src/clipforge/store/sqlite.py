@@ -19,7 +19,6 @@ from pathlib import Path
 from clipforge.schemas import GenerationRequest, Job, JobStatus
 from clipforge.store import rules, sql
 from clipforge.store.base import NO_EXTRAS, Claim, JobExtras, OnceKey
-from clipforge.store.filters import EVERYTHING, JobFilter
 from clipforge.store.schema import MIGRATIONS
 from clipforge.store.sql_store import SqlJobStore
 
@@ -81,13 +80,6 @@ class SQLiteJobStore(SqlJobStore):
             conn.execute(*sql.idempotency_insert(once, job.id, job.created_at))
         return job, True
 
-    def list_jobs(
-        self, *, limit: int = 50, offset: int = 0, where: JobFilter = EVERYTHING
-    ) -> list[Job]:
-        rules.check_page(limit, offset)
-        rows = self._execute(sql.list_jobs(where, limit, offset))
-        return [sql.job_from_row(row) for row in rows]
-
     def claim(
         self,
         worker_id: str,
@@ -109,12 +101,6 @@ class SQLiteJobStore(SqlJobStore):
                     if taken.status is JobStatus.GENERATING:
                         return Claim(taken, worker_id, taken.attempts)
         return None
-
-    def release(self, claim: Claim) -> bool:
-        how = "gave the job back"
-        return self._fenced(
-            claim, rules.abandoned(claim.attempt, self._clock(), self.max_attempts, how)
-        )
 
     def recover(self, dead_worker_ids: Sequence[str]) -> int:
         dead = rules.names(dead_worker_ids)
