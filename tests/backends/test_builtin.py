@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -116,3 +117,26 @@ def test_weights_round_trip_in_half_precision(tiny_builtin_path: Path) -> None:
     model = load_model(tiny_builtin_path)
     assert model.config == TINY
     assert all(p.dtype == torch.float32 for p in model.parameters())
+
+
+@pytest.mark.parametrize("position_inputs", [True, False])
+def test_position_inputs_tell_the_net_where_it_is(position_inputs: bool) -> None:
+    """Without them a featureless frame gives the same output at every interior pixel (a
+    convolutional net is translation-equivariant); with them the output depends on where."""
+    torch.manual_seed(0)
+    model = ClipUNet(replace(TINY, position_inputs=position_inputs)).eval()
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.add_(torch.randn_like(parameter) * 0.05)
+        text = model.null_text(1)
+        blank = torch.zeros(1, 3 * TINY.frames, 128, 128)
+        out = model(blank, torch.tensor([0.5]), text, torch.zeros(1))
+    interior = out[0, :, 56:72, 56:72]  # beyond the reach of the zero padding
+    spread = (interior - interior[:, :1, :1]).abs().max().item()
+    assert (spread > 1e-3) is position_inputs
+
+
+def test_configs_written_before_position_inputs_load_without_them() -> None:
+    saved = TINY.to_dict()
+    del saved["position_inputs"]
+    assert BuiltinConfig.from_dict(saved) == replace(TINY, position_inputs=False)

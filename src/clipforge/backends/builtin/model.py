@@ -35,6 +35,10 @@ class BuiltinConfig:
     prediction: str = "x0"
     """What the network outputs: "x0", the clean clip (the velocity is derived from it), so a
     small pixel-space net need not reproduce the input noise exactly; or "velocity"."""
+    position_inputs: bool = True
+    """Two extra input maps, each pixel's x and y in [-1, 1]. Convolutions alone barely know
+    where in the frame they are, yet every motion starts and ends at a fixed place: without
+    them the net drew the object all along its path in every frame."""
 
     @property
     def size_multiple(self) -> int:
@@ -47,6 +51,7 @@ class BuiltinConfig:
     def from_dict(cls, data: dict[str, object]) -> BuiltinConfig:
         values = dict(data)
         values["channels"] = tuple(values["channels"])  # type: ignore[arg-type]
+        values.setdefault("position_inputs", False)  # configs written before the field
         return cls(**values)  # type: ignore[arg-type]
 
 
@@ -158,13 +163,14 @@ class ClipUNet(nn.Module):
         super().__init__()
         self.config = config
         io_channels = 3 * config.frames
+        in_channels = io_channels + (2 if config.position_inputs else 0)
         cd, top = config.cond_dim, config.channels[-1]
         self.time_mlp = nn.Sequential(nn.Linear(cd, cd), nn.SiLU(), nn.Linear(cd, cd))
         self.text_mlp = nn.Sequential(nn.Linear(config.text_dim, cd), nn.SiLU(), nn.Linear(cd, cd))
         self.camera_embedding = nn.Embedding(2, cd)
         self.null_pooled = nn.Parameter(torch.zeros(config.text_dim))
         self.null_token = nn.Parameter(torch.zeros(config.text_dim))
-        self.stem = nn.Conv2d(io_channels, config.channels[0], 3, padding=1)
+        self.stem = nn.Conv2d(in_channels, config.channels[0], 3, padding=1)
         self.down = nn.ModuleList()
         self.up = nn.ModuleList()
         self._build_levels(config)
@@ -211,6 +217,15 @@ class ClipUNet(nn.Module):
             return out
         return (x.float() - out) / t.float().clamp(min=MIN_T).view(-1, 1, 1, 1)
 
+    @staticmethod
+    def _with_positions(x: torch.Tensor) -> torch.Tensor:
+        """x with each pixel's (x, y) in [-1, 1] appended as two channels, for any frame size."""
+        b, _, height, width = x.shape
+        ys = torch.linspace(-1.0, 1.0, height, device=x.device, dtype=x.dtype)
+        xs = torch.linspace(-1.0, 1.0, width, device=x.device, dtype=x.dtype)
+        grid = torch.stack(torch.meshgrid(xs, ys, indexing="xy"))
+        return torch.cat([x, grid.expand(b, -1, -1, -1)], dim=1)
+
     def null_text(self, batch: int) -> TextCondition:
         """The "no prompt" condition that guidance pushes away from."""
         tokens = self.null_token.view(1, 1, -1).expand(batch, 1, -1)
@@ -223,7 +238,7 @@ class ClipUNet(nn.Module):
         cond = self.time_mlp(timestep_embedding(t, self.config.cond_dim))
         cond = cond + self.text_mlp(text.pooled.to(cond.dtype) * self.pooled_scale)
         cond = cond + self.camera_embedding(camera_fixed.long())
-        h = self.stem(x)
+        h = self.stem(self._with_positions(x) if self.config.position_inputs else x)
         skips = [h]
         for layer in self.down:
             h = layer(h, cond) if isinstance(layer, ResBlock) else layer(h)
