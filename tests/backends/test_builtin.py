@@ -136,7 +136,9 @@ def test_position_inputs_tell_the_net_where_it_is(position_inputs: bool) -> None
     assert (spread > 1e-3) is position_inputs
 
 
-def test_configs_written_before_position_inputs_load_without_them() -> None:
+def test_configs_written_before_later_fields_load_without_them() -> None:
     saved = TINY.to_dict()
-    del saved["position_inputs"]
-    assert BuiltinConfig.from_dict(saved) == replace(TINY, position_inputs=False)
+    del saved["position_inputs"], saved["token_pooling"]
+    old = BuiltinConfig.from_dict(saved)
+    assert old == replace(TINY, position_inputs=False, token_pooling=False)
+    assert ClipUNet(old).token_pool is None

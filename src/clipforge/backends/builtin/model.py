@@ -2,9 +2,9 @@
 
 A clip of T frames is treated as one image with 3T channels, so motion is learned as the
 correlation between channel groups; the net is convolutional, so one set of weights serves
-every aspect ratio. Text comes in twice from the MiniLM encoder: the pooled sentence
-embedding modulates every block (FiLM), and the token states are attended to at the coarsest
-level (cross-attention), where words like "left" and "crimson" keep their own vectors. A
+every aspect ratio. Text comes in three ways from the MiniLM encoder: the pooled sentence
+embedding and a learned attention pooling of the token states both modulate every block (FiLM),
+and the token states are attended to at the coarsest level (cross-attention). A
 camera-fixed flag is a real conditioning input. Learned "no text" embeddings serve
 classifier-free guidance. Trained with flow matching: x_t = (1 - t) x_0 + t noise, target
 velocity noise - x_0.
@@ -18,6 +18,13 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+from clipforge.backends.builtin.attention import (
+    CrossAttention,
+    SelfAttention,
+    TextCondition,
+    TokenPooling,
+)
 
 MIN_T = 0.05
 """Below this, a velocity derived from a clean-clip prediction would divide by almost zero."""
@@ -39,6 +46,9 @@ class BuiltinConfig:
     """Two extra input maps, each pixel's x and y in [-1, 1]. Convolutions alone barely know
     where in the frame they are, yet every motion starts and ends at a fixed place: without
     them the net drew the object all along its path in every frame."""
+    token_pooling: bool = True
+    """The FiLM condition also reads the prompt's token states (`TokenPooling`), not only
+    MiniLM's pooled embedding, which barely tells "left" from "right"."""
 
     @property
     def size_multiple(self) -> int:
@@ -51,7 +61,8 @@ class BuiltinConfig:
     def from_dict(cls, data: dict[str, object]) -> BuiltinConfig:
         values = dict(data)
         values["channels"] = tuple(values["channels"])  # type: ignore[arg-type]
-        values.setdefault("position_inputs", False)  # configs written before the field
+        for added_later in ("position_inputs", "token_pooling"):
+            values.setdefault(added_later, False)  # configs written before the field
         return cls(**values)  # type: ignore[arg-type]
 
 
@@ -84,78 +95,6 @@ class ResBlock(nn.Module):
         return self.skip(x) + self.conv2(F.silu(h))
 
 
-@dataclass
-class TextCondition:
-    """MiniLM outputs for a batch: pooled (B, D), tokens (B, L, D), mask (B, L) True = real."""
-
-    pooled: torch.Tensor
-    tokens: torch.Tensor
-    mask: torch.Tensor
-
-    def where(self, keep: torch.Tensor, other: TextCondition) -> TextCondition:
-        """Rows where `keep` is False come from `other` (a one-token condition)."""
-        k = keep.view(-1, 1)
-        other_tokens = other.tokens[:, :1].expand(-1, self.tokens.shape[1], -1)
-        other_mask = torch.zeros_like(self.mask)
-        other_mask[:, 0] = True
-        return TextCondition(
-            torch.where(k, self.pooled, other.pooled),
-            torch.where(k[..., None], self.tokens, other_tokens),
-            torch.where(k, self.mask, other_mask),
-        )
-
-    def repeat(self, times: int) -> TextCondition:
-        return TextCondition(
-            self.pooled.repeat(times, 1),
-            self.tokens.repeat(times, 1, 1),
-            self.mask.repeat(times, 1),
-        )
-
-
-class CrossAttention(nn.Module):
-    """Image positions attend to the prompt's token states."""
-
-    def __init__(self, channels: int, text_dim: int, heads: int) -> None:
-        super().__init__()
-        self.norm = nn.GroupNorm(8, channels)
-        self.q = nn.Conv2d(channels, channels, 1)
-        self.kv = nn.Linear(text_dim, 2 * channels)
-        self.out = nn.Conv2d(channels, channels, 1)
-        self.heads = heads
-        nn.init.zeros_(self.out.weight)
-        nn.init.zeros_(self.out.bias)  # type: ignore[arg-type]
-
-    def forward(self, x: torch.Tensor, text: TextCondition) -> torch.Tensor:
-        b, c, h, w = x.shape
-        d = c // self.heads
-        q = self.q(self.norm(x)).reshape(b, self.heads, d, h * w).transpose(-1, -2)
-        kv = self.kv(text.tokens.to(q.dtype)).reshape(b, -1, 2, self.heads, d)
-        k, v = kv.permute(2, 0, 3, 1, 4)
-        attended = F.scaled_dot_product_attention(q, k, v, attn_mask=text.mask[:, None, None, :])
-        return x + self.out(attended.transpose(-1, -2).reshape(b, c, h, w))
-
-
-class SelfAttention(nn.Module):
-    """Global attention at the coarsest level: where things are relative to each other."""
-
-    def __init__(self, channels: int, heads: int) -> None:
-        super().__init__()
-        self.norm = nn.GroupNorm(8, channels)
-        self.qkv = nn.Conv2d(channels, 3 * channels, 1)
-        self.out = nn.Conv2d(channels, channels, 1)
-        self.heads = heads
-        nn.init.zeros_(self.out.weight)
-        nn.init.zeros_(self.out.bias)  # type: ignore[arg-type]
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        b, c, h, w = x.shape
-        q, k, v = self.qkv(self.norm(x)).reshape(b, 3, self.heads, c // self.heads, h * w).unbind(1)
-        attended = F.scaled_dot_product_attention(
-            q.transpose(-1, -2), k.transpose(-1, -2), v.transpose(-1, -2)
-        )
-        return x + self.out(attended.transpose(-1, -2).reshape(b, c, h, w))
-
-
 class ClipUNet(nn.Module):
     """Predicts the flow-matching velocity of a noisy clip (B, 3T, H, W)."""
 
@@ -168,6 +107,11 @@ class ClipUNet(nn.Module):
         self.time_mlp = nn.Sequential(nn.Linear(cd, cd), nn.SiLU(), nn.Linear(cd, cd))
         self.text_mlp = nn.Sequential(nn.Linear(config.text_dim, cd), nn.SiLU(), nn.Linear(cd, cd))
         self.camera_embedding = nn.Embedding(2, cd)
+        self.token_pool = (
+            TokenPooling(config.text_dim, cd, config.attention_heads)
+            if config.token_pooling
+            else None
+        )
         self.null_pooled = nn.Parameter(torch.zeros(config.text_dim))
         self.null_token = nn.Parameter(torch.zeros(config.text_dim))
         self.stem = nn.Conv2d(in_channels, config.channels[0], 3, padding=1)
@@ -238,6 +182,8 @@ class ClipUNet(nn.Module):
         cond = self.time_mlp(timestep_embedding(t, self.config.cond_dim))
         cond = cond + self.text_mlp(text.pooled.to(cond.dtype) * self.pooled_scale)
         cond = cond + self.camera_embedding(camera_fixed.long())
+        if self.token_pool is not None:
+            cond = cond + self.token_pool(text).to(cond.dtype)
         h = self.stem(self._with_positions(x) if self.config.position_inputs else x)
         skips = [h]
         for layer in self.down:

@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 import torch
 
-from clipforge.backends.builtin.model import ClipUNet, TextCondition
+from clipforge.backends.builtin.attention import TextCondition
+from clipforge.backends.builtin.model import ClipUNet
 
 
 @torch.inference_mode()

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import torch
 from torch.nn import functional as F
 
-from clipforge.backends.builtin.model import TextCondition
+from clipforge.backends.builtin.attention import TextCondition
 from clipforge.errors import ModelUnavailable
 
 EMBEDDING_DIM = 384
