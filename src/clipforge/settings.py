@@ -136,7 +136,7 @@ class Settings(BaseSettings):
     # --- diffusers: which weights serve which API id, and speed/memory options (docs/GPU.md)
     model_map: dict[str, str] = Field(
         default_factory=dict,
-        description='JSON object: API model id -> catalogue name, folder or hub id, e.g. '
+        description="JSON object: API model id -> catalogue name, folder or hub id, e.g. "
         '{"bytedance/seedance-1-0-pro-t2v": "wan2.2-t2v-a14b"}; overrides CLIPFORGE_MODEL.',
     )
     offload: str = Field(
