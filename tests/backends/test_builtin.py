@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from clipforge.backends.builtin.attention import TextCondition, TokenPooling
 from clipforge.backends.builtin.backend import BuiltinBackend
 from clipforge.backends.builtin.geometry import SIZE_MULTIPLE, native_size
 from clipforge.backends.builtin.model import BuiltinConfig, ClipUNet
@@ -142,3 +143,18 @@ def test_configs_written_before_later_fields_load_without_them() -> None:
     old = BuiltinConfig.from_dict(saved)
     assert old == replace(TINY, position_inputs=False, token_pooling=False)
     assert ClipUNet(old).token_pool is None
+
+
+def test_token_pooling_reads_real_tokens_and_ignores_padding() -> None:
+    torch.manual_seed(0)
+    pooling = TokenPooling(text_dim=8, cond_dim=4, heads=2)
+    with torch.no_grad():
+        pooling.out.weight.normal_()  # the output layer starts at zero
+    tokens = torch.randn(1, 3, 8)
+    real = TextCondition(torch.zeros(1, 8), tokens, torch.ones(1, 3, dtype=torch.bool))
+    padded_tokens = torch.cat([tokens, torch.randn(1, 2, 8) * 10], dim=1)
+    padded_mask = torch.tensor([[True, True, True, False, False]])
+    padded = TextCondition(torch.zeros(1, 8), padded_tokens, padded_mask)
+    other = TextCondition(torch.zeros(1, 8), torch.randn(1, 3, 8), real.mask)
+    assert torch.allclose(pooling(real), pooling(padded), atol=1e-6)
+    assert not torch.allclose(pooling(real), pooling(other), atol=1e-3)
