@@ -22,13 +22,20 @@ from clipforge.settings import Settings
 TINY = BuiltinConfig(frames=4, channels=(16, 32), blocks_per_level=1, cond_dim=32)
 
 
-@pytest.fixture(scope="module")
-def tiny_builtin_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def random_tiny_model(config: BuiltinConfig = TINY) -> ClipUNet:
+    """Seeded random weights; the zero-initialised output layers too, which would otherwise
+    make every clip identical."""
     torch.manual_seed(0)
-    model = ClipUNet(TINY)
-    with torch.no_grad():  # zero-initialised output layers would make every clip identical
+    model = ClipUNet(config)
+    with torch.no_grad():
         for parameter in model.parameters():
             parameter.add_(torch.randn_like(parameter) * 0.05)
+    return model.eval()
+
+
+@pytest.fixture(scope="module")
+def tiny_builtin_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    model = random_tiny_model()
     folder = tmp_path_factory.mktemp("builtin")
     save_weights(model, folder)
     return folder
@@ -124,11 +131,8 @@ def test_weights_round_trip_in_half_precision(tiny_builtin_path: Path) -> None:
 def test_position_inputs_tell_the_net_where_it_is(position_inputs: bool) -> None:
     """Without them a featureless frame gives the same output at every interior pixel (a
     convolutional net is translation-equivariant); with them the output depends on where."""
-    torch.manual_seed(0)
-    model = ClipUNet(replace(TINY, position_inputs=position_inputs)).eval()
+    model = random_tiny_model(replace(TINY, position_inputs=position_inputs))
     with torch.no_grad():
-        for parameter in model.parameters():
-            parameter.add_(torch.randn_like(parameter) * 0.05)
         text = model.null_text(1)
         blank = torch.zeros(1, 3 * TINY.frames, 128, 128)
         out = model(blank, torch.tensor([0.5]), text, torch.zeros(1))
