@@ -4,8 +4,9 @@
     python training/train.py --export      # EMA weights -> src/clipforge/backends/builtin/weights/
     python training/train.py --init-from src/clipforge/backends/builtin/weights   # no checkpoint
 
-Checkpoints (model, EMA, optimiser, step) go to training/checkpoints/latest.pt every
---save-every steps; a log line per --log-every steps goes to training/checkpoints/log.tsv.
+Checkpoints (model, EMA, optimiser, attribute heads, step) go to <--checkpoints>/latest.pt
+every --save-every steps; a log line per --log-every steps (step, denoising loss, attribute
+loss, seconds) goes to <--checkpoints>/log.tsv.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from torch.nn import functional as F
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+from attributes import AttributeHead, attribute_targets  # noqa: E402
 from data import Batch, ClipPool  # noqa: E402
 
 from clipforge.backends.builtin.model import BuiltinConfig, ClipUNet  # noqa: E402
@@ -38,6 +40,9 @@ GUIDANCE_DROPOUT = 0.1
 # The object covers ~5% of a frame but carries everything the prompt asks for (colour, shape,
 # motion): its pixels weigh this much more than the background's in the loss.
 OBJECT_WEIGHT = 5.0
+# The attribute heads' summed cross-entropy (~7 at the start, near 0 once learned) against a
+# denoising loss of ~0.2: strong enough to shape the prompt vector within a few hundred steps.
+ATTRIBUTE_WEIGHT = 0.1
 
 
 def to_tensor(clips: np.ndarray, device: torch.device) -> torch.Tensor:
@@ -47,13 +52,21 @@ def to_tensor(clips: np.ndarray, device: torch.device) -> torch.Tensor:
 
 
 def training_loss(
-    model: ClipUNet, encoder: TextEncoder, batch: Batch, device: torch.device, bf16: bool
-) -> torch.Tensor:
+    model: ClipUNet,
+    head: AttributeHead,
+    encoder: TextEncoder,
+    batch: Batch,
+    device: torch.device,
+    bf16: bool,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(denoising loss, attribute loss) of one batch."""
     x0 = to_tensor(batch.clips, device)
     b = x0.shape[0]
     text = encoder.encode(batch.captions)
     keep = torch.rand(b, device=device) >= GUIDANCE_DROPOUT
     text = text.where(keep, model.null_text(b))
+    targets = attribute_targets(batch.described, device)
+    attribute_loss = head.loss(model.prompt_vector(text), targets, keep)
     camera = torch.from_numpy(batch.camera_fixed).to(device)
     # Half logit-normal (most of the work mid-way), half uniform: the last, low-noise steps
     # must learn to remove fine grain, which logit-normal alone almost never shows them.
@@ -64,7 +77,8 @@ def training_loss(
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
         velocity = model.velocity(xt, t, text, camera)
     weight = object_weight(batch.masks, device)
-    return ((velocity.float() - (noise - x0)).square() * weight).sum() / weight.sum()
+    denoising = ((velocity.float() - (noise - x0)).square() * weight).sum() / weight.sum()
+    return denoising, attribute_loss
 
 
 def object_weight(masks: np.ndarray, device: torch.device) -> torch.Tensor:
@@ -76,24 +90,31 @@ def object_weight(masks: np.ndarray, device: torch.device) -> torch.Tensor:
 
 
 def load_or_start(
-    config: BuiltinConfig, device: torch.device, lr: float, init_from: Path | None = None
+    config: BuiltinConfig,
+    device: torch.device,
+    lr: float,
+    checkpoints: Path,
+    init_from: Path | None = None,
 ) -> dict:
     """The latest checkpoint; else exported weights (`init_from`) with a fresh optimiser; else
     a new model. Exported weights are committed, checkpoints are not: a lost checkpoint folder
     costs the optimiser state, not the training."""
     model = ClipUNet(config).to(device)
+    head = AttributeHead(config.cond_dim).to(device)
     state = {
         "model": model,
         "ema": copy.deepcopy(model).requires_grad_(False),
         "optimizer": torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01),
+        "head": head,
+        "head_optimizer": torch.optim.AdamW(head.parameters(), lr=lr, weight_decay=0.01),
         "step": 0,
     }
-    path = CHECKPOINTS / "latest.pt"
+    path = checkpoints / "latest.pt"
     if path.exists():
         saved = torch.load(path, map_location=device, weights_only=False)
-        model.load_state_dict(saved["model"])
-        state["ema"].load_state_dict(saved["ema"])
-        state["optimizer"].load_state_dict(saved["optimizer"])
+        for key in ("model", "ema", "optimizer", "head", "head_optimizer"):
+            if key in saved:  # checkpoints written before the attribute heads lack theirs
+                state[key].load_state_dict(saved[key])
         state["step"] = saved["step"]
         print(f"resumed at step {state['step']}", flush=True)
     elif init_from is not None:
@@ -105,20 +126,15 @@ def load_or_start(
     return state
 
 
-def save_checkpoint(state: dict, config: BuiltinConfig) -> None:
-    CHECKPOINTS.mkdir(exist_ok=True)
-    partial = CHECKPOINTS / "latest.pt.tmp"
-    torch.save(
-        {
-            "model": state["model"].state_dict(),
-            "ema": state["ema"].state_dict(),
-            "optimizer": state["optimizer"].state_dict(),
-            "step": state["step"],
-            "config": config.to_dict(),
-        },
-        partial,
-    )
-    partial.replace(CHECKPOINTS / "latest.pt")
+def save_checkpoint(state: dict, config: BuiltinConfig, checkpoints: Path) -> None:
+    checkpoints.mkdir(parents=True, exist_ok=True)
+    partial = checkpoints / "latest.pt.tmp"
+    saved = {key: state[key].state_dict() for key in CHECKPOINTED}
+    torch.save({**saved, "step": state["step"], "config": config.to_dict()}, partial)
+    partial.replace(checkpoints / "latest.pt")
+
+
+CHECKPOINTED = ("model", "ema", "optimizer", "head", "head_optimizer")
 
 
 @torch.no_grad()
@@ -127,49 +143,59 @@ def update_ema(ema: ClipUNet, model: ClipUNet, decay: float) -> None:
         target.lerp_(source, 1 - decay)
 
 
+def train_step(state: dict, encoder: TextEncoder, batch: Batch, args: argparse.Namespace) -> tuple:
+    """One optimiser step of the network and the attribute heads; returns both losses."""
+    model, head = state["model"], state["head"]
+    denoising, attribute = training_loss(
+        model, head, encoder, batch, torch.device(args.device), args.bf16
+    )
+    for optimizer in (state["optimizer"], state["head_optimizer"]):
+        optimizer.zero_grad(set_to_none=True)
+    (denoising + ATTRIBUTE_WEIGHT * attribute).backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    for optimizer in (state["optimizer"], state["head_optimizer"]):
+        optimizer.step()
+    state["step"] += 1
+    update_ema(state["ema"], model, min(args.ema, (1 + state["step"]) / (10 + state["step"])))
+    return denoising.item(), attribute.item()
+
+
 def train(args: argparse.Namespace) -> None:
     device = torch.device(args.device)
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed + int(time.time()))
     config = BuiltinConfig()
-    state = load_or_start(config, device, args.lr, args.init_from)
+    state = load_or_start(config, device, args.lr, args.checkpoints, args.init_from)
     encoder = TextEncoder(device)
     pool = ClipPool(config.frames, args.pool, seed=args.seed + state["step"])
-    model, optimizer = state["model"], state["optimizer"]
-    CHECKPOINTS.mkdir(exist_ok=True)
-    log = (CHECKPOINTS / "log.tsv").open("a")
+    args.checkpoints.mkdir(parents=True, exist_ok=True)
+    log = (args.checkpoints / "log.tsv").open("a")
     started, losses = time.time(), []
     while state["step"] < args.steps:
-        loss = training_loss(model, encoder, pool.batch(args.batch), device, args.bf16)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        state["step"] += 1
-        update_ema(state["ema"], model, min(args.ema, (1 + state["step"]) / (10 + state["step"])))
+        losses.append(train_step(state, encoder, pool.batch(args.batch), args))
         pool.refresh(args.refresh)
-        losses.append(loss.item())
         if state["step"] % args.log_every == 0:
-            line = f"{state['step']}\t{np.mean(losses):.4f}\t{time.time() - started:.0f}"
+            denoising, attribute = np.mean(losses, axis=0)
+            line = f"{state['step']}\t{denoising:.4f}\t{attribute:.4f}\t{time.time() - started:.0f}"
             print(line, flush=True)
             log.write(line + "\n")
             log.flush()
             losses = []
         if state["step"] % args.save_every == 0:
-            save_checkpoint(state, config)
-    save_checkpoint(state, config)
+            save_checkpoint(state, config, args.checkpoints)
+    save_checkpoint(state, config, args.checkpoints)
 
 
 def export(args: argparse.Namespace) -> None:
-    saved = torch.load(CHECKPOINTS / "latest.pt", map_location="cpu", weights_only=False)
+    saved = torch.load(args.checkpoints / "latest.pt", map_location="cpu", weights_only=False)
     config = BuiltinConfig.from_dict(saved["config"])
     ema = ClipUNet(config)
     ema.load_state_dict(saved["ema"])
-    path = save_weights(ema, WEIGHTS_DIR, metadata={"steps": str(saved["step"])})
+    path = save_weights(ema, args.export_to, metadata={"steps": str(saved["step"])})
     print(f"exported step {saved['step']} to {path}")
 
 
-def main() -> None:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--steps", type=int, default=20000)
     parser.add_argument("--batch", type=int, default=32)
@@ -184,10 +210,16 @@ def main() -> None:
     parser.add_argument("--log-every", type=int, default=25)
     parser.add_argument("--save-every", type=int, default=250)
     parser.add_argument("--export", action="store_true")
+    parser.add_argument("--export-to", type=Path, default=WEIGHTS_DIR)
+    parser.add_argument("--checkpoints", type=Path, default=CHECKPOINTS)
     parser.add_argument(
         "--init-from", type=Path, help="exported weights to start from when no checkpoint exists"
     )
-    args = parser.parse_args()
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
     export(args) if args.export else train(args)
 
 

@@ -176,14 +176,19 @@ class ClipUNet(nn.Module):
         mask = torch.ones(batch, 1, dtype=torch.bool, device=tokens.device)
         return TextCondition(self.null_pooled.expand(batch, -1), tokens, mask)
 
+    def prompt_vector(self, text: TextCondition) -> torch.Tensor:
+        """The prompt's share of the FiLM condition (B, cond_dim)."""
+        vector = self.text_mlp(text.pooled.to(self.null_pooled.dtype) * self.pooled_scale)
+        if self.token_pool is not None:
+            vector = vector + self.token_pool(text).to(vector.dtype)
+        return vector
+
     def forward(
         self, x: torch.Tensor, t: torch.Tensor, text: TextCondition, camera_fixed: torch.Tensor
     ) -> torch.Tensor:
         cond = self.time_mlp(timestep_embedding(t, self.config.cond_dim))
-        cond = cond + self.text_mlp(text.pooled.to(cond.dtype) * self.pooled_scale)
+        cond = cond + self.prompt_vector(text).to(cond.dtype)
         cond = cond + self.camera_embedding(camera_fixed.long())
-        if self.token_pool is not None:
-            cond = cond + self.token_pool(text).to(cond.dtype)
         h = self.stem(self._with_positions(x) if self.config.position_inputs else x)
         skips = [h]
         for layer in self.down:
