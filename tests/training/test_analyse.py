@@ -9,15 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from analyse import (
-    SIZES,
-    Analysis,
-    analyse,
-    analyse_video,
-    check,
-    downscale,
-    main,
-)
+from analyse import Analysis, analyse, analyse_video, check, main
+from analyser_accuracy import SIZES
+from resampling import downscale
 from scenes import COLOURS, MOTIONS, SHAPES, Scene, random_scene, render_scene
 
 FRAMES = 16
