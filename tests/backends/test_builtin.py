@@ -143,10 +143,31 @@ def test_position_inputs_tell_the_net_where_it_is(position_inputs: bool) -> None
 
 def test_configs_written_before_later_fields_load_without_them() -> None:
     saved = TINY.to_dict()
-    del saved["position_inputs"], saved["token_pooling"]
+    del saved["position_inputs"], saved["token_pooling"], saved["attributes"]
     old = BuiltinConfig.from_dict(saved)
     assert old == replace(TINY, position_inputs=False, token_pooling=False)
     assert ClipUNet(old).token_pool is None
+    assert ClipUNet(old).attribute_reader is None
+
+
+def test_attribute_reader_round_trips_through_the_shipped_format(tmp_path: Path) -> None:
+    attributes = {"colour": ("red", "blue"), "motion": ("left", "right", "still")}
+    model = random_tiny_model(replace(TINY, attributes=attributes))
+    save_weights(model, tmp_path)
+    loaded = load_model(tmp_path)
+    assert loaded.config.attributes == attributes
+    assert loaded.attribute_reader is not None
+    prompt = torch.randn(4, TINY.cond_dim)
+    with torch.no_grad():
+        assert torch.allclose(
+            loaded.attribute_reader(prompt), model.attribute_reader(prompt), atol=1e-2
+        )
+    rows = loaded.attribute_reader.read(prompt)
+    assert len(rows) == 4
+    assert all(
+        row["colour"] in attributes["colour"] and row["motion"] in attributes["motion"]
+        for row in rows
+    )
 
 
 def test_token_pooling_reads_real_tokens_and_ignores_padding() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from attributes import ATTRIBUTES, AttributeHead, attribute_targets
+from attributes import ATTRIBUTES, attribute_accuracy, attribute_loss, attribute_targets
 from data import ClipPool
 from scenes import Scene
 from train import main, parse_args
@@ -66,39 +66,54 @@ def test_attribute_targets_index_each_vocabulary() -> None:
     assert targets["shape"].tolist() == [0, 3]
     assert targets["motion"].tolist() == [0, 7]
     assert [ATTRIBUTES["camera"][i] for i in targets["camera"]] == ["fixed", "pan right"]
+    assert [ATTRIBUTES["background"][i] for i in targets["background"]] == ["plain", "dots"]
+    assert [ATTRIBUTES["tone"][i] for i in targets["tone"]] == ["black", "grey"]
 
 
-def test_attribute_loss_teaches_the_prompt_vector_left_from_right(encoder: TextEncoder) -> None:
+def test_attribute_loss_teaches_the_reader_left_from_right(encoder: TextEncoder) -> None:
     """MiniLM's pooled embeddings of these two prompts have cosine 0.994; a fresh prompt
-    pathway trained on the attribute loss alone must tell them apart."""
+    pathway trained on the attribute loss alone must tell them apart, and the reader's code
+    (its share of the condition) must separate them clearly."""
     torch.manual_seed(0)
-    config = BuiltinConfig(frames=4, channels=(16, 32), blocks_per_level=1, cond_dim=32)
-    model, head = ClipUNet(config), AttributeHead(config.cond_dim)
+    config = BuiltinConfig(
+        frames=4, channels=(16, 32), blocks_per_level=1, cond_dim=32, attributes=ATTRIBUTES
+    )
+    model = ClipUNet(config)
+    reader = model.attribute_reader
+    assert reader is not None
     scenes = [Scene("red", "circle", m, "plain", "black", "fixed") for m in ("left", "right")]
     text = encoder.encode(
-        [f"a red circle moving to the {m} on a black background" for m in ("left", "right")]
+        [f"a red circle moving to the {m} on a plain black background" for m in ("left", "right")]
     )
     text = TextCondition(text.pooled.clone(), text.tokens.clone(), text.mask.clone())
     targets = attribute_targets(scenes, torch.device("cpu"))
     keep = torch.ones(2, dtype=torch.bool)
-    before = model.prompt_vector(text).detach()
+    before = reader(model.prompt_vector(text)).detach()
     assert float((before[0] - before[1]).norm()) < 0.5
-    parameters = [*model.text_mlp.parameters(), *model.token_pool.parameters(), *head.parameters()]
+    parameters = [
+        *model.text_mlp.parameters(),
+        *model.token_pool.parameters(),
+        *reader.parameters(),
+    ]
     optimizer = torch.optim.Adam(parameters, lr=3e-3)
     for _ in range(60):
         optimizer.zero_grad()
-        head.loss(model.prompt_vector(text), targets, keep).backward()
+        attribute_loss(reader, model.prompt_vector(text), targets, keep).backward()
         optimizer.step()
-    assert head.accuracy(model.prompt_vector(text), targets)["motion"] == 1.0
-    vectors = model.prompt_vector(text).detach()
-    assert float((vectors[0] - vectors[1]).norm()) > 1.0
+    prompt = model.prompt_vector(text)
+    assert attribute_accuracy(reader, prompt, targets)["motion"] == 1.0
+    assert [row["motion"] for row in reader.read(prompt)] == ["left", "right"]
+    after = reader(prompt).detach()
+    assert float((after[0] - after[1]).norm()) > 2.0
 
 
 def test_attribute_loss_is_zero_when_every_caption_was_dropped() -> None:
-    head = AttributeHead(8)
+    config = BuiltinConfig(frames=4, channels=(16, 32), cond_dim=8, attributes=ATTRIBUTES)
+    reader = ClipUNet(config).attribute_reader
+    assert reader is not None
     vector = torch.randn(3, 8, requires_grad=True)
     targets = {name: torch.zeros(3, dtype=torch.long) for name in ATTRIBUTES}
-    loss = head.loss(vector, targets, torch.zeros(3, dtype=torch.bool))
+    loss = attribute_loss(reader, vector, targets, torch.zeros(3, dtype=torch.bool))
     assert float(loss.detach()) == 0.0
     loss.backward()  # still part of the graph
 
@@ -110,7 +125,8 @@ def test_training_resumes_and_exports(tmp_path: Path) -> None:
     main([*common, "--steps", "2", "--log-every", "1"])
     first = torch.load(checkpoints / "latest.pt", weights_only=False)
     assert first["step"] == 2
-    assert set(first) >= {"model", "ema", "optimizer", "head", "head_optimizer"}
+    assert set(first) >= {"model", "ema", "optimizer"}
+    assert "attribute_reader.embedding.weight" in first["model"]
     main([*common, "--steps", "3", "--log-every", "1"])
     second = torch.load(checkpoints / "latest.pt", weights_only=False)
     assert second["step"] == 3

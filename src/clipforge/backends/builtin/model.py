@@ -13,7 +13,7 @@ velocity noise - x_0.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import torch
 from torch import nn
@@ -25,6 +25,7 @@ from clipforge.backends.builtin.attention import (
     TextCondition,
     TokenPooling,
 )
+from clipforge.backends.builtin.attributes import AttributeClasses, AttributeReader
 
 MIN_T = 0.05
 """Below this, a velocity derived from a clean-clip prediction would divide by almost zero."""
@@ -50,6 +51,10 @@ class BuiltinConfig:
     """The FiLM condition also reads the prompt's token states (`TokenPooling`), not only
     MiniLM's pooled embedding, which barely tells "left" from "right"."""
 
+    attributes: AttributeClasses = field(default_factory=dict)
+    """Named attributes of the training world and their classes, read off the prompt by
+    `AttributeReader` into the condition; empty: no reader (weights trained before it)."""
+
     @property
     def size_multiple(self) -> int:
         return 2 ** (len(self.channels) - 1)
@@ -63,6 +68,8 @@ class BuiltinConfig:
         values["channels"] = tuple(values["channels"])  # type: ignore[arg-type]
         for added_later in ("position_inputs", "token_pooling"):
             values.setdefault(added_later, False)  # configs written before the field
+        attributes = values.get("attributes") or {}
+        values["attributes"] = {name: tuple(kinds) for name, kinds in attributes.items()}  # type: ignore[union-attr]
         return cls(**values)  # type: ignore[arg-type]
 
 
@@ -111,6 +118,9 @@ class ClipUNet(nn.Module):
             TokenPooling(config.text_dim, cd, config.attention_heads)
             if config.token_pooling
             else None
+        )
+        self.attribute_reader = (
+            AttributeReader(config.attributes, cd) if config.attributes else None
         )
         self.null_pooled = nn.Parameter(torch.zeros(config.text_dim))
         self.null_token = nn.Parameter(torch.zeros(config.text_dim))
@@ -187,7 +197,10 @@ class ClipUNet(nn.Module):
         self, x: torch.Tensor, t: torch.Tensor, text: TextCondition, camera_fixed: torch.Tensor
     ) -> torch.Tensor:
         cond = self.time_mlp(timestep_embedding(t, self.config.cond_dim))
-        cond = cond + self.prompt_vector(text).to(cond.dtype)
+        prompt = self.prompt_vector(text)
+        cond = cond + prompt.to(cond.dtype)
+        if self.attribute_reader is not None:
+            cond = cond + self.attribute_reader(prompt).to(cond.dtype)
         cond = cond + self.camera_embedding(camera_fixed.long())
         h = self.stem(self._with_positions(x) if self.config.position_inputs else x)
         skips = [h]
