@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -183,3 +184,25 @@ def test_token_pooling_reads_real_tokens_and_ignores_padding() -> None:
     other = TextCondition(torch.zeros(1, 8), torch.randn(1, 3, 8), real.mask)
     assert torch.allclose(pooling(real), pooling(padded), atol=1e-6)
     assert not torch.allclose(pooling(real), pooling(other), atol=1e-3)
+
+
+def test_generation_logs_what_the_model_read_from_the_prompt(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    attributes = {"colour": ("red", "blue"), "motion": ("left", "right")}
+    model = random_tiny_model(replace(TINY, attributes=attributes))
+    save_weights(model, tmp_path / "weights")
+    settings = Settings(
+        backend="builtin",
+        model=str(tmp_path / "weights"),
+        device="cpu",
+        num_inference_steps=2,
+        data_dir=tmp_path / "data",
+    )
+    backend = default_registry().create("builtin", settings)
+    with caplog.at_level("INFO", logger="clipforge.backends.builtin.backend"):
+        frames(backend, request())
+    [line] = [r.getMessage() for r in caplog.records if "reads the prompt" in r.getMessage()]
+    assert re.fullmatch(
+        r"builtin model reads the prompt as colour=(red|blue), motion=(left|right)", line
+    )

@@ -8,6 +8,7 @@ camera_fixed is a real conditioning input, not a prompt suffix.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import numpy as np
 import torch
 
 from clipforge.backends.base import Backend, Capabilities, Clip, GenerationPlan, ProgressCallback
+from clipforge.backends.builtin.attention import TextCondition
 from clipforge.backends.builtin.geometry import native_size
 from clipforge.backends.builtin.model import ClipUNet
 from clipforge.backends.builtin.sampler import sample
@@ -22,6 +24,8 @@ from clipforge.backends.builtin.text import TextEncoder
 from clipforge.backends.builtin.weights import WEIGHTS_DIR, load_model
 from clipforge.schemas import GenerationRequest
 from clipforge.settings import Settings
+
+log = logging.getLogger(__name__)
 
 DEFAULT_STEPS = 24
 GUIDANCE = 4.0
@@ -61,9 +65,11 @@ class BuiltinBackend(Backend):
     def generate(self, request: GenerationRequest, progress: ProgressCallback) -> Clip:
         plan = self.plan(request)
         generator = torch.Generator(self.device).manual_seed(request.seed)
+        text = self.encoder.encode([request.prompt])
+        self._log_reading(text)
         clips = sample(
             self.model,
-            self.encoder.encode([request.prompt]),
+            text,
             torch.tensor([request.camera_fixed], device=self.device),
             height=plan.height,
             width=plan.width,
@@ -73,6 +79,19 @@ class BuiltinBackend(Backend):
             progress=progress,
         )
         return Clip(plan.width, plan.height, plan.fps, plan.num_frames, _frames(clips[0]))
+
+    def _log_reading(self, text: TextCondition) -> None:
+        """What the model understood (colour, shape, motion, ...): the first thing to look at
+        when a clip is not what the prompt asked for."""
+        reader = self.model.attribute_reader
+        if reader is None or not log.isEnabledFor(logging.INFO):
+            return
+        with torch.inference_mode():
+            reading = reader.read(self.model.prompt_vector(text))[0]
+        log.info(
+            "builtin model reads the prompt as %s",
+            ", ".join(f"{k}={v}" for k, v in reading.items()),
+        )
 
     def close(self) -> None:
         if self.device.type == "cuda":
