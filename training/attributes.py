@@ -9,6 +9,8 @@ measured at step 10,900 without it, the net drew the same clip for "moving to th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from scenes import BACKGROUND_TONES, BACKGROUNDS, COLOURS, MOTIONS, SHAPES, Scene
 from torch.nn import functional as F
@@ -43,11 +45,26 @@ def attribute_values(scene: Scene) -> dict[str, str]:
     }
 
 
-def attribute_targets(described: list[Scene], device: torch.device) -> dict[str, torch.Tensor]:
-    """Class indices (B,) per attribute, of the scene each caption describes."""
+UNSAID = -100
+"""The target of an attribute the caption does not name (cross-entropy's ignore index)."""
+BACKGROUND_ATTRIBUTES = ("background", "tone")
+
+
+def attribute_targets(
+    described: list[Scene], device: torch.device, names_background: Sequence[bool] | None = None
+) -> dict[str, torch.Tensor]:
+    """Class indices (B,) per attribute, of the scene each caption describes; `UNSAID` for
+    the background and its tone where the caption leaves them out."""
+    named = [True] * len(described) if names_background is None else list(names_background)
     rows = [attribute_values(scene) for scene in described]
     return {
-        name: torch.tensor([classes.index(row[name]) for row in rows], device=device)
+        name: torch.tensor(
+            [
+                classes.index(row[name]) if said or name not in BACKGROUND_ATTRIBUTES else UNSAID
+                for row, said in zip(rows, named, strict=True)
+            ],
+            device=device,
+        )
         for name, classes in ATTRIBUTES.items()
     }
 
@@ -63,10 +80,12 @@ def attribute_loss(
     if not bool(keep.any()):
         return prompt_vector.sum() * 0.0
     logits = reader.logits(prompt_vector[keep].float())
-    return sum(
-        (F.cross_entropy(logits[name], targets[name][keep]) for name in ATTRIBUTES),
-        start=torch.zeros((), device=prompt_vector.device),
-    )
+    losses = [
+        F.cross_entropy(logits[name], targets[name][keep], ignore_index=UNSAID)
+        for name in ATTRIBUTES
+        if bool((targets[name][keep] != UNSAID).any())
+    ]
+    return sum(losses, start=torch.zeros((), device=prompt_vector.device))
 
 
 @torch.no_grad()
@@ -74,6 +93,8 @@ def attribute_accuracy(
     reader: AttributeReader, prompt_vector: torch.Tensor, targets: dict[str, torch.Tensor]
 ) -> dict[str, float]:
     logits = reader.logits(prompt_vector.float())
+    said = {name: targets[name] != UNSAID for name in ATTRIBUTES}
     return {
-        name: float((logits[name].argmax(1) == targets[name]).float().mean()) for name in ATTRIBUTES
+        name: float((logits[name].argmax(1) == targets[name])[said[name]].float().mean())
+        for name in ATTRIBUTES
     }

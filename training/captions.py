@@ -12,30 +12,72 @@ import numpy as np
 from scenes import Scene
 
 SHAPE_WORDS = {
-    "circle": ["circle", "ball", "disc", "dot", "round shape", "sphere"],
-    "square": ["square", "box", "block", "cube", "tile"],
-    "triangle": ["triangle", "pyramid", "wedge", "triangular shape"],
-    "cross": ["cross", "plus sign", "plus", "cross shape"],
+    "circle": ["circle", "ball", "disc", "dot", "round shape", "sphere", "bubble", "coin"],
+    "square": ["square", "box", "block", "cube", "tile", "crate", "square shape"],
+    "triangle": ["triangle", "pyramid", "wedge", "triangular shape", "arrowhead", "cone"],
+    "cross": ["cross", "plus sign", "plus", "cross shape", "plus symbol", "cross symbol"],
 }
 COLOUR_WORDS = {
-    "red": ["red", "bright red", "scarlet"],
-    "green": ["green", "bright green", "emerald"],
-    "blue": ["blue", "deep blue", "royal blue"],
-    "yellow": ["yellow", "golden", "lemon yellow"],
-    "purple": ["purple", "violet", "lilac"],
-    "orange": ["orange", "tangerine", "amber"],
-    "white": ["white", "snow white", "pale white"],
-    "cyan": ["cyan", "turquoise", "aqua"],
+    "red": ["red", "bright red", "scarlet", "ruby", "cherry red", "vermilion"],
+    "green": ["green", "bright green", "emerald", "jade", "grass green", "forest green"],
+    "blue": ["blue", "deep blue", "royal blue", "cobalt", "sapphire", "ultramarine"],
+    "yellow": ["yellow", "golden", "lemon yellow", "gold", "sunny yellow", "mustard"],
+    "purple": ["purple", "violet", "lilac", "lavender", "mauve", "amethyst"],
+    "orange": ["orange", "tangerine", "amber", "pumpkin", "marigold", "carrot orange"],
+    "white": ["white", "snow white", "pale white", "pearl", "milky white", "chalk white"],
+    "cyan": ["cyan", "turquoise", "aqua", "aquamarine", "blue-green", "cerulean"],
 }
 MOTION_PHRASES = {
-    "left": ["moving to the left", "sliding left", "rolling to the left", "travelling left"],
-    "right": ["moving to the right", "sliding right", "rolling to the right", "travelling right"],
-    "up": ["moving up", "rising", "floating upward", "going up"],
-    "down": ["moving down", "falling", "sinking downward", "dropping"],
-    "still": ["standing still", "resting in place", "not moving", "staying put"],
-    "growing": ["growing", "getting bigger", "expanding", "swelling"],
-    "shrinking": ["shrinking", "getting smaller", "contracting", "dwindling"],
-    "bouncing": ["bouncing", "hopping up and down", "jumping", "bouncing up and down"],
+    "left": [
+        "moving to the left",
+        "sliding left",
+        "rolling to the left",
+        "travelling left",
+        "heading left",
+        "moving leftward",
+    ],
+    "right": [
+        "moving to the right",
+        "sliding right",
+        "rolling to the right",
+        "travelling right",
+        "heading right",
+        "moving rightward",
+    ],
+    "up": ["moving up", "rising", "floating upward", "going up", "climbing", "soaring"],
+    "down": ["moving down", "falling", "sinking downward", "dropping", "plunging", "coming down"],
+    "still": [
+        "standing still",
+        "resting in place",
+        "not moving",
+        "staying put",
+        "stationary",
+        "frozen in place",
+    ],
+    "growing": [
+        "growing",
+        "getting bigger",
+        "expanding",
+        "swelling",
+        "inflating",
+        "increasing in size",
+    ],
+    "shrinking": [
+        "shrinking",
+        "getting smaller",
+        "contracting",
+        "dwindling",
+        "deflating",
+        "decreasing in size",
+    ],
+    "bouncing": [
+        "bouncing",
+        "hopping up and down",
+        "jumping",
+        "bouncing up and down",
+        "bobbing up and down",
+        "leaping",
+    ],
 }
 BACKGROUND_PHRASES = {
     "plain": ["a plain {tone} background", "a {tone} background", "an empty {tone} backdrop"],
@@ -54,6 +96,15 @@ FRAMES = [
     "a {colour} {shape} {motion} against {background}",
     "there is a {colour} {shape} {motion} on {background}",
     "video of a {colour} {shape} {motion}, {background}",
+    "an animation of a {colour} {shape} {motion} in front of {background}",
+]
+# Prompts need not say what is behind the object (the paraphrase suite never does): a fifth
+# of the training captions leave the background out.
+FRAMES_WITHOUT_BACKGROUND = [
+    "a {colour} {shape} {motion}",
+    "video of a {colour} {shape} {motion}",
+    "one {colour} {shape} {motion}",
+    "footage of a single {colour} {shape} {motion}",
 ]
 
 # Kept out of training: used only to measure paraphrase understanding.
@@ -93,12 +144,13 @@ def template_caption(scene: Scene) -> str:
     return text + _camera_suffix(scene, 0)
 
 
-def random_caption(scene: Scene, rng: np.random.Generator) -> str:
-    """One of many phrasings; the canonical one a quarter of the time."""
-    if rng.random() < 0.25:
+def random_caption(scene: Scene, rng: np.random.Generator, *, names_background: bool = True) -> str:
+    """One of many phrasings; the canonical one a quarter of the time it names the
+    background."""
+    if names_background and rng.random() < 0.25:
         return template_caption(scene)
     pick = lambda options: options[int(rng.integers(len(options)))]  # noqa: E731
-    text = pick(FRAMES).format(
+    text = pick(FRAMES if names_background else FRAMES_WITHOUT_BACKGROUND).format(
         colour=pick(COLOUR_WORDS[scene.colour]),
         shape=pick(SHAPE_WORDS[scene.shape]),
         motion=pick(MOTION_PHRASES[scene.motion]),

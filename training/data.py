@@ -17,6 +17,7 @@ from clipforge.backends.builtin.geometry import native_size
 from clipforge.schemas import FRAME_SIZES, Resolution
 
 # Every native size the API can ask for (one per aspect ratio).
+NO_BACKGROUND_SHARE = 0.2
 NATIVE_SIZES = sorted({native_size(w, h) for w, h in FRAME_SIZES[Resolution.P480].values()})
 
 
@@ -30,6 +31,7 @@ class Batch:
     """What each caption says; differs from `scenes` only in a camera move that the
     camera-fixed flag overrides."""
     camera_fixed: np.ndarray  # (B,) bool: the conditioning flag
+    names_background: np.ndarray  # (B,) bool: the caption says what is behind the object
 
 
 class ClipPool:
@@ -70,8 +72,13 @@ class ClipPool:
         described = [
             self._overridden_camera(s) if flag else s for s, flag in zip(scenes, fixed, strict=True)
         ]
-        captions = [random_caption(s, self.rng) for s in described]
-        return Batch(clips, self.masks[size][picks], captions, scenes, described, fixed)
+        names_background = self.rng.random(batch_size) >= NO_BACKGROUND_SHARE
+        captions = [
+            random_caption(s, self.rng, names_background=bool(named))
+            for s, named in zip(described, names_background, strict=True)
+        ]
+        masks = self.masks[size][picks]
+        return Batch(clips, masks, captions, scenes, described, fixed, names_background)
 
     def _overridden_camera(self, scene: Scene) -> Scene:
         """Half the time, a caption asking for a camera move that the flag overrides: the API's

@@ -70,7 +70,7 @@ def training_loss(
     text = encoder.encode(batch.captions)
     keep = torch.rand(b, device=device) >= GUIDANCE_DROPOUT
     text = text.where(keep, model.null_text(b))
-    targets = attribute_targets(batch.described, device)
+    targets = attribute_targets(batch.described, device, batch.names_background)
     assert model.attribute_reader is not None
     attributes = attribute_loss(model.attribute_reader, model.prompt_vector(text), targets, keep)
     camera = torch.from_numpy(batch.camera_fixed).to(device)

@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from attributes import ATTRIBUTES, attribute_accuracy, attribute_loss, attribute_targets
+from attributes import ATTRIBUTES, UNSAID, attribute_accuracy, attribute_loss, attribute_targets
+from captions import PARAPHRASE_COLOURS, PARAPHRASE_MOTIONS, PARAPHRASE_SHAPES, random_caption
 from data import ClipPool
-from scenes import Scene
+from scenes import Scene, random_scene
 from train import main, parse_args
 
 from clipforge.backends.builtin.attention import TextCondition
@@ -143,3 +144,34 @@ def test_training_resumes_and_exports(tmp_path: Path) -> None:
 def test_arguments_default_to_the_shipped_recipe() -> None:
     args = parse_args([])
     assert (args.batch, args.pool, args.bf16) == (32, 1500, True)
+
+
+def test_training_captions_never_use_the_held_out_paraphrase_words() -> None:
+    held_out = {
+        phrase.split()[0]
+        for words in (PARAPHRASE_COLOURS, PARAPHRASE_SHAPES, PARAPHRASE_MOTIONS)
+        for phrase in words.values()
+    }
+    assert {"crimson", "orb", "drifting"} <= held_out
+    rng = np.random.default_rng(0)
+    for index in range(3000):
+        scene = random_scene(rng)
+        caption = random_caption(scene, rng, names_background=index % 2 == 0)
+        assert not held_out & set(caption.replace(",", " ").split()), caption
+
+
+def test_captions_that_leave_the_background_out_teach_nothing_about_it() -> None:
+    pool = ClipPool(frames=4, per_size=12, seed=5)
+    batch = pool.batch(64)
+    assert 0 < int((~batch.names_background).sum()) < 40
+    targets = attribute_targets(batch.described, torch.device("cpu"), batch.names_background)
+    for row, (scene, caption, named) in enumerate(
+        zip(batch.described, batch.captions, batch.names_background, strict=True)
+    ):
+        if named:
+            assert scene.tone in caption
+            assert targets["tone"][row] == ATTRIBUTES["tone"].index(scene.tone)
+        else:
+            assert scene.tone not in caption
+            assert targets["tone"][row] == targets["background"][row] == UNSAID
+            assert targets["colour"][row] == ATTRIBUTES["colour"].index(scene.colour)
