@@ -191,10 +191,12 @@ def train(args: argparse.Namespace) -> None:
 def export(args: argparse.Namespace) -> None:
     saved = torch.load(args.checkpoints / "latest.pt", map_location="cpu", weights_only=False)
     config = BuiltinConfig.from_dict(saved["config"])
-    ema = ClipUNet(config)
-    ema.load_state_dict(saved["ema"])
-    path = save_weights(ema, args.export_to, metadata={"steps": str(saved["step"])})
-    print(f"exported step {saved['step']} to {path}")
+    model = ClipUNet(config)
+    which = "model" if args.raw else "ema"
+    model.load_state_dict(saved[which])
+    metadata = {"steps": str(saved["step"]), "weights": which}
+    path = save_weights(model, args.export_to, metadata=metadata)
+    print(f"exported the {which} weights of step {saved['step']} to {path}")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -213,6 +215,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--save-every", type=int, default=250)
     parser.add_argument("--export", action="store_true")
     parser.add_argument("--export-to", type=Path, default=WEIGHTS_DIR)
+    parser.add_argument(
+        "--raw",
+        action="store_true",
+        help="export the trained weights, not their EMA (which lags ~1,000 steps behind)",
+    )
     parser.add_argument("--checkpoints", type=Path, default=CHECKPOINTS)
     parser.add_argument(
         "--init-from", type=Path, help="exported weights to start from when no checkpoint exists"

@@ -137,7 +137,11 @@ def test_training_resumes_and_exports(tmp_path: Path) -> None:
     assert all(np.isfinite([float(row[1]), float(row[2])]).all() for row in log)
     main(["--checkpoints", str(checkpoints), "--export", "--export-to", str(exported)])
     model = load_model(exported)
-    assert read_metadata(exported)["steps"] == "3"
+    assert read_metadata(exported) == {"steps": "3", "weights": "ema"}
+    raw = tmp_path / "raw"
+    main(["--checkpoints", str(checkpoints), "--export", "--raw", "--export-to", str(raw)])
+    assert read_metadata(raw)["weights"] == "model"
+    assert not torch.equal(load_model(raw).stem.weight, model.stem.weight)
     assert isinstance(model, ClipUNet)
 
 
