@@ -61,9 +61,9 @@ def test_serve_with_no_model_generates_what_the_prompt_asks(
         assert stream.average_rate == 24
         assert sum(1 for _ in container.decode(stream)) == 121
     analysis = analyse_video(out)
-    # The shipped weights get colours right (98% on held-out prompts) but shapes and motion
-    # only a third of the time (MODEL_CARD.md): the colour is what they can be held to.
-    assert analysis.colour == "red", analysis
+    # The shipped weights get colour and motion right on most templated prompts (94% / 77% on
+    # held-out ones, MODEL_CARD.md), shapes less often (69%): colour and motion are checked.
+    assert (analysis.colour, analysis.motion) == ("red", "right"), analysis
 
 
 def test_the_same_seed_gives_the_same_video(default_server: ServerProcess, tmp_path: Path) -> None:
@@ -83,9 +83,11 @@ def frames(path: Path) -> np.ndarray:
 def test_held_out_prompts_small_evaluation() -> None:
     """A small-n run of training/eval.py on the shipped weights (the full run, n=64 per suite,
     is in the model card), held to what they reach there, well above chance (1 in 8 colours),
-    so that a regression in the model, the sampler or the text path fails here. The issue's
-    targets (80% / 60% / 95% all-correct) are not reached yet."""
+    so that a regression in the model, the sampler or the text path fails here (n = 8 gave
+    colour 7/8, motion 4/8, still camera 8/8). The issue's all-correct targets for templated
+    prompts (80%) and paraphrases (60%) are not reached yet."""
     scores = evaluate(load_model(), n=8, steps=24)
     assert scores["templated"]["colour"] >= 0.75, scores
+    assert scores["templated"]["motion"] >= 0.375, scores
     assert scores["camerafixed"]["textured"] >= 0.75, scores
-    assert scores["camerafixed"]["camera_still"] >= 0.5, scores
+    assert scores["camerafixed"]["camera_still"] >= 0.875, scores
