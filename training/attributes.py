@@ -51,17 +51,16 @@ BACKGROUND_ATTRIBUTES = ("background", "tone")
 
 
 def attribute_targets(
-    described: list[Scene], device: torch.device, names_background: Sequence[bool] | None = None
+    described: list[Scene], device: torch.device, names_background: Sequence[bool]
 ) -> dict[str, torch.Tensor]:
     """Class indices (B,) per attribute, of the scene each caption describes; `UNSAID` for
     the background and its tone where the caption leaves them out."""
-    named = [True] * len(described) if names_background is None else list(names_background)
     rows = [attribute_values(scene) for scene in described]
     return {
         name: torch.tensor(
             [
                 classes.index(row[name]) if said or name not in BACKGROUND_ATTRIBUTES else UNSAID
-                for row, said in zip(rows, named, strict=True)
+                for row, said in zip(rows, names_background, strict=True)
             ],
             device=device,
         )
@@ -86,15 +85,3 @@ def attribute_loss(
         if bool((targets[name][keep] != UNSAID).any())
     ]
     return sum(losses, start=torch.zeros((), device=prompt_vector.device))
-
-
-@torch.no_grad()
-def attribute_accuracy(
-    reader: AttributeReader, prompt_vector: torch.Tensor, targets: dict[str, torch.Tensor]
-) -> dict[str, float]:
-    logits = reader.logits(prompt_vector.float())
-    said = {name: targets[name] != UNSAID for name in ATTRIBUTES}
-    return {
-        name: float((logits[name].argmax(1) == targets[name])[said[name]].float().mean())
-        for name in ATTRIBUTES
-    }

@@ -16,8 +16,8 @@ from scenes import Scene, random_scene, render_scene_with_mask
 from clipforge.backends.builtin.geometry import native_size
 from clipforge.schemas import FRAME_SIZES, Resolution
 
-# Every native size the API can ask for (one per aspect ratio).
 NO_BACKGROUND_SHARE = 0.2
+# Every native size the API can ask for (one per aspect ratio).
 NATIVE_SIZES = sorted({native_size(w, h) for w, h in FRAME_SIZES[Resolution.P480].values()})
 
 

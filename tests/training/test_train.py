@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from attributes import ATTRIBUTES, UNSAID, attribute_accuracy, attribute_loss, attribute_targets
+from attributes import ATTRIBUTES, UNSAID, attribute_loss, attribute_targets
 from captions import PARAPHRASE_COLOURS, PARAPHRASE_MOTIONS, PARAPHRASE_SHAPES, random_caption
 from data import ClipPool
 from scenes import Scene, random_scene
-from train import main, parse_args
+from train import main
 
 from clipforge.backends.builtin.attention import TextCondition
 from clipforge.backends.builtin.model import BuiltinConfig, ClipUNet
@@ -62,7 +62,7 @@ def test_attribute_targets_index_each_vocabulary() -> None:
         Scene("red", "circle", "left", "plain", "black", "fixed"),
         Scene("cyan", "cross", "bouncing", "dots", "grey", "pan", pan_direction="right"),
     ]
-    targets = attribute_targets(scenes, torch.device("cpu"))
+    targets = attribute_targets(scenes, torch.device("cpu"), [True, True])
     assert targets["colour"].tolist() == [0, len(ATTRIBUTES["colour"]) - 1]
     assert targets["shape"].tolist() == [0, 3]
     assert targets["motion"].tolist() == [0, 7]
@@ -87,7 +87,7 @@ def test_attribute_loss_teaches_the_reader_left_from_right(encoder: TextEncoder)
         [f"a red circle moving to the {m} on a plain black background" for m in ("left", "right")]
     )
     text = TextCondition(text.pooled.clone(), text.tokens.clone(), text.mask.clone())
-    targets = attribute_targets(scenes, torch.device("cpu"))
+    targets = attribute_targets(scenes, torch.device("cpu"), [True, True])
     keep = torch.ones(2, dtype=torch.bool)
     before = reader(model.prompt_vector(text)).detach()
     assert float((before[0] - before[1]).norm()) < 0.5
@@ -102,7 +102,6 @@ def test_attribute_loss_teaches_the_reader_left_from_right(encoder: TextEncoder)
         attribute_loss(reader, model.prompt_vector(text), targets, keep).backward()
         optimizer.step()
     prompt = model.prompt_vector(text)
-    assert attribute_accuracy(reader, prompt, targets)["motion"] == 1.0
     assert [row["motion"] for row in reader.read(prompt)] == ["left", "right"]
     after = reader(prompt).detach()
     assert float((after[0] - after[1]).norm()) > 2.0
@@ -143,11 +142,6 @@ def test_training_resumes_and_exports(tmp_path: Path) -> None:
     assert read_metadata(raw)["weights"] == "model"
     assert not torch.equal(load_model(raw).stem.weight, model.stem.weight)
     assert isinstance(model, ClipUNet)
-
-
-def test_arguments_default_to_the_shipped_recipe() -> None:
-    args = parse_args([])
-    assert (args.batch, args.pool, args.bf16) == (32, 1500, True)
 
 
 def test_training_captions_never_use_the_held_out_paraphrase_words() -> None:
