@@ -15,6 +15,7 @@ import torch
 from scenes import BACKGROUND_TONES, BACKGROUNDS, COLOURS, MOTIONS, SHAPES, Scene
 from torch.nn import functional as F
 
+from clipforge.backends.builtin.attention import TextCondition
 from clipforge.backends.builtin.attributes import AttributeClasses, AttributeReader
 
 CAMERA_WORDS = ("fixed", "pan left", "pan right", "zoom")
@@ -70,18 +71,18 @@ def attribute_targets(
 
 def attribute_loss(
     reader: AttributeReader,
-    prompt_vector: torch.Tensor,
+    text: TextCondition,
     targets: dict[str, torch.Tensor],
     keep: torch.Tensor,
 ) -> torch.Tensor:
     """Summed cross-entropy over the rows whose caption was kept (not dropped for guidance);
     zero, still in the graph, when every caption was dropped."""
+    logits = reader.logits(text)
     if not bool(keep.any()):
-        return prompt_vector.sum() * 0.0
-    logits = reader.logits(prompt_vector[keep].float())
+        return sum(values.sum() for values in logits.values()) * 0.0
     losses = [
-        F.cross_entropy(logits[name], targets[name][keep], ignore_index=UNSAID)
+        F.cross_entropy(logits[name][keep].float(), targets[name][keep], ignore_index=UNSAID)
         for name in ATTRIBUTES
         if bool((targets[name][keep] != UNSAID).any())
     ]
-    return sum(losses, start=torch.zeros((), device=prompt_vector.device))
+    return sum(losses, start=torch.zeros((), device=keep.device))

@@ -57,6 +57,7 @@ def generate(
     size: tuple[int, int],
     steps: int,
     seed: int,
+    reader_only: bool = False,
 ) -> np.ndarray:
     """uint8 clips (B, T, H, W, 3)."""
     width, height = size
@@ -69,6 +70,7 @@ def generate(
         steps=steps,
         guidance=GUIDANCE,
         generator=torch.Generator().manual_seed(seed),
+        reader_only=reader_only,
     )
     pixels = ((clips + 1) * 127.5).round().clamp(0, 255).to(torch.uint8)
     return pixels.permute(0, 1, 3, 4, 2).numpy()
@@ -105,7 +107,9 @@ def run_suite(
     return scores
 
 
-def evaluate(model: ClipUNet, n: int, steps: int, seed: int = 1) -> dict[str, dict[str, float]]:
+def evaluate(
+    model: ClipUNet, n: int, steps: int, seed: int = 1, reader_only: bool = False
+) -> dict[str, dict[str, float]]:
     encoder = TextEncoder()
     rng = np.random.default_rng(seed)
     scenes = [random_scene(rng, held_out=True) for _ in range(n)]
@@ -116,7 +120,7 @@ def evaluate(model: ClipUNet, n: int, steps: int, seed: int = 1) -> dict[str, di
     ]
 
     def make(prompts: list[str], fixed: bool, size: tuple[int, int], offset: int) -> np.ndarray:
-        return generate(model, encoder, prompts, fixed, size, steps, seed + offset)
+        return generate(model, encoder, prompts, fixed, size, steps, seed + offset, reader_only)
 
     return {
         "templated": run_suite("templated", scenes, template_caption, False, make),
@@ -132,9 +136,12 @@ def main() -> None:
     parser.add_argument("--weights", default=str(WEIGHTS_DIR))
     parser.add_argument("--checkpoint", action="store_true", help="use the training EMA")
     parser.add_argument("--out", type=Path, help="write the scores as JSON here")
+    parser.add_argument(
+        "--reader-only", action="store_true", help="the prompt reaches the net via its reader alone"
+    )
     args = parser.parse_args()
     torch.set_num_threads(2)
-    scores = evaluate(load(args), args.n, args.steps)
+    scores = evaluate(load(args), args.n, args.steps, reader_only=args.reader_only)
     if args.out:
         args.out.write_text(json.dumps(scores, indent=2) + "\n")
 

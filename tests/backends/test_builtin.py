@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from clipforge.backends.builtin.attention import TextCondition, TokenPooling
+from clipforge.backends.builtin.attributes import AttributeReader
 from clipforge.backends.builtin.backend import BuiltinBackend
 from clipforge.backends.builtin.geometry import SIZE_MULTIPLE, native_size
 from clipforge.backends.builtin.model import BuiltinConfig, ClipUNet
@@ -158,7 +159,8 @@ def test_attribute_reader_round_trips_through_the_shipped_format(tmp_path: Path)
     loaded = load_model(tmp_path)
     assert loaded.config.attributes == attributes
     assert loaded.attribute_reader is not None
-    prompt = torch.randn(4, TINY.cond_dim)
+    mask = torch.ones(4, 5, dtype=torch.bool)
+    prompt = TextCondition(torch.randn(4, TINY.text_dim), torch.randn(4, 5, TINY.text_dim), mask)
     with torch.no_grad():
         assert torch.allclose(
             loaded.attribute_reader(prompt), model.attribute_reader(prompt), atol=1e-2
@@ -169,6 +171,32 @@ def test_attribute_reader_round_trips_through_the_shipped_format(tmp_path: Path)
         row["colour"] in attributes["colour"] and row["motion"] in attributes["motion"]
         for row in rows
     )
+
+
+def test_attribute_reader_reads_real_tokens_and_ignores_padding() -> None:
+    torch.manual_seed(0)
+    reader = AttributeReader({"colour": ("red", "blue", "green")}, text_dim=8, cond_dim=4)
+    tokens = torch.randn(1, 3, 8)
+    real = TextCondition(torch.zeros(1, 8), tokens, torch.ones(1, 3, dtype=torch.bool))
+    padded_tokens = torch.cat([tokens, torch.randn(1, 2, 8) * 10], dim=1)
+    padded_mask = torch.tensor([[True, True, True, False, False]])
+    padded = TextCondition(torch.zeros(1, 8), padded_tokens, padded_mask)
+    other = TextCondition(torch.zeros(1, 8), torch.randn(1, 3, 8), real.mask)
+    with torch.no_grad():
+        assert torch.allclose(reader(real), reader(padded), atol=1e-6)
+        assert not torch.allclose(reader(real), reader(other), atol=1e-3)
+
+
+def test_reader_only_rows_see_the_prompt_through_the_reader_alone() -> None:
+    model = random_tiny_model(replace(TINY, attributes={"colour": ("red", "blue")}))
+    x, t, camera = torch.randn(1, 3 * TINY.frames, 16, 16), torch.tensor([0.5]), torch.zeros(1)
+    tokens, mask = torch.randn(1, 4, TINY.text_dim), torch.ones(1, 4, dtype=torch.bool)
+    text = TextCondition(torch.randn(1, TINY.text_dim), tokens, mask)
+    other_pooled = TextCondition(torch.randn(1, TINY.text_dim), tokens, mask)
+    with torch.no_grad():
+        for only, same in ((torch.tensor([True]), True), (None, False)):
+            first = model(x, t, text, camera, only)
+            assert torch.allclose(first, model(x, t, other_pooled, camera, only)) == same
 
 
 def test_token_pooling_reads_real_tokens_and_ignores_padding() -> None:

@@ -87,7 +87,7 @@ class BuiltinBackend(Backend):
         if reader is None or not log.isEnabledFor(logging.INFO):
             return
         with torch.inference_mode():
-            reading = reader.read(self.model.prompt_vector(text))[0]
+            reading = reader.read(text)[0]
         log.info(
             "builtin model reads the prompt as %s",
             ", ".join(f"{k}={v}" for k, v in reading.items()),

@@ -22,18 +22,23 @@ def sample(
     guidance: float,
     generator: torch.Generator,
     progress: Callable[[int, int], None] = lambda step, total: None,
+    reader_only: bool = False,
 ) -> torch.Tensor:
-    """Clips in [-1, 1], shape (B, T, 3, H, W). `progress` may raise to stop between steps."""
+    """Clips in [-1, 1], shape (B, T, 3, H, W). `progress` may raise to stop between steps.
+    `reader_only`: the prompt reaches the net through its attribute reader alone."""
     batch = text.pooled.shape[0]
     frames = model.config.frames
     device = text.pooled.device
     x = torch.randn((batch, 3 * frames, height, width), generator=generator, device=device)
     both_text = _with_unconditional(model, text)
     both_camera = camera_fixed.repeat(2)
+    both_reader_only = torch.full((2 * batch,), reader_only, device=device)
     times = torch.linspace(1.0, 0.0, steps + 1, device=device)
     for index in range(steps):
         t, t_next = times[index], times[index + 1]
-        velocity = model.velocity(x.repeat(2, 1, 1, 1), t.expand(2 * batch), both_text, both_camera)
+        velocity = model.velocity(
+            x.repeat(2, 1, 1, 1), t.expand(2 * batch), both_text, both_camera, both_reader_only
+        )
         conditional, unconditional = velocity.chunk(2)
         guided = unconditional + guidance * (conditional - unconditional)
         x = x + (t_next - t) * guided

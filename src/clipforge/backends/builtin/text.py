@@ -35,7 +35,7 @@ class TextEncoder:
         self.model = AutoModel.from_pretrained(path).to(device).eval()
         self.device = torch.device(device)
 
-    @torch.inference_mode()
+    @torch.no_grad()  # not inference_mode: training feeds the states to modules it trains
     def encode(self, texts: Sequence[str]) -> TextCondition:
         batch = self.tokenizer(
             list(texts), padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt"
