@@ -12,7 +12,7 @@ import torch
 
 from clipforge.backends.builtin.attention import TextCondition, TokenPooling
 from clipforge.backends.builtin.attributes import AttributeReader
-from clipforge.backends.builtin.backend import BuiltinBackend
+from clipforge.backends.builtin.backend import GUIDANCE, BuiltinBackend
 from clipforge.backends.builtin.geometry import SIZE_MULTIPLE, native_size
 from clipforge.backends.builtin.model import BuiltinConfig, ClipUNet
 from clipforge.backends.builtin.weights import load_model, save_weights
@@ -97,6 +97,23 @@ def test_same_seed_same_frames_other_seed_other_frames(backend: BuiltinBackend) 
     first = frames(backend, request())
     assert np.array_equal(first, frames(backend, request()))
     assert not np.array_equal(first, frames(backend, request(seed=6)))
+
+
+def test_settings_guidance_scale_overrides_the_builtin_default(
+    backend: BuiltinBackend, tiny_builtin_path: Path, tmp_path: Path
+) -> None:
+    settings = Settings(
+        backend="builtin",
+        model=str(tiny_builtin_path),
+        device="cpu",
+        num_inference_steps=3,
+        guidance_scale=1.0,
+        data_dir=tmp_path,
+    )
+    unguided = default_registry().create("builtin", settings)
+    assert isinstance(unguided, BuiltinBackend)
+    assert (unguided.guidance, backend.guidance) == (1.0, GUIDANCE)
+    assert not np.array_equal(frames(unguided, request()), frames(backend, request()))
 
 
 def test_prompt_and_camera_flag_are_conditioning(backend: BuiltinBackend) -> None:

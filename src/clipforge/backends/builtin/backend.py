@@ -28,7 +28,11 @@ from clipforge.settings import Settings
 log = logging.getLogger(__name__)
 
 DEFAULT_STEPS = 24
-GUIDANCE = 4.0
+# Classifier-free guidance scale unless settings.guidance_scale says otherwise. Measured on
+# held-out templated prompts (n = 32, 16,000-step weights): all-correct 47% at 1.0, 66% at 1.5,
+# 63% at 2, 66% at 2.5, 63% at 3, 50% at 4, 31% at 6; higher scales overshoot the
+# object's colour and blur its shape.
+GUIDANCE = 2.0
 
 
 class BuiltinBackend(Backend):
@@ -37,12 +41,18 @@ class BuiltinBackend(Backend):
     name = "builtin"
 
     def __init__(
-        self, model: ClipUNet, encoder: TextEncoder, device: torch.device, steps: int
+        self,
+        model: ClipUNet,
+        encoder: TextEncoder,
+        device: torch.device,
+        steps: int,
+        guidance: float = GUIDANCE,
     ) -> None:
         self.model = model
         self.encoder = encoder
         self.device = device
         self.steps = steps
+        self.guidance = guidance
         self.capabilities = Capabilities(
             fps=model.config.frames / 5,
             camerafixed_conditioning=True,
@@ -55,7 +65,8 @@ class BuiltinBackend(Backend):
         folder = Path(settings.model) if settings.model else WEIGHTS_DIR
         model = load_model(folder, device)
         steps = settings.num_inference_steps or DEFAULT_STEPS
-        return cls(model, TextEncoder(device), device, steps)
+        guidance = GUIDANCE if settings.guidance_scale is None else settings.guidance_scale
+        return cls(model, TextEncoder(device), device, steps, guidance)
 
     def plan(self, request: GenerationRequest) -> GenerationPlan:
         width, height = native_size(*request.size)
@@ -74,7 +85,7 @@ class BuiltinBackend(Backend):
             height=plan.height,
             width=plan.width,
             steps=plan.steps,
-            guidance=GUIDANCE,
+            guidance=self.guidance,
             generator=generator,
             progress=progress,
         )
