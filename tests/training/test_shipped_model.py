@@ -82,12 +82,13 @@ def frames(path: Path) -> np.ndarray:
 
 def test_held_out_prompts_small_evaluation() -> None:
     """A small-n run of training/eval.py on the shipped weights (the full run, n=64 per suite,
-    is in the model card), held to what they reach there, well above chance (1 in 8 colours),
-    so that a regression in the model, the sampler or the text path fails here (n = 8 gave
-    colour 7/8, motion 4/8, still camera 8/8). The issue's all-correct targets for templated
-    prompts (80%) and paraphrases (60%) are not reached yet."""
+    is in the model card), held to what they reach there less one clip, well above chance (1 in
+    8 colours and motions), so that a regression in the model, the sampler or the text path
+    fails here (n = 8 gave colour 8/8, motion 7/8, all three 5/8, still camera 8/8). The issue's
+    paraphrase target (60% all-correct) is not reached yet."""
     scores = evaluate(load_model(), n=8, steps=24)
-    assert scores["templated"]["colour"] >= 0.75, scores
-    assert scores["templated"]["motion"] >= 0.375, scores
+    assert scores["templated"]["colour"] >= 0.875, scores
+    assert scores["templated"]["motion"] >= 0.75, scores
+    assert scores["templated"]["all"] >= 0.5, scores
     assert scores["camerafixed"]["textured"] >= 0.75, scores
     assert scores["camerafixed"]["camera_still"] >= 0.875, scores
