@@ -47,7 +47,7 @@ OBJECT_WEIGHT = 5.0
 # in clean-clip terms at this value (min-SNR weighting) evens that out.
 MAX_CLEAN_WEIGHT = 5.0
 # The attribute reader's summed cross-entropy (~7 at the start, near 0 once learned) against a
-# denoising loss of ~0.2: strong enough to shape the prompt vector within a few hundred steps.
+# denoising loss of ~0.2: strong enough to train the reader within a few hundred steps.
 ATTRIBUTE_WEIGHT = 0.1
 # Share of captioned rows whose prompt reaches the net through the attribute reader alone
 # (`ClipUNet.forward`): at step 16,000 the reader read paraphrased shapes 82% right, yet the
@@ -84,8 +84,8 @@ def training_loss(
     t = torch.where(torch.rand(b, device=device) < 0.5, mid, torch.rand(b, device=device))
     noise = torch.randn_like(x0)
     xt = (1 - t.view(-1, 1, 1, 1)) * x0 + t.view(-1, 1, 1, 1) * noise
+    reader_only = torch.rand(b, device=device) < READER_ONLY_SHARE
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-        reader_only = torch.rand(b, device=device) < READER_ONLY_SHARE
         velocity = model.velocity(xt, t, text, camera, reader_only)
     weight = object_weight(batch.masks, device)
     error = (velocity.float() - (noise - x0)).square() * weight

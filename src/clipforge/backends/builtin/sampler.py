@@ -32,7 +32,10 @@ def sample(
     x = torch.randn((batch, 3 * frames, height, width), generator=generator, device=device)
     both_text = _with_unconditional(model, text)
     both_camera = camera_fixed.repeat(2)
-    both_reader_only = torch.full((2 * batch,), reader_only, device=device)
+    # None, not an all-False mask: the net then skips building the empty-prompt context.
+    both_reader_only = (
+        torch.ones(2 * batch, dtype=torch.bool, device=device) if reader_only else None
+    )
     times = torch.linspace(1.0, 0.0, steps + 1, device=device)
     for index in range(steps):
         t, t_next = times[index], times[index + 1]
