@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from scenes import Scene
+from survey_colours import survey_colour_words
 
 SHAPE_WORDS = {
     "circle": [
@@ -49,6 +50,10 @@ SHAPE_WORDS = {
         "square block",
         "chunky cube",
         "square card",
+        "rectangle",
+        "rectangular block",
+        "squarish shape",
+        "four-cornered tile",
     ],
     "triangle": [
         "triangle",
@@ -343,39 +348,47 @@ COLOUR_WORDS = {
         "green-blue",
     ],
 }
+# Many verbs, each with the direction: the direction word is what says where the object goes,
+# whatever the verb. With few verbs an unseen one ("gliding") read as "bouncing", so verbs
+# that alone mean bouncing ("hopping") are here too: with a direction, the direction wins.
+HORIZONTAL_VERBS = [
+    "moving",
+    "rolling",
+    "travelling",
+    "heading",
+    "going",
+    "shifting",
+    "floating",
+    "running",
+    "sailing",
+    "cruising",
+    "coasting",
+    "sweeping",
+    "wandering",
+    "racing",
+    "scooting",
+    "swimming",
+    "flying",
+    "skating",
+    "walking",
+    "sliding",
+    "hopping",
+    "skipping",
+    "dancing",
+    "spinning",
+]
+
+
+def horizontal_phrases(direction: str) -> list[str]:
+    """ "rolling to the left", "sailing left", ... and a few fixed phrasings."""
+    phrases = [f"{verb} to the {direction}" for verb in HORIZONTAL_VERBS]
+    phrases += [f"{verb} {direction}" for verb in HORIZONTAL_VERBS[::2]]
+    return [*phrases, f"moving {direction}ward", f"crossing the frame to the {direction}"]
+
+
 MOTION_PHRASES = {
-    "left": [
-        "moving to the left",
-        "sliding left",
-        "rolling to the left",
-        "travelling left",
-        "heading left",
-        "moving leftward",
-        "going left",
-        "travelling to the left",
-        "moving from right to left",
-        "shifting left",
-        "rolling left",
-        "crossing the frame to the left",
-        "floating to the left",
-        "running left",
-    ],
-    "right": [
-        "moving to the right",
-        "sliding right",
-        "rolling to the right",
-        "travelling right",
-        "heading right",
-        "moving rightward",
-        "going right",
-        "travelling to the right",
-        "moving from left to right",
-        "shifting right",
-        "rolling right",
-        "crossing the frame to the right",
-        "floating to the right",
-        "running right",
-    ],
+    "left": [*horizontal_phrases("left"), "moving from right to left"],
+    "right": [*horizontal_phrases("right"), "moving from left to right"],
     "up": [
         "moving up",
         "rising",
@@ -389,6 +402,10 @@ MOTION_PHRASES = {
         "rising to the top",
         "heading upward",
         "travelling up",
+        "floating up",
+        "sailing upward",
+        "lifting up",
+        "flying to the top",
     ],
     "down": [
         "moving down",
@@ -403,6 +420,10 @@ MOTION_PHRASES = {
         "sinking",
         "heading downward",
         "tumbling down",
+        "floating down",
+        "sailing downward",
+        "dropping down",
+        "sliding to the bottom",
     ],
     "still": [
         "standing still",
@@ -430,6 +451,9 @@ MOTION_PHRASES = {
         "getting huge",
         "scaling up",
         "puffing up",
+        "getting big",
+        "turning huge",
+        "growing and growing",
     ],
     "shrinking": [
         "shrinking",
@@ -443,6 +467,10 @@ MOTION_PHRASES = {
         "shriveling",
         "reducing in size",
         "getting little",
+        "getting tiny",
+        "turning small",
+        "shrinking away",
+        "getting smaller and smaller",
     ],
     "bouncing": [
         "bouncing",
@@ -515,6 +543,9 @@ PARAPHRASE_MOTIONS = {
 }
 PARAPHRASE_FRAME = "a clip showing one {colour} {shape} {motion}"
 
+SURVEY_COLOUR_WORDS = survey_colour_words(PARAPHRASE_COLOURS.values())
+SURVEY_SHARE = 0.7  # of captions whose colour word comes from the colour survey
+
 
 def template_caption(scene: Scene) -> str:
     """The canonical phrasing, also used for held-out evaluation prompts."""
@@ -529,8 +560,9 @@ def random_caption(scene: Scene, rng: np.random.Generator, *, names_background: 
     if names_background and rng.random() < 0.25:
         return template_caption(scene)
     pick = lambda options: options[int(rng.integers(len(options)))]  # noqa: E731
+    colour_words = SURVEY_COLOUR_WORDS if rng.random() < SURVEY_SHARE else COLOUR_WORDS
     text = pick(FRAMES if names_background else FRAMES_WITHOUT_BACKGROUND).format(
-        colour=pick(COLOUR_WORDS[scene.colour]),
+        colour=pick(colour_words[scene.colour]),
         shape=pick(SHAPE_WORDS[scene.shape]),
         motion=pick(MOTION_PHRASES[scene.motion]),
         background=pick(BACKGROUND_PHRASES[scene.background]).format(tone=scene.tone),

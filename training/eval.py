@@ -29,7 +29,7 @@ from analyse import analyse, check  # noqa: E402
 from captions import paraphrase_caption, template_caption  # noqa: E402
 from scenes import Scene, random_scene  # noqa: E402
 
-from clipforge.backends.builtin.backend import GUIDANCE  # noqa: E402
+from clipforge.backends.builtin.backend import GUIDANCE, READER_ONLY  # noqa: E402
 from clipforge.backends.builtin.model import BuiltinConfig, ClipUNet  # noqa: E402
 from clipforge.backends.builtin.sampler import sample  # noqa: E402
 from clipforge.backends.builtin.text import TextEncoder  # noqa: E402
@@ -57,7 +57,7 @@ def generate(
     size: tuple[int, int],
     steps: int,
     seed: int,
-    reader_only: bool = False,
+    reader_only: bool = READER_ONLY,
 ) -> np.ndarray:
     """uint8 clips (B, T, H, W, 3)."""
     width, height = size
@@ -108,7 +108,7 @@ def run_suite(
 
 
 def evaluate(
-    model: ClipUNet, n: int, steps: int, seed: int = 1, reader_only: bool = False
+    model: ClipUNet, n: int, steps: int, seed: int = 1, reader_only: bool = READER_ONLY
 ) -> dict[str, dict[str, float]]:
     encoder = TextEncoder()
     rng = np.random.default_rng(seed)
@@ -137,7 +137,10 @@ def main() -> None:
     parser.add_argument("--checkpoint", action="store_true", help="use the training EMA")
     parser.add_argument("--out", type=Path, help="write the scores as JSON here")
     parser.add_argument(
-        "--reader-only", action="store_true", help="the prompt reaches the net via its reader alone"
+        "--reader-only",
+        action=argparse.BooleanOptionalAction,
+        default=READER_ONLY,
+        help="the prompt reaches the net through its reader alone (as the backend samples)",
     )
     args = parser.parse_args()
     torch.set_num_threads(2)

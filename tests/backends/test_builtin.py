@@ -178,7 +178,9 @@ def test_attribute_reader_round_trips_through_the_shipped_format(tmp_path: Path)
     assert loaded.config.attributes == attributes
     assert loaded.attribute_reader is not None
     mask = torch.ones(4, 5, dtype=torch.bool)
-    prompt = TextCondition(torch.randn(4, TINY.text_dim), torch.randn(4, 5, TINY.text_dim), mask)
+    prompt = TextCondition.plain(
+        torch.randn(4, TINY.text_dim), torch.randn(4, 5, TINY.text_dim), mask
+    )
     with torch.no_grad():
         assert torch.allclose(
             loaded.attribute_reader(prompt), model.attribute_reader(prompt), atol=1e-2
@@ -195,8 +197,8 @@ def test_reader_only_rows_see_the_prompt_through_the_reader_alone() -> None:
     model = random_tiny_model(replace(TINY, attributes={"colour": ("red", "blue")}))
     x, t, camera = torch.randn(1, 3 * TINY.frames, 16, 16), torch.tensor([0.5]), torch.zeros(1)
     tokens, mask = torch.randn(1, 4, TINY.text_dim), torch.ones(1, 4, dtype=torch.bool)
-    text = TextCondition(torch.randn(1, TINY.text_dim), tokens, mask)
-    other_pooled = TextCondition(torch.randn(1, TINY.text_dim), tokens, mask)
+    text = TextCondition.plain(torch.randn(1, TINY.text_dim), tokens, mask)
+    other_pooled = TextCondition.plain(torch.randn(1, TINY.text_dim), tokens, mask)
     with torch.no_grad():
         for only, same in ((torch.tensor([True]), True), (None, False)):
             first = model(x, t, text, camera, only)
@@ -221,11 +223,11 @@ def test_token_readers_read_real_tokens_and_ignore_padding(
     torch.manual_seed(0)
     read = make()
     tokens = torch.randn(1, 3, 8)
-    real = TextCondition(torch.zeros(1, 8), tokens, torch.ones(1, 3, dtype=torch.bool))
+    real = TextCondition.plain(torch.zeros(1, 8), tokens, torch.ones(1, 3, dtype=torch.bool))
     padded_tokens = torch.cat([tokens, torch.randn(1, 2, 8) * 10], dim=1)
     padded_mask = torch.tensor([[True, True, True, False, False]])
-    padded = TextCondition(torch.zeros(1, 8), padded_tokens, padded_mask)
-    other = TextCondition(torch.zeros(1, 8), torch.randn(1, 3, 8), real.mask)
+    padded = TextCondition.plain(torch.zeros(1, 8), padded_tokens, padded_mask)
+    other = TextCondition.plain(torch.zeros(1, 8), torch.randn(1, 3, 8), real.mask)
     with torch.no_grad():
         assert torch.allclose(read(real), read(padded), atol=1e-6)
         assert not torch.allclose(read(real), read(other), atol=1e-3)

@@ -105,7 +105,9 @@ def test_attribute_loss_is_zero_when_every_caption_was_dropped() -> None:
     reader = ClipUNet(config).attribute_reader
     assert reader is not None
     tokens = torch.randn(3, 5, config.text_dim, requires_grad=True)
-    text = TextCondition(torch.zeros(3, config.text_dim), tokens, torch.ones(3, 5, dtype=bool))
+    text = TextCondition.plain(
+        torch.zeros(3, config.text_dim), tokens, torch.ones(3, 5, dtype=bool)
+    )
     targets = {name: torch.zeros(3, dtype=torch.long) for name in ATTRIBUTES}
     loss = attribute_loss(reader, text, targets, torch.zeros(3, dtype=torch.bool))
     assert float(loss.detach()) == 0.0

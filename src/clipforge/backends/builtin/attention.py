@@ -8,14 +8,23 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from clipforge.backends.builtin.colour_names import COLOUR_FEATURES
+
 
 @dataclass
 class TextCondition:
-    """MiniLM outputs for a batch: pooled (B, D), tokens (B, L, D), mask (B, L) True = real."""
+    """MiniLM outputs for a batch: pooled (B, D), tokens (B, L, D), mask (B, L) True = real;
+    colours (B, L, COLOUR_FEATURES): what colour each token's colour name is, if any."""
 
     pooled: torch.Tensor
     tokens: torch.Tensor
     mask: torch.Tensor
+    colours: torch.Tensor
+
+    @classmethod
+    def plain(cls, pooled: torch.Tensor, tokens: torch.Tensor, mask: torch.Tensor) -> TextCondition:
+        """A condition whose prompt names no colour."""
+        return cls(pooled, tokens, mask, tokens.new_zeros(*tokens.shape[:2], COLOUR_FEATURES))
 
     def where(self, keep: torch.Tensor, other: TextCondition) -> TextCondition:
         """Rows where `keep` is False come from `other` (a one-token condition)."""
@@ -27,6 +36,7 @@ class TextCondition:
             torch.where(k, self.pooled, other.pooled),
             torch.where(k[..., None], self.tokens, other_tokens),
             torch.where(k, self.mask, other_mask),
+            torch.where(k[..., None], self.colours, other.colours[:, :1]),
         )
 
     def repeat(self, times: int) -> TextCondition:
@@ -34,6 +44,7 @@ class TextCondition:
             self.pooled.repeat(times, 1),
             self.tokens.repeat(times, 1, 1),
             self.mask.repeat(times, 1),
+            self.colours.repeat(times, 1, 1),
         )
 
 

@@ -33,6 +33,11 @@ DEFAULT_STEPS = 24
 # 63% at 2, 66% at 2.5, 63% at 3, 50% at 4, 31% at 6 (colour, shape and motion all fall); with
 # the 19,500-step weights (n = 64) 87.5% at 2, 75.0% at 4.
 GUIDANCE = 2.0
+# The prompt reaches the net through its attribute reader alone (the other text paths see the
+# empty prompt). The reader reads unseen words far better than the raw MiniLM paths are drawn
+# from: 20,500-step weights, n = 64, all-correct on paraphrases 81.2% this way vs 67.2% with
+# the whole prompt (colour 100% vs 84%), templated 87.5% vs 89.1%, still camera 100% both.
+READER_ONLY = True
 
 
 class BuiltinBackend(Backend):
@@ -88,6 +93,7 @@ class BuiltinBackend(Backend):
             guidance=self.guidance,
             generator=generator,
             progress=progress,
+            reader_only=READER_ONLY,
         )
         return Clip(plan.width, plan.height, plan.fps, plan.num_frames, _frames(clips[0]))
 

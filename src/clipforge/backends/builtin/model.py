@@ -190,7 +190,7 @@ class ClipUNet(nn.Module):
         """The "no prompt" condition that guidance pushes away from."""
         tokens = self.null_token.view(1, 1, -1).expand(batch, 1, -1)
         mask = torch.ones(batch, 1, dtype=torch.bool, device=tokens.device)
-        return TextCondition(self.null_pooled.expand(batch, -1), tokens, mask)
+        return TextCondition.plain(self.null_pooled.expand(batch, -1), tokens, mask)
 
     def prompt_vector(self, text: TextCondition) -> torch.Tensor:
         """The prompt's share of the FiLM condition (B, cond_dim)."""

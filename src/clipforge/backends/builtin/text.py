@@ -2,7 +2,8 @@
 
 Mean-pooled, L2-normalised token states (the sentence-transformers recipe for this model), so
 that paraphrases land near each other: "a crimson ball drifting left" ~ "a red circle moving
-to the left". Loads offline from the package's own folder.
+to the left". Loads offline from the package's own folder. Colour names in the prompt are
+looked up in the colour table (`colour_names.py`) and aligned to MiniLM's tokens.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import torch
 from torch.nn import functional as F
 
 from clipforge.backends.builtin.attention import TextCondition
+from clipforge.backends.builtin.colour_names import colour_names
 from clipforge.errors import ModelUnavailable
 
 EMBEDDING_DIM = 384
@@ -20,7 +22,8 @@ MAX_TOKENS = 48
 
 
 class TextEncoder:
-    """Pooled sentence embeddings (N, 384) and token states (N, L, 384)."""
+    """Pooled sentence embeddings (N, 384), token states (N, L, 384) and the colours that
+    colour names in the prompt name."""
 
     def __init__(self, device: torch.device | str = "cpu") -> None:
         try:
@@ -37,11 +40,21 @@ class TextEncoder:
 
     @torch.no_grad()  # not inference_mode: training feeds the states to modules it trains
     def encode(self, texts: Sequence[str]) -> TextCondition:
+        texts = list(texts)
         batch = self.tokenizer(
-            list(texts), padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt"
-        ).to(self.device)
+            texts,
+            padding=True,
+            truncation=True,
+            max_length=MAX_TOKENS,
+            return_tensors="pt",
+            return_offsets_mapping=True,
+        )
+        colours = colour_names().features(texts, batch.pop("offset_mapping"))
+        batch = batch.to(self.device)
         states = self.model(**batch).last_hidden_state
         mask = batch["attention_mask"].bool()
         weights = mask.unsqueeze(-1).to(states.dtype)
         pooled = (states * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
-        return TextCondition(F.normalize(pooled, dim=-1), states, mask)
+        return TextCondition(
+            F.normalize(pooled, dim=-1), states, mask, colours.to(self.device, states.dtype)
+        )
