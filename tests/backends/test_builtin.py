@@ -14,6 +14,7 @@ import torch
 from clipforge.backends.builtin.attention import TextCondition, TokenPooling
 from clipforge.backends.builtin.attributes import AttributeReader
 from clipforge.backends.builtin.backend import GUIDANCE, BuiltinBackend
+from clipforge.backends.builtin.colour_names import COLOUR_FEATURES
 from clipforge.backends.builtin.geometry import SIZE_MULTIPLE, native_size
 from clipforge.backends.builtin.model import BuiltinConfig, ClipUNet
 from clipforge.backends.builtin.weights import load_model, save_weights
@@ -178,13 +179,26 @@ def test_attribute_reader_round_trips_through_the_shipped_format(tmp_path: Path)
     assert loaded.config.attributes == attributes
     assert loaded.attribute_reader is not None
     mask = torch.ones(4, 5, dtype=torch.bool)
-    prompt = TextCondition.plain(
-        torch.randn(4, TINY.text_dim), torch.randn(4, 5, TINY.text_dim), mask
+    colours = torch.zeros(4, 5, COLOUR_FEATURES)
+    colours[:, 2] = torch.cat([torch.randn(4, 3), torch.ones(4, 1)], dim=1)  # a colour name
+    prompt = TextCondition(
+        torch.randn(4, TINY.text_dim), torch.randn(4, 5, TINY.text_dim), mask, colours
     )
     with torch.no_grad():
         assert torch.allclose(
             loaded.attribute_reader(prompt), model.attribute_reader(prompt), atol=1e-2
         )
+        fresh = ClipUNet(replace(TINY, attributes=attributes)).attribute_reader
+        assert fresh is not None  # without the saved colour-name weights, it reads otherwise
+        fresh.load_state_dict(
+            {
+                k: v
+                for k, v in model.attribute_reader.state_dict().items()
+                if "colour_names" not in k
+            },
+            strict=False,
+        )
+        assert not torch.allclose(fresh(prompt), model.attribute_reader(prompt), atol=1e-2)
     rows = loaded.attribute_reader.read(prompt)
     assert len(rows) == 4
     assert all(

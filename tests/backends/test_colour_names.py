@@ -64,12 +64,38 @@ def test_the_shipped_table_holds_the_survey_names_in_lab() -> None:
 
 def test_the_encoder_marks_colour_words_in_real_prompts() -> None:
     encoder = TextEncoder()
-    texts = ["a clip showing one crimson orb drifting to the left", "a ball"]
+    texts = [
+        "a clip showing one crimson orb drifting to the left",
+        "an apricot cube under a dark sky blue arch",
+        "a ball",
+    ]
     text = encoder.encode(texts)
-    tokens = encoder.tokenizer.convert_ids_to_tokens(encoder.tokenizer(texts[0])["input_ids"])
-    named = text.colours[0, :, -1].nonzero().flatten().tolist()
-    assert [tokens[i] for i in named] == ["crimson"]
-    assert not text.colours[1].any()
+    named = text.colours[..., -1] > 0
+    assert not (named & ~text.mask).any()  # padding and truncated tails carry nothing
+    for row, expected in enumerate([["crimson"], ["apricot", "dark sky blue"], []]):
+        tokens = encoder.tokenizer.convert_ids_to_tokens(text_ids(encoder, texts[row]))
+        words = encoder.tokenizer.convert_tokens_to_string(
+            [tokens[i] if named[row, i] else "|" for i in range(len(tokens))]
+        )
+        assert [w.strip() for w in words.split("|") if w.strip()] == expected
+    apricot = colour_names().table[("apricot",)]
+    pieces = text.colours[1, named[1]]
+    assert len(pieces) > 4  # 4 words, in more pieces: "apricot" is split
+    assert pieces[0].tolist() == pytest.approx(apricot)
+
+
+def text_ids(encoder: TextEncoder, text: str) -> list[int]:
+    return list(encoder.tokenizer(text)["input_ids"])
+
+
+def test_the_unconditional_rows_carry_no_colours_and_repeats_keep_them() -> None:
+    colours = torch.rand(2, 3, COLOUR_FEATURES)
+    text = TextCondition(torch.zeros(2, 8), torch.randn(2, 3, 8), torch.ones(2, 3).bool(), colours)
+    empty = TextCondition.plain(torch.ones(2, 8), torch.ones(2, 1, 8), torch.ones(2, 1).bool())
+    mixed = text.where(torch.tensor([True, False]), empty)
+    assert torch.equal(mixed.colours[0], colours[0])
+    assert not mixed.colours[1].any()
+    assert torch.equal(text.repeat(2).colours, torch.cat([colours, colours]))
 
 
 def test_the_reader_reads_a_colour_name_as_its_table_colour() -> None:

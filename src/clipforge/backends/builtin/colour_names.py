@@ -19,7 +19,7 @@ import torch
 
 TABLE = Path(__file__).with_name("colour_names.tsv")
 COLOUR_FEATURES = 4  # L*, a*, b* (each / 100) and 1 for "this token is in a colour name"
-_WORD = re.compile(r"[a-z]+")
+_WORD = re.compile(r"[a-z]+", re.IGNORECASE)
 
 Features = tuple[float, float, float, float]
 
@@ -55,15 +55,19 @@ class ColourNames:
                 continue
             name, hex_colour = line.split("\t")
             lightness, a, b = srgb_to_lab(hex_colour)
-            table[tuple(_WORD.findall(name.lower()))] = (lightness / 100, a / 100, b / 100, 1.0)
+            words = tuple(word.lower() for word in _WORD.findall(name))
+            table[words] = (lightness / 100, a / 100, b / 100, 1.0)
         return cls(table)
 
     def spans(self, text: str) -> list[tuple[int, int, Features]]:
-        words = list(_WORD.finditer(text.lower()))
+        # Matched on the text itself, not text.lower(), whose length can differ ("İ"), so that
+        # the spans stay the tokenizer's character offsets.
+        words = list(_WORD.finditer(text))
         found, i = [], 0
         while i < len(words):
             for size in range(min(self.longest, len(words) - i), 0, -1):
-                features = self.table.get(tuple(w.group() for w in words[i : i + size]))
+                key = tuple(w.group().lower() for w in words[i : i + size])
+                features = self.table.get(key)
                 if features is not None:
                     found.append((words[i].start(), words[i + size - 1].end(), features))
                     i += size
@@ -74,7 +78,8 @@ class ColourNames:
 
     def features(self, texts: Sequence[str], offsets: torch.Tensor) -> torch.Tensor:
         """(B, L, COLOUR_FEATURES) for tokens with character `offsets` (B, L, 2), as a fast
-        tokenizer returns them (special tokens (0, 0))."""
+        tokenizer returns them (special tokens (0, 0)). Names past the tokenizer's truncation
+        carry nothing; a name cut by it colours the part that is left."""
         out = torch.zeros(*offsets.shape[:2], COLOUR_FEATURES)
         bounds = offsets.tolist()
         for row, text in enumerate(texts):
