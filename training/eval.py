@@ -57,7 +57,7 @@ def generate(
     size: tuple[int, int],
     steps: int,
     seed: int,
-    reader_only: bool = READER_ONLY,
+    reader_only: bool,
 ) -> np.ndarray:
     """uint8 clips (B, T, H, W, 3)."""
     width, height = size

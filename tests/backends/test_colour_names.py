@@ -73,7 +73,7 @@ def test_the_encoder_marks_colour_words_in_real_prompts() -> None:
     named = text.colours[..., -1] > 0
     assert not (named & ~text.mask).any()  # padding and truncated tails carry nothing
     for row, expected in enumerate([["crimson"], ["apricot", "dark sky blue"], []]):
-        tokens = encoder.tokenizer.convert_ids_to_tokens(text_ids(encoder, texts[row]))
+        tokens = encoder.tokenizer.convert_ids_to_tokens(encoder.tokenizer(texts[row])["input_ids"])
         words = encoder.tokenizer.convert_tokens_to_string(
             [tokens[i] if named[row, i] else "|" for i in range(len(tokens))]
         )
@@ -82,10 +82,6 @@ def test_the_encoder_marks_colour_words_in_real_prompts() -> None:
     pieces = text.colours[1, named[1]]
     assert len(pieces) > 4  # 4 words, in more pieces: "apricot" is split
     assert pieces[0].tolist() == pytest.approx(apricot)
-
-
-def text_ids(encoder: TextEncoder, text: str) -> list[int]:
-    return list(encoder.tokenizer(text)["input_ids"])
 
 
 def test_the_unconditional_rows_carry_no_colours_and_repeats_keep_them() -> None:
@@ -98,11 +94,16 @@ def test_the_unconditional_rows_carry_no_colours_and_repeats_keep_them() -> None
     assert torch.equal(text.repeat(2).colours, torch.cat([colours, colours]))
 
 
-def test_the_reader_reads_a_colour_name_as_its_table_colour() -> None:
+def reader_reading_colours(classes: dict[str, tuple[str, ...]]) -> AttributeReader:
     torch.manual_seed(0)
-    reader = AttributeReader({"colour": ("red", "blue")}, text_dim=8, cond_dim=4)
+    reader = AttributeReader(classes, text_dim=8, cond_dim=4)
     with torch.no_grad():
         reader.colour_names[-1].weight.normal_()  # the layer into the tokens starts at zero
+    return reader
+
+
+def test_the_reader_reads_a_colour_name_as_its_table_colour() -> None:
+    reader = reader_reading_colours({"colour": ("red", "blue")})
     plain = TextCondition.plain(torch.zeros(1, 8), torch.randn(1, 3, 8), torch.ones(1, 3).bool())
     named = []
     for lab in ((0.5, 0.8, 0.7), (0.3, 0.8, -1.0)):
@@ -117,11 +118,7 @@ def test_the_reader_reads_a_colour_name_as_its_table_colour() -> None:
 
 
 def test_a_named_colour_is_read_from_the_table_alone_and_other_attributes_from_minilm() -> None:
-    torch.manual_seed(0)
-    classes = {"colour": ("red", "blue"), "motion": ("left", "right")}
-    reader = AttributeReader(classes, text_dim=8, cond_dim=4)
-    with torch.no_grad():
-        reader.colour_names[-1].weight.normal_()
+    reader = reader_reading_colours({"colour": ("red", "blue"), "motion": ("left", "right")})
     colours = torch.zeros(2, 4, COLOUR_FEATURES)
     colours[:, 2] = torch.tensor([0.5, 0.8, 0.7, 1.0])  # the same colour name in both prompts
     mask = torch.ones(2, 4, dtype=torch.bool)
