@@ -40,12 +40,19 @@ class LiveServer:
 
 
 @contextmanager
-def live_server(data_dir: Path, **overrides: Any) -> Iterator[LiveServer]:
-    """Serve build_server(Settings(...)) with uvicorn in a thread until the block ends."""
+def live_server(data_dir: Path, loop: str = "auto", **overrides: Any) -> Iterator[LiveServer]:
+    """Serve build_server(Settings(...)) with uvicorn in a thread until the block ends
+    (`loop`: uvicorn's event loop; "asyncio" resolves names through `socket.getaddrinfo`)."""
     port = free_port()
     settings = Settings(data_dir=data_dir, port=port, **overrides)
     server = build_server(settings)
-    config = uvicorn.Config(server.app, host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(
+        server.app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        loop=loop,  # type: ignore[arg-type]
+    )
     uv = uvicorn.Server(config)
     thread = threading.Thread(target=uv.run, daemon=True)
     thread.start()

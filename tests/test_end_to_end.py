@@ -111,6 +111,8 @@ def test_a_job_survives_sigkill_of_the_server(tiny_wan_path: Path, tmp_path: Pat
         running = wait_for_job(client, job_id, lambda j: j["progress"]["step"] >= 2)
         assert running["status"] == "generating" and running["attempts"] == 1
     first.kill()
+    scratch = tmp_path / "tmp"
+    [killed] = [p for p in scratch.iterdir() if p.name.split(".")[-2] == str(first.process.pid)]
 
     second = start_server_process(tmp_path, env, "--model", str(tiny_wan_path))
     try:
@@ -118,9 +120,10 @@ def test_a_job_survives_sigkill_of_the_server(tiny_wan_path: Path, tmp_path: Pat
             finished = ("completed", "error")
             done = wait_for_job(client, job_id, lambda j: j["status"] in finished, 600)
             assert done["status"] == "completed", done
-            assert done["attempts"] == 2
+            assert done["attempts"] == 2 and done["worker_crashes"] == 1
             assert done["error"] is None
             assert done["progress"]["step"] == done["progress"]["total"] == 400
+            assert not killed.exists()  # the killed process's scratch folder went at start-up
     finally:
         second.kill()
 

@@ -9,6 +9,7 @@ ClipForgeError
 │   ├── JobNotFound              404: no job with that id
 │   ├── IdempotencyKeyReused     422: an Idempotency-Key sent again with another body
 │   └── RateLimited              429: too many requests or queued jobs for this key
+│       └── QueueFull            429: this key's queued-job cap is reached (raised by the store)
 ├── JobFailure                   job-level: the job ends in `error` with this message
 │   ├── GenerationFailed         the backend could not make the clip
 │   ├── ModelUnavailable         no backend or weights for the requested model
@@ -82,8 +83,8 @@ class JobNotFound(RequestError):
     status_code = 404
     code = "ResourceNotFound"
 
-    def __init__(self, job_id: str) -> None:
-        super().__init__(f"no generation with id {job_id!r}", field="generation_id")
+    def __init__(self, job_id: str, field: str = "generation_id") -> None:
+        super().__init__(f"no generation with id {job_id!r}", field=field)
         self.job_id = job_id
 
 
@@ -110,6 +111,18 @@ class RateLimited(RequestError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class QueueFull(RateLimited):
+    """The caller already has `limit` queued jobs; raised by the store inside the create's
+    transaction, so concurrent creates (on any API replica) cannot pass the cap together."""
+
+    RETRY_AFTER_SECONDS = 10
+
+    def __init__(self, waiting: int, limit: int) -> None:
+        message = f"this API key already has {waiting} queued jobs (limit {limit})"
+        super().__init__(message, self.RETRY_AFTER_SECONDS)
+        self.waiting, self.limit = waiting, limit
 
 
 class JobFailure(ClipForgeError):

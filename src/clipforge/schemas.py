@@ -161,6 +161,12 @@ class Job:
     video_key: str | None = None
     backend: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    owner: str | None = None
+    """The id of the API key that created the job (`open` in open mode)."""
+    purged_at: float | None = None
+    """When retention removed the job's video (the job stays, its video has expired)."""
+    worker_crashes: int = 0
+    """Attempts that ended because their worker died or stopped responding."""
 
 
 @dataclass(frozen=True)

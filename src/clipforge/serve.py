@@ -8,7 +8,7 @@ from typing import Any
 
 import uvicorn
 
-from clipforge.api.deps import open_mode_problem
+from clipforge.api.access import is_loopback, open_mode_problem
 from clipforge.errors import ClipForgeError
 from clipforge.server import build_server
 from clipforge.settings import Environment, Settings
@@ -34,16 +34,21 @@ def run_server(overrides: dict[str, Any]) -> int:
     )
     settings = Settings(**overrides)
     server = build_server(settings)
-    refusal = _refusal(settings, server.store.has_keys())
+    keyed = bool(settings.api_keys) or server.store.ever_keyed()
+    refusal = _refusal(settings, keyed)
     if refusal:
         sys.stderr.write(refusal)
         return 2
     open_problem = open_mode_problem(settings, server.store)
     if open_problem:
-        if settings.environment is Environment.PRODUCTION:
-            sys.stderr.write(f"refusing to start: {open_problem}\n")
-            return 2
-        sys.stderr.write(f"\n{'!' * 78}\nWARNING: {open_problem}\n{'!' * 78}\n\n")
+        sys.stderr.write(f"refusing to start: {open_problem}\n")
+        return 2
+    if not keyed and not is_loopback(settings.host):
+        warning = (
+            f"CLIPFORGE_OPEN_ACCESS is on and no API key exists: anyone who reaches "
+            f"{settings.host} can use this server"
+        )
+        sys.stderr.write(f"\n{'!' * 78}\nWARNING: {warning}\n{'!' * 78}\n\n")
     if settings.workers:
         backend, weights = settings.resolved_backend, settings.model or "shipped weights"
         sys.stderr.write(f"loading backend {backend!r} ({weights})\n")

@@ -42,7 +42,13 @@ class Settings(BaseSettings):
     )
     api_keys: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description="Comma-separated bearer keys. Empty: no key is asked for.",
+        description="Comma-separated bearer keys; a key written KEY:admin is an admin key (sees "
+        "every job). Beside the stored keys of `clipforge keys create`.",
+    )
+    open_access: bool = Field(
+        False,
+        description="Serve without API keys on an address beyond loopback (development only; "
+        "production refuses it). Without it, a server with no key answers only on loopback.",
     )
     signing_secret: str | None = Field(
         None,
@@ -100,17 +106,36 @@ class Settings(BaseSettings):
     sweep_interval_seconds: float = Field(
         5.0, gt=0, description="How often the server expires queued tasks and removes old files."
     )
+    callbacks: bool = Field(
+        True,
+        description="Send callback_url notifications from this API process (false: leave them "
+        "to another replica on the same database; they wait in the store meanwhile).",
+    )
     callback_timeout_seconds: float = Field(
         5.0, gt=0, description="How long a callback_url has to acknowledge a notification."
     )
     callback_retries: int = Field(
         3, ge=0, description="Retries of an unacknowledged notification of a terminal status."
     )
-    rate_limit_per_minute: int | None = Field(
-        None, ge=1, description="Requests per minute per API key (429 beyond); unset: no limit."
+    rate_limit_per_minute: int = Field(
+        600,
+        ge=0,
+        le=1_000_000,
+        description="Requests per minute per API key (429 beyond); 0: unlimited. A stored key "
+        "may carry its own (`clipforge keys create NAME --rate P`).",
     )
-    max_queued_jobs: int | None = Field(
-        None, ge=1, description="Queued jobs one API key may have (429 beyond); unset: no limit."
+    max_queued_jobs: int = Field(
+        120,
+        ge=0,
+        le=1_000_000,
+        description="Queued jobs one API key may have (429 beyond; Ark caps an account at 120); "
+        "0: unlimited. A stored key may carry its own (`--max-queued N`).",
+    )
+    auth_failures_per_minute: int = Field(
+        30,
+        ge=0,
+        description="Failed authentications per client address per minute before that address "
+        "gets 429 for a while; 0: no throttle.",
     )
     max_body_bytes: int = Field(
         1_000_000, ge=1024, description="Largest request body accepted (413 beyond)."
@@ -211,6 +236,8 @@ class Settings(BaseSettings):
         problems = []
         if not self.api_keys and not stored_keys:
             problems.append("no API keys configured (set CLIPFORGE_API_KEYS)")
+        if self.open_access:
+            problems.append("CLIPFORGE_OPEN_ACCESS is on (anyone could use the server)")
         if not self.signing_secret:
             problems.append("no signing secret configured (set CLIPFORGE_SIGNING_SECRET)")
         return problems

@@ -9,11 +9,16 @@ import httpx
 import pytest
 
 from tests.live import LiveServer, live_server
+from tests.postgres import postgres
+
+__all__ = ["postgres"]  # the cluster fixture, started only when a test asks for it
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with live_server(tmp_path_factory.mktemp("api"), backend="testpattern", workers=0) as live:
+    # No worker and no callback dispatcher: nothing this server accepts is ever delivered.
+    settings = {"backend": "testpattern", "workers": 0, "callbacks": False}
+    with live_server(tmp_path_factory.mktemp("api"), **settings) as live:
         yield live
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
+import logging
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -15,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
-from clipforge.api.callbacks import SIGNATURE_HEADER
+from clipforge.api.callbacks import PAUSE_AFTER_FAILURES, SIGNATURE_HEADER
 from tests.live import LiveServer, live_server
 
 TASKS = "/api/v3/contents/generations/tasks"
@@ -27,6 +31,7 @@ LOOPBACK = {"url_allowlist": "127.0.0.1"}
 class Receiver:
     url: str
     calls: list[tuple[dict[str, Any], bytes, str]] = field(default_factory=list)
+    hosts: list[str] = field(default_factory=list)
 
     def statuses(self) -> list[str]:
         return [body["status"] for body, _, _ in self.calls]
@@ -48,6 +53,7 @@ def receiver(answer: Callable[[int], int] = lambda n: 200) -> Iterator[Receiver]
         def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers["Content-Length"]))
             got.calls.append((json.loads(raw), raw, self.headers.get(SIGNATURE_HEADER, "")))
+            got.hosts.append(self.headers.get("Host", ""))
             status = answer(len(got.calls))
             if status < 0:
                 time.sleep(-status)
@@ -167,3 +173,123 @@ def test_a_slow_receiver_times_out_and_a_retry_gets_through(tmp_path: Path) -> N
         got.wait_for(4, seconds=20)
         time.sleep(1.5)
         assert got.statuses() == ["queued", "cancelled", "cancelled", "cancelled"]
+
+
+@contextmanager
+def hanging_receiver() -> Iterator[str]:
+    """A receiver that accepts connections and never answers: the worst a tenant can point
+    its callbacks at."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            with contextlib.suppress(OSError):
+                held.append(listener.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/hook"
+    finally:
+        stop.set()
+        thread.join(5)
+        for conn in held:
+            conn.close()
+        listener.close()
+
+
+def test_a_hanging_receiver_delays_only_its_own_notifications(tmp_path: Path) -> None:
+    with (
+        hanging_receiver() as hanging,
+        receiver() as got,
+        live_server(tmp_path, backend="testpattern", workers=0, **LOOPBACK) as live,
+    ):
+        for n in range(16):
+            create(live, hanging, f"ball {n}")
+        time.sleep(0.5)  # the hanging receiver's lane is full and waiting
+        started = time.monotonic()
+        task_id = create(live, got.url)
+        got.wait_for(1, seconds=5)
+        first = time.monotonic() - started
+        started = time.monotonic()
+        with live.client() as http:
+            assert http.delete(f"{TASKS}/{task_id}").status_code == 200
+        got.wait_for(2, seconds=5)
+        terminal = time.monotonic() - started
+        print(f"\nfirst callback after {first:.2f} s, terminal one after {terminal:.2f} s")
+        assert got.statuses() == ["queued", "cancelled"]
+        assert first < 1.0 and terminal < 1.0
+
+
+def test_a_failing_receiver_is_paused_and_its_notifications_wait(tmp_path: Path) -> None:
+    settings = {**LOOPBACK, "callback_retries": 0}
+    with (
+        receiver(lambda n: 500) as failing,
+        live_server(tmp_path, backend="testpattern", workers=0, **settings) as live,
+        caplog_at("clipforge.api.callbacks") as logged,
+    ):
+        for n in range(8):
+            create(live, failing.url, f"ball {n}")
+        dispatcher = live.server.app.state.callbacks
+        deadline = time.monotonic() + 20
+        while dispatcher.stats.paused == 0:
+            assert time.monotonic() < deadline, failing.statuses()
+            time.sleep(0.05)
+        time.sleep(1.0)
+        assert len(failing.calls) == PAUSE_AFTER_FAILURES  # then nothing while paused
+        assert any("paused" in message for message in logged)
+        store = live.server.store
+        waiting = store.lease_notifications(60.0)
+        assert waiting == []  # deferred until the pause ends, not given up
+        assert dispatcher.stats.failed == PAUSE_AFTER_FAILURES
+
+
+def test_the_connection_goes_to_the_address_that_was_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DNS rebinding: a name that resolves to the receiver while it is checked, and to another
+    address (127.0.0.2, where nothing listens) on any later lookup. A delivery that looked
+    the name up again to connect would never arrive."""
+    real = socket.getaddrinfo
+    lookups = {"count": 0}
+
+    def rebinding(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host != "rebind.clipforge.test":
+            return real(host, port, *args, **kwargs)
+        lookups["count"] += 1
+        address = "127.0.0.1" if lookups["count"] <= 2 else "127.0.0.2"  # accept, check
+        return real(address, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    with (
+        receiver() as got,
+        live_server(
+            tmp_path, "asyncio", backend="testpattern", workers=0, url_allowlist="127.0.0.0/8"
+        ) as live,
+    ):
+        port = got.url.split(":")[2].split("/")[0]
+        create(live, f"http://rebind.clipforge.test:{port}/hook")
+        got.wait_for(1, seconds=10)
+        assert got.hosts == [f"rebind.clipforge.test:{port}"]
+        assert lookups["count"] == 2
+
+
+@contextmanager
+def caplog_at(name: str) -> Iterator[list[str]]:
+    messages: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            messages.append(record.getMessage())
+
+    logger, handler = logging.getLogger(name), Keep()
+    logger.addHandler(handler)
+    try:
+        yield messages
+    finally:
+        logger.removeHandler(handler)

@@ -68,5 +68,16 @@ def test_finished_jobs_files_are_removed_after_the_retention_period(tmp_path: Pa
         while live.server.storage.exists(key):
             assert time.monotonic() < deadline, "the file outlived its retention"
             time.sleep(0.05)
-        assert http.get(url).status_code == 403
-        assert http.get(f"/v1/jobs/{job_id}").json()["status"] == "completed"
+        assert http.get(url).status_code == 403  # a link handed out before stays dead
+        # Every surface now says the video expired instead of handing out dead links.
+        deadline = time.monotonic() + 10
+        while not (native := http.get(f"/v1/jobs/{job_id}").json())["video_expired"]:
+            assert time.monotonic() < deadline, native
+            time.sleep(0.05)
+        assert native["status"] == "completed" and native["video_url"] is None
+        poll = http.get("/v2/video/generations", params={"generation_id": job_id}).json()
+        assert poll["status"] == "completed" and poll["video"] is None
+        assert poll["error"]["name"] == "VideoExpired"
+        task = http.get(f"{TASKS}/{job_id}").json()
+        assert task["status"] == "succeeded" and task["content"]["video_url"] is None
+        assert task["error"]["code"] == "VideoExpired"

@@ -15,8 +15,10 @@ from typing import Any
 import httpx
 import pytest
 
+from clipforge.api.access import configured_keys
 from clipforge.api.native import event_stream, job_view
 from clipforge.schemas import JobResult
+from clipforge.store.tenant import Tenant, TenantJobs
 from tests.live import LiveServer, live_server
 
 MODEL = "bytedance/seedance-1-0-pro-t2v"
@@ -165,9 +167,11 @@ def test_a_stream_ends_after_its_time_limit(server: LiveServer, http: httpx.Clie
     job_id = create(http)
     services = server.server.app.state.services
 
+    jobs = TenantJobs(services.store, Tenant(configured_keys([KEY])[0].key_id))
+
     async def collect() -> list[str]:
-        first = await services.call(job_view, job_id, services)
-        stream = event_stream(first, services, interval=0.05, max_seconds=0.3)
+        first = await services.call(job_view, job_id, jobs, services)
+        stream = event_stream(first, jobs, services, interval=0.05, max_seconds=0.3)
         return [chunk async for chunk in stream]
 
     started = time.monotonic()

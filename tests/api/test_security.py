@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from clipforge.api.deps import open_mode_problem
+from clipforge.api.access import open_mode_problem
 from clipforge.api.urls import check_url, check_url_now
 from clipforge.errors import InvalidField
 from clipforge.settings import Settings
@@ -74,21 +74,49 @@ def test_serve_refuses_open_mode_beyond_loopback_in_production(tmp_path: Path) -
         "CLIPFORGE_DATA_DIR": str(tmp_path),
     }
     with SQLiteJobStore(tmp_path / "clipforge.db") as store:
-        assert not store.has_keys()
+        assert not store.ever_keyed()
     command = [sys.executable, "-m", "clipforge", "serve", "--host", "0.0.0.0", "--workers", "0"]
     done = subprocess.run(command, env={**_env(), **env}, capture_output=True, timeout=120)
     assert done.returncode == 2
     assert b"refusing to start" in done.stderr
 
 
-def test_serve_warns_loudly_in_development(tmp_path: Path) -> None:
-    env = {"CLIPFORGE_BACKEND": "testpattern"}
+def test_serve_refuses_open_mode_beyond_loopback_in_development_too(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    env = {"CLIPFORGE_BACKEND": "testpattern", "CLIPFORGE_DATA_DIR": str(tmp_path)}
+    command = [sys.executable, "-m", "clipforge", "serve", "--host", "0.0.0.0", "--workers", "0"]
+    done = subprocess.run(command, env={**_env(), **env}, capture_output=True, timeout=120)
+    assert done.returncode == 2
+    assert b"CLIPFORGE_OPEN_ACCESS" in done.stderr and b"0.0.0.0" in done.stderr
+
+
+def test_serve_with_open_access_warns_loudly_in_development(tmp_path: Path) -> None:
+    env = {"CLIPFORGE_BACKEND": "testpattern", "CLIPFORGE_OPEN_ACCESS": "true"}
     server = start_server_process(tmp_path, env, "--host", "0.0.0.0", "--workers", "0")
     try:
         log = (tmp_path / "server.log").read_text()
-        assert "WARNING: no API key exists" in log and "0.0.0.0" in log
+        assert "WARNING: CLIPFORGE_OPEN_ACCESS is on" in log and "0.0.0.0" in log
     finally:
         server.kill()
+
+
+def test_production_refuses_open_access(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    env = {
+        "CLIPFORGE_ENVIRONMENT": "production",
+        "CLIPFORGE_SIGNING_SECRET": "s" * 32,
+        "CLIPFORGE_API_KEYS": "k",
+        "CLIPFORGE_OPEN_ACCESS": "true",
+        "CLIPFORGE_DATA_DIR": str(tmp_path),
+    }
+    command = [sys.executable, "-m", "clipforge", "serve", "--workers", "0"]
+    done = subprocess.run(command, env={**_env(), **env}, capture_output=True, timeout=120)
+    assert done.returncode == 2
+    assert b"CLIPFORGE_OPEN_ACCESS is on" in done.stderr
 
 
 def _env() -> dict[str, str]:
@@ -158,6 +186,13 @@ def test_body_and_prompt_limits(limited: str) -> None:
         "http://0.0.0.0/hook",
         "ftp://93.184.216.34/hook",
         "not a url",
+        # IPv6 forms that carry a loopback or private IPv4 address inside them
+        "http://[64:ff9b::7f00:1]/hook",  # NAT64
+        "http://[64:ff9b:1::a00:1]/hook",  # local-use NAT64, 10.0.0.1
+        "http://[2002:7f00:1::]/hook",  # 6to4
+        "http://[::127.0.0.1]/hook",  # IPv4-compatible
+        "http://[::ffff:169.254.169.254]/hook",  # IPv4-mapped
+        "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/hook",  # Teredo
     ],
 )
 def test_callback_urls_inside_the_network_are_refused(url: str, http: httpx.Client) -> None:
@@ -172,7 +207,8 @@ def test_public_and_allowlisted_callback_urls_are_accepted(
     assert (
         http.post(TASKS, json=ark_body(callback_url="https://93.184.216.34/h")).status_code == 200
     )
-    allow = {"url_allowlist": "127.0.0.1,10.0.0.0/8"}
+    # Nothing is delivered from here (no dispatcher): 10.9.9.9 is only checked, never reached.
+    allow = {"url_allowlist": "127.0.0.1,10.0.0.0/8", "callbacks": False}
     with (
         live_server(tmp_path, backend="testpattern", workers=0, **allow) as live,
         live.client() as c,
@@ -193,3 +229,47 @@ def test_image_urls_inside_the_network_are_refused_and_data_urls_pass() -> None:
     with pytest.raises(InvalidField):
         check_url_now("callback_url", "http://127.0.0.1/", [])
     check_url_now("callback_url", "http://127.0.0.1/", ["127.0.0.0/8"])
+
+
+@pytest.mark.parametrize(
+    "address, public",
+    [
+        ("93.184.216.34", True),
+        ("2606:2800:220:1:248:1893:25c8:1946", True),
+        ("64:ff9b::5db8:d822", True),  # NAT64 of a public address
+        ("2002:5db8:d822::1", True),  # 6to4 of a public address
+        ("64:ff9b::7f00:1", False),
+        ("64:ff9b::c0a8:101", False),  # 192.168.1.1
+        ("2002:a00:1::1", False),  # 10.0.0.1
+        ("::127.0.0.1", False),
+        ("::ffff:10.0.0.1", False),
+        ("2001:0:4136:e378:8000:63bf:3fff:fdd2", False),
+        ("fe80::1", False),
+        ("ff02::1", False),
+        ("100.64.0.1", False),  # carrier-grade NAT
+    ],
+)
+def test_addresses_that_embed_a_private_ipv4_are_not_public(address: str, public: bool) -> None:
+    import ipaddress
+
+    from clipforge.api.urls import is_public
+
+    assert is_public(ipaddress.ip_address(address)) is public
+
+
+def test_a_delivery_connects_to_the_address_that_was_checked() -> None:
+    from clipforge.api.urls import Target, pinned
+
+    target = Target("https://hooks.example:8443/h?x=1", "hooks.example", 8443, _ip("127.0.0.1"))
+    url, headers, extensions = pinned(target)
+    assert url == "https://127.0.0.1:8443/h?x=1"
+    assert headers == {"Host": "hooks.example:8443"}
+    assert extensions == {"sni_hostname": "hooks.example"}
+    v6 = Target("http://hooks.example/h", "hooks.example", 80, _ip("::1"))
+    assert pinned(v6)[0] == "http://[::1]/h" and pinned(v6)[2] == {}
+
+
+def _ip(text: str):  # type: ignore[no-untyped-def]
+    import ipaddress
+
+    return ipaddress.ip_address(text)

@@ -16,7 +16,7 @@ from clipforge.store import rules, sql
         (JobStatus.COMPLETED, rules.cancelled(0.0)),
         (JobStatus.CANCELLED, rules.failed("GenerationError", "late", 0.0)),
         (JobStatus.QUEUED, rules.completed(JobResult("k", "b"), 0.0)),
-        (JobStatus.ERROR, rules.abandoned(1, 0.0, 3, "stopped responding")),
+        (JobStatus.ERROR, rules.abandoned(1, 0.0, 3, "stopped responding", crashed=True)),
         (None, rules.cancelled(0.0)),  # a status change must say what it moves from
     ],
 )
@@ -33,7 +33,7 @@ def test_writes_on_the_diagram_pass() -> None:
     for changes in (
         rules.completed(JobResult("k", "b"), 0.0),
         rules.failed("GenerationError", "x", 0.0),
-        rules.abandoned(1, 0.0, 3, "gave the job back"),
+        rules.abandoned(1, 0.0, 3, "gave the job back", crashed=False),
         rules.progressed(1, 2, 0.0),
     ):
         statement, params = sql.update(changes, fence)

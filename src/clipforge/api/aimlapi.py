@@ -6,22 +6,17 @@ from functools import partial
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
-from clipforge.api.deps import Authorized, Caller, CallerDep, Services, ServicesDep
+from clipforge.api.access import Caller
+from clipforge.api.checks import check_images, check_model_id, check_prompt
+from clipforge.api.deps import Authorized, CallerDep, JobsDep, Services, ServicesDep
 from clipforge.api.error_bodies import AIML_ERRORS
+from clipforge.api.fields import Duration, Seed
 from clipforge.api.idempotency import IdempotencyKey, create_job, fingerprint
 from clipforge.api.urls import check_urls
-from clipforge.errors import InvalidField, JobNotFound
-from clipforge.schemas import (
-    SEED_MAX,
-    AspectRatio,
-    GenerationRequest,
-    Job,
-    JobStatus,
-    Resolution,
-    new_seed,
-)
+from clipforge.schemas import AspectRatio, GenerationRequest, Job, JobStatus, Resolution, new_seed
+from clipforge.store.tenant import TenantJobs
 
 LEGACY_PATH = "/v2/generate/video/bytedance/generation"
 UNIVERSAL_PATH = "/v2/video/generations"
@@ -38,11 +33,9 @@ class CreateVideoBody(BaseModel):
     prompt: StrictStr = Field(min_length=1, description="At most CLIPFORGE_MAX_PROMPT_CHARS.")
     resolution: Resolution | None = Field(None, description="Short side; default 1080p.")
     aspect_ratio: AspectRatio | None = Field(None, description="Default 16:9.")
-    duration: Literal[5, 10] | None = Field(None, description="Seconds; default 5.")
+    duration: Duration | None = Field(None, description="Seconds; default 5.")
     watermark: StrictBool | None = Field(None, description="Visible 'AI generated' mark.")
-    seed: StrictInt | None = Field(
-        None, ge=-1, le=SEED_MAX, description="Same seed, same request: same video. -1: random."
-    )
+    seed: Seed | None = None
     camerafixed: StrictBool | None = Field(None, description="Keep the camera still.")
     camera_fixed: StrictBool | None = Field(None, description="Later spelling of camerafixed.")
     image_url: StrictStr | None = Field(None, description="First frame (image-to-video ids).")
@@ -72,6 +65,13 @@ class ErrorOut(BaseModel):
     message: str
 
 
+VIDEO_EXPIRED = ErrorOut(
+    name="VideoExpired",
+    message="the video was removed after the server's retention period; generate it again",
+)
+"""The `error` of a completed generation whose video retention removed (`video` is null)."""
+
+
 class GenerationOut(BaseModel):
     id: str
     status: Literal["queued", "generating", "completed", "error"]
@@ -82,12 +82,9 @@ class GenerationOut(BaseModel):
 
 def to_generation_request(body: CreateVideoBody, services: Services) -> GenerationRequest:
     """Apply the defaults of API.md section 1 and check the model is served here."""
-    limit = services.settings.max_prompt_chars
-    if len(body.prompt) > limit:
-        raise InvalidField("prompt", f"must have at most {limit} characters")
-    served = services.catalog.require(body.model)
-    if body.image_url is not None and not served.image_input:
-        raise InvalidField("image_url", f"model {body.model!r} takes no image input")
+    check_prompt(body.prompt, "prompt", services.settings.max_prompt_chars)
+    served = services.catalog.require(check_model_id(body.model))
+    check_images(served, {"image_url": body.image_url, "last_image_url": body.last_image_url})
     values = body.model_dump(exclude_none=True, exclude={"camerafixed", "camera_fixed", "seed"})
     camera_fixed = body.camera_fixed if body.camera_fixed is not None else body.camerafixed
     if camera_fixed is not None:
@@ -103,28 +100,41 @@ async def check_image_urls(body: CreateVideoBody, services: Services) -> None:
 
 
 async def create_from(
-    body: CreateVideoBody, services: Services, caller: Caller, key: str | None, surface: str
+    body: CreateVideoBody,
+    services: Services,
+    caller: Caller,
+    jobs: TenantJobs,
+    key: str | None,
+    surface: str,
 ) -> Job:
     """Validate the body, check its URLs, then create the job (once per idempotency key)."""
     request = await services.call(to_generation_request, body, services)
     await check_image_urls(body, services)
     once = partial(fingerprint, surface, body)
-    return await services.call(create_job, services, caller, request, key, once)
+    return await services.call(create_job, jobs, caller, request, key, once)
 
 
 @router.post(LEGACY_PATH, status_code=201, summary="Create a generation (seed document path)")
 async def create_legacy(
-    body: CreateVideoBody, services: ServicesDep, caller: CallerDep, key: IdempotencyKey = None
+    body: CreateVideoBody,
+    services: ServicesDep,
+    caller: CallerDep,
+    jobs: JobsDep,
+    key: IdempotencyKey = None,
 ) -> CreatedGeneration:
-    job = await create_from(body, services, caller, key, LEGACY_PATH)
+    job = await create_from(body, services, caller, jobs, key, LEGACY_PATH)
     return CreatedGeneration(id=job.id, meta=_meta(job))
 
 
 @router.post(UNIVERSAL_PATH, summary="Create a generation (universal path)")
 async def create_universal(
-    body: CreateVideoBody, services: ServicesDep, caller: CallerDep, key: IdempotencyKey = None
+    body: CreateVideoBody,
+    services: ServicesDep,
+    caller: CallerDep,
+    jobs: JobsDep,
+    key: IdempotencyKey = None,
 ) -> CreatedGeneration:
-    job = await create_from(body, services, caller, key, UNIVERSAL_PATH)
+    job = await create_from(body, services, caller, jobs, key, UNIVERSAL_PATH)
     return CreatedGeneration(id=job.id, meta=_meta(job))
 
 
@@ -132,30 +142,29 @@ GenerationId = Annotated[str, Query(min_length=1, max_length=200)]
 
 
 @router.get(LEGACY_PATH, summary="Poll a generation (seed document path)")
-async def poll_legacy(generation_id: GenerationId, services: ServicesDep) -> GenerationOut:
-    return await services.call(_poll, generation_id, services)
+async def poll_legacy(
+    generation_id: GenerationId, services: ServicesDep, jobs: JobsDep
+) -> GenerationOut:
+    return await services.call(_poll, generation_id, jobs, services)
 
 
 @router.get(UNIVERSAL_PATH, summary="Poll a generation (universal path)")
-async def poll_universal(generation_id: GenerationId, services: ServicesDep) -> GenerationOut:
-    return await services.call(_poll, generation_id, services)
+async def poll_universal(
+    generation_id: GenerationId, services: ServicesDep, jobs: JobsDep
+) -> GenerationOut:
+    return await services.call(_poll, generation_id, jobs, services)
 
 
-def _poll(job_id: str, services: Services) -> GenerationOut:
-    return generation_out(_job(job_id, services), services)
-
-
-def _job(job_id: str, services: Services) -> Job:
-    job = services.store.get(job_id)
-    if job is None:
-        raise JobNotFound(job_id)
-    return job
+def _poll(job_id: str, jobs: TenantJobs, services: Services) -> GenerationOut:
+    return generation_out(jobs.get(job_id), services)
 
 
 def generation_out(job: Job, services: Services) -> GenerationOut:
     """A job in the AI/ML shape: only queued, generating, completed and error are shown."""
     out = GenerationOut(id=job.id, status="queued", meta=_meta(job))
-    if job.status is JobStatus.COMPLETED and job.video_key:
+    if job.status is JobStatus.COMPLETED and job.purged_at is not None:
+        out.status, out.error = "completed", VIDEO_EXPIRED
+    elif job.status is JobStatus.COMPLETED and job.video_key:
         out.status = "completed"
         out.video = VideoOut(url=services.storage.url(job.video_key))
     elif job.status is JobStatus.GENERATING:

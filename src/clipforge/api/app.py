@@ -42,11 +42,11 @@ def create_app(
     housekeeping sweep (expired tasks, file retention) that every app runs."""
 
     shared = Services(settings, store, storage, catalog or ModelCatalog.from_settings(settings))
-    services: list[BackgroundService] = [
-        Housekeeper(store, storage, settings),
-        CallbackDispatcher(shared),
-        *background,
-    ]
+    services: list[BackgroundService] = [Housekeeper(store, storage, settings)]
+    dispatcher = CallbackDispatcher(shared) if settings.callbacks else None
+    if dispatcher is not None:
+        services.append(dispatcher)
+    services += background
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -65,6 +65,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.services = shared
+    app.state.callbacks = dispatcher
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, limit=lambda: settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)

@@ -26,14 +26,14 @@ from clipforge.api.ark_models import (
     TaskUsage,
 )
 from clipforge.api.ark_requests import image_urls, served_model_id, to_generation_request
-from clipforge.api.deps import Authorized, CallerDep, Services, ServicesDep
+from clipforge.api.deps import Authorized, CallerDep, JobsDep, Services, ServicesDep
 from clipforge.api.error_bodies import ARK_ERRORS
 from clipforge.api.idempotency import IdempotencyKey, create_job, fingerprint
 from clipforge.api.urls import check_urls
-from clipforge.errors import JobNotFound
 from clipforge.schemas import Job, JobStatus
 from clipforge.store.base import JobExtras
 from clipforge.store.filters import EXPIRED, JobFilter
+from clipforge.store.tenant import TenantJobs
 
 BASE = "/api/v3"
 TASKS_PATH = f"{BASE}/contents/generations/tasks"
@@ -41,6 +41,13 @@ TASKS_PATH = f"{BASE}/contents/generations/tasks"
 router = APIRouter(tags=["BytePlus ModelArk"], dependencies=[Authorized], responses=ARK_ERRORS)
 
 __all__ = ["RatioIn", "router", "served_model_id", "task_out", "task_status"]
+
+
+VIDEO_EXPIRED = TaskError(
+    code="VideoExpired",
+    message="the video was removed after the server's retention period; generate it again",
+)
+"""The `error` of a succeeded task whose video retention removed (`content.video_url` null)."""
 
 
 def task_status(job: Job) -> TaskStatus:
@@ -53,10 +60,11 @@ def task_out(job: Job, services: Services) -> Task:
     """A job as an Ark task object (also what a callback POSTs)."""
     request = job.request
     status = task_status(job)
-    content = None
-    if status == "succeeded" and job.video_key:
+    content, error = None, None
+    if status == "succeeded" and job.purged_at is not None:
+        content, error = TaskContent(video_url=None), VIDEO_EXPIRED
+    elif status == "succeeded" and job.video_key:
         content = TaskContent(video_url=services.storage.url(job.video_key))
-    error = None
     if status in ("failed", "expired"):
         code = job.error_name or "InternalServiceError"
         error = TaskError(code=code, message=job.error_message or "")
@@ -77,19 +85,6 @@ def task_out(job: Job, services: Services) -> Task:
     )
 
 
-def _job(task_id: str, services: Services) -> Job:
-    job = services.store.get(task_id)
-    if job is None:
-        missing = JobNotFound(task_id)
-        missing.field = "task_id"
-        raise missing
-    return job
-
-
-def _get(task_id: str, services: Services) -> Task:
-    return task_out(_job(task_id, services), services)
-
-
 def list_filter(
     status: TaskStatus | None, task_ids: list[str] | None, model: str | None
 ) -> JobFilter:
@@ -99,19 +94,21 @@ def list_filter(
     return JobFilter(statuses=base.statuses, expired=base.expired, ids=ids, model=model)
 
 
-def _list(services: Services, page_num: int, page_size: int, where: JobFilter) -> TaskList:
-    store = services.store
-    jobs = store.list_jobs(limit=page_size, offset=(page_num - 1) * page_size, where=where)
-    items = [task_out(job, services) for job in jobs]
-    return TaskList(total=store.count_jobs(where), items=items)
+def _list(
+    jobs: TenantJobs, services: Services, page_num: int, page_size: int, where: JobFilter
+) -> TaskList:
+    found = jobs.page(page_size, (page_num - 1) * page_size, where)
+    items = [task_out(job, services) for job in found]
+    return TaskList(total=jobs.count(where), items=items)
 
 
-def _delete(task_id: str, services: Services) -> dict[str, Any]:
-    job = _job(task_id, services)
+def _delete(task_id: str, jobs: TenantJobs, services: Services) -> dict[str, Any]:
+    job = jobs.get(task_id, field="task_id")
     if not job.status.is_terminal:
-        services.store.cancel(task_id)
+        jobs.cancel(task_id, field="task_id")
+        services.callbacks_due.set()
         return {}
-    deleted = services.store.delete(task_id)
+    deleted = jobs.delete_finished(task_id)
     if deleted is not None and deleted.video_key:
         services.storage.delete(deleted.video_key)
     return {}
@@ -122,7 +119,11 @@ TaskIdPath = Annotated[str, Path(min_length=1, max_length=200)]
 
 @router.post(TASKS_PATH, summary="Create a content generation task")
 async def create_task(
-    body: CreateTaskBody, services: ServicesDep, caller: CallerDep, key: IdempotencyKey = None
+    body: CreateTaskBody,
+    services: ServicesDep,
+    caller: CallerDep,
+    jobs: JobsDep,
+    key: IdempotencyKey = None,
 ) -> TaskId:
     request = await services.call(to_generation_request, body, services)
     urls: dict[str, str | None] = {"callback_url": body.callback_url}
@@ -130,18 +131,22 @@ async def create_task(
     await check_urls(urls, services.settings.url_allowlist)
     extras = JobExtras(expires_after=body.execution_expires_after, callback_url=body.callback_url)
     once = partial(fingerprint, TASKS_PATH, body)
-    job = await services.call(create_job, services, caller, request, key, once, extras)
+    job = await services.call(create_job, jobs, caller, request, key, once, extras)
+    if body.callback_url is not None:
+        services.callbacks_due.set()
     return TaskId(id=job.id)
 
 
 @router.get(f"{TASKS_PATH}/{{task_id}}", summary="Get a content generation task")
-async def get_task(task_id: TaskIdPath, services: ServicesDep) -> Task:
-    return await services.call(_get, task_id, services)
+async def get_task(task_id: TaskIdPath, services: ServicesDep, jobs: JobsDep) -> Task:
+    job = await services.call(jobs.get, task_id, "task_id")
+    return await services.call(task_out, job, services)
 
 
 @router.get(TASKS_PATH, summary="List content generation tasks, newest first")
 async def list_tasks(
     services: ServicesDep,
+    jobs: JobsDep,
     page_num: Annotated[int, Query(ge=1, le=500)] = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 10,
     status: Annotated[TaskStatus | None, Query(alias="filter.status")] = None,
@@ -149,11 +154,11 @@ async def list_tasks(
     model: Annotated[str | None, Query(alias="filter.model")] = None,
 ) -> TaskList:
     where = list_filter(status, task_ids, model)
-    return await services.call(_list, services, page_num, page_size, where)
+    return await services.call(_list, jobs, services, page_num, page_size, where)
 
 
 @router.delete(
     f"{TASKS_PATH}/{{task_id}}", summary="Cancel a queued or running task; delete a finished one"
 )
-async def delete_task(task_id: TaskIdPath, services: ServicesDep) -> dict[str, Any]:
-    return await services.call(_delete, task_id, services)
+async def delete_task(task_id: TaskIdPath, services: ServicesDep, jobs: JobsDep) -> dict[str, Any]:
+    return await services.call(_delete, task_id, jobs, services)

@@ -6,7 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
-from clipforge.schemas import FPS, SEED_MAX, JobStatus, Resolution
+from clipforge.api.fields import Duration, ExpiresAfter, FramesPerSecond, Seed
+from clipforge.schemas import FPS, JobStatus, Resolution
 from clipforge.store.filters import JobFilter
 
 TaskStatus = Literal["queued", "running", "succeeded", "failed", "cancelled", "expired"]
@@ -57,18 +58,16 @@ class CreateTaskBody(BaseModel):
     content: list[ContentItem] = Field(min_length=1)
     resolution: Resolution | None = None
     ratio: RatioIn | None = None
-    duration: Literal[5, 10] | None = None
-    framespersecond: Literal[24] | None = None
-    seed: StrictInt | None = Field(None, ge=-1, le=SEED_MAX)
+    duration: Duration | None = None
+    framespersecond: FramesPerSecond | None = None
+    seed: Seed | None = None
     camera_fixed: StrictBool | None = None
     watermark: StrictBool | None = None
     callback_url: StrictStr | None = None
     return_last_frame: StrictBool | None = None
     service_tier: StrictStr | None = None
-    execution_expires_after: StrictInt | None = Field(
-        None, ge=1, description="Seconds a task may wait in the queue before it ends expired."
-    )
-    frames: StrictInt | None = None
+    execution_expires_after: ExpiresAfter | None = None
+    frames: StrictInt | None = Field(None, ge=1, le=1000)
 
 
 class TaskId(BaseModel):
@@ -76,7 +75,8 @@ class TaskId(BaseModel):
 
 
 class TaskContent(BaseModel):
-    video_url: str
+    video_url: str | None = None
+    """Null once the server's retention removed the video (`error.code` VideoExpired)."""
 
 
 class TaskUsage(BaseModel):

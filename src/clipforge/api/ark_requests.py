@@ -17,6 +17,7 @@ from typing import Any
 
 from clipforge.api.ark_commands import split_text_commands, text_command_values
 from clipforge.api.ark_models import CreateTaskBody
+from clipforge.api.checks import check_model_id, check_prompt
 from clipforge.api.deps import Services
 from clipforge.errors import InvalidField
 from clipforge.schemas import AspectRatio, GenerationRequest, new_seed
@@ -45,7 +46,7 @@ def to_generation_request(body: CreateTaskBody, services: Services) -> Generatio
     """The request a create body asks for; InvalidField (400) naming the field otherwise."""
     prompt, commands = _prompt_and_commands(body, services.settings.max_prompt_chars)
     images = [item for item in body.content if item.type == "image_url"]
-    model_id = served_model_id(body.model, wants_images=bool(images))
+    model_id = served_model_id(check_model_id(body.model), wants_images=bool(images))
     try:
         served = services.catalog.require(model_id)
     except InvalidField:
@@ -76,12 +77,10 @@ def _prompt_and_commands(
     texts = [item for item in body.content if item.type == "text"]
     if len(texts) != 1 or not (texts[0].text or "").strip():
         raise InvalidField("content", "exactly one text item with a prompt is required")
-    prompt, commands = split_text_commands(texts[0].text or "")
+    prompt, commands = split_text_commands(texts[0].text or "", max_chars)
     if not prompt:
         raise InvalidField("content", "the text item has no prompt before its commands")
-    if len(prompt) > max_chars:
-        raise InvalidField("content", f"the prompt is longer than {max_chars} characters")
-    return prompt, commands
+    return check_prompt(prompt, "content", max_chars), commands
 
 
 def image_urls(body: CreateTaskBody) -> dict[str, str]:

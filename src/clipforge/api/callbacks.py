@@ -1,39 +1,62 @@
 """Ark `callback_url` notifications: the task object POSTed on every status change.
 
-A dispatcher thread in the server process looks for jobs whose status differs from the last
-one notified (the store keeps both, so a change made by a worker in another process is seen
-too) and hands each to a small pool of delivery threads; neither the workers nor the event
-loop ever wait on a receiver. One job has at most one delivery in flight, so its receiver
-hears its statuses in order; a status that lasted less than one poll may be skipped.
+The store is the outbox: a job whose status differs from the last one notified is pending.
+A dispatcher in each API process leases pending notifications from the store (so that with
+several API replicas on one PostgreSQL each notification goes out from one of them, and one
+whose dispatcher died is leased again when the lease ends) and delivers them on its own
+event loop, in a thread of the server process: neither the workers nor the API's event loop
+ever wait on a receiver.
+
+Receivers are kept apart: each receiver (scheme, host and port of the URL) has its own lane,
+which delivers one notification at a time (so one job's statuses arrive in order) and holds
+at most `LANE_DEPTH` waiting. A slow or dead receiver therefore delays only its own
+notifications. Connecting is given `CONNECT_TIMEOUT_SECONDS`, the whole POST
+`callback_timeout_seconds`. After `PAUSE_AFTER_FAILURES` failed attempts in a row a receiver
+is paused (30 s, doubling up to 10 min; a log line and `stats.paused` count it): its
+notifications wait in the store until the pause ends, and nothing is held meanwhile.
 
 Each POST carries `X-ClipForge-Signature: sha256=<hex>`, the HMAC-SHA256 of the exact body
 bytes under the server's signing secret (see README, "Callbacks"). A receiver acknowledges
-with any 2xx within `callback_timeout_seconds`; a terminal status that is not acknowledged
-is retried `callback_retries` times (backing off 0.5 s, 1 s, 2 s, ...), others are sent once.
+with any 2xx; a terminal status that is not acknowledged is retried `callback_retries` times
+(backing off 0.5 s, 1 s, 2 s, ...), others are sent once. The URL is checked again before
+each attempt and the connection goes to the address that check resolved (`api/urls.py`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
 import threading
-from concurrent.futures import ThreadPoolExecutor
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import httpx
 
 from clipforge.api.ark import task_out
 from clipforge.api.deps import Services
-from clipforge.api.urls import check_url_now
+from clipforge.api.urls import pinned, resolve
 from clipforge.errors import InvalidField
-from clipforge.schemas import Job
+from clipforge.store.base import Notification
 
 log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-ClipForge-Signature"
 POLL_SECONDS = 0.2
-DELIVERY_THREADS = 4
+BATCH = 100
+LANE_DEPTH = 4
+CONNECT_TIMEOUT_SECONDS = 2.0
 FIRST_BACKOFF_SECONDS = 0.5
+PAUSE_AFTER_FAILURES = 5
+FIRST_PAUSE_SECONDS = 30.0
+LONGEST_PAUSE_SECONDS = 600.0
+BUSY_RETRY_SECONDS = 1.0
+"""A notification whose receiver's lane is full goes back to the store for this long."""
+GIVE_UP_AFTER_SECONDS = 86_400.0
+"""A status change not delivered within a day (its receiver paused all along) is dropped."""
 
 
 def sign(secret: bytes, body: bytes) -> str:
@@ -41,86 +64,183 @@ def sign(secret: bytes, body: bytes) -> str:
     return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
 
 
+def receiver(url: str) -> str:
+    """The lane a URL's notifications go through: scheme, host and port."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{parts.port or ''}"
+
+
+@dataclass
+class DeliveryStats:
+    """Counters of this process's deliveries (what a metrics exporter reads)."""
+
+    delivered: int = 0
+    failed: int = 0
+    """Notifications given up on (never acknowledged)."""
+    paused: int = 0
+    """Times a receiver was paused after failing again and again."""
+
+
+@dataclass
+class _Lane:
+    name: str
+    waiting: deque[Notification] = field(default_factory=deque)
+    failures: int = 0
+    pauses: int = 0
+    paused_until: float = 0.0
+    task: asyncio.Task[None] | None = None
+
+
 class CallbackDispatcher:
-    """A `BackgroundService`: polls for status changes and delivers them off-thread."""
+    """A `BackgroundService`: leases pending notifications and delivers them per receiver."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
-        self._stop = threading.Event()
-        self._in_flight: set[str] = set()
-        self._lock = threading.Lock()
+        self.stats = DeliveryStats()
+        self._lanes: dict[str, _Lane] = {}
         self._thread: threading.Thread | None = None
-        self._pool: ThreadPoolExecutor | None = None
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._client: httpx.AsyncClient | None = None
+
+    @property
+    def lease_seconds(self) -> float:
+        """Long enough for a full lane to deliver, retries included."""
+        settings = self.services.settings
+        attempts = 1 + settings.callback_retries
+        backoff = FIRST_BACKOFF_SECONDS * (2**settings.callback_retries)
+        one = attempts * settings.callback_timeout_seconds + backoff
+        return (LANE_DEPTH + 1) * one
 
     def start(self) -> None:
+        self._ready.clear()
         self._stop.clear()
-        self._pool = ThreadPoolExecutor(DELIVERY_THREADS, thread_name_prefix="callback")
         self._thread = threading.Thread(target=self._run, name="callbacks", daemon=True)
         self._thread.start()
+        self._ready.wait(10)
 
     def stop(self) -> None:
         self._stop.set()
+        self.services.callbacks_due.set()
         if self._thread is not None:
             self._thread.join(10)
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-
-    def dispatch_once(self) -> int:
-        """Hand every pending notification without one in flight to the pool; how many."""
-        assert self._pool is not None, "start() first"
-        handed = 0
-        for job, url in self.services.store.pending_notifications():
-            with self._lock:
-                if job.id in self._in_flight:
-                    continue
-                self._in_flight.add(job.id)
-            self._pool.submit(self._deliver, job, url)
-            handed += 1
-        return handed
 
     def _run(self) -> None:
-        while not self._stop.wait(POLL_SECONDS):
+        asyncio.run(self._main())
+
+    async def _main(self) -> None:
+        due = self.services.callbacks_due
+        timeout = httpx.Timeout(
+            self.services.settings.callback_timeout_seconds,
+            connect=min(CONNECT_TIMEOUT_SECONDS, self.services.settings.callback_timeout_seconds),
+        )
+        async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
+            self._client = client
+            self._ready.set()
+            while not self._stop.is_set():
+                due.clear()
+                try:
+                    await self.dispatch_once()
+                except Exception:  # the next poll tries again
+                    log.exception("callback dispatch failed")
+                await asyncio.to_thread(due.wait, POLL_SECONDS)
+            for lane in self._lanes.values():
+                if lane.task is not None:
+                    lane.task.cancel()
+
+    async def dispatch_once(self) -> int:
+        """Lease pending notifications and hand each to its receiver's lane; how many."""
+        store = self.services.store
+        leased = await asyncio.to_thread(store.lease_notifications, self.lease_seconds, BATCH)
+        for notification in leased:
+            await self._offer(notification)
+        return len(leased)
+
+    async def _offer(self, notification: Notification) -> None:
+        lane = self._lanes.setdefault(receiver(notification.url), _Lane(receiver(notification.url)))
+        now = time.time()
+        if lane.paused_until > now:
+            await self._defer(notification, lane.paused_until)
+        elif len(lane.waiting) >= LANE_DEPTH:
+            await self._defer(notification, now + BUSY_RETRY_SECONDS)
+        else:
+            lane.waiting.append(notification)
+            if lane.task is None or lane.task.done():
+                lane.task = asyncio.create_task(self._drain(lane))
+
+    async def _drain(self, lane: _Lane) -> None:
+        while lane.waiting:
+            notification = lane.waiting.popleft()
             try:
-                self.dispatch_once()
-            except Exception:  # the next poll tries again
-                log.exception("callback dispatch failed")
+                await self._deliver(lane, notification)
+            except Exception:
+                log.exception("callback for job %s failed", notification.job.id)
 
-    def _deliver(self, job: Job, url: str) -> None:
-        try:
-            body = task_out(job, self.services).model_dump_json().encode()
-            attempts = 1 + (
-                self.services.settings.callback_retries if job.status.is_terminal else 0
-            )
-            if not self._post(url, body, attempts):
-                log.warning("callback %s for job %s not acknowledged", url, job.id)
-            self.services.store.mark_notified(job.id, job.status)
-        finally:
-            with self._lock:
-                self._in_flight.discard(job.id)
+    async def _deliver(self, lane: _Lane, notification: Notification) -> None:
+        job, store = notification.job, self.services.store
+        if time.time() - job.updated_at > GIVE_UP_AFTER_SECONDS:
+            log.warning("callback for job %s dropped: undelivered for a day", job.id)
+            self.stats.failed += 1
+            await asyncio.to_thread(store.mark_notified, job.id, job.status)
+            return
+        body = task_out(job, self.services).model_dump_json().encode()
+        attempts = 1 + (self.services.settings.callback_retries if job.status.is_terminal else 0)
+        for attempt in range(attempts):
+            if attempt:
+                await asyncio.sleep(FIRST_BACKOFF_SECONDS * 2 ** (attempt - 1))
+            if lane.paused_until > time.time():
+                await self._defer(notification, lane.paused_until)
+                return
+            if await self._post(notification.url, body):
+                lane.failures, lane.pauses = 0, 0
+                self.stats.delivered += 1
+                await asyncio.to_thread(store.mark_notified, job.id, job.status)
+                return
+            await self._failed(lane)
+        log.warning("callback %s for job %s not acknowledged", notification.url, job.id)
+        self.stats.failed += 1
+        await asyncio.to_thread(store.mark_notified, job.id, job.status)
 
-    def _post(self, url: str, body: bytes, attempts: int) -> bool:
+    async def _failed(self, lane: _Lane) -> None:
+        lane.failures += 1
+        if lane.failures < PAUSE_AFTER_FAILURES:
+            return
+        pause = min(LONGEST_PAUSE_SECONDS, FIRST_PAUSE_SECONDS * 2**lane.pauses)
+        lane.pauses += 1
+        lane.paused_until = time.time() + pause
+        self.stats.paused += 1
+        log.warning(
+            "callback receiver %s paused for %.0f s after %d failed deliveries in a row",
+            lane.name,
+            pause,
+            lane.failures,
+        )
+        while lane.waiting:
+            await self._defer(lane.waiting.popleft(), lane.paused_until)
+
+    async def _defer(self, notification: Notification, until: float) -> None:
+        await asyncio.to_thread(self.services.store.defer_notification, notification.job.id, until)
+
+    async def _post(self, url: str, body: bytes) -> bool:
         settings = self.services.settings
-        headers = {
+        try:
+            target = await resolve("callback_url", url, settings.url_allowlist)
+        except InvalidField as refused:
+            log.warning("callback refused: %s", refused.message)
+            return False
+        address, headers, extensions = pinned(target)
+        headers |= {
             "Content-Type": "application/json",
             SIGNATURE_HEADER: sign(settings.resolved_signing_secret, body),
         }
-        for attempt in range(attempts):
-            if attempt and self._stop.wait(FIRST_BACKOFF_SECONDS * 2 ** (attempt - 1)):
-                return False
-            try:
-                check_url_now("callback_url", url, settings.url_allowlist)  # resolved again
-            except InvalidField as refused:
-                log.warning("callback refused: %s", refused.message)
-                return False
-            try:
-                response = httpx.post(
-                    url, content=body, headers=headers, timeout=settings.callback_timeout_seconds
-                )
-                if response.is_success:
-                    return True
-            except httpx.HTTPError:
-                pass
-        return False
+        assert self._client is not None
+        try:
+            response = await self._client.post(
+                address, content=body, headers=headers, extensions=extensions
+            )
+        except httpx.HTTPError:
+            return False
+        return response.is_success
 
 
-__all__ = ["SIGNATURE_HEADER", "CallbackDispatcher", "sign"]
+__all__ = ["SIGNATURE_HEADER", "CallbackDispatcher", "DeliveryStats", "receiver", "sign"]

@@ -1,11 +1,9 @@
-"""Typed dependencies shared by the routers."""
+"""Typed dependencies shared by the routers: the services, the caller, the caller's jobs."""
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
-import ipaddress
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -15,12 +13,12 @@ from typing import Annotated, ParamSpec, TypeVar
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from clipforge.api.limits import RateLimiter
+from clipforge.api.access import Caller, FrontDoor
 from clipforge.catalog import ModelCatalog
-from clipforge.errors import AuthenticationFailed
 from clipforge.settings import Settings
 from clipforge.storage.base import Storage
 from clipforge.store.base import JobStore
+from clipforge.store.tenant import TenantJobs
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -29,7 +27,8 @@ STORE_THREADS = 1
 
 @dataclass(frozen=True)
 class Services:
-    """What the routers work with; built once by the app factory."""
+    """What the routers work with; built once by the app factory. Routers reach jobs only
+    through the caller's `TenantJobs` (`JobsDep`), never through `store` itself."""
 
     settings: Settings
     store: JobStore
@@ -38,7 +37,13 @@ class Services:
     executor: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(STORE_THREADS, thread_name_prefix="store")
     )
-    limiter: RateLimiter = field(default_factory=RateLimiter)
+    door: FrontDoor = field(init=False)
+    callbacks_due: threading.Event = field(default_factory=threading.Event)
+    """Set when this process changed a job that has a callback URL: the dispatcher wakes at
+    once instead of at its next poll (changes made elsewhere are found by the poll)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "door", FrontDoor(self.settings, self.store))
 
     async def call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run store work: inline when the store says its calls are short and local (SQLite
@@ -63,76 +68,32 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 _bearer = HTTPBearer(auto_error=False, description="API key: `Authorization: Bearer KEY`")
 
 
-@dataclass(frozen=True)
-class Caller:
-    """Who is asking: `key_id` scopes idempotency keys, limits and job ownership."""
-
-    key_id: str
-
-
-OPEN_CALLER = Caller("open")
-
-
-def key_id(key: str) -> str:
-    """A stable, non-secret name for a key from CLIPFORGE_API_KEYS (never the key itself)."""
-    return "env-" + hashlib.sha256(key.encode()).hexdigest()[:12]
-
-
 async def require_api_key(
+    request: Request,
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
-    """The caller of a request, counted against its rate limit; 401 unless its bearer key is
-    a configured one (CLIPFORGE_API_KEYS) or an active stored one (`clipforge keys create`).
-
-    With no key anywhere the API is open (every caller is `open`); `clipforge serve` allows
-    that only on a loopback address (see `open_mode_problem`).
-    """
+    """The caller of a request, counted against its rate limit (`api/access.py`)."""
     offered = None
     if credentials is not None and credentials.scheme.lower() == "bearer":
         offered = credentials.credentials
-    caller = await _identify(services, offered)
-    services.limiter.check(caller.key_id, services.settings.rate_limit_per_minute)
+    address = request.client.host if request.client else ""
+    return await services.call(_admitted, services.door, offered, address)
+
+
+def _admitted(door: FrontDoor, offered: str | None, address: str) -> Caller:
+    caller = door.identify(offered, address)
+    door.admit(caller)
     return caller
-
-
-async def _identify(services: Services, offered: str | None) -> Caller:
-    env_keys = services.settings.api_keys
-    if offered is not None:
-        for key in env_keys:
-            if hmac.compare_digest(offered.encode(), key.encode()):
-                return Caller(key_id(key))
-        stored = await services.call(services.store.find_key, offered)
-        if stored is not None:
-            return Caller(stored.id)
-    if not env_keys and not await services.call(services.store.has_keys):
-        return OPEN_CALLER
-    if offered is None:
-        raise AuthenticationFailed("missing API key: send `Authorization: Bearer KEY`")
-    raise AuthenticationFailed("invalid API key")
-
-
-def open_mode_problem(settings: Settings, store: JobStore) -> str | None:
-    """Why serving without keys is unsafe here, or None (keys exist, or loopback only)."""
-    if settings.api_keys or store.has_keys():
-        return None
-    if is_loopback(settings.host):
-        return None
-    return (
-        f"no API key exists and the server listens on {settings.host}, beyond this machine: "
-        "anyone who can reach it can use it. Create a key (`clipforge keys create NAME`) or "
-        "set CLIPFORGE_API_KEYS, or listen on 127.0.0.1"
-    )
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 Authorized = Depends(require_api_key)
 CallerDep = Annotated[Caller, Depends(require_api_key)]
+
+
+async def caller_jobs(services: ServicesDep, caller: CallerDep) -> TenantJobs:
+    """The jobs the caller may see and manage (its own; every job for an admin key)."""
+    return TenantJobs(services.store, caller.tenant)
+
+
+JobsDep = Annotated[TenantJobs, Depends(caller_jobs)]

@@ -24,12 +24,14 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from clipforge.api.context import inference_id
-from clipforge.errors import RateLimited, RequestError
+from clipforge.errors import AuthenticationFailed, RateLimited, RequestError
 
 log = logging.getLogger(__name__)
 
 
 ARK_PREFIX = "/api/v3"
+AUTHENTICATE = 'Bearer realm="clipforge"'
+"""The WWW-Authenticate challenge of every 401 (RFC 6750)."""
 
 # HTTP status -> the Ark body's `type` (and its `code` where the error carries none).
 ARK_TYPES: dict[int, tuple[str, str]] = {
@@ -77,23 +79,42 @@ def error_response(
 
 def validation_field(error: dict[str, Any]) -> str:
     """The field a pydantic error is about (`body` when it is about the body as a whole)."""
+    if error.get("type") == "json_invalid":
+        return "body"
     location = error.get("loc", ())
     parts = [str(part) for part in location if part not in ("body", "query", "path")]
     return ".".join(parts) or "body"
 
 
-def describe_validation_error(error: dict[str, Any]) -> str:
-    """One pydantic error as `field: problem (allowed: ...)`."""
+def describe_validation_error(error: dict[str, Any], body: object = None) -> str:
+    """One pydantic error as `field: problem (allowed: ...)`; `body` is the raw text of a
+    body that did not parse (to say where)."""
     field = validation_field(error)
     kind = error.get("type", "")
     if kind == "missing":
         return f"{field}: field required"
     if kind in ("enum", "literal_error"):
         expected = error.get("ctx", {}).get("expected", "")
-        return f"{field}: invalid value {error.get('input')!r}; allowed values: {expected}"
-    if kind in ("json_invalid", "model_attributes_type", "dict_type") and field == "body":
+        shown = repr(error.get("input"))[:80]
+        return f"{field}: invalid value {shown}; allowed values: {expected}"
+    if kind == "json_invalid":
+        return "body: " + _where_json_broke(error, body)
+    if kind in ("model_attributes_type", "dict_type") and field == "body":
         return "body: expected a JSON object"
     return f"{field}: {error.get('msg', 'invalid value')}"
+
+
+def _where_json_broke(error: dict[str, Any], body: object) -> str:
+    """`invalid JSON at line L, column C (character N): problem`, as far as it is known."""
+    problem = error.get("ctx", {}).get("error", "JSON decode error")
+    location = error.get("loc", ())
+    position = location[-1] if location and isinstance(location[-1], int) else None
+    if position is None:
+        return f"invalid JSON: {problem}"
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body or "")
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    return f"invalid JSON at line {line}, column {column} (character {position}): {problem}"
 
 
 async def _on_request_error(request: Request, exc: Exception) -> JSONResponse:
@@ -101,13 +122,15 @@ async def _on_request_error(request: Request, exc: Exception) -> JSONResponse:
     response = error_response(request, exc.status_code, exc.message, code=exc.code, param=exc.field)
     if isinstance(exc, RateLimited):
         response.headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, AuthenticationFailed):
+        response.headers["WWW-Authenticate"] = AUTHENTICATE
     return response
 
 
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [dict(e) for e in exc.errors()]
-    messages = [describe_validation_error(e) for e in errors]
+    messages = [describe_validation_error(e, exc.body) for e in errors]
     param = validation_field(errors[0]) if errors else None
     return error_response(request, 400, "; ".join(messages), param=param)
 

@@ -17,11 +17,11 @@ from typing import Annotated
 from fastapi import Header
 from pydantic import BaseModel
 
-from clipforge.api.deps import Caller, Services
-from clipforge.api.limits import check_queue
+from clipforge.api.access import Caller
 from clipforge.errors import IdempotencyKeyReused
 from clipforge.schemas import GenerationRequest, Job
-from clipforge.store.base import NO_EXTRAS, JobExtras, OnceKey
+from clipforge.store.base import NO_EXTRAS, JobExtras
+from clipforge.store.tenant import TenantJobs
 
 HEADER = "Idempotency-Key"
 KEY_MAX_CHARS = 255
@@ -44,7 +44,7 @@ def fingerprint(surface: str, body: BaseModel) -> str:
 
 
 def create_job(
-    services: Services,
+    jobs: TenantJobs,
     caller: Caller,
     request: GenerationRequest,
     key: str | None,
@@ -52,13 +52,9 @@ def create_job(
     extras: JobExtras = NO_EXTRAS,
 ) -> Job:
     """Create a job for `request` (already validated: a bad body is a 400 whatever its key),
-    at most once per (caller, key)."""
-    check_queue(services.store, caller.key_id, services.settings.max_queued_jobs)
-    owned = replace(extras, owner=caller.key_id)
-    if key is None:
-        return services.store.create(request, owned)
-    once = OnceKey(caller.key_id, key, fingerprint_of())
-    job, same = services.store.create_once(request, once, owned)
+    at most once per (caller, key), within the caller's queued-job cap (429 beyond)."""
+    capped = replace(extras, max_queued=caller.max_queued)
+    job, same = jobs.create(request, capped, None if key is None else (key, fingerprint_of()))
     if not same:
         raise IdempotencyKeyReused(job.id)
     return job

@@ -20,11 +20,11 @@ from pydantic import BaseModel
 
 from clipforge import __version__
 from clipforge.api.aimlapi import CreateVideoBody, create_from
-from clipforge.api.deps import Authorized, CallerDep, Services, ServicesDep
+from clipforge.api.deps import Authorized, CallerDep, JobsDep, Services, ServicesDep
 from clipforge.api.error_bodies import AIML_ERRORS
 from clipforge.api.idempotency import IdempotencyKey
-from clipforge.errors import JobNotFound
 from clipforge.schemas import GenerationRequest, Job, JobStatus
+from clipforge.store.tenant import TenantJobs
 
 router = APIRouter(tags=["ClipForge"], responses=AIML_ERRORS)
 NATIVE_JOBS_PATH = "/v1/jobs"
@@ -69,9 +69,13 @@ class JobOut(BaseModel):
     started_at: float | None
     finished_at: float | None
     video_url: str | None
+    video_expired: bool
+    """True once retention removed the video (then `video_url` is null)."""
     error: dict[str, str] | None
     backend: str | None
     timings: dict[str, float]
+    worker_crashes: int
+    """Attempts that ended because their worker died or stopped responding."""
 
 
 class JobList(BaseModel):
@@ -101,29 +105,35 @@ async def list_models(services: ServicesDep) -> ModelList:
 @router.get("/v1/jobs", dependencies=[Authorized], summary="Job history, newest first")
 async def list_jobs(
     services: ServicesDep,
+    jobs: JobsDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> JobList:
-    return await services.call(job_page, services, limit, offset)
+    return await services.call(job_page, jobs, services, limit, offset)
 
 
 @router.post(NATIVE_JOBS_PATH, status_code=201, summary="Create a job (the AI/ML body)")
 async def create_job_native(
-    body: CreateVideoBody, services: ServicesDep, caller: CallerDep, key: IdempotencyKey = None
+    body: CreateVideoBody,
+    services: ServicesDep,
+    caller: CallerDep,
+    jobs: JobsDep,
+    key: IdempotencyKey = None,
 ) -> JobOut:
-    job = await create_from(body, services, caller, key, NATIVE_JOBS_PATH)
-    return await services.call(to_job_out, job, services)
+    job = await create_from(body, services, caller, jobs, key, NATIVE_JOBS_PATH)
+    return await services.call(to_job_out, job, jobs, services)
 
 
 @router.get("/v1/jobs/{job_id}", dependencies=[Authorized], summary="A job with its progress")
-async def get_job(job_id: str, services: ServicesDep) -> JobOut:
-    return await services.call(job_view, job_id, services)
+async def get_job(job_id: str, services: ServicesDep, jobs: JobsDep) -> JobOut:
+    return await services.call(job_view, job_id, jobs, services)
 
 
 @router.post("/v1/jobs/{job_id}/cancel", dependencies=[Authorized], summary="Cancel a job")
-async def cancel_job(job_id: str, services: ServicesDep) -> JobOut:
+async def cancel_job(job_id: str, services: ServicesDep, jobs: JobsDep) -> JobOut:
     """Queued or generating: cancelled. A finished job is returned as it is."""
-    return await services.call(cancel_view, job_id, services)
+    job = await services.call(jobs.cancel, job_id)
+    return await services.call(to_job_out, job, jobs, services)
 
 
 @router.get(
@@ -133,16 +143,17 @@ async def cancel_job(job_id: str, services: ServicesDep) -> JobOut:
     responses={200: {"content": {"text/event-stream": {}}}},
     summary="Server-sent events: the job each time its status or progress changes",
 )
-async def job_events(job_id: str, services: ServicesDep) -> StreamingResponse:
-    first = await services.call(job_view, job_id, services)  # a 404 comes before the stream
+async def job_events(job_id: str, services: ServicesDep, jobs: JobsDep) -> StreamingResponse:
+    first = await services.call(job_view, job_id, jobs, services)  # a 404 comes first
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return StreamingResponse(
-        event_stream(first, services), media_type="text/event-stream", headers=headers
+        event_stream(first, jobs, services), media_type="text/event-stream", headers=headers
     )
 
 
 async def event_stream(
     job: JobOut,
+    jobs: TenantJobs,
     services: Services,
     interval: float = EVENTS_POLL_SECONDS,
     max_seconds: float = EVENTS_MAX_SECONDS,
@@ -162,50 +173,43 @@ async def event_stream(
         if job.status in TERMINAL or time.monotonic() - started > max_seconds:
             return
         await asyncio.sleep(interval)
-        job = await services.call(job_view, job.id, services)
+        job = await services.call(job_view, job.id, jobs, services)
 
 
-def job_page(services: Services, limit: int, offset: int) -> JobList:
-    jobs = services.store.list_jobs(limit=limit + 1, offset=offset)
-    data = [to_job_out(job, services) for job in jobs[:limit]]
-    return JobList(data=data, limit=limit, offset=offset, has_more=len(jobs) > limit)
+def job_page(jobs: TenantJobs, services: Services, limit: int, offset: int) -> JobList:
+    found = jobs.page(limit + 1, offset)
+    data = [to_job_out(job, jobs, services) for job in found[:limit]]
+    return JobList(data=data, limit=limit, offset=offset, has_more=len(found) > limit)
 
 
-def cancel_view(job_id: str, services: Services) -> JobOut:
-    job = services.store.cancel(job_id)
-    if job is None:
-        raise JobNotFound(job_id)
-    return to_job_out(job, services)
-
-
-def job_view(job_id: str, services: Services) -> JobOut:
+def job_view(job_id: str, jobs: TenantJobs, services: Services) -> JobOut:
     """A job with its progress and queue position (ClipForge's own shape)."""
-    job = services.store.get(job_id)
-    if job is None:
-        raise JobNotFound(job_id)
-    return to_job_out(job, services)
+    return to_job_out(jobs.get(job_id), jobs, services)
 
 
-def to_job_out(job: Job, services: Services) -> JobOut:
+def to_job_out(job: Job, jobs: TenantJobs, services: Services) -> JobOut:
     error = None
     if job.error_name:
         error = {"name": job.error_name, "message": job.error_message or ""}
     queued = job.status is JobStatus.QUEUED
+    expired = job.purged_at is not None
     return JobOut(
         id=job.id,
         status=job.status.value,
         request=job.request,
         progress=Progress(step=job.progress_step, total=job.progress_total),
-        queue_position=services.store.queue_position(job.id) if queued else None,
+        queue_position=jobs.queue_position(job) if queued else None,
         eta_seconds=eta_seconds(job, time.time()),
         attempts=job.attempts,
         created_at=job.created_at,
         started_at=job.started_at,
         finished_at=job.finished_at,
-        video_url=services.storage.url(job.video_key) if job.video_key else None,
+        video_url=services.storage.url(job.video_key) if job.video_key and not expired else None,
+        video_expired=expired,
         error=error,
         backend=job.backend,
         timings=job.timings,
+        worker_crashes=job.worker_crashes,
     )
 
 

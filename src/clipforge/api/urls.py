@@ -1,10 +1,16 @@
 """Outbound URLs a client hands us (callback_url, image URLs): refused (400 naming the field)
-when they are not http(s) or when their host resolves to a private, loopback, link-local or
-otherwise non-global address, unless the host or network is in `settings.url_allowlist`.
+when they are not http(s) or when their host resolves to an address that is not public,
+unless the host or network is in `settings.url_allowlist`.
 
-The check resolves the name the way a later fetch would; the callback dispatcher checks
-again right before each delivery, so a name that later resolves elsewhere is caught there.
-Image fields also take `data:` URLs (inline images: nothing is fetched).
+Not public: private, loopback, link-local, multicast, reserved or otherwise non-global
+addresses, and every IPv6 address that embeds a non-public IPv4 one: IPv4-mapped
+(`::ffff:a.b.c.d`), IPv4-compatible (`::a.b.c.d`), NAT64 (`64:ff9b::/96`, `64:ff9b:1::/48`),
+6to4 (`2002::/16`) and Teredo (`2001::/32`, both its server and its client address).
+
+`resolve` returns the address it checked, and a delivery connects to exactly that address
+(`pinned`): the name is never looked up a second time between the check and the connection,
+so a name that answers a public address first and an internal one next (DNS rebinding) gets
+nowhere. Image fields also take `data:` URLs (inline images: nothing is fetched).
 """
 
 from __future__ import annotations
@@ -13,11 +19,47 @@ import asyncio
 import ipaddress
 import socket
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 from clipforge.errors import InvalidField
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_LOW_32_BITS = 0xFFFFFFFF
+
+
+@dataclass(frozen=True)
+class Target:
+    """A checked URL and the one address a connection to it may use."""
+
+    url: str
+    host: str
+    port: int
+    address: IpAddress | None
+    """None for an allowlisted host name (the system resolver then picks)."""
+
+
+def embedded_ipv4(address: IpAddress) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries inside it (none for an IPv4 address)."""
+    if isinstance(address, ipaddress.IPv4Address):
+        return []
+    found = [a for a in (address.ipv4_mapped, address.sixtofour) if a is not None]
+    if address.teredo is not None:
+        found += list(address.teredo)
+    value = int(address)
+    if any(address in network for network in _NAT64) or value >> 32 == 0:
+        found.append(ipaddress.IPv4Address(value & _LOW_32_BITS))  # NAT64, IPv4-compatible
+    return found
+
+
+def is_public(address: IpAddress) -> bool:
+    """True for a global unicast address that embeds no non-public IPv4 address."""
+    if not address.is_global or address.is_multicast:
+        return False
+    return all(is_public(inner) for inner in embedded_ipv4(address))
 
 
 def _parse(field: str, url: str) -> SplitResult:
@@ -45,48 +87,62 @@ def allowed(host: str, address: IpAddress | None, allowlist: Sequence[str]) -> b
     return False
 
 
-def _check_addresses(field: str, host: str, addresses: list[str], allowlist: Sequence[str]) -> None:
-    for text in addresses:
-        address = ipaddress.ip_address(text.split("%")[0])
-        if (not address.is_global or address.is_multicast) and not allowed(
-            host, address, allowlist
-        ):
+def _checked(
+    field: str, parsed: SplitResult, url: str, infos: list[Any], allowlist: Sequence[str]
+) -> Target:
+    host = str(parsed.hostname)
+    addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+    for address in addresses:
+        if not is_public(address) and not allowed(host, address, allowlist):
             raise InvalidField(
                 field, f"host {host!r} is a private, loopback or link-local address ({address})"
             )
+    if not addresses:
+        raise InvalidField(field, f"host {host!r} does not resolve")
+    return Target(url, host, _port(parsed), addresses[0])
 
 
 def _port(parsed: SplitResult) -> int:
     return parsed.port or (443 if parsed.scheme == "https" else 80)
 
 
-async def check_url(field: str, url: str, allowlist: Sequence[str], *, data: bool = False) -> None:
-    """Refuse `url` unless it is a public http(s) URL (or, with `data`, a data: URL)."""
-    if data and url.startswith("data:"):
-        return
+async def resolve(field: str, url: str, allowlist: Sequence[str]) -> Target:
+    """Check `url` and pick the address to connect to (InvalidField naming `field`)."""
     parsed = _parse(field, url)
     host = str(parsed.hostname)
     if allowed(host, None, allowlist):
-        return
+        return Target(url, host, _port(parsed), None)
     loop = asyncio.get_running_loop()
     try:
         infos = await loop.getaddrinfo(host, _port(parsed), type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
         raise InvalidField(field, f"host {host!r} does not resolve") from None
-    _check_addresses(field, host, [str(info[4][0]) for info in infos], allowlist)
+    return _checked(field, parsed, url, list(infos), allowlist)
 
 
-def check_url_now(field: str, url: str, allowlist: Sequence[str]) -> None:
-    """`check_url` for threads (blocks on the resolver): used right before a delivery."""
+def resolve_now(field: str, url: str, allowlist: Sequence[str]) -> Target:
+    """`resolve` for threads (blocks on the resolver)."""
     parsed = _parse(field, url)
     host = str(parsed.hostname)
     if allowed(host, None, allowlist):
-        return
+        return Target(url, host, _port(parsed), None)
     try:
         infos = socket.getaddrinfo(host, _port(parsed), type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
         raise InvalidField(field, f"host {host!r} does not resolve") from None
-    _check_addresses(field, host, [str(info[4][0]) for info in infos], allowlist)
+    return _checked(field, parsed, url, infos, allowlist)
+
+
+async def check_url(field: str, url: str, allowlist: Sequence[str], *, data: bool = False) -> None:
+    """Refuse `url` unless it is a public http(s) URL (or, with `data`, a data: URL)."""
+    if data and url.startswith("data:"):
+        return
+    await resolve(field, url, allowlist)
+
+
+def check_url_now(field: str, url: str, allowlist: Sequence[str]) -> None:
+    """`check_url` for threads (blocks on the resolver)."""
+    resolve_now(field, url, allowlist)
 
 
 async def check_urls(urls: dict[str, str | None], allowlist: Sequence[str]) -> None:
@@ -94,3 +150,17 @@ async def check_urls(urls: dict[str, str | None], allowlist: Sequence[str]) -> N
     for field, url in urls.items():
         if url is not None:
             await check_url(field, url, allowlist, data=field != "callback_url")
+
+
+def pinned(target: Target) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """(URL, headers, httpx extensions) that reach `target` at its checked address only:
+    the address in the URL, the name in the Host header and in TLS (SNI and certificate)."""
+    import httpx
+
+    url = httpx.URL(target.url)
+    if target.address is None:
+        return str(url), {}, {}
+    at_address = url.copy_with(host=str(target.address))
+    host_header = url.netloc.decode("ascii")
+    extensions = {"sni_hostname": target.host} if url.scheme == "https" else {}
+    return str(at_address), {"Host": host_header}, extensions

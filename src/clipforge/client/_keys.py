@@ -20,6 +20,7 @@ from rich.table import Table
 
 if TYPE_CHECKING:
     from clipforge.store.base import JobStore
+    from clipforge.store.keys import ApiKey
 
 keys_app = typer.Typer(help="API keys: create (printed once), list, revoke.")
 console = Console(stderr=True)
@@ -51,17 +52,31 @@ def _when(seconds: float | None) -> str:
 @keys_app.command("create")
 def create(
     name: Annotated[str, typer.Argument(help="What the key is for (shown in listings).")],
+    admin: Annotated[
+        bool, typer.Option("--admin", help="An admin key: sees and manages every job.")
+    ] = False,
+    max_queued: Annotated[
+        int | None,
+        typer.Option(min=0, help="Queued jobs it may have (0: unlimited; default: the server's)."),
+    ] = None,
+    rate: Annotated[
+        int | None,
+        typer.Option(min=0, help="Requests per minute (0: unlimited; default: the server's)."),
+    ] = None,
     data_dir: DataDirOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Create a key and print it: this is the only time it is shown."""
+    from clipforge.store.keys import KeyLimits
+
     with _store(data_dir) as store:
-        key, secret = store.create_key(name)
+        key, secret = store.create_key(name, KeyLimits(admin, max_queued, rate))
     if as_json:
-        print(json.dumps({"id": key.id, "name": key.name, "key": secret}))
+        print(json.dumps({"id": key.id, "name": key.name, "key": secret, "admin": admin}))
         return
     stdout.print(secret, soft_wrap=True)
-    console.print(f"key {key.id} ({name}) created: copy it now, it is not shown again")
+    kind = "admin key" if admin else "key"
+    console.print(f"{kind} {key.id} ({name}) created: copy it now, it is not shown again")
 
 
 @keys_app.command("list")
@@ -70,13 +85,36 @@ def list_keys(data_dir: DataDirOption = None, as_json: JsonOption = False) -> No
     with _store(data_dir) as store:
         keys = store.list_keys()
     if as_json:
-        rows = [vars(key) for key in keys]
-        print(json.dumps(rows))
+        print(json.dumps([_key_json(key) for key in keys]))
         return
-    table = Table("id", "name", "created", "revoked")
+    table = Table("name", "created", "revoked", "limits")
+    table.add_column("id", no_wrap=True)
     for key in keys:
-        table.add_row(key.id, key.name, _when(key.created_at), _when(key.revoked_at))
+        table.add_row(key.name, _when(key.created_at), _when(key.revoked_at), _limits(key), key.id)
     stdout.print(table)
+
+
+def _limits(key: ApiKey) -> str:
+    """`admin`, and any limit that is not the server's default (0 shows as unlimited)."""
+    limits, parts = key.limits, []
+    if limits.admin:
+        parts.append("admin")
+    for value, unit in ((limits.max_queued, "queued"), (limits.rate_per_minute, "/min")):
+        if value is not None:
+            parts.append(f"{value or 'unlimited'} {unit}")
+    return ", ".join(parts)
+
+
+def _key_json(key: ApiKey) -> dict[str, object]:
+    return {
+        "id": key.id,
+        "name": key.name,
+        "created_at": key.created_at,
+        "revoked_at": key.revoked_at,
+        "admin": key.limits.admin,
+        "max_queued": key.limits.max_queued,
+        "rate_per_minute": key.limits.rate_per_minute,
+    }
 
 
 @keys_app.command("revoke")

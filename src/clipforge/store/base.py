@@ -35,7 +35,7 @@ from types import TracebackType
 from clipforge.schemas import GenerationRequest, Job, JobResult, JobStatus
 from clipforge.store import rules
 from clipforge.store.filters import EVERYTHING, JobFilter
-from clipforge.store.keys import ApiKey
+from clipforge.store.keys import NO_LIMITS, ApiKey, KeyLimits
 
 
 @dataclass(frozen=True)
@@ -60,11 +60,21 @@ class OnceKey:
 @dataclass(frozen=True)
 class JobExtras:
     """What a create may carry beside the request: the owning API key (`owner`), seconds the
-    job may wait queued before it expires, and the URL notified of its status changes."""
+    job may wait queued before it expires, the URL notified of its status changes, and the
+    owner's cap on queued jobs (checked in the create's own transaction; None: no cap)."""
 
     owner: str | None = None
     expires_after: float | None = None
     callback_url: str | None = None
+    max_queued: int | None = None
+
+
+@dataclass(frozen=True)
+class Notification:
+    """A status change a callback URL has not been told about, leased to one dispatcher."""
+
+    job: Job
+    url: str
 
 
 NO_EXTRAS = JobExtras()
@@ -75,7 +85,9 @@ class JobStore(ABC):
 
     Methods that take a job id return None / False for an unknown or malformed id; arguments
     out of range (a non-positive lease, a negative page, progress beyond its total) raise
-    ValueError.
+    ValueError. Methods that take an `owner` see only that API key's jobs (another key's job
+    is unknown to them); None sees every job (the server's own sweeps, workers, admins). The
+    API reaches jobs only through `store.tenant.TenantJobs`, which always passes the caller's.
     """
 
     max_attempts: int
@@ -87,7 +99,8 @@ class JobStore(ABC):
 
     @abstractmethod
     def create(self, request: GenerationRequest, extras: JobExtras = NO_EXTRAS) -> Job:
-        """Insert a queued job and return it."""
+        """Insert a queued job and return it; QueueFull when `extras.owner` already has
+        `extras.max_queued` queued jobs (counted in the same transaction as the insert)."""
 
     @abstractmethod
     def create_once(
@@ -97,25 +110,26 @@ class JobStore(ABC):
 
         Returns (the job, True) for a new key or a reuse with the same fingerprint, and
         (the earlier job, False) for a reuse with another fingerprint. A key whose job was
-        deleted is free again.
+        deleted is free again. A reuse is answered even when the queue cap is reached.
         """
 
     @abstractmethod
-    def get(self, job_id: str) -> Job | None:
+    def get(self, job_id: str, owner: str | None = None) -> Job | None:
         """The job, or None if the id is unknown (never raises for a malformed id)."""
 
     @abstractmethod
     def list_jobs(
         self, *, limit: int = 50, offset: int = 0, where: JobFilter = EVERYTHING
     ) -> list[Job]:
-        """The jobs `where` matches, newest first (by created_at, then id, descending)."""
+        """The jobs `where` matches (`where.owner` scopes them), newest first (by
+        created_at, then id, descending)."""
 
     @abstractmethod
     def count_jobs(self, where: JobFilter = EVERYTHING) -> int:
         """How many jobs `where` matches."""
 
     @abstractmethod
-    def delete(self, job_id: str) -> Job | None:
+    def delete(self, job_id: str, owner: str | None = None) -> Job | None:
         """Delete a finished job (completed, error or cancelled) and return it as it was.
 
         None (and no change) for an unknown id or a job that has not finished: cancel those.
@@ -169,7 +183,7 @@ class JobStore(ABC):
         """
 
     @abstractmethod
-    def cancel(self, job_id: str) -> Job | None:
+    def cancel(self, job_id: str, owner: str | None = None) -> Job | None:
         """Request cancellation: queued -> cancelled at once; generating -> cancelled (the
         worker notices on its next progress or heartbeat). Terminal jobs are returned as is.
 
@@ -191,13 +205,18 @@ class JobStore(ABC):
         """Record that the job's video file was removed (it keeps its row and its key)."""
 
     @abstractmethod
-    def pending_notifications(self, limit: int = 100) -> list[tuple[Job, str]]:
-        """Jobs with a callback URL whose status changed since the last notification
-        (or that were never notified), oldest change first, with their URL."""
+    def lease_notifications(self, lease_seconds: float, limit: int = 100) -> list[Notification]:
+        """Take the jobs with a callback URL whose status changed since the last notification
+        (or that were never notified), oldest change first, for `lease_seconds`: no other
+        call (in any process) gets them again until the lease ends or they are notified."""
 
     @abstractmethod
     def mark_notified(self, job_id: str, status: JobStatus) -> None:
         """Record that the callback URL was told (or given up on) about `status`."""
+
+    @abstractmethod
+    def defer_notification(self, job_id: str, until: float) -> None:
+        """Leave a leased notification alone until `until` (its receiver is paused)."""
 
     @abstractmethod
     def is_cancelled(self, job_id: str) -> bool:
@@ -221,7 +240,7 @@ class JobStore(ABC):
         """0-based place among queued jobs, or None if the job is not queued."""
 
     @abstractmethod
-    def create_key(self, name: str) -> tuple[ApiKey, str]:
+    def create_key(self, name: str, limits: KeyLimits = NO_LIMITS) -> tuple[ApiKey, str]:
         """A new API key: its record and the key itself (shown once, stored only hashed)."""
 
     @abstractmethod
@@ -229,8 +248,8 @@ class JobStore(ABC):
         """The active (not revoked) key whose secret this is, or None."""
 
     @abstractmethod
-    def has_keys(self) -> bool:
-        """True when at least one key is active."""
+    def ever_keyed(self) -> bool:
+        """True once any key was created, revoked ones included: such a server stays keyed."""
 
     @abstractmethod
     def list_keys(self) -> list[ApiKey]:
@@ -239,6 +258,12 @@ class JobStore(ABC):
     @abstractmethod
     def revoke_key(self, key_id: str) -> bool:
         """Revoke a key by id; False if unknown or already revoked."""
+
+    @abstractmethod
+    def take_request(self, key_id: str, per_minute: int) -> float | None:
+        """Count one request of `key_id` against `per_minute`; None when allowed, else the
+        seconds until the next request would be (nothing is counted then). Counted in the
+        database, so every API process sharing it enforces one limit."""
 
     @abstractmethod
     def close(self) -> None:

@@ -1,8 +1,10 @@
 """API keys as the store keeps them: only a SHA-256 of each key, never the key itself.
 
 A key is `cf_` and 43 random URL-safe characters (256 bits), so a plain SHA-256 is enough to
-make a stolen database useless for logging in (no slow hash needed against guessing). The
-SQL here is portable; an engine runs it with its own connections.
+make a stolen database useless for logging in (no slow hash needed against guessing). Each key
+may be an admin key (sees and manages every job) and may carry its own limits (queued jobs,
+requests per minute) in place of the server's defaults. The SQL here is portable; an engine
+runs it with its own connections.
 """
 
 from __future__ import annotations
@@ -16,6 +18,26 @@ from typing import Any
 Statement = tuple[str, dict[str, object]]
 
 KEY_PREFIX = "cf_"
+_COLUMNS = "id, name, created_at, revoked_at, admin, max_queued, rate_per_minute"
+
+
+@dataclass(frozen=True)
+class KeyLimits:
+    """A key's own settings: `admin` sees every job; `max_queued` and `rate_per_minute` replace
+    the server's defaults for this key (None: the default; 0: unlimited)."""
+
+    admin: bool = False
+    max_queued: int | None = None
+    rate_per_minute: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("max_queued", "rate_per_minute"):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                raise ValueError(f"{name} must be 0 (unlimited) or more, got {value}")
+
+
+NO_LIMITS = KeyLimits()
 
 
 @dataclass(frozen=True)
@@ -26,6 +48,7 @@ class ApiKey:
     name: str
     created_at: float
     revoked_at: float | None = None
+    limits: KeyLimits = NO_LIMITS
 
 
 def new_secret() -> str:
@@ -36,27 +59,29 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def insert(name: str, secret: str, now: float) -> tuple[ApiKey, Statement]:
-    key = ApiKey(id=uuid.uuid4().hex[:12], name=name, created_at=now)
+def insert(name: str, secret: str, now: float, limits: KeyLimits) -> tuple[ApiKey, Statement]:
+    key = ApiKey(id=uuid.uuid4().hex[:12], name=name, created_at=now, limits=limits)
     sql = (
-        "INSERT INTO api_keys (id, name, digest, created_at)"
-        " VALUES (:id, :name, :digest, :created_at)"
+        "INSERT INTO api_keys (id, name, digest, created_at, admin, max_queued, rate_per_minute)"
+        " VALUES (:id, :name, :digest, :created_at, :admin, :max_queued, :rate_per_minute)"
     )
     params = {"id": key.id, "name": name, "digest": digest(secret), "created_at": now}
-    return key, (sql, params)
+    params |= {"admin": int(limits.admin), "max_queued": limits.max_queued}
+    return key, (sql, params | {"rate_per_minute": limits.rate_per_minute})
 
 
 def find_active(secret: str) -> Statement:
-    sql = "SELECT id, name, created_at, revoked_at FROM api_keys"
+    sql = f"SELECT {_COLUMNS} FROM api_keys"
     return sql + " WHERE digest = :digest AND revoked_at IS NULL", {"digest": digest(secret)}
 
 
-def count_active() -> Statement:
-    return "SELECT COUNT(*) FROM api_keys WHERE revoked_at IS NULL", {}
+def count_all() -> Statement:
+    """Every key ever made, revoked ones too (a keyed server never opens again)."""
+    return "SELECT COUNT(*) FROM api_keys", {}
 
 
 def list_all() -> Statement:
-    return "SELECT id, name, created_at, revoked_at FROM api_keys ORDER BY created_at, id", {}
+    return f"SELECT {_COLUMNS} FROM api_keys ORDER BY created_at, id", {}
 
 
 def revoke(key_id: str, now: float) -> Statement:
@@ -65,7 +90,8 @@ def revoke(key_id: str, now: float) -> Statement:
 
 
 def from_row(row: Any) -> ApiKey:
-    return ApiKey(row["id"], row["name"], row["created_at"], row["revoked_at"])
+    limits = KeyLimits(bool(row["admin"]), row["max_queued"], row["rate_per_minute"])
+    return ApiKey(row["id"], row["name"], row["created_at"], row["revoked_at"], limits)
 
 
 MIGRATION: tuple[str, ...] = (
@@ -78,3 +104,10 @@ MIGRATION: tuple[str, ...] = (
     )""",
 )
 """The table (portable SQL): appended to each engine's migrations."""
+
+LIMITS_MIGRATION: tuple[str, ...] = (
+    "ALTER TABLE api_keys ADD COLUMN admin INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE api_keys ADD COLUMN max_queued INTEGER",
+    "ALTER TABLE api_keys ADD COLUMN rate_per_minute INTEGER",
+)
+"""Admin keys and per-key limits (a later step: existing keys stay plain, server defaults)."""

@@ -10,9 +10,6 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import psycopg
-
-from clipforge.schemas import Job
 from clipforge.store import rules, sql
 
 _PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
@@ -56,16 +53,3 @@ def claim_candidate(now: float, models: Sequence[str] | None, job_id: str | None
         where, params["id"] = where + " AND id = :id", job_id
     order = "ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED"
     return f"{_SELECT} WHERE {where} {order}", params
-
-
-def one(conn: psycopg.Connection[Any], statement: sql.Statement) -> Row | None:
-    row: Row | None = conn.execute(*psycopg_style(statement)).fetchone()
-    return row
-
-
-def apply(conn: psycopg.Connection[Any], changes: rules.Changes, guard: rules.Guard) -> Job:
-    """Apply a change decided from a row this transaction holds locked."""
-    rows = conn.execute(*psycopg_style(sql.update(changes, guard, returning=True))).fetchall()
-    if len(rows) != 1:
-        raise RuntimeError(f"job {guard.get('id')} changed inside a write transaction")
-    return sql.job_from_row(rows[0])

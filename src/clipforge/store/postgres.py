@@ -1,10 +1,12 @@
 """The scale-out engine: the same `jobs` table on PostgreSQL, shared by many machines.
 
 Statements come from `store/sql.py` (and `store/keys.py`) and are rewritten from `:name` to
-psycopg's `%(name)s` in one place (`_psycopg`). A claim locks its candidate row with
-`FOR UPDATE SKIP LOCKED`, so concurrent claimers never wait on each other nor take the same
-job; every other write is one guarded UPDATE. Connections come from a pool that checks each
-one before lending it, so a restarted server costs no failed call.
+psycopg's `%(name)s` in one place (`pg_sql.psycopg_style`). A claim locks its candidate row
+with `FOR UPDATE SKIP LOCKED`, so concurrent claimers never wait on each other nor take the
+same job; writers that decide from a read take an advisory lock on what they decide about;
+every other write is one guarded UPDATE. Connections come from a pool that checks each one
+before lending it, so a restarted server costs no failed call. The operations themselves are
+`store/sql_store.py`'s.
 """
 
 from __future__ import annotations
@@ -18,17 +20,30 @@ from typing import Any, cast
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from clipforge.schemas import GenerationRequest, Job, JobStatus
-from clipforge.store import pg_schema, rules, sql
-from clipforge.store.base import NO_EXTRAS, Claim, JobExtras, OnceKey
-from clipforge.store.pg_sql import Row, apply, claim_candidate, one, psycopg_style, row_factory
+from clipforge.schemas import Job
+from clipforge.store import pg_schema, sql
+from clipforge.store.pg_sql import Row, claim_candidate, psycopg_style, row_factory
 from clipforge.store.sql_store import SqlJobStore
 
 log = logging.getLogger(__name__)
 
 
+class _Transaction:
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self.conn = conn
+
+    def rows(self, statement: sql.Statement) -> list[Row]:
+        cursor = self.conn.execute(*psycopg_style(statement))
+        return cast(list[Row], cursor.fetchall()) if cursor.description else []
+
+    def lock(self, name: str) -> None:
+        self.conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (name,))
+
+
 class PostgresJobStore(SqlJobStore):
     """`JobStore` on a PostgreSQL database (`postgresql://user@host:port/name`)."""
+
+    _row_lock = " FOR UPDATE"
 
     def __init__(
         self,
@@ -64,75 +79,6 @@ class PostgresJobStore(SqlJobStore):
     def __repr__(self) -> str:
         return f"PostgresJobStore({self.url.rsplit('@', 1)[-1]!r})"
 
-    def create(self, request: GenerationRequest, extras: JobExtras = NO_EXTRAS) -> Job:
-        job = rules.new_job(request, self._clock())
-        self._execute(sql.insert(job, extras))
-        self._created(job)
-        return job
-
-    def create_once(
-        self, request: GenerationRequest, once: OnceKey, extras: JobExtras = NO_EXTRAS
-    ) -> tuple[Job, bool]:
-        with self._transaction() as conn:
-            # Serialise makers of the same key: the loser then sees the winner's row.
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (once.scope + once.key,))
-            row = one(conn, sql.idempotency_lookup(once))
-            if row is not None:
-                return sql.job_from_row(row), row["fingerprint"] == once.fingerprint
-            job = rules.new_job(request, self._clock())
-            conn.execute(*psycopg_style(sql.insert(job, extras)))
-            conn.execute(*psycopg_style(sql.idempotency_insert(once, job.id, job.created_at)))
-        self._created(job)
-        return job, True
-
-    def claim(
-        self,
-        worker_id: str,
-        lease_seconds: float,
-        models: Sequence[str] | None = None,
-        prefer: Sequence[str] | None = None,
-    ) -> Claim | None:
-        rules.check_lease(lease_seconds)
-        for wanted in rules.claim_searches(models, prefer):
-            claim = self._claim(worker_id, lease_seconds, wanted, None)
-            if claim is not None:
-                return claim
-        return None
-
-    def claim_job(self, job_id: str, worker_id: str, lease_seconds: float) -> Claim | None:
-        """Claim this one job if it is claimable now (the queue engine's task names it)."""
-        rules.check_lease(lease_seconds)
-        if not rules.is_job_id(job_id):
-            return None
-        return self._claim(worker_id, lease_seconds, None, job_id)
-
-    def _claim(
-        self, worker_id: str, lease: float, models: Sequence[str] | None, job_id: str | None
-    ) -> Claim | None:
-        with self._transaction() as conn:
-            now = self._clock()
-            while row := one(conn, claim_candidate(now, models, job_id)):
-                job = sql.job_from_row(row)
-                changes = rules.on_claim(job, worker_id, lease, now, self.max_attempts)
-                taken = apply(conn, changes, rules.snapshot(job))
-                if taken.status is JobStatus.GENERATING:
-                    return Claim(taken, worker_id, taken.attempts)
-        return None
-
-    def recover(self, dead_worker_ids: Sequence[str]) -> int:
-        dead = rules.names(dead_worker_ids)
-        if not dead:
-            return 0
-        with self._transaction() as conn:
-            now = self._clock()
-            held = sql.select({"status": JobStatus.GENERATING, "worker_id": dead})
-            text, params = psycopg_style(held)
-            rows = conn.execute(text + " FOR UPDATE", params).fetchall()
-            for job in (sql.job_from_row(row) for row in rows):
-                lost = rules.abandoned(job.attempts, now, self.max_attempts, "stopped responding")
-                apply(conn, lost, rules.snapshot(job))
-        return len(rows)
-
     def close(self) -> None:
         self._pool.close()
 
@@ -150,22 +96,23 @@ class PostgresJobStore(SqlJobStore):
         except Exception:
             log.exception("job %s: enqueue failed; the recovery sweep will retry", job.id)
 
-    def _fenced(self, claim: Claim, changes: rules.Changes) -> bool:
-        guard = rules.fence(claim.worker_id, claim.attempt, claim.job.id)
-        return len(self._execute(sql.update(changes, guard, returning=True))) == 1
+    def _claim_candidate(
+        self, now: float, models: Sequence[str] | None, job_id: str | None
+    ) -> sql.Statement:
+        return claim_candidate(now, models, job_id)
 
     def _execute(self, statement: sql.Statement) -> list[Row]:
         with self._pool.connection() as conn:
-            cursor = conn.execute(*psycopg_style(statement))
-            return cast(list[Row], cursor.fetchall()) if cursor.description else []
+            return _Transaction(conn).rows(statement)
 
     @contextmanager
-    def _transaction(self) -> Iterator[psycopg.Connection[Any]]:
+    def _transaction(self) -> Iterator[_Transaction]:
         with self._pool.connection() as conn, conn.transaction():
-            yield conn
+            yield _Transaction(conn)
 
     def _migrate(self) -> None:
-        with self._transaction() as conn:
+        with self._transaction() as tx:
+            conn = tx.conn
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (pg_schema.MIGRATION_LOCK,))
             conn.execute(pg_schema.VERSION_TABLE)
             row = conn.execute("SELECT version FROM schema_version").fetchone()

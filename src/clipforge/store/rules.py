@@ -37,9 +37,10 @@ CANCELLABLE: tuple[JobStatus, ...] = tuple(s for s, to in TRANSITIONS.items() if
 
 @dataclass(frozen=True)
 class Column:
-    """A new value that is another column of the same row (`SET a = b`)."""
+    """A new value that is another column of the same row, plus a constant (`SET a = b + 1`)."""
 
     name: str
+    plus: int = 0
 
 
 Value = str | int | float | None | dict[str, float] | Column
@@ -58,9 +59,13 @@ _FRESH_ATTEMPT: Changes = {
 }
 
 
-def new_job(request: GenerationRequest, now: float) -> Job:
+_CRASH: Changes = {"worker_crashes": Column("worker_crashes", plus=1)}
+
+
+def new_job(request: GenerationRequest, now: float, owner: str | None = None) -> Job:
     """A queued job with a fresh uuid4 id."""
-    return Job(id=str(uuid.uuid4()), request=request, status=QUEUED, created_at=now, updated_at=now)
+    job_id = str(uuid.uuid4())
+    return Job(job_id, request, QUEUED, created_at=now, updated_at=now, owner=owner)
 
 
 def is_job_id(value: object) -> bool:
@@ -113,11 +118,13 @@ def on_claim(
     job: Job, worker_id: str, lease_seconds: float, now: float, max_attempts: int
 ) -> Changes:
     """Hand `job` (queued, or generating with an expired lease) to `worker_id`, or give up."""
-    if job.status is GENERATING and job.attempts >= max_attempts:
-        return abandoned(job.attempts, now, max_attempts, "stopped responding")
+    crashed = job.status is GENERATING  # an expired lease: its worker stopped responding
+    if crashed and job.attempts >= max_attempts:
+        return abandoned(job.attempts, now, max_attempts, "stopped responding", crashed=True)
     started = job.started_at if job.started_at is not None else now
     return {
         **_FRESH_ATTEMPT,
+        **(_CRASH if crashed else {}),
         "status": GENERATING,
         "attempts": job.attempts + 1,
         "worker_id": worker_id,
@@ -127,12 +134,16 @@ def on_claim(
     }
 
 
-def abandoned(attempts: int, now: float, max_attempts: int, how: str) -> Changes:
+def abandoned(attempts: int, now: float, max_attempts: int, how: str, *, crashed: bool) -> Changes:
     """The worker of a generating job (on its attempt `attempts`) went away: back to the
-    queue, or error when out of attempts. `how` completes "the worker ... N times"."""
+    queue, or error when out of attempts. `how` completes "the worker ... N times";
+    `crashed` counts the attempt in `worker_crashes` (a worker that died or went silent, not
+    one that gave the job back)."""
+    counted = _CRASH if crashed else {}
     if attempts >= max_attempts:
         message = f"the worker {how} {attempts} times; giving up"
         return {
+            **counted,
             "status": ERROR,
             "error_name": WORKER_LOST,
             "error_message": message,
@@ -142,6 +153,7 @@ def abandoned(attempts: int, now: float, max_attempts: int, how: str) -> Changes
         }
     return {
         **_FRESH_ATTEMPT,
+        **counted,
         "status": QUEUED,
         "worker_id": None,
         "lease_expires_at": None,

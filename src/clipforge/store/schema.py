@@ -6,7 +6,7 @@ the steps applied; a change appends a step and never edits one.
 
 from __future__ import annotations
 
-from clipforge.store import keys
+from clipforge.store import keys, throttle
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # 1: the jobs table. A later schema change appends a step; `user_version` counts them.
@@ -73,4 +73,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
     # 6: API keys, stored as SHA-256 digests (`store/keys.py`).
     keys.MIGRATION,
+    # 7: tenants and a shared front door: admin keys and per-key limits, request rates counted
+    # in the database (`store/throttle.py`), leased callback deliveries, crashed attempts, and
+    # listings by owner.
+    (
+        *keys.LIMITS_MIGRATION,
+        *throttle.MIGRATION,
+        "ALTER TABLE jobs ADD COLUMN notify_lease_until REAL",
+        "ALTER TABLE jobs ADD COLUMN worker_crashes INTEGER NOT NULL DEFAULT 0",
+        "CREATE INDEX jobs_by_owner ON jobs (owner, created_at, id)",
+    ),
 )

@@ -39,14 +39,16 @@ JOB_COLUMNS = (
     "backend",
     "timings",
     "cancel_requested",
+    "owner",
+    "purged_at",
+    "worker_crashes",
 )
 WRITE_ONLY_COLUMNS = (
     "listed_model",
-    "owner",
     "expires_at",
-    "purged_at",
     "callback_url",
     "notified_status",
+    "notify_lease_until",
 )
 """Columns written on insert and used by filters, not part of a `Job`."""
 _SELECT = "SELECT " + ", ".join(JOB_COLUMNS) + " FROM jobs"
@@ -88,6 +90,9 @@ def job_from_row(row: Row) -> Job:
         video_key=row["video_key"],
         backend=row["backend"],
         timings=json.loads(row["timings"]),
+        owner=row["owner"],
+        purged_at=row["purged_at"],
+        worker_crashes=row["worker_crashes"],
     )
 
 
@@ -105,7 +110,7 @@ def insert(job: Job, extras: JobExtras) -> Statement:
         "timings": job.timings,
         "cancel_requested": 0,
         "listed_model": job.request.client_model or job.request.model,
-        "owner": extras.owner,
+        "owner": job.owner,
         "expires_at": _deadline(job.created_at, extras.expires_after),
         "callback_url": extras.callback_url,
     }
@@ -142,7 +147,8 @@ def update(changes: Changes, guard: Guard, *, returning: bool = False) -> Statem
         _check_column(column)
         if isinstance(value, Column):
             _check_column(value.name)
-            sets.append(f"{column} = {value.name}")
+            plus = f" + {int(value.plus)}" if value.plus else ""
+            sets.append(f"{column} = {value.name}{plus}")
         else:
             sets.append(f"{column} = :new_{column}")
             params[f"new_{column}"] = encode(value)
@@ -156,8 +162,14 @@ def select(guard: Guard) -> Statement:
     return f"{_SELECT} WHERE {where}", params
 
 
-def claim_candidate(now: float, models: Sequence[str] | None) -> Statement:
-    """The oldest job that is queued, or generating with a lease that ran out.
+def owned(guard: dict[str, object], owner: str | None) -> dict[str, object]:
+    """`guard` limited to the jobs of `owner` (None: every job)."""
+    return guard if owner is None else guard | {"owner": owner}
+
+
+def claim_candidate(now: float, models: Sequence[str] | None, job_id: str | None) -> Statement:
+    """The oldest job that is queued, or generating with a lease that ran out (among `models`,
+    or this one job).
 
     PostgreSQL locks its candidate instead (`store/pg_sql.py`): keep the two in step."""
     params: dict[str, object] = {"queued": QUEUED.value, "generating": GENERATING.value}
@@ -167,6 +179,8 @@ def claim_candidate(now: float, models: Sequence[str] | None) -> Statement:
         marks = [f":model_{i}" for i in range(len(models))]
         only = f" AND model IN ({', '.join(marks)})"
         params |= {f"model_{i}": model for i, model in enumerate(models)}
+    if job_id is not None:
+        only, params["id"] = only + " AND id = :id", job_id
     # A queued job past its deadline is the expiry sweep's, never a worker's.
     due = " AND (expires_at IS NULL OR expires_at > :now)"
     queued = f"{_SELECT} WHERE status = :queued{due}{only} {_OLDEST}"
@@ -200,19 +214,32 @@ def files_to_purge(finished_before: float, limit: int) -> Statement:
     return sql, {"before": finished_before, "limit": limit}
 
 
-def pending_notifications(limit: int) -> Statement:
-    columns = ", ".join(JOB_COLUMNS)
-    sql = (
-        f"SELECT {columns}, callback_url FROM jobs WHERE callback_url IS NOT NULL"
+def lease_notifications(now: float, until: float, limit: int, lock: str = "") -> Statement:
+    """Lease the oldest unnotified status changes until `until`; `lock` is what the engine
+    adds to the inner SELECT so that concurrent leasers skip each other's rows."""
+    pending = (
+        "SELECT id FROM jobs WHERE callback_url IS NOT NULL"
         " AND (notified_status IS NULL OR notified_status <> status)"
-        " ORDER BY updated_at, id LIMIT :limit"
+        " AND (notify_lease_until IS NULL OR notify_lease_until <= :now)"
+        f" ORDER BY updated_at, id LIMIT :limit{lock}"
     )
-    return sql, {"limit": limit}
+    sql = (
+        f"UPDATE jobs SET notify_lease_until = :until WHERE id IN ({pending})"
+        f"{_RETURNING}, callback_url"
+    )
+    return sql, {"now": now, "until": until, "limit": limit}
 
 
 def mark_notified(job_id: str, status: JobStatus) -> Statement:
-    sql = "UPDATE jobs SET notified_status = :status WHERE id = :id"
+    sql = "UPDATE jobs SET notified_status = :status, notify_lease_until = NULL WHERE id = :id"
     return sql, {"id": job_id, "status": status.value}
+
+
+def defer_notification(job_id: str, until: float) -> Statement:
+    return "UPDATE jobs SET notify_lease_until = :until WHERE id = :id", {
+        "id": job_id,
+        "until": until,
+    }
 
 
 def mark_purged(job_id: str, now: float) -> Statement:
@@ -220,10 +247,10 @@ def mark_purged(job_id: str, now: float) -> Statement:
     return sql, {"id": job_id, "now": now}
 
 
-def delete_finished(job_id: str) -> Statement:
+def delete_finished(job_id: str, owner: str | None) -> Statement:
     """Delete a job that has finished (any terminal status); no row when it has not."""
     terminal = [status for status in JobStatus if status.is_terminal]
-    where, params = _where({"id": job_id, "status": tuple(terminal)})
+    where, params = _where(owned({"id": job_id, "status": tuple(terminal)}, owner))
     return f"DELETE FROM jobs WHERE {where}{_RETURNING}", params
 
 

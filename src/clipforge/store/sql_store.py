@@ -1,89 +1,116 @@
-"""What both SQL engines do the same way: every method that is one guarded statement from
-`sql.py` (or `keys.py`) through the engine's `_execute`, or a fenced write through its `_fenced`.
-An engine adds connections, claims, transactions and migrations."""
+"""What both SQL engines do the same way: every job operation, written once on top of a few
+engine primitives (DESIGN.md habit 3, saq's `Queue` base).
+
+An engine supplies only:
+- `_execute(statement)`: one statement in its own transaction, the rows it returned;
+- `_transaction()`: a `Transaction` whose `lock(name)` serialises writers that decide from a
+  read (SQLite: its `BEGIN IMMEDIATE` already holds the one write lock; PostgreSQL: an advisory
+  lock on the name);
+- `_claim_candidate(...)`: the oldest claimable job (PostgreSQL locks it, skipping locked rows);
+- `_row_lock`: what makes a SELECT lock its rows inside a transaction (PostgreSQL only);
+- connections and migrations, and `_created(job)` if a new job must be announced (the queue).
+"""
 
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
 
-from clipforge.schemas import Job, JobResult, JobStatus
-from clipforge.store import keys, rules, sql
-from clipforge.store.base import Claim, JobStore
+from clipforge.errors import QueueFull
+from clipforge.schemas import GenerationRequest, Job, JobResult, JobStatus
+from clipforge.store import keys, rules, sql, throttle
+from clipforge.store.base import NO_EXTRAS, Claim, JobExtras, JobStore, Notification, OnceKey
 from clipforge.store.filters import EVERYTHING, JobFilter
-from clipforge.store.keys import ApiKey
+from clipforge.store.keys import NO_LIMITS, ApiKey, KeyLimits
+
+
+class Transaction(Protocol):
+    """One open transaction of an engine."""
+
+    def rows(self, statement: sql.Statement) -> list[Any]:
+        """Run a statement; the rows it returned (none for a write without RETURNING)."""
+
+    def lock(self, name: str) -> None:
+        """Hold a lock on `name` until the transaction ends."""
 
 
 class SqlJobStore(JobStore):
-    """The engine-independent half of a SQL `JobStore`."""
+    """A `JobStore` on SQL: the rules of `store/rules.py` as guarded statements of `sql.py`."""
 
     max_attempts: int
     _clock: Callable[[], float]
+    _row_lock: str = ""
 
     @abstractmethod
     def _execute(self, statement: sql.Statement) -> list[Any]:
         """Run one statement in its own transaction; the rows it returned."""
 
     @abstractmethod
-    def _fenced(self, claim: Claim, changes: rules.Changes) -> bool:
-        """Apply `changes` only while `claim` still holds the job."""
+    def _transaction(self) -> AbstractContextManager[Transaction]:
+        """A write transaction (committed when the block ends, rolled back on an error)."""
 
-    def get(self, job_id: str) -> Job | None:
+    @abstractmethod
+    def _claim_candidate(
+        self, now: float, models: Sequence[str] | None, job_id: str | None
+    ) -> sql.Statement:
+        """The oldest claimable job among `models` (or this one job), for a claim."""
+
+    def _created(self, job: Job) -> None:
+        """Called once a new job's insert has committed."""
+
+    # --- creating -----------------------------------------------------------------------------
+
+    def create(self, request: GenerationRequest, extras: JobExtras = NO_EXTRAS) -> Job:
+        job, _ = self._insert(request, extras, None)
+        return job
+
+    def create_once(
+        self, request: GenerationRequest, once: OnceKey, extras: JobExtras = NO_EXTRAS
+    ) -> tuple[Job, bool]:
+        return self._insert(request, extras, once)
+
+    def _insert(
+        self, request: GenerationRequest, extras: JobExtras, once: OnceKey | None
+    ) -> tuple[Job, bool]:
+        with self._transaction() as tx:
+            if once is not None:
+                # Serialise makers of the same key: the loser then sees the winner's row.
+                tx.lock(f"once\n{once.scope}\n{once.key}")
+                found = tx.rows(sql.idempotency_lookup(once))
+                if found:
+                    return sql.job_from_row(found[0]), found[0]["fingerprint"] == once.fingerprint
+            if extras.max_queued is not None:
+                tx.lock(f"queue\n{extras.owner}")
+                queued = JobFilter(statuses=(JobStatus.QUEUED,), owner=extras.owner)
+                waiting = int(tx.rows(sql.count_jobs(queued))[0][0])
+                if waiting >= extras.max_queued:
+                    raise QueueFull(waiting, extras.max_queued)
+            job = rules.new_job(request, self._clock(), extras.owner)
+            tx.rows(sql.insert(job, extras))
+            if once is not None:
+                tx.rows(sql.idempotency_insert(once, job.id, job.created_at))
+        self._created(job)
+        return job, True
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def get(self, job_id: str, owner: str | None = None) -> Job | None:
         if not rules.is_job_id(job_id):
             return None
-        rows = self._execute(sql.select({"id": job_id}))
+        rows = self._execute(sql.select(sql.owned({"id": job_id}, owner)))
         return sql.job_from_row(rows[0]) if rows else None
+
+    def list_jobs(
+        self, *, limit: int = 50, offset: int = 0, where: JobFilter = EVERYTHING
+    ) -> list[Job]:
+        rules.check_page(limit, offset)
+        rows = self._execute(sql.list_jobs(where, limit, offset))
+        return [sql.job_from_row(row) for row in rows]
 
     def count_jobs(self, where: JobFilter = EVERYTHING) -> int:
         return int(self._execute(sql.count_jobs(where))[0][0])
-
-    def delete(self, job_id: str) -> Job | None:
-        if not rules.is_job_id(job_id):
-            return None
-        rows = self._execute(sql.delete_finished(job_id))
-        return sql.job_from_row(rows[0]) if rows else None
-
-    def heartbeat(self, claim: Claim, lease_seconds: float) -> bool:
-        rules.check_lease(lease_seconds)
-        return self._fenced(claim, rules.renewed(lease_seconds, self._clock()))
-
-    def record_progress(self, claim: Claim, step: int, total: int) -> bool:
-        return self._fenced(claim, rules.progressed(step, total, self._clock()))
-
-    def complete(self, claim: Claim, result: JobResult) -> bool:
-        return self._fenced(claim, rules.completed(result, self._clock()))
-
-    def fail(self, claim: Claim, name: str, message: str) -> bool:
-        return self._fenced(claim, rules.failed(name, message, self._clock()))
-
-    def cancel(self, job_id: str) -> Job | None:
-        if not rules.is_job_id(job_id):
-            return None
-        guard = {"id": job_id, "status": rules.CANCELLABLE}
-        rows = self._execute(sql.update(rules.cancelled(self._clock()), guard, returning=True))
-        return sql.job_from_row(rows[0]) if rows else self.get(job_id)
-
-    def expire_due(self) -> list[Job]:
-        rows = self._execute(sql.expire_due(rules.expired(self._clock()), self._clock()))
-        return [sql.job_from_row(row) for row in rows]
-
-    def files_to_purge(self, finished_before: float, limit: int = 100) -> list[Job]:
-        rows = self._execute(sql.files_to_purge(finished_before, limit))
-        return [sql.job_from_row(row) for row in rows]
-
-    def mark_purged(self, job_id: str) -> bool:
-        if not rules.is_job_id(job_id):
-            return False
-        return bool(self._execute(sql.mark_purged(job_id, self._clock())))
-
-    def pending_notifications(self, limit: int = 100) -> list[tuple[Job, str]]:
-        rows = self._execute(sql.pending_notifications(limit))
-        return [(sql.job_from_row(row), row["callback_url"]) for row in rows]
-
-    def mark_notified(self, job_id: str, status: JobStatus) -> None:
-        if rules.is_job_id(job_id):
-            self._execute(sql.mark_notified(job_id, status))
 
     def is_cancelled(self, job_id: str) -> bool:
         if not rules.is_job_id(job_id):
@@ -100,9 +127,129 @@ class SqlJobStore(JobStore):
         rows = self._execute(sql.queue_position(job_id))
         return int(rows[0][0]) if rows else None
 
-    def create_key(self, name: str) -> tuple[ApiKey, str]:
+    # --- a client's writes ----------------------------------------------------------------------
+
+    def cancel(self, job_id: str, owner: str | None = None) -> Job | None:
+        if not rules.is_job_id(job_id):
+            return None
+        guard = sql.owned({"id": job_id, "status": rules.CANCELLABLE}, owner)
+        rows = self._execute(sql.update(rules.cancelled(self._clock()), guard, returning=True))
+        return sql.job_from_row(rows[0]) if rows else self.get(job_id, owner)
+
+    def delete(self, job_id: str, owner: str | None = None) -> Job | None:
+        if not rules.is_job_id(job_id):
+            return None
+        rows = self._execute(sql.delete_finished(job_id, owner))
+        return sql.job_from_row(rows[0]) if rows else None
+
+    # --- a worker's writes ----------------------------------------------------------------------
+
+    def claim(
+        self,
+        worker_id: str,
+        lease_seconds: float,
+        models: Sequence[str] | None = None,
+        prefer: Sequence[str] | None = None,
+    ) -> Claim | None:
+        rules.check_lease(lease_seconds)
+        for wanted in rules.claim_searches(models, prefer):
+            claim = self._claim(worker_id, lease_seconds, wanted, None)
+            if claim is not None:
+                return claim
+        return None
+
+    def claim_job(self, job_id: str, worker_id: str, lease_seconds: float) -> Claim | None:
+        """Claim this one job if it is claimable now (the queue engine's task names it)."""
+        rules.check_lease(lease_seconds)
+        if not rules.is_job_id(job_id):
+            return None
+        return self._claim(worker_id, lease_seconds, None, job_id)
+
+    def _claim(
+        self, worker_id: str, lease: float, models: Sequence[str] | None, job_id: str | None
+    ) -> Claim | None:
+        with self._transaction() as tx:
+            now = self._clock()
+            while found := tx.rows(self._claim_candidate(now, models, job_id)):
+                job = sql.job_from_row(found[0])
+                changes = rules.on_claim(job, worker_id, lease, now, self.max_attempts)
+                taken = _apply(tx, changes, rules.snapshot(job))
+                if taken.status is JobStatus.GENERATING:
+                    return Claim(taken, worker_id, taken.attempts)
+        return None
+
+    def heartbeat(self, claim: Claim, lease_seconds: float) -> bool:
+        rules.check_lease(lease_seconds)
+        return self._fenced(claim, rules.renewed(lease_seconds, self._clock()))
+
+    def record_progress(self, claim: Claim, step: int, total: int) -> bool:
+        return self._fenced(claim, rules.progressed(step, total, self._clock()))
+
+    def complete(self, claim: Claim, result: JobResult) -> bool:
+        return self._fenced(claim, rules.completed(result, self._clock()))
+
+    def fail(self, claim: Claim, name: str, message: str) -> bool:
+        return self._fenced(claim, rules.failed(name, message, self._clock()))
+
+    def release(self, claim: Claim) -> bool:
+        how = "gave the job back"
+        lost = rules.abandoned(claim.attempt, self._clock(), self.max_attempts, how, crashed=False)
+        return self._fenced(claim, lost)
+
+    def recover(self, dead_worker_ids: Sequence[str]) -> int:
+        dead = rules.names(dead_worker_ids)
+        if not dead:
+            return 0
+        with self._transaction() as tx:
+            now = self._clock()
+            text, params = sql.select({"status": JobStatus.GENERATING, "worker_id": dead})
+            jobs = [sql.job_from_row(row) for row in tx.rows((text + self._row_lock, params))]
+            for job in jobs:
+                how = "stopped responding"
+                lost = rules.abandoned(job.attempts, now, self.max_attempts, how, crashed=True)
+                _apply(tx, lost, rules.snapshot(job))
+        return len(jobs)
+
+    def _fenced(self, claim: Claim, changes: rules.Changes) -> bool:
+        guard = rules.fence(claim.worker_id, claim.attempt, claim.job.id)
+        return len(self._execute(sql.update(changes, guard, returning=True))) == 1
+
+    # --- the server's sweeps ----------------------------------------------------------------------
+
+    def expire_due(self) -> list[Job]:
+        rows = self._execute(sql.expire_due(rules.expired(self._clock()), self._clock()))
+        return [sql.job_from_row(row) for row in rows]
+
+    def files_to_purge(self, finished_before: float, limit: int = 100) -> list[Job]:
+        rows = self._execute(sql.files_to_purge(finished_before, limit))
+        return [sql.job_from_row(row) for row in rows]
+
+    def mark_purged(self, job_id: str) -> bool:
+        if not rules.is_job_id(job_id):
+            return False
+        return bool(self._execute(sql.mark_purged(job_id, self._clock())))
+
+    def lease_notifications(self, lease_seconds: float, limit: int = 100) -> list[Notification]:
+        rules.check_lease(lease_seconds)
+        now = self._clock()
+        lock = " FOR UPDATE SKIP LOCKED" if self._row_lock else ""
+        rows = self._execute(sql.lease_notifications(now, now + lease_seconds, limit, lock))
+        taken = [Notification(sql.job_from_row(row), row["callback_url"]) for row in rows]
+        return sorted(taken, key=lambda n: (n.job.updated_at, n.job.id))
+
+    def mark_notified(self, job_id: str, status: JobStatus) -> None:
+        if rules.is_job_id(job_id):
+            self._execute(sql.mark_notified(job_id, status))
+
+    def defer_notification(self, job_id: str, until: float) -> None:
+        if rules.is_job_id(job_id):
+            self._execute(sql.defer_notification(job_id, until))
+
+    # --- keys and request limits ------------------------------------------------------------------
+
+    def create_key(self, name: str, limits: KeyLimits = NO_LIMITS) -> tuple[ApiKey, str]:
         secret = keys.new_secret()
-        key, statement = keys.insert(name, secret, self._clock())
+        key, statement = keys.insert(name, secret, self._clock(), limits)
         self._execute(statement)
         return key, secret
 
@@ -110,8 +257,8 @@ class SqlJobStore(JobStore):
         rows = self._execute(keys.find_active(secret))
         return keys.from_row(rows[0]) if rows else None
 
-    def has_keys(self) -> bool:
-        return int(self._execute(keys.count_active())[0][0]) > 0
+    def ever_keyed(self) -> bool:
+        return int(self._execute(keys.count_all())[0][0]) > 0
 
     def list_keys(self) -> list[ApiKey]:
         return [keys.from_row(row) for row in self._execute(keys.list_all())]
@@ -119,14 +266,18 @@ class SqlJobStore(JobStore):
     def revoke_key(self, key_id: str) -> bool:
         return bool(self._execute(keys.revoke(key_id, self._clock())))
 
-    def list_jobs(
-        self, *, limit: int = 50, offset: int = 0, where: JobFilter = EVERYTHING
-    ) -> list[Job]:
-        rules.check_page(limit, offset)
-        rows = self._execute(sql.list_jobs(where, limit, offset))
-        return [sql.job_from_row(row) for row in rows]
+    def take_request(self, key_id: str, per_minute: int) -> float | None:
+        now = self._clock()
+        with self._transaction() as tx:
+            if tx.rows(throttle.take(key_id, now, per_minute)):
+                return None
+            tat = float(tx.rows(throttle.current(key_id))[0][0])
+        return throttle.wait_after_refusal(tat, now, per_minute)
 
-    def release(self, claim: Claim) -> bool:
-        how = "gave the job back"
-        lost = rules.abandoned(claim.attempt, self._clock(), self.max_attempts, how)
-        return self._fenced(claim, lost)
+
+def _apply(tx: Transaction, changes: rules.Changes, guard: rules.Guard) -> Job:
+    """Apply a change decided from a row read (and, where the engine can, locked) in `tx`."""
+    rows = tx.rows(sql.update(changes, guard, returning=True))
+    if len(rows) != 1:
+        raise RuntimeError(f"job {guard.get('id')} changed inside a write transaction")
+    return sql.job_from_row(rows[0])

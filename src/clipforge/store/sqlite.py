@@ -1,9 +1,10 @@
 """The embedded engine: one SQLite file in WAL mode, shared by threads and by processes.
 
-Each thread gets its own connection. Writes that read first (claim, recover, migrations)
-run inside `BEGIN IMMEDIATE`, which takes the database's one write lock before reading, so
-two workers can never both see the same job as claimable; every other write is a single
-guarded UPDATE. What the writes contain comes from `store/rules.py`.
+Each thread gets its own connection. Writes that read first (claim, recover, capped creates,
+migrations) run inside `BEGIN IMMEDIATE`, which takes the database's one write lock before
+reading, so two workers can never both see the same job as claimable; every other write is a
+single guarded UPDATE. What the writes contain comes from `store/rules.py`, the operations
+from `store/sql_store.py`.
 """
 
 from __future__ import annotations
@@ -16,9 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from clipforge.schemas import GenerationRequest, Job, JobStatus
-from clipforge.store import rules, sql
-from clipforge.store.base import NO_EXTRAS, Claim, JobExtras, OnceKey
+from clipforge.store import sql
 from clipforge.store.schema import MIGRATIONS
 from clipforge.store.sql_store import SqlJobStore
 
@@ -30,6 +29,17 @@ _PRAGMAS = (
     "PRAGMA synchronous = NORMAL",
     "PRAGMA foreign_keys = ON",
 )
+
+
+class _Transaction:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def rows(self, statement: sql.Statement) -> list[sqlite3.Row]:
+        return self.conn.execute(*statement).fetchall()
+
+    def lock(self, name: str) -> None:
+        """Nothing to do: `BEGIN IMMEDIATE` already holds the database's one write lock."""
 
 
 class SQLiteJobStore(SqlJobStore):
@@ -63,58 +73,6 @@ class SQLiteJobStore(SqlJobStore):
     def __repr__(self) -> str:
         return f"SQLiteJobStore({str(self.path)!r})"
 
-    def create(self, request: GenerationRequest, extras: JobExtras = NO_EXTRAS) -> Job:
-        job = rules.new_job(request, self._clock())
-        self._execute(sql.insert(job, extras))
-        return job
-
-    def create_once(
-        self, request: GenerationRequest, once: OnceKey, extras: JobExtras = NO_EXTRAS
-    ) -> tuple[Job, bool]:
-        with self._transaction() as conn:
-            row = conn.execute(*sql.idempotency_lookup(once)).fetchone()
-            if row is not None:
-                return sql.job_from_row(row), row["fingerprint"] == once.fingerprint
-            job = rules.new_job(request, self._clock())
-            conn.execute(*sql.insert(job, extras))
-            conn.execute(*sql.idempotency_insert(once, job.id, job.created_at))
-        return job, True
-
-    def claim(
-        self,
-        worker_id: str,
-        lease_seconds: float,
-        models: Sequence[str] | None = None,
-        prefer: Sequence[str] | None = None,
-    ) -> Claim | None:
-        rules.check_lease(lease_seconds)
-        searches = rules.claim_searches(models, prefer)
-        if not searches:
-            return None
-        with self._transaction() as conn:
-            now = self._clock()
-            for wanted in searches:
-                while row := conn.execute(*sql.claim_candidate(now, wanted)).fetchone():
-                    job = sql.job_from_row(row)
-                    changes = rules.on_claim(job, worker_id, lease_seconds, now, self.max_attempts)
-                    taken = _apply(conn, changes, rules.snapshot(job))
-                    if taken.status is JobStatus.GENERATING:
-                        return Claim(taken, worker_id, taken.attempts)
-        return None
-
-    def recover(self, dead_worker_ids: Sequence[str]) -> int:
-        dead = rules.names(dead_worker_ids)
-        if not dead:
-            return 0
-        with self._transaction() as conn:
-            now = self._clock()
-            held = sql.select({"status": JobStatus.GENERATING, "worker_id": dead})
-            jobs = [sql.job_from_row(row) for row in conn.execute(*held).fetchall()]
-            for job in jobs:
-                lost = rules.abandoned(job.attempts, now, self.max_attempts, "stopped responding")
-                _apply(conn, lost, rules.snapshot(job))
-        return len(jobs)
-
     def close(self) -> None:
         with self._lock:
             self._closed = True
@@ -122,21 +80,21 @@ class SQLiteJobStore(SqlJobStore):
         for conn in connections:
             conn.close()
 
-    def _fenced(self, claim: Claim, changes: rules.Changes) -> bool:
-        guard = rules.fence(claim.worker_id, claim.attempt, claim.job.id)
-        statement = sql.update(changes, guard, returning=True)
-        return len(self._execute(statement)) == 1
+    def _claim_candidate(
+        self, now: float, models: Sequence[str] | None, job_id: str | None
+    ) -> sql.Statement:
+        return sql.claim_candidate(now, models, job_id)
 
     def _execute(self, statement: sql.Statement) -> list[sqlite3.Row]:
         # fetchall() steps the statement to its end, which is what commits an autocommit write.
         return self._connection().execute(*statement).fetchall()
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def _transaction(self) -> Iterator[_Transaction]:
         conn = self._connection()
         conn.execute("BEGIN IMMEDIATE")
         try:
-            yield conn
+            yield _Transaction(conn)
         except BaseException:
             conn.execute("ROLLBACK")
             raise
@@ -175,8 +133,8 @@ class SQLiteJobStore(SqlJobStore):
     def _migrate(self) -> None:
         if _user_version(self._connection()) == len(MIGRATIONS):
             return
-        with self._transaction() as conn:
-            version = _user_version(conn)
+        with self._transaction() as tx:
+            version = _user_version(tx.conn)
             if version > len(MIGRATIONS):
                 raise RuntimeError(
                     f"{self.path} has schema version {version}; this ClipForge knows "
@@ -184,16 +142,8 @@ class SQLiteJobStore(SqlJobStore):
                 )
             for number in range(version + 1, len(MIGRATIONS) + 1):
                 for statement in MIGRATIONS[number - 1]:
-                    conn.execute(statement)
-                conn.execute(f"PRAGMA user_version = {number}")
-
-
-def _apply(conn: sqlite3.Connection, changes: rules.Changes, guard: rules.Guard) -> Job:
-    """Apply a change decided from a row read in this same write transaction."""
-    rows = conn.execute(*sql.update(changes, guard, returning=True)).fetchall()
-    if len(rows) != 1:
-        raise RuntimeError(f"job {guard.get('id')} changed inside a write transaction")
-    return sql.job_from_row(rows[0])
+                    tx.conn.execute(statement)
+                tx.conn.execute(f"PRAGMA user_version = {number}")
 
 
 def _user_version(conn: sqlite3.Connection) -> int:

@@ -12,19 +12,28 @@ _BOOT = secrets.token_hex(4)
 
 
 def local_worker_id(index: int) -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{_BOOT}:{index}"
+    return f"{process_name(':')}:{index}"
+
+
+def process_name(separator: str) -> str:
+    """This process as host, pid and boot token joined by `separator`."""
+    return separator.join((socket.gethostname(), str(os.getpid()), _BOOT))
 
 
 def is_dead_local_worker(worker_id: str) -> bool:
     """True when `worker_id` belongs to a process on this host that no longer runs."""
     parts = worker_id.split(":")
-    if len(parts) != 4 or parts[0] != socket.gethostname() or not parts[1].isdigit():
+    return len(parts) == 4 and is_dead_local_process(*parts[:3])
+
+
+def is_dead_local_process(host: str, pid: str, boot: str) -> bool:
+    """True when (host, pid, boot) names a process of this host that no longer runs."""
+    if host != socket.gethostname() or not pid.isdigit():
         return False
-    pid = int(parts[1])
-    if pid == os.getpid():
-        return parts[2] != _BOOT
+    if int(pid) == os.getpid():
+        return boot != _BOOT
     try:
-        os.kill(pid, 0)
+        os.kill(int(pid), 0)
     except ProcessLookupError:
         return True
     except PermissionError:

@@ -12,6 +12,7 @@ from clipforge.storage.base import Storage
 from clipforge.store.base import JobStore
 from clipforge.worker.identity import is_dead_local_worker, local_worker_id
 from clipforge.worker.runner import Worker
+from clipforge.worker.scratch import remove_orphaned_scratch
 from clipforge.worker.warm import WeightsRouting
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ class WorkerPool:
 
     def start(self) -> None:
         self.recover_orphans()
+        remove_orphaned_scratch(self.settings.data_dir)
         for worker in self.workers:
             thread = threading.Thread(
                 target=worker.run, args=(self._stop,), name=worker.worker_id, daemon=True

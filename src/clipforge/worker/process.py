@@ -25,6 +25,7 @@ from clipforge.store import is_postgres_url
 from clipforge.store.postgres import PostgresJobStore
 from clipforge.worker.identity import is_dead_local_worker, local_worker_id
 from clipforge.worker.runner import Worker
+from clipforge.worker.scratch import remove_orphaned_scratch
 from clipforge.worker.warm import WeightsRouting
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ def run_worker_process(settings: Settings, models: Sequence[str]) -> int:
     try:
         worker.warm.warm_up()
         _recover_local_orphans(store)
+        remove_orphaned_scratch(settings.data_dir)
         _serve(settings, queue, worker, models)
     finally:
         worker.close()

@@ -23,6 +23,7 @@ from clipforge.store.base import Claim, JobStore
 from clipforge.video import render_video
 from clipforge.worker.heartbeat import Heartbeat
 from clipforge.worker.identity import local_worker_id
+from clipforge.worker.scratch import process_scratch
 from clipforge.worker.warm import WeightsRouting
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,6 @@ class Worker:
             else WeightsRouting.single(load_backend)
         )
         self.warm = routing.warm()
-        self._scratch = settings.data_dir / "tmp"
 
     @property
     def backend(self) -> Backend:
@@ -156,8 +156,7 @@ class Worker:
         return progress
 
     def _scratch_path(self, claim: Claim) -> Path:
-        self._scratch.mkdir(parents=True, exist_ok=True)
-        return self._scratch / f"{claim.job.id}.{claim.attempt}.mp4"
+        return process_scratch(self.settings.data_dir) / f"{claim.job.id}.{claim.attempt}.mp4"
 
     def _drop_backend(self) -> None:
         self.warm.close()

@@ -1,0 +1,191 @@
+"""The front door: who is calling, whether the server may be used without a key, how fast.
+
+Decided once, here, for every route:
+
+- A server is *keyed* once a key is configured (CLIPFORGE_API_KEYS) or was ever stored
+  (`clipforge keys create`, revoked ones count): from then on every request needs an active
+  key, so revoking the last key closes the server instead of opening it. The check runs on
+  every request (a key created while the server runs takes effect at once).
+- An unkeyed server is open (one tenant, `open`) only on a loopback address, or with
+  CLIPFORGE_OPEN_ACCESS=true (refused in production); otherwise every request is a 401 that
+  says how to make a key.
+- Failed authentications are throttled per client address (429 with Retry-After), in the
+  memory of each API process; the per-key request rate is counted in the database
+  (`store.take_request`), so that several API replicas enforce one limit.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from clipforge.errors import AuthenticationFailed, RateLimited
+from clipforge.settings import Settings
+from clipforge.store import throttle
+from clipforge.store.base import JobStore
+from clipforge.store.keys import ApiKey, digest
+from clipforge.store.tenant import OPEN_OWNER, Tenant
+
+ADMIN_SUFFIX = ":admin"
+"""A CLIPFORGE_API_KEYS entry written KEY:admin is an admin key."""
+HOW_TO_SEND = "send `Authorization: Bearer KEY` (CLI: --api-key or $CLIPFORGE_API_KEY)"
+MAX_TRACKED_ADDRESSES = 10_000
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is asking, and the limits that apply to them (None: unlimited)."""
+
+    tenant: Tenant
+    max_queued: int | None = None
+    rate_per_minute: int | None = None
+
+    @property
+    def key_id(self) -> str:
+        return self.tenant.key_id
+
+
+@dataclass(frozen=True)
+class ConfiguredKey:
+    """A key from CLIPFORGE_API_KEYS, named by a stable non-secret id (never the key)."""
+
+    secret: str
+    key_id: str
+    admin: bool
+
+
+def configured_keys(entries: list[str]) -> list[ConfiguredKey]:
+    keys = []
+    for entry in entries:
+        admin = entry.endswith(ADMIN_SUFFIX)
+        secret = entry.removesuffix(ADMIN_SUFFIX) if admin else entry
+        keys.append(ConfiguredKey(secret, "env-" + digest(secret)[:12], admin))
+    return keys
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class FailureThrottle:
+    """Failed authentications per client address, `per_minute` at most (GCRA, in memory)."""
+
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_minute = per_minute
+        self._clock = clock
+        self._next: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def check(self, address: str) -> None:
+        """RateLimited while `address` has used up its failures."""
+        if not self.per_minute:
+            return
+        with self._lock:
+            _, wait = throttle.next_arrival(self._next.get(address), self._clock(), self.per_minute)
+        if wait:
+            message = "too many failed authentications from this address"
+            raise RateLimited(message, max(1, round(wait + 0.5)))
+
+    def failed(self, address: str) -> None:
+        if not self.per_minute:
+            return
+        now = self._clock()
+        with self._lock:
+            if len(self._next) >= MAX_TRACKED_ADDRESSES:
+                self._next = {a: t for a, t in self._next.items() if t > now}
+            moved, _ = throttle.next_arrival(self._next.get(address), now, self.per_minute)
+            if moved is not None:
+                self._next[address] = moved
+
+
+class FrontDoor:
+    """Authenticates requests and applies the per-key request rate (module docstring)."""
+
+    def __init__(self, settings: Settings, store: JobStore) -> None:
+        self.settings = settings
+        self.store = store
+        self._configured = configured_keys(settings.api_keys)
+        self._keyed = bool(self._configured)
+        self.failures = FailureThrottle(settings.auth_failures_per_minute)
+
+    def keyed(self) -> bool:
+        """True once the server has (or had) a key; it never turns back (fail closed)."""
+        if not self._keyed and self.store.ever_keyed():
+            self._keyed = True
+        return self._keyed
+
+    def open_mode_allowed(self) -> bool:
+        return self.settings.open_access or is_loopback(self.settings.host)
+
+    def identify(self, offered: str | None, address: str) -> Caller:
+        """The caller behind a bearer key (None: none sent), from `address`; raises
+        AuthenticationFailed (401) or RateLimited (429). Blocks on the store: call it in a
+        thread or where the store runs inline."""
+        self.failures.check(address)
+        if offered is not None:
+            caller = self._known(offered)
+            if caller is not None:
+                return caller
+        if not self.keyed():
+            if self.open_mode_allowed():
+                return self._with_defaults(Tenant(OPEN_OWNER))
+            raise AuthenticationFailed(
+                "this server has no API key yet and listens beyond loopback: create one with "
+                "`clipforge keys create NAME` (or set CLIPFORGE_API_KEYS) and " + HOW_TO_SEND
+            )
+        self.failures.failed(address)
+        if offered is None:
+            raise AuthenticationFailed("missing API key: " + HOW_TO_SEND)
+        raise AuthenticationFailed("invalid or revoked API key: " + HOW_TO_SEND)
+
+    def admit(self, caller: Caller) -> None:
+        """Count one request against the caller's rate; RateLimited (429) beyond it."""
+        if caller.rate_per_minute is None:
+            return
+        wait = self.store.take_request(caller.key_id, caller.rate_per_minute)
+        if wait is not None:
+            message = f"rate limit: {caller.rate_per_minute} requests per minute for this API key"
+            raise RateLimited(message, max(1, round(wait + 0.5)))
+
+    def _known(self, offered: str) -> Caller | None:
+        for key in self._configured:
+            if hmac.compare_digest(offered.encode(), key.secret.encode()):
+                return self._with_defaults(Tenant(key.key_id, admin=key.admin))
+        stored = self.store.find_key(offered)
+        return None if stored is None else self._stored(stored)
+
+    def _stored(self, key: ApiKey) -> Caller:
+        limits = key.limits
+        default = self._with_defaults(Tenant(key.id, admin=limits.admin))
+        max_queued = default.max_queued if limits.max_queued is None else limits.max_queued
+        rate = default.rate_per_minute if limits.rate_per_minute is None else limits.rate_per_minute
+        return Caller(default.tenant, max_queued or None, rate or None)
+
+    def _with_defaults(self, tenant: Tenant) -> Caller:
+        settings = self.settings
+        return Caller(
+            tenant, settings.max_queued_jobs or None, settings.rate_limit_per_minute or None
+        )
+
+
+def open_mode_problem(settings: Settings, store: JobStore) -> str | None:
+    """Why this server cannot start as configured with no key, or None. A keyed server, or
+    one on loopback, is fine; CLIPFORGE_OPEN_ACCESS opens it on purpose (development only)."""
+    if settings.api_keys or store.ever_keyed() or is_loopback(settings.host):
+        return None
+    if settings.open_access:
+        return None
+    return (
+        f"no API key exists and the server listens on {settings.host}, beyond this machine. "
+        "Create a key (`clipforge keys create NAME`) or set CLIPFORGE_API_KEYS, listen on "
+        "127.0.0.1, or set CLIPFORGE_OPEN_ACCESS=true to let anyone in (development only)"
+    )

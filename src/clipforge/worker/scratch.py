@@ -1,0 +1,48 @@
+"""Scratch files of a worker process (a clip being encoded): one folder per process under
+`<data_dir>/tmp`, named after the process, so that the folders of a process that was killed
+(SIGKILL, a lost machine) can be told apart and removed when a worker starts again."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from pathlib import Path
+
+from clipforge.worker.identity import is_dead_local_process, process_name
+
+log = logging.getLogger(__name__)
+
+LOOSE_FILE_AGE_SECONDS = 3600.0
+"""Files directly in tmp/ (the layout before per-process folders) older than this go too."""
+
+
+def scratch_root(data_dir: Path) -> Path:
+    return data_dir / "tmp"
+
+
+def process_scratch(data_dir: Path) -> Path:
+    """This process's scratch folder (created)."""
+    folder = scratch_root(data_dir) / process_name(".")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def remove_orphaned_scratch(data_dir: Path) -> int:
+    """Remove the scratch folders of this host's processes that no longer run; how many."""
+    root = scratch_root(data_dir)
+    if not root.is_dir():
+        return 0
+    removed = 0
+    for entry in root.iterdir():
+        if entry.is_dir():
+            parts = entry.name.rsplit(".", 2)
+            if len(parts) == 3 and is_dead_local_process(*parts):
+                shutil.rmtree(entry, ignore_errors=True)
+                removed += 1
+        elif time.time() - entry.stat().st_mtime > LOOSE_FILE_AGE_SECONDS:
+            entry.unlink(missing_ok=True)
+            removed += 1
+    if removed:
+        log.warning("removed %d scratch folder(s) left by processes that died", removed)
+    return removed

@@ -1,0 +1,224 @@
+"""Input hygiene, the same on every surface: prompts, commands, numbers, model ids, image
+fields and bodies that do not parse are 400s naming what is wrong, and a body full of text
+commands is refused in milliseconds without stalling anyone else's requests."""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.live import LiveServer, live_server
+
+LITE = "bytedance/seedance-1-0-lite-t2v"
+AIML = {"model": LITE, "prompt": "a red ball"}
+TASKS = "/api/v3/contents/generations/tasks"
+AIML_CREATES = ("/v2/generate/video/bytedance/generation", "/v2/video/generations", "/v1/jobs")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    settings = {"backend": "testpattern", "workers": 0, "callbacks": False}
+    settings |= {"max_queued_jobs": 0, "rate_limit_per_minute": 0}
+    with live_server(tmp_path_factory.mktemp("hygiene"), **settings) as live:
+        yield live
+
+
+@pytest.fixture
+def http(server: LiveServer) -> Iterator[httpx.Client]:
+    with server.client() as client:
+        yield client
+
+
+def ark(text: str = "a ball", **fields: Any) -> dict[str, Any]:
+    return {
+        "model": "seedance-1-0-pro-250528",
+        "content": [{"type": "text", "text": text}],
+    } | fields
+
+
+def aiml_refusal(response: httpx.Response, field: str) -> str:
+    assert response.status_code == 400, response.text
+    message: str = response.json()["message"]
+    assert message.startswith(f"{field}:"), message
+    return message
+
+
+def ark_refusal(response: httpx.Response, param: str) -> str:
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["param"] == param and error["code"] == "InvalidParameter", error
+    return str(error["message"])
+
+
+BAD_PROMPTS = [
+    " ",
+    "\n\t  ",
+    "a ball\x00 rolling",
+    "a\x07ball",
+    "a ball\x1b[31m",
+    "a\rball",
+    "\x85",
+]
+
+
+@pytest.mark.parametrize("prompt", BAD_PROMPTS)
+def test_blank_prompts_and_control_characters_are_refused_everywhere(
+    http: httpx.Client, prompt: str
+) -> None:
+    for path in AIML_CREATES:
+        aiml_refusal(http.post(path, json={**AIML, "prompt": prompt}), "prompt")
+    ark_refusal(http.post(TASKS, json=ark(prompt)), "content")
+
+
+def test_newlines_and_tabs_are_part_of_a_prompt(http: httpx.Client) -> None:
+    prompt = "a red ball\n\trolling to the right\r\nslowly"
+    for path in AIML_CREATES:
+        assert http.post(path, json={**AIML, "prompt": prompt}).status_code // 100 == 2
+    task = http.post(TASKS, json=ark(prompt + " --rs 480p")).json()["id"]
+    assert http.get(f"/v1/jobs/{task}").json()["request"]["prompt"] == prompt
+
+
+@pytest.mark.parametrize(
+    "text, param",
+    [
+        ("a ball --rs", "--rs"),
+        ("a ball --", "--"),
+        ("a ball --rs 480p --dur", "--dur"),
+        ("a ball --r$ 5", "--r$"),
+        ("a ball --seed \u0663", "--seed"),  # ARABIC-INDIC DIGIT THREE
+        ("a ball --seed \uff13", "--seed"),  # FULLWIDTH DIGIT THREE
+        ("a ball --dur 5.0", "--dur"),
+        ("a ball --seed 99999999999999999999999", "--seed"),
+        ("a ball" + " --rs 480p" * 17, "content"),
+    ],
+)
+def test_malformed_and_dangling_text_commands_name_the_command(
+    http: httpx.Client, text: str, param: str
+) -> None:
+    ark_refusal(http.post(TASKS, json=ark(text)), param)
+
+
+def test_well_formed_commands_still_work(http: httpx.Client) -> None:
+    task = http.post(TASKS, json=ark("a ball -- rolling --rs 480p --seed 7 --cf true")).json()
+    request = http.get(f"/v1/jobs/{task['id']}").json()["request"]
+    assert request["prompt"] == "a ball -- rolling"
+    assert (request["resolution"], request["seed"], request["camera_fixed"]) == ("480p", 7, True)
+
+
+@pytest.mark.parametrize("raw", ["1e400", str(2**1024), "259201", "0", "3600.0", "-5"])
+def test_execution_expires_after_is_bounded(http: httpx.Client, raw: str) -> None:
+    body = '{"model": "seedance-1-0-pro-250528", "content": [{"type": "text", "text": "a"}],'
+    body += f' "execution_expires_after": {raw}}}'
+    response = http.post(TASKS, content=body, headers={"Content-Type": "application/json"})
+    ark_refusal(response, "execution_expires_after")
+
+
+def test_the_largest_expiry_is_accepted(http: httpx.Client) -> None:
+    assert http.post(TASKS, json=ark(execution_expires_after=259_200)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "field, value", [("duration", 5.0), ("seed", 5.0), ("seed", 2**32), ("duration", True)]
+)
+def test_integer_fields_take_integers_only_on_every_surface(
+    http: httpx.Client, field: str, value: object
+) -> None:
+    for path in AIML_CREATES:
+        aiml_refusal(http.post(path, json={**AIML, field: value}), field)
+    ark_refusal(http.post(TASKS, json=ark(**{field: value})), field)
+
+
+@pytest.mark.parametrize(
+    "path, params, field",
+    [
+        (TASKS, {"page_size": 501}, "page_size"),
+        (TASKS, {"page_num": 0}, "page_num"),
+        (TASKS, {"page_num": "1e3"}, "page_num"),
+        ("/v1/jobs", {"limit": 101}, "limit"),
+        ("/v1/jobs", {"offset": -1}, "offset"),
+        ("/v1/jobs", {"offset": 10**30}, "offset"),
+    ],
+)
+def test_page_numbers_are_bounded(
+    http: httpx.Client, path: str, params: dict[str, object], field: str
+) -> None:
+    response = http.get(path, params=params)
+    if path == TASKS:
+        ark_refusal(response, field)
+    else:
+        aiml_refusal(response, field)
+
+
+def test_image_fields_on_a_text_to_video_model_are_refused(http: httpx.Client) -> None:
+    for field in ("image_url", "last_image_url"):
+        body = {**AIML, field: "data:image/png;base64,iVBORw0KGgo="}
+        for path in AIML_CREATES:
+            assert "no image input" in aiml_refusal(http.post(path, json=body), field)
+
+
+def test_model_ids_have_a_length_limit(http: httpx.Client) -> None:
+    long = "m" * 10_000
+    for path in AIML_CREATES:
+        response = http.post(path, json={**AIML, "model": long})
+        assert len(aiml_refusal(response, "model")) < 300
+    assert len(ark_refusal(http.post(TASKS, json=ark(model=long)), "model")) < 300
+
+
+def test_a_body_that_does_not_parse_says_where(http: httpx.Client) -> None:
+    broken = b'{"model": "x",\n  "prompt": }'
+    headers = {"Content-Type": "application/json"}
+    message = aiml_refusal(http.post(AIML_CREATES[1], content=broken, headers=headers), "body")
+    assert "line 2, column 13" in message
+    ark_message = ark_refusal(http.post(TASKS, content=broken, headers=headers), "body")
+    assert "line 2, column 13" in ark_message
+
+
+def test_a_body_full_of_commands_is_refused_fast_and_healthz_stays_fast(
+    server: LiveServer,
+) -> None:
+    """A body of text commands just under the 1 MB body limit, sent over and over: each is a
+    400 within milliseconds, and /healthz answers meanwhile as fast as when idle (ratio)."""
+    text = "a ball" + " --rs 480p" * 99_000
+    body = ark(text)
+    flood_seconds: list[float] = []
+    stop = threading.Event()
+
+    def flood() -> None:
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            while not stop.is_set():
+                started = time.perf_counter()
+                response = client.post(TASKS, json=body)
+                flood_seconds.append(time.perf_counter() - started)
+                assert response.status_code == 400
+
+    with httpx.Client(base_url=server.url) as probe:
+        idle = _healthz_latency(probe)
+        thread = threading.Thread(target=flood, daemon=True)
+        thread.start()
+        time.sleep(0.3)
+        busy = _healthz_latency(probe)
+        stop.set()
+        thread.join(30)
+    ratio = busy / idle
+    print(
+        f"\n/healthz median idle {idle * 1e3:.2f} ms, under flood {busy * 1e3:.2f} ms: x{ratio:.1f}"
+    )
+    print(f"flood requests: {len(flood_seconds)}, median {statistics.median(flood_seconds):.3f} s")
+    assert len(flood_seconds) >= 3
+    assert statistics.median(flood_seconds) < 1.0  # was 12.4 s (quadratic parser)
+    assert ratio < 25  # the same core serves both: a flood request costs about one JSON parse
+
+
+def _healthz_latency(client: httpx.Client, samples: int = 40) -> float:
+    seconds = []
+    for _ in range(samples):
+        started = time.perf_counter()
+        assert client.get("/healthz").status_code == 200
+        seconds.append(time.perf_counter() - started)
+    return statistics.median(seconds)
