@@ -38,3 +38,26 @@ def test_create_list_revoke(tmp_path: Path) -> None:
             assert http.post("/v2/video/generations", json=BODY).status_code == 401
     again = runner.invoke(app, ["keys", "revoke", made["id"], *folder])
     assert again.exit_code == 1 and "no active key" in again.output
+
+
+def test_admin_keys_and_per_key_limits(tmp_path: Path) -> None:
+    runner = CliRunner()
+    folder = ["--data-dir", str(tmp_path)]
+    options = ["--admin", "--max-queued", "3", "--rate", "0"]
+    created = runner.invoke(app, ["keys", "create", "ops", *options, *folder, "--json"])
+    assert created.exit_code == 0, created.output
+    made = json.loads(created.stdout)
+    assert made["admin"] is True
+    [listed] = json.loads(runner.invoke(app, ["keys", "list", *folder, "--json"]).stdout)
+    assert (listed["admin"], listed["max_queued"], listed["rate_per_minute"]) == (True, 3, 0)
+    assert "admin, 3 queued, unlimited /min" in runner.invoke(app, ["keys", "list", *folder]).stdout
+    refused = runner.invoke(app, ["keys", "create", "bad", "--rate", "-1", *folder])
+    assert refused.exit_code != 0
+    with live_server(tmp_path, backend="testpattern", workers=0) as live:
+        store = live.server.store
+        other = store.create_key("tenant")[1]
+        with live.client(other) as http:
+            job_id = http.post("/v2/video/generations", json=BODY).json()["id"]
+        with live.client(made["key"]) as admin:
+            assert admin.get(f"/v1/jobs/{job_id}").status_code == 200
+            assert [j["id"] for j in admin.get("/v1/jobs").json()["data"]] == [job_id]

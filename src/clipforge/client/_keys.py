@@ -46,7 +46,7 @@ def _store(data_dir: Path | None) -> Iterator[JobStore]:
 def _when(seconds: float | None) -> str:
     if seconds is None:
         return ""
-    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds")
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 @keys_app.command("create")
@@ -87,7 +87,8 @@ def list_keys(data_dir: DataDirOption = None, as_json: JsonOption = False) -> No
     if as_json:
         print(json.dumps([_key_json(key) for key in keys]))
         return
-    table = Table("name", "created", "revoked", "limits")
+    table = Table("name", "created", "revoked")
+    table.add_column("limits", no_wrap=True)
     table.add_column("id", no_wrap=True)
     for key in keys:
         table.add_row(key.name, _when(key.created_at), _when(key.revoked_at), _limits(key), key.id)
