@@ -6,7 +6,7 @@ the model adds. Targets (issue 3, on a 2-core CPU): 480p 5 s <= 15 s, 1080p 10 s
 
     python bench/builtin.py [--record]
 
-Needs built-in weights (`python training/train.py --export`); speed does not depend on how
+Needs built-in weights (`python -m training.train --export`); speed does not depend on how
 well they are trained, only on the network's size.
 """
 

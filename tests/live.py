@@ -18,8 +18,8 @@ from typing import Any
 import httpx
 import uvicorn
 
-from clipforge.server import Server, build_server
 from clipforge.settings import Settings
+from clipforge.wiring import Server, build_server
 
 
 def free_port() -> int:

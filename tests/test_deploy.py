@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 from typer.testing import CliRunner
 
-from clipforge.client.cli import app
+from clipforge.cli import app
 from clipforge.settings import Settings
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"

@@ -155,10 +155,10 @@ def test_two_servers_never_run_the_same_job(tiny_wan_path: Path, tmp_path: Path)
 def test_serve_without_a_model_says_how_to_configure_one(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from clipforge.client.cli import app
+    from clipforge.cli import app
 
     args = ["serve", "--backend", "diffusers", "--data-dir", str(tmp_path)]
     result = CliRunner().invoke(app, args, env={})
     assert result.exit_code == 2
-    assert "No model is configured" in result.output
+    assert "No weights are configured" in result.output
     assert "clipforge serve --model" in result.output

@@ -31,12 +31,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from camera_registration import Camera, camera_motion
-from object_motion import is_coherent, object_track, track_motion
-from object_segmentation import PALETTE_NAMES, background_colours, object_colour, object_coverage
-from resampling import downscale, read_video
-from scenes import SHAPES, Scene
-from shape_matching import classify_shape
+
+from training.camera_registration import Camera, camera_motion
+from training.object_motion import is_coherent, object_track, track_motion
+from training.object_segmentation import (
+    PALETTE_NAMES,
+    background_colours,
+    object_colour,
+    object_coverage,
+)
+from training.resampling import downscale, read_video
+from training.scenes import SHAPES, Scene
+from training.shape_matching import classify_shape
 
 MIN_AREA = 2.5
 """Smallest object, in pixels of coverage, at the clip's own size."""
@@ -201,7 +207,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("-v", "--verbose", action="store_true", help="print every miss")
     args = parser.parse_args(argv)
     if args.check:
-        from analyser_accuracy import evaluate  # imported here: it imports this module
+        from training.analyser_accuracy import evaluate  # imported here: it imports this module
 
         report = evaluate(args.check, args.seed, args.frames, args.verbose)
         for group, scores in report["accuracy"].items():

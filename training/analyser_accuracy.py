@@ -8,8 +8,9 @@ import time
 from collections import Counter
 
 import numpy as np
-from analyse import analyse, check
-from scenes import random_scene, render_scene
+
+from training.analyse import analyse, check
+from training.scenes import random_scene, render_scene
 
 SIZES = ((56, 32), (32, 32), (32, 56), (72, 32))
 """(width, height) of the ground-truth clips, taken in turn."""

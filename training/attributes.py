@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-from scenes import BACKGROUND_TONES, BACKGROUNDS, COLOURS, MOTIONS, SHAPES, Scene
 from torch.nn import functional as F
 
 from clipforge.backends.builtin.attention import TextCondition
 from clipforge.backends.builtin.attributes import AttributeClasses, AttributeReader
+from training.scenes import BACKGROUND_TONES, BACKGROUNDS, COLOURS, MOTIONS, SHAPES, Scene
 
 CAMERA_WORDS = ("fixed", "pan left", "pan right", "zoom")
 ATTRIBUTES: AttributeClasses = {

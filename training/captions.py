@@ -9,9 +9,10 @@ not one wording. Evaluation paraphrases use words and frames kept out of trainin
 from __future__ import annotations
 
 import numpy as np
-from scenes import Scene
-from survey_colours import survey_colour_words
-from vocabulary import COLOUR_WORDS, MOTION_PHRASES, SHAPE_WORDS
+
+from training.scenes import Scene
+from training.survey_colours import survey_colour_words
+from training.vocabulary import COLOUR_WORDS, MOTION_PHRASES, SHAPE_WORDS
 
 BACKGROUND_PHRASES = {
     "plain": ["a plain {tone} background", "a {tone} background", "an empty {tone} backdrop"],

@@ -10,15 +10,22 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
-from captions import random_caption
-from scenes import Scene, random_scene, render_scene_with_mask
 
-from clipforge.backends.builtin.geometry import native_size
+from clipforge.backends.builtin.model import BuiltinConfig
+from clipforge.backends.geometry import native_size
 from clipforge.schemas import FRAME_SIZES, Resolution
+from training.captions import random_caption
+from training.scenes import Scene, random_scene, render_scene_with_mask
 
 NO_BACKGROUND_SHARE = 0.2
 # Every native size the API can ask for (one per aspect ratio).
-NATIVE_SIZES = sorted({native_size(w, h) for w, h in FRAME_SIZES[Resolution.P480].values()})
+_CONFIG = BuiltinConfig()
+NATIVE_SIZES = sorted(
+    {
+        native_size(w, h, _CONFIG.short_side, _CONFIG.size_multiple)
+        for w, h in FRAME_SIZES[Resolution.P480].values()
+    }
+)
 
 
 @dataclass

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -23,17 +22,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from analyse import analyse, check  # noqa: E402
-from captions import paraphrase_caption, template_caption  # noqa: E402
-from scenes import Scene, random_scene  # noqa: E402
+from clipforge.backends.builtin.backend import GUIDANCE, READER_ONLY
+from clipforge.backends.builtin.model import BuiltinConfig, ClipUNet
+from clipforge.backends.builtin.sampler import sample
+from clipforge.backends.builtin.text import TextEncoder
+from clipforge.backends.builtin.weights import WEIGHTS_DIR, load_model
+from training.analyse import analyse, check
+from training.captions import paraphrase_caption, template_caption
+from training.scenes import Scene, random_scene
 
-from clipforge.backends.builtin.backend import GUIDANCE, READER_ONLY  # noqa: E402
-from clipforge.backends.builtin.model import BuiltinConfig, ClipUNet  # noqa: E402
-from clipforge.backends.builtin.sampler import sample  # noqa: E402
-from clipforge.backends.builtin.text import TextEncoder  # noqa: E402
-from clipforge.backends.builtin.weights import WEIGHTS_DIR, load_model  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 SIZES = [(56, 32), (32, 32), (32, 56)]
 TEXTURED = ["stripes", "checker", "dots"]

@@ -11,7 +11,8 @@ Coordinates are pixels (x right, y down) with pixel centres on integers.
 from __future__ import annotations
 
 import numpy as np
-from camera_registration import Camera
+
+from training.camera_registration import Camera
 
 Point = tuple[float, float]
 

@@ -15,8 +15,9 @@ Colour distances are Euclidean in RGB (0-255); clips are float32 (T, H, W, 3).
 from __future__ import annotations
 
 import numpy as np
-from scenes import COLOURS
 from scipy import ndimage
+
+from training.scenes import COLOURS
 
 PALETTE_NAMES = tuple(COLOURS)
 PALETTE = np.array([COLOURS[name] for name in PALETTE_NAMES], dtype=np.float32)

@@ -12,20 +12,18 @@ changes. Parameters whose shape changed start fresh; the optimiser state starts 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import torch
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from attributes import ATTRIBUTES, attribute_loss, attribute_targets  # noqa: E402
-from data import ClipPool  # noqa: E402
-from train import CHECKPOINTS, save_checkpoint  # noqa: E402
+from clipforge.backends.builtin.attributes import AttributeReader
+from clipforge.backends.builtin.model import BuiltinConfig, ClipUNet
+from clipforge.backends.builtin.text import TextEncoder
+from training.attributes import ATTRIBUTES, attribute_loss, attribute_targets
+from training.data import ClipPool
+from training.train import CHECKPOINTS, save_checkpoint
 
-from clipforge.backends.builtin.attributes import AttributeReader  # noqa: E402
-from clipforge.backends.builtin.model import BuiltinConfig, ClipUNet  # noqa: E402
-from clipforge.backends.builtin.text import TextEncoder  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 
 def load_matching(model: ClipUNet, saved: dict[str, torch.Tensor]) -> list[str]:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from resampling import overlap
-from scenes import SHAPES, Scene, render_scene
 from scipy import ndimage
+
+from training.resampling import overlap
+from training.scenes import SHAPES, Scene, render_scene
 
 FEATURE_WEIGHTS = np.array([1.0] * 9 + [2.0, 3.0])
 PROTOTYPE_BLURS = (0.0, 0.04, 0.08, 0.12, 0.16)

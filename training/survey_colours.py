@@ -12,9 +12,8 @@ from __future__ import annotations
 import math
 from collections.abc import Collection
 
-from scenes import COLOURS
-
 from clipforge.backends.builtin.colour_names import ColourNames, colour_names, srgb_to_lab
+from training.scenes import COLOURS
 
 # Hues the palette has no colour for: a "pink" labelled red or white teaches a wrong meaning.
 FOREIGN_HUES = frozenset(

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import sys
 import time
 from pathlib import Path
 
@@ -21,19 +20,18 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from attributes import ATTRIBUTES, attribute_loss, attribute_targets  # noqa: E402
-from data import Batch, ClipPool  # noqa: E402
-
-from clipforge.backends.builtin.model import BuiltinConfig, ClipUNet  # noqa: E402
-from clipforge.backends.builtin.text import TextEncoder  # noqa: E402
-from clipforge.backends.builtin.weights import (  # noqa: E402
+from clipforge.backends.builtin.model import BuiltinConfig, ClipUNet
+from clipforge.backends.builtin.text import TextEncoder
+from clipforge.backends.builtin.weights import (
     WEIGHTS_DIR,
     load_model,
     read_metadata,
     save_weights,
 )
+from training.attributes import ATTRIBUTES, attribute_loss, attribute_targets
+from training.data import Batch, ClipPool
+
+HERE = Path(__file__).resolve().parent
 
 CHECKPOINTS = HERE / "checkpoints"
 GUIDANCE_DROPOUT = 0.1

@@ -1,3 +1,3 @@
-from clipforge.client.cli import main
+from clipforge.cli import main
 
 main()

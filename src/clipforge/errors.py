@@ -12,8 +12,9 @@ ClipForgeError
 │       └── QueueFull            429: this key's queued-job cap is reached (raised by the store)
 ├── JobFailure                   job-level: the job ends in `error` with this message
 │   ├── GenerationFailed         the backend could not make the clip
-│   ├── ModelUnavailable         no backend or weights for the requested model
-│   └── JobCancelled             the job was cancelled while it ran
+│   └── ModelUnavailable         no backend or weights for the requested model
+├── JobCancelled                 the job was cancelled (or taken over) while it ran: the
+│                                worker stops and writes nothing, the store already says so
 ├── WorkerFailure                worker-level: the worker restarts, the job is retried
 └── ClientError                  the SDK and CLI: a call to a server did not give what it asked
     ├── ApiConnectionError       the server could not be reached or did not answer in time
@@ -30,8 +31,9 @@ ClipForgeError
 
 `api/errors.py` maps the `RequestError` branch to HTTP in one table; the worker sorts
 failures into the job-level and worker-level branches (anything unexpected is job-level,
-so that a poison job cannot loop forever). The client (`clipforge.client`) maps HTTP back to
-the `ClientError` branch in one table, and retries connection errors, 429 and 5xx first.
+so that a poison job cannot loop forever) and stops quietly on `JobCancelled`. The client
+(`clipforge.client`) maps HTTP back to the `ClientError` branch in one table, and retries
+connection errors, 429 and 5xx first.
 """
 
 from __future__ import annotations
@@ -139,8 +141,9 @@ class ModelUnavailable(JobFailure):
     name = "ModelUnavailable"
 
 
-class JobCancelled(JobFailure):
-    name = "Cancelled"
+class JobCancelled(ClipForgeError):
+    """Raised by a worker's progress callback once its claim is gone (cancelled, or taken
+    over by another worker): not a failure, so nothing is written for the job."""
 
 
 class WorkerFailure(ClipForgeError):

@@ -1,4 +1,6 @@
-"""Settings: the only module that reads the environment (variables named CLIPFORGE_*)."""
+"""Settings: the only module of the server that reads the environment (CLIPFORGE_*). The SDK
+and the CLI's client commands read their two, CLIPFORGE_URL and CLIPFORGE_API_KEY, in
+`clipforge/client/_base.py`, so that the SDK never imports server code."""
 
 from __future__ import annotations
 
@@ -60,7 +62,8 @@ class Settings(BaseSettings):
     backend: str = Field(
         "auto",
         description="Backend that serves the Seedance model ids: builtin, diffusers, testpattern "
-        "or a plugin's name; auto = diffusers when a model is set, else the built-in model.",
+        "or a plugin's name; auto = diffusers when weights are named (CLIPFORGE_MODEL or "
+        "CLIPFORGE_MODEL_MAP), else the built-in model.",
     )
     model: str | None = Field(
         None,
@@ -200,12 +203,6 @@ class Settings(BaseSettings):
         return value
 
     @property
-    def resolved_backend(self) -> str:
-        if self.backend != "auto":
-            return self.backend
-        return "diffusers" if self.model else "builtin"
-
-    @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'clipforge.db'}"
 
@@ -241,12 +238,3 @@ class Settings(BaseSettings):
         if not self.signing_secret:
             problems.append("no signing secret configured (set CLIPFORGE_SIGNING_SECRET)")
         return problems
-
-
-class ClientSettings(BaseSettings):
-    """What the CLI and SDK read from the environment when not given on the command line."""
-
-    model_config = SettingsConfigDict(env_prefix="CLIPFORGE_", extra="ignore")
-
-    url: str = Field("http://127.0.0.1:8000", description="Base URL of a running server.")
-    api_key: str | None = Field(None, description="Bearer key for that server.")

@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
+from clipforge.files.base import video_key
 from clipforge.schemas import JobResult
-from clipforge.storage.base import video_key
 from clipforge.store.keys import KeyLimits
 from tests.live import LiveServer, live_server
 

@@ -20,15 +20,13 @@ from huggingface_hub import constants as hub_constants
 from clipforge.backends.diffusers_backend import DiffusersBackend
 from clipforge.backends.diffusers_catalog import (
     CATALOGUE,
-    DEFAULT_MODEL_MAP,
     ENTRIES,
     CatalogEntry,
     find_entry,
-    weights_for_model,
 )
 from clipforge.backends.diffusers_loading import load_pipeline, resolve_weights
 from clipforge.errors import JobCancelled, ModelUnavailable
-from clipforge.schemas import DURATIONS, SEEDANCE_MODELS, AspectRatio, GenerationRequest, Resolution
+from clipforge.schemas import DURATIONS, AspectRatio, GenerationRequest, Resolution
 from clipforge.settings import Settings
 
 COMBINATIONS = list(itertools.product(Resolution, AspectRatio))
@@ -113,18 +111,6 @@ def test_find_entry_by_name_hub_id_or_folder_name() -> None:
     assert find_entry("Wan-AI/Wan2.2-T2V-A14B-Diffusers") is CATALOGUE["wan2.2-t2v-a14b"]
     assert resolve_weights("ltx-video-0.9.5").source == "Lightricks/LTX-Video-0.9.5"
     assert resolve_weights("someone/other-model").entry is None
-
-
-def test_weights_for_model_routing() -> None:
-    pro, lite = "bytedance/seedance-1-0-pro-t2v", "bytedance/seedance-1-0-lite-t2v"
-    assert weights_for_model("/models/x", {}, pro) == "/models/x"
-    assert weights_for_model(None, {}, pro) is None
-    assert weights_for_model("catalogue", {}, pro) == "wan2.2-t2v-a14b"
-    assert weights_for_model("catalogue", {}, lite) == "wan2.1-t2v-1.3b"
-    assert weights_for_model("/models/x", {pro: "wan2.1-t2v-14b"}, pro) == "wan2.1-t2v-14b"
-    for model_id in SEEDANCE_MODELS:
-        if not model_id.endswith("-i2v"):
-            assert DEFAULT_MODEL_MAP[model_id] in CATALOGUE
 
 
 def test_missing_weights_offline_name_the_entry_the_hub_id_and_the_fix(

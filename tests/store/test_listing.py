@@ -8,7 +8,7 @@ from pathlib import Path
 
 from clipforge.schemas import JobResult, JobStatus
 from clipforge.store import JobStore, SQLiteJobStore
-from clipforge.store.base import JobExtras, OnceKey
+from clipforge.store.base import IdempotencyKey, JobExtras
 from clipforge.store.filters import EXPIRED, JobFilter
 from clipforge.store.schema import MIGRATIONS
 from tests.store.support import FakeClock, request
@@ -105,21 +105,23 @@ def test_a_version_1_database_is_migrated_and_keeps_its_jobs(tmp_path: Path) -> 
 
 
 def test_an_idempotency_key_makes_one_job_per_scope(store: JobStore) -> None:
-    first, same = store.create_once(request("a"), OnceKey("k1", "abc", "fp1"), JobExtras("k1"))
+    first, same = store.create_once(
+        request("a"), IdempotencyKey("k1", "abc", "fp1"), JobExtras("k1")
+    )
     assert same and store.count_jobs(JobFilter(owner="k1")) == 1
-    again, same = store.create_once(request("a"), OnceKey("k1", "abc", "fp1"))
+    again, same = store.create_once(request("a"), IdempotencyKey("k1", "abc", "fp1"))
     assert same and again == first and store.count_jobs() == 1
-    other, same = store.create_once(request("b"), OnceKey("k1", "abc", "fp2"))
+    other, same = store.create_once(request("b"), IdempotencyKey("k1", "abc", "fp2"))
     assert not same and other == first and store.count_jobs() == 1
-    elsewhere, same = store.create_once(request("a"), OnceKey("k2", "abc", "fp1"))
+    elsewhere, same = store.create_once(request("a"), IdempotencyKey("k2", "abc", "fp1"))
     assert same and elsewhere.id != first.id and store.count_jobs() == 2
 
 
 def test_a_deleted_job_frees_its_idempotency_key(store: JobStore) -> None:
-    first, _ = store.create_once(request(), OnceKey("k1", "abc", "fp1"))
+    first, _ = store.create_once(request(), IdempotencyKey("k1", "abc", "fp1"))
     store.cancel(first.id)
     assert store.delete(first.id) is not None
-    second, same = store.create_once(request(), OnceKey("k1", "abc", "fp1"))
+    second, same = store.create_once(request(), IdempotencyKey("k1", "abc", "fp1"))
     assert same and second.id != first.id
 
 

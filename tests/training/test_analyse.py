@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from analyse import Analysis, analyse, analyse_video, check, main
-from analyser_accuracy import SIZES
-from resampling import downscale
-from scenes import COLOURS, MOTIONS, SHAPES, Scene, random_scene, render_scene
+from training.analyse import Analysis, analyse, analyse_video, check, main
+from training.analyser_accuracy import SIZES
+from training.resampling import downscale
+from training.scenes import COLOURS, MOTIONS, SHAPES, Scene, random_scene, render_scene
 
 FRAMES = 16
 PER_SIZE = 80  # 320 scenes over four aspect ratios

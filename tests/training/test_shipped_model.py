@@ -11,8 +11,8 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from analyse import analyse_video
-from eval import evaluate
+from training.analyse import analyse_video
+from training.eval import evaluate
 
 from clipforge.backends.builtin.weights import WEIGHTS_DIR, load_model, read_metadata
 from clipforge.schemas import FRAME_SIZES, AspectRatio, Resolution

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from captions import PARAPHRASE_COLOURS
-from survey_colours import survey_colour_words
+from training.captions import PARAPHRASE_COLOURS
+from training.survey_colours import survey_colour_words
 
 from clipforge.backends.builtin.colour_names import ColourNames, srgb_to_lab
 

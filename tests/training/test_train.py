@@ -8,12 +8,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from attributes import ATTRIBUTES, UNSAID, attribute_loss, attribute_targets
-from captions import PARAPHRASE_COLOURS, PARAPHRASE_MOTIONS, PARAPHRASE_SHAPES, random_caption
-from data import ClipPool
-from refit_reader import main as refit_main
-from scenes import Scene, random_scene
-from train import main
+from training.attributes import ATTRIBUTES, UNSAID, attribute_loss, attribute_targets
+from training.captions import (
+    PARAPHRASE_COLOURS,
+    PARAPHRASE_MOTIONS,
+    PARAPHRASE_SHAPES,
+    random_caption,
+)
+from training.data import ClipPool
+from training.refit_reader import main as refit_main
+from training.scenes import Scene, random_scene
+from training.train import main
 
 from clipforge.backends.builtin.attention import TextCondition
 from clipforge.backends.builtin.model import BuiltinConfig, ClipUNet

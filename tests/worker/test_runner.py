@@ -12,9 +12,9 @@ import pytest
 from clipforge.backends.base import Backend, Clip, ProgressCallback
 from clipforge.backends.testpattern import TestPatternBackend
 from clipforge.errors import GenerationFailed, WorkerFailure
+from clipforge.files.local import LocalStorage
 from clipforge.schemas import GenerationRequest, JobStatus, Resolution
 from clipforge.settings import Settings
-from clipforge.storage.local import LocalStorage
 from clipforge.store import SQLiteJobStore
 from clipforge.worker.pool import WorkerPool
 from clipforge.worker.runner import Worker

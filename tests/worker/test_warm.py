@@ -9,13 +9,13 @@ import pytest
 from clipforge.backends.base import Backend
 from clipforge.backends.registry import BackendRegistry
 from clipforge.backends.testpattern import TestPatternBackend
+from clipforge.files.local import LocalStorage
+from clipforge.routing import ModelRouting, WeightsRouting
 from clipforge.schemas import GenerationRequest, JobStatus, Resolution
-from clipforge.server import weights_routing
 from clipforge.settings import Settings
-from clipforge.storage.local import LocalStorage
 from clipforge.store import SQLiteJobStore
 from clipforge.worker.runner import Worker
-from clipforge.worker.warm import WeightsRouting
+from clipforge.worker.warm import WarmBackend
 
 LITE, PRO = "bytedance/seedance-1-0-lite-t2v", "bytedance/seedance-1-0-pro-t2v"
 WEIGHTS = {LITE: "small-weights", PRO: "big-weights"}
@@ -102,11 +102,11 @@ def test_server_routing_follows_the_model_map(settings: Settings) -> None:
     routed = settings.model_copy(
         update={"backend": "testpattern", "model": "catalogue", "model_map": {PRO: "/w/pro"}}
     )
-    routing = weights_routing(routed, registry)
+    routing = ModelRouting(routed, registry).for_workers()
     assert routing.model_ids[0] == LITE
     assert routing.weights_for(PRO) == "/w/pro"
     assert routing.weights_for(LITE) == "wan2.1-t2v-1.3b"
-    warm = routing.warm()
+    warm = WarmBackend(routing)
     assert warm.preferred() is None
     assert warm.warm_up().weights == "wan2.1-t2v-1.3b"  # type: ignore[attr-defined]
     assert warm.preferred() == [LITE]

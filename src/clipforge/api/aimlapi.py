@@ -13,7 +13,7 @@ from clipforge.api.checks import check_images, check_model_id, check_prompt
 from clipforge.api.deps import Authorized, CallerDep, JobsDep, Services, ServicesDep
 from clipforge.api.error_bodies import AIML_ERRORS
 from clipforge.api.fields import Duration, Seed
-from clipforge.api.idempotency import IdempotencyKey, create_job, fingerprint
+from clipforge.api.idempotency import IdempotencyHeader, create_job, fingerprint
 from clipforge.api.urls import check_urls
 from clipforge.schemas import AspectRatio, GenerationRequest, Job, JobStatus, Resolution, new_seed
 from clipforge.store.tenant import TenantJobs
@@ -83,14 +83,16 @@ class GenerationOut(BaseModel):
 def to_generation_request(body: CreateVideoBody, services: Services) -> GenerationRequest:
     """Apply the defaults of API.md section 1 and check the model is served here."""
     check_prompt(body.prompt, "prompt", services.settings.max_prompt_chars)
-    served = services.catalog.require(check_model_id(body.model))
+    served = services.models.require(check_model_id(body.model))
     check_images(served, {"image_url": body.image_url, "last_image_url": body.last_image_url})
     values = body.model_dump(exclude_none=True, exclude={"camerafixed", "camera_fixed", "seed"})
     camera_fixed = body.camera_fixed if body.camera_fixed is not None else body.camerafixed
     if camera_fixed is not None:
         values["camera_fixed"] = camera_fixed
     seed = body.seed if body.seed is not None and body.seed >= 0 else new_seed()
-    return GenerationRequest(**values, seed=seed)
+    request = GenerationRequest(**values, seed=seed)
+    services.models.check(request)
+    return request
 
 
 async def check_image_urls(body: CreateVideoBody, services: Services) -> None:
@@ -120,7 +122,7 @@ async def create_legacy(
     services: ServicesDep,
     caller: CallerDep,
     jobs: JobsDep,
-    key: IdempotencyKey = None,
+    key: IdempotencyHeader = None,
 ) -> CreatedGeneration:
     job = await create_from(body, services, caller, jobs, key, LEGACY_PATH)
     return CreatedGeneration(id=job.id, meta=_meta(job))
@@ -132,7 +134,7 @@ async def create_universal(
     services: ServicesDep,
     caller: CallerDep,
     jobs: JobsDep,
-    key: IdempotencyKey = None,
+    key: IdempotencyHeader = None,
 ) -> CreatedGeneration:
     job = await create_from(body, services, caller, jobs, key, UNIVERSAL_PATH)
     return CreatedGeneration(id=job.id, meta=_meta(job))

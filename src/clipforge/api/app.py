@@ -16,9 +16,9 @@ from clipforge.api.deps import Services
 from clipforge.api.errors import install_error_handlers
 from clipforge.api.housekeeping import Housekeeper
 from clipforge.api.limits import BodyLimitMiddleware
-from clipforge.catalog import ModelCatalog
+from clipforge.files.base import Storage
+from clipforge.routing import ModelRouting
 from clipforge.settings import Settings
-from clipforge.storage.base import Storage
 from clipforge.store.base import JobStore
 
 
@@ -34,14 +34,14 @@ def create_app(
     settings: Settings,
     store: JobStore,
     storage: Storage,
+    models: ModelRouting,
     *,
-    catalog: ModelCatalog | None = None,
     background: Sequence[BackgroundService] = (),
 ) -> FastAPI:
     """Build the API. `background` services start with the app and stop with it, after the
     housekeeping sweep (expired tasks, file retention) that every app runs."""
 
-    shared = Services(settings, store, storage, catalog or ModelCatalog.from_settings(settings))
+    shared = Services(settings, store, storage, models)
     services: list[BackgroundService] = [Housekeeper(store, storage, settings)]
     dispatcher = CallbackDispatcher(shared) if settings.callbacks else None
     if dispatcher is not None:

@@ -28,7 +28,7 @@ from clipforge.api.ark_models import (
 from clipforge.api.ark_requests import image_urls, served_model_id, to_generation_request
 from clipforge.api.deps import Authorized, CallerDep, JobsDep, Services, ServicesDep
 from clipforge.api.error_bodies import ARK_ERRORS
-from clipforge.api.idempotency import IdempotencyKey, create_job, fingerprint
+from clipforge.api.idempotency import IdempotencyHeader, create_job, fingerprint
 from clipforge.api.urls import check_urls
 from clipforge.schemas import Job, JobStatus
 from clipforge.store.base import JobExtras
@@ -123,7 +123,7 @@ async def create_task(
     services: ServicesDep,
     caller: CallerDep,
     jobs: JobsDep,
-    key: IdempotencyKey = None,
+    key: IdempotencyHeader = None,
 ) -> TaskId:
     request = await services.call(to_generation_request, body, services)
     urls: dict[str, str | None] = {"callback_url": body.callback_url}

@@ -48,7 +48,7 @@ def to_generation_request(body: CreateTaskBody, services: Services) -> Generatio
     images = [item for item in body.content if item.type == "image_url"]
     model_id = served_model_id(check_model_id(body.model), wants_images=bool(images))
     try:
-        served = services.catalog.require(model_id)
+        served = services.models.require(model_id)
     except InvalidField:
         if not images:
             raise
@@ -60,7 +60,7 @@ def to_generation_request(body: CreateTaskBody, services: Services) -> Generatio
     values = _parameters(body, commands)
     ratio = values.pop("ratio", None)
     seed = values.pop("seed", -1)
-    return GenerationRequest(
+    request = GenerationRequest(
         model=served.id,
         client_model=body.model,
         prompt=prompt,
@@ -69,6 +69,8 @@ def to_generation_request(body: CreateTaskBody, services: Services) -> Generatio
         **image_urls(body),
         **values,
     )
+    services.models.check(request)
+    return request
 
 
 def _prompt_and_commands(

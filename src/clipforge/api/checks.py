@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 
-from clipforge.catalog import ServedModel
 from clipforge.errors import InvalidField
+from clipforge.routing import ServedModel
 
 MODEL_ID_MAX_CHARS = 200
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]|\r(?!\n)")

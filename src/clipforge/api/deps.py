@@ -14,9 +14,9 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from clipforge.api.access import Caller, FrontDoor
-from clipforge.catalog import ModelCatalog
+from clipforge.files.base import Storage
+from clipforge.routing import ModelRouting
 from clipforge.settings import Settings
-from clipforge.storage.base import Storage
 from clipforge.store.base import JobStore
 from clipforge.store.tenant import TenantJobs
 
@@ -33,7 +33,7 @@ class Services:
     settings: Settings
     store: JobStore
     storage: Storage
-    catalog: ModelCatalog
+    models: ModelRouting
     executor: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(STORE_THREADS, thread_name_prefix="store")
     )

@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse
 
 from clipforge.api.deps import ServicesDep
 from clipforge.errors import LinkRefused
-from clipforge.storage.local import FILES_PATH, LocalStorage
+from clipforge.files.local import FILES_PATH, LocalStorage
 
 router = APIRouter(tags=["files"])
 

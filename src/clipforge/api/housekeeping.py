@@ -12,8 +12,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from clipforge.files.base import Storage
 from clipforge.settings import Settings
-from clipforge.storage.base import Storage
 from clipforge.store.base import JobStore
 
 log = logging.getLogger(__name__)

@@ -26,7 +26,7 @@ from clipforge.store.tenant import TenantJobs
 HEADER = "Idempotency-Key"
 KEY_MAX_CHARS = 255
 
-IdempotencyKey = Annotated[
+IdempotencyHeader = Annotated[
     str | None,
     Header(
         alias=HEADER,

@@ -22,7 +22,7 @@ from clipforge import __version__
 from clipforge.api.aimlapi import CreateVideoBody, create_from
 from clipforge.api.deps import Authorized, CallerDep, JobsDep, Services, ServicesDep
 from clipforge.api.error_bodies import AIML_ERRORS
-from clipforge.api.idempotency import IdempotencyKey
+from clipforge.api.idempotency import IdempotencyHeader
 from clipforge.schemas import GenerationRequest, Job, JobStatus
 from clipforge.store.tenant import TenantJobs
 
@@ -46,6 +46,7 @@ class ModelOut(BaseModel):
     backend: str
     weights: str | None
     image_input: bool
+    max_duration: int
 
 
 class ModelList(BaseModel):
@@ -99,7 +100,17 @@ async def healthz() -> Health:
 
 @router.get("/v1/models", dependencies=[Authorized], summary="Model ids served here")
 async def list_models(services: ServicesDep) -> ModelList:
-    return ModelList(data=[ModelOut(**vars(model)) for model in services.catalog])
+    data = [
+        ModelOut(
+            id=model.id,
+            backend=model.backend,
+            weights=model.weights,
+            image_input=model.image_input,
+            max_duration=model.capabilities.max_duration,
+        )
+        for model in services.models
+    ]
+    return ModelList(data=data)
 
 
 @router.get("/v1/jobs", dependencies=[Authorized], summary="Job history, newest first")
@@ -118,7 +129,7 @@ async def create_job_native(
     services: ServicesDep,
     caller: CallerDep,
     jobs: JobsDep,
-    key: IdempotencyKey = None,
+    key: IdempotencyHeader = None,
 ) -> JobOut:
     job = await create_from(body, services, caller, jobs, key, NATIVE_JOBS_PATH)
     return await services.call(to_job_out, job, jobs, services)

@@ -22,12 +22,18 @@ ProgressCallback = Callable[[int, int], None]
 
 @dataclass(frozen=True)
 class Capabilities:
-    """What a backend can do, declared as data so the API and docs can read it."""
+    """What a backend can do with given weights, declared as data (no model is loaded to
+    know it): the model routing reads it, so the API refuses what a backend cannot do before
+    a job exists (`clipforge/routing.py`), and `GET /v1/models` shows it."""
 
-    fps: float
+    fps: float = 24.0
     """Native frame rate of the generated frames."""
     max_duration: int = 10
-    supports_image_input: bool = False
+    """Longest clip in seconds; a longer request is a 400 naming `duration`."""
+    first_frame: bool = False
+    """Takes a first-frame image (image-to-video)."""
+    last_frame: bool = False
+    """Takes a last-frame image as well."""
     camerafixed_conditioning: bool = False
     """True when camera_fixed is a real conditioning, not only a prompt suffix."""
     description: str = ""

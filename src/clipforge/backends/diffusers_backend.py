@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from clipforge.backends.base import Backend, Capabilities, Clip, GenerationPlan, ProgressCallback
+from clipforge.backends.devices import resolve_device
 from clipforge.backends.diffusers_catalog import (
     FAMILIES,
     LTX,
@@ -32,11 +33,11 @@ from clipforge.backends.diffusers_catalog import (
 from clipforge.backends.diffusers_loading import (
     HOW_TO_CONFIGURE,
     load_pipeline,
-    resolve_device,
     resolve_dtype,
     resolve_weights,
 )
 from clipforge.backends.diffusers_options import SpeedOptions, apply_options, reset_step_caches
+from clipforge.backends.geometry import native_size
 from clipforge.errors import ClipForgeError, GenerationFailed, ModelUnavailable, WorkerFailure
 from clipforge.schemas import GenerationRequest
 from clipforge.settings import Settings
@@ -107,16 +108,6 @@ def generic_family(pipeline: Any) -> ModelFamily:
 def _int_attribute(obj: Any, *names: str) -> int | None:
     values = (getattr(obj, name, None) for name in names)
     return next((v for v in values if isinstance(v, int) and v > 0), None)
-
-
-def native_size(width: int, height: int, short_side: int, multiple: int) -> tuple[int, int]:
-    """(width, height) with the aspect ratio of width x height and the short side `short_side`,
-    each side rounded to a multiple of `multiple` (at least one); never square unless asked."""
-    scale = short_side / min(width, height)
-    w, h = (max(multiple, round(side * scale / multiple) * multiple) for side in (width, height))
-    if w == h and width != height:  # at tiny sizes rounding can square a 4:3 frame
-        return (w + multiple, h) if width > height else (w, h + multiple)
-    return w, h
 
 
 def native_frame_count(duration: float, family: ModelFamily, cap: int | None = None) -> int:

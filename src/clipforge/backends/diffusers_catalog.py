@@ -7,16 +7,19 @@ native short side, sampling defaults). Facts checked against the diffusers pipel
 upstream Wan 2.1/2.2 inference configs (`sample_fps`, `frame_num`, `sample_steps`,
 `sample_guide_scale`, `vae_stride`).
 
-An operator picks an entry with `CLIPFORGE_MODEL=<name>` (or a folder / hub id); with
-`CLIPFORGE_MODEL=catalogue` every Seedance id is served by its entry in `DEFAULT_MODEL_MAP`,
-and `CLIPFORGE_MODEL_MAP` overrides single ids.
+An operator picks an entry with `CLIPFORGE_MODEL=<name>` (or a folder / hub id); which entry
+serves which API id under `CLIPFORGE_MODEL=catalogue` is the model routing's
+(`clipforge/routing.py`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
+
+from clipforge.backends.base import Capabilities
 
 WAN_NEGATIVE_PROMPT = (
     "Bright tones, overexposed, static, blurred details, subtitles, style, works, paintings, "
@@ -26,9 +29,6 @@ WAN_NEGATIVE_PROMPT = (
     "in the background, walking backwards"
 )
 LTX_NEGATIVE_PROMPT = "worst quality, inconsistent motion, blurry, jittery, distorted"
-
-CATALOGUE_KEYWORD = "catalogue"
-"""CLIPFORGE_MODEL value that serves every Seedance id from DEFAULT_MODEL_MAP."""
 
 
 @dataclass(frozen=True)
@@ -185,17 +185,6 @@ ENTRIES: tuple[CatalogEntry, ...] = (
 )
 CATALOGUE: Mapping[str, CatalogEntry] = MappingProxyType({e.name: e for e in ENTRIES})
 
-DEFAULT_MODEL_MAP: Mapping[str, str] = MappingProxyType(
-    {
-        "bytedance/seedance-1-0-lite-t2v": "wan2.1-t2v-1.3b",
-        "bytedance/seedance-1-0-pro-fast": "wan2.2-ti2v-5b",
-        "bytedance/seedance-1-0-pro-t2v": "wan2.2-t2v-a14b",
-    }
-)
-"""Which catalogue entry serves each Seedance text-to-video id under CLIPFORGE_MODEL=catalogue:
-lite -> the small Wan 2.1 model, pro-fast -> Wan 2.2 5B, pro -> Wan 2.2 A14B. (The Ark surface
-stores its dated ids, such as seedance-1-0-pro-250528, as these ids.)"""
-
 
 def find_entry(weights: str) -> CatalogEntry | None:
     """The entry named `weights`, or whose hub id or hub repository name it is (a folder made
@@ -208,17 +197,10 @@ def find_entry(weights: str) -> CatalogEntry | None:
     return None
 
 
-def weights_for_model(
-    model: str | None, model_map: Mapping[str, str], api_model: str
-) -> str | None:
-    """The weights (catalogue name, folder or hub id) that serve the API id `api_model`.
-
-    An id in `model_map` wins; under CLIPFORGE_MODEL=catalogue an id falls back to
-    DEFAULT_MODEL_MAP (ids it does not list use the lite entry); otherwise `model` serves all.
-    """
-    if api_model in model_map:
-        return model_map[api_model]
-    if model is not None and model.strip().lower() == CATALOGUE_KEYWORD:
-        lite = DEFAULT_MODEL_MAP["bytedance/seedance-1-0-lite-t2v"]
-        return DEFAULT_MODEL_MAP.get(api_model, lite)
-    return model
+def capabilities_for(weights: str | None) -> Capabilities:
+    """What the weights can do, from their catalogue entry (a folder or hub id the catalogue
+    does not know gets the generic text-to-video capabilities)."""
+    entry = (find_entry(weights) or find_entry(Path(weights).name)) if weights else None
+    if entry is None:
+        return Capabilities(fps=16, description="A diffusers text-to-video pipeline.")
+    return Capabilities(fps=entry.rules.fps, description=entry.rules.description)

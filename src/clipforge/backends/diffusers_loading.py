@@ -57,16 +57,6 @@ def resolve_weights(weights: str | None) -> WeightsSource:
     return WeightsSource(entry.hub_id if entry else weights, False, entry)
 
 
-def resolve_device(name: str) -> torch.device:
-    """`auto` is CUDA when available, else the CPU; anything else is a torch device string."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        return torch.device(name)
-    except RuntimeError as exc:
-        raise ModelUnavailable(f"CLIPFORGE_DEVICE={name!r} is not a torch device: {exc}") from exc
-
-
 def resolve_dtype(name: str, device: torch.device) -> torch.dtype:
     """`auto` is bfloat16 on CUDA and float32 elsewhere."""
     if name == "auto":

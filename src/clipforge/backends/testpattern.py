@@ -18,11 +18,15 @@ from clipforge.backends.base import (
     GenerationPlan,
     ProgressCallback,
 )
+from clipforge.backends.geometry import native_size
 from clipforge.schemas import GenerationRequest
 
 NATIVE_SHORT_SIDE = 64
 NATIVE_FPS = 8
 STEPS = 4
+CAPABILITIES = Capabilities(
+    fps=NATIVE_FPS, description="Synthetic moving gradient for benchmarks; not a model."
+)
 
 
 class TestPatternBackend(Backend):
@@ -30,15 +34,10 @@ class TestPatternBackend(Backend):
 
     __test__ = False  # not a pytest class, whatever its name says
     name = "testpattern"
-    capabilities = Capabilities(
-        fps=NATIVE_FPS, description="Synthetic moving gradient for benchmarks; not a model."
-    )
+    capabilities = CAPABILITIES
 
     def plan(self, request: GenerationRequest) -> GenerationPlan:
-        width, height = request.size
-        scale = NATIVE_SHORT_SIDE / min(width, height)
-        native_w = max(2, round(width * scale / 2) * 2)
-        native_h = max(2, round(height * scale / 2) * 2)
+        native_w, native_h = native_size(*request.size, NATIVE_SHORT_SIDE, 2)
         frames = NATIVE_FPS * request.duration + 1
         return GenerationPlan(native_w, native_h, frames, NATIVE_FPS, STEPS)
 

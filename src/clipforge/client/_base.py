@@ -6,6 +6,7 @@ Nothing here does I/O, so `Client` and `AsyncClient` differ only in how they wai
 from __future__ import annotations
 
 import contextlib
+import os
 import random
 import time
 from collections.abc import Callable
@@ -31,9 +32,12 @@ from clipforge.errors import (
     ServerError,
     WaitTimeoutError,
 )
-from clipforge.settings import ClientSettings
 
 DEFAULT_MODEL = "bytedance/seedance-1-0-pro-t2v"
+DEFAULT_URL = "http://127.0.0.1:8000"
+URL_VARIABLE, KEY_VARIABLE = "CLIPFORGE_URL", "CLIPFORGE_API_KEY"
+"""What the SDK and the CLI read from the environment when not told (the server's own
+settings are `clipforge.settings`, which the SDK never imports)."""
 CREATE_PATH = "/v2/video/generations"
 USER_AGENT = f"clipforge-python/{__version__}"
 
@@ -147,7 +151,8 @@ def partial_path(path: Path) -> Path:
 
 
 class ClientConfig:
-    """Base URL, key and timing of a client, with defaults from `ClientSettings`."""
+    """Base URL, key and timing of a client; the URL and key default to $CLIPFORGE_URL and
+    $CLIPFORGE_API_KEY."""
 
     def __init__(
         self,
@@ -159,10 +164,10 @@ class ClientConfig:
         retry_backoff: float,
         poll_interval: float,
     ) -> None:
-        if base_url is None or api_key is None:
-            defaults = ClientSettings()
-            base_url = defaults.url if base_url is None else base_url
-            api_key = defaults.api_key if api_key is None else api_key
+        if base_url is None:
+            base_url = os.environ.get(URL_VARIABLE) or DEFAULT_URL
+        if api_key is None:
+            api_key = os.environ.get(KEY_VARIABLE) or None
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
         self.timeout = timeout

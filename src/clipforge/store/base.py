@@ -48,7 +48,7 @@ class Claim:
 
 
 @dataclass(frozen=True)
-class OnceKey:
+class IdempotencyKey:
     """An `Idempotency-Key` as the store keeps it: per `scope` (the API key), with the
     fingerprint of the request body that first used it."""
 
@@ -104,7 +104,7 @@ class JobStore(ABC):
 
     @abstractmethod
     def create_once(
-        self, request: GenerationRequest, once: OnceKey, extras: JobExtras = NO_EXTRAS
+        self, request: GenerationRequest, once: IdempotencyKey, extras: JobExtras = NO_EXTRAS
     ) -> tuple[Job, bool]:
         """Create a job unless `once` (scope and key) already made one, atomically.
 

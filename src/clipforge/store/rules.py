@@ -161,7 +161,7 @@ def abandoned(attempts: int, now: float, max_attempts: int, how: str, *, crashed
     }
 
 
-def names(values: Sequence[str]) -> tuple[str, ...]:
+def as_names(values: Sequence[str]) -> tuple[str, ...]:
     """Model or worker names as a tuple (a lone string is one name, not its letters)."""
     return (values,) if isinstance(values, str) else tuple(values)
 
@@ -175,12 +175,12 @@ def claim_searches(
     (among `models`, when given) is taken before an older job that would need other weights;
     with none queued, the worker takes the oldest job of `models` as usual.
     """
-    allowed = None if models is None else names(models)
+    allowed = None if models is None else as_names(models)
     if allowed == ():
         return []
     if not prefer:
         return [allowed]
-    preferred = tuple(m for m in names(prefer) if allowed is None or m in allowed)
+    preferred = tuple(m for m in as_names(prefer) if allowed is None or m in allowed)
     return [preferred, allowed] if preferred else [allowed]
 
 

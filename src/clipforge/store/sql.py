@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from clipforge.schemas import GenerationRequest, Job, JobStatus
 from clipforge.store import rules
-from clipforge.store.base import JobExtras, OnceKey
+from clipforge.store.base import IdempotencyKey, JobExtras
 from clipforge.store.filters import EXPIRED, JobFilter
 from clipforge.store.rules import GENERATING, QUEUED, Changes, Column, Guard
 
@@ -119,7 +119,7 @@ def insert(job: Job, extras: JobExtras) -> Statement:
     return f"INSERT INTO jobs ({names}) VALUES ({marks})", _encoded(values)
 
 
-def idempotency_lookup(once: OnceKey) -> Statement:
+def idempotency_lookup(once: IdempotencyKey) -> Statement:
     """The job an idempotency key made, with the key's `fingerprint` column; no row if none."""
     columns = ", ".join(f"j.{name}" for name in JOB_COLUMNS)
     sql = (
@@ -129,7 +129,7 @@ def idempotency_lookup(once: OnceKey) -> Statement:
     return sql, {"scope": once.scope, "key": once.key}
 
 
-def idempotency_insert(once: OnceKey, job_id: str, now: float) -> Statement:
+def idempotency_insert(once: IdempotencyKey, job_id: str, now: float) -> Statement:
     sql = (
         "INSERT INTO idempotency_keys (scope, key, fingerprint, job_id, created_at)"
         " VALUES (:scope, :key, :fingerprint, :job_id, :now)"

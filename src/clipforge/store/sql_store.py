@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from clipforge.errors import QueueFull
 from clipforge.schemas import GenerationRequest, Job, JobResult, JobStatus
 from clipforge.store import keys, rules, sql, throttle
-from clipforge.store.base import NO_EXTRAS, Claim, JobExtras, JobStore, Notification, OnceKey
+from clipforge.store.base import NO_EXTRAS, Claim, IdempotencyKey, JobExtras, JobStore, Notification
 from clipforge.store.filters import EVERYTHING, JobFilter
 from clipforge.store.keys import NO_LIMITS, ApiKey, KeyLimits
 
@@ -67,12 +67,12 @@ class SqlJobStore(JobStore):
         return job
 
     def create_once(
-        self, request: GenerationRequest, once: OnceKey, extras: JobExtras = NO_EXTRAS
+        self, request: GenerationRequest, once: IdempotencyKey, extras: JobExtras = NO_EXTRAS
     ) -> tuple[Job, bool]:
         return self._insert(request, extras, once)
 
     def _insert(
-        self, request: GenerationRequest, extras: JobExtras, once: OnceKey | None
+        self, request: GenerationRequest, extras: JobExtras, once: IdempotencyKey | None
     ) -> tuple[Job, bool]:
         with self._transaction() as tx:
             if once is not None:
@@ -197,7 +197,7 @@ class SqlJobStore(JobStore):
         return self._fenced(claim, lost)
 
     def recover(self, dead_worker_ids: Sequence[str]) -> int:
-        dead = rules.names(dead_worker_ids)
+        dead = rules.as_names(dead_worker_ids)
         if not dead:
             return 0
         with self._transaction() as tx:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from clipforge.errors import JobNotFound
 from clipforge.schemas import GenerationRequest, Job
-from clipforge.store.base import NO_EXTRAS, JobExtras, JobStore, OnceKey
+from clipforge.store.base import NO_EXTRAS, IdempotencyKey, JobExtras, JobStore
 from clipforge.store.filters import EVERYTHING, JobFilter
 
 OPEN_OWNER = "open"
@@ -51,7 +51,7 @@ class TenantJobs:
         if idempotency is None:
             return self.store.create(request, owned), True
         key, fingerprint = idempotency
-        once = OnceKey(self.tenant.key_id, key, fingerprint)
+        once = IdempotencyKey(self.tenant.key_id, key, fingerprint)
         return self.store.create_once(request, once, owned)
 
     def find(self, job_id: str) -> Job | None:

@@ -7,13 +7,13 @@ import threading
 from collections.abc import Callable
 
 from clipforge.backends.base import Backend
+from clipforge.files.base import Storage
+from clipforge.routing import WeightsRouting
 from clipforge.settings import Settings
-from clipforge.storage.base import Storage
 from clipforge.store.base import JobStore
 from clipforge.worker.identity import is_dead_local_worker, local_worker_id
 from clipforge.worker.runner import Worker
 from clipforge.worker.scratch import remove_orphaned_scratch
-from clipforge.worker.warm import WeightsRouting
 
 log = logging.getLogger(__name__)
 

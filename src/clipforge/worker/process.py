@@ -14,25 +14,23 @@ import logging
 import threading
 from collections.abc import Sequence
 
-from clipforge.backends.base import Backend
-from clipforge.backends.diffusers_catalog import weights_for_model
-from clipforge.backends.registry import BackendRegistry, default_registry
+from clipforge.files.factory import build_storage
 from clipforge.queue import queue_name
 from clipforge.queue.procrastinate_queue import TASK, ProcrastinateQueue, make_app
+from clipforge.routing import ModelRouting
 from clipforge.settings import Settings
-from clipforge.storage.factory import build_storage
 from clipforge.store import is_postgres_url
 from clipforge.store.postgres import PostgresJobStore
 from clipforge.worker.identity import is_dead_local_worker, local_worker_id
 from clipforge.worker.runner import Worker
 from clipforge.worker.scratch import remove_orphaned_scratch
-from clipforge.worker.warm import WeightsRouting
 
 log = logging.getLogger(__name__)
 
 
-def run_worker_process(settings: Settings, models: Sequence[str]) -> int:
-    """Serve `models` until stopped; returns the exit code (2: a configuration problem)."""
+def run_worker_process(settings: Settings, models: Sequence[str] = ()) -> int:
+    """Serve `models` (default: every served id) until stopped; returns the exit code (2: a
+    configuration problem)."""
     url = settings.resolved_database_url
     if not is_postgres_url(url):
         log.error("clipforge worker needs CLIPFORGE_DATABASE_URL=postgresql://...; got %s", url)
@@ -41,33 +39,18 @@ def run_worker_process(settings: Settings, models: Sequence[str]) -> int:
     queue = ProcrastinateQueue(
         store, lease_seconds=settings.lease_seconds, stalled_after=settings.lease_seconds
     )
-    routing = weights_routing(settings, default_registry(), models)
+    routing = ModelRouting(settings).for_workers(models)
     worker = Worker(store, build_storage(settings), routing, settings, local_worker_id(0))
     try:
         worker.warm.warm_up()
         _recover_local_orphans(store)
         remove_orphaned_scratch(settings.data_dir)
-        _serve(settings, queue, worker, models)
+        _serve(settings, queue, worker, routing.model_ids)
     finally:
         worker.close()
         queue.close()
         store.close()
     return 0
-
-
-def weights_routing(
-    settings: Settings, registry: BackendRegistry, models: Sequence[str]
-) -> WeightsRouting:
-    """The weights of each served model id, loaded through the configured backend."""
-
-    def weights_for(model_id: str) -> str | None:
-        return weights_for_model(settings.model, settings.model_map, model_id)
-
-    def load(weights: str | None) -> Backend:
-        with_weights = settings.model_copy(update={"model": weights})
-        return registry.create(settings.resolved_backend, with_weights)
-
-    return WeightsRouting(weights_for, load, tuple(models))
 
 
 def _serve(

@@ -15,16 +15,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 from clipforge.backends.base import Backend
-from clipforge.errors import JobCancelled, JobFailure, WorkerFailure
-from clipforge.schemas import JobResult
+from clipforge.errors import GenerationFailed, JobCancelled, JobFailure, WorkerFailure
+from clipforge.files.base import Storage, video_key
+from clipforge.routing import WeightsRouting
+from clipforge.schemas import GenerationRequest, JobResult
 from clipforge.settings import Settings
-from clipforge.storage.base import Storage, video_key
 from clipforge.store.base import Claim, JobStore
 from clipforge.video import render_video
 from clipforge.worker.heartbeat import Heartbeat
 from clipforge.worker.identity import local_worker_id
 from clipforge.worker.scratch import process_scratch
-from clipforge.worker.warm import WeightsRouting
+from clipforge.worker.warm import WarmBackend
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ class Worker:
             if isinstance(load_backend, WeightsRouting)
             else WeightsRouting.single(load_backend)
         )
-        self.warm = routing.warm()
+        self.warm = WarmBackend(routing)
 
     @property
     def backend(self) -> Backend:
@@ -118,6 +119,7 @@ class Worker:
         started = time.perf_counter()
         backend = self.warm.for_model(request.model)
         loaded = time.perf_counter()
+        check_plan(backend, request)
         clip = backend.generate(request, self._progress(claim, beat))
         width, height = request.size
         stats = render_video(
@@ -160,6 +162,20 @@ class Worker:
 
     def _drop_backend(self) -> None:
         self.warm.close()
+
+
+def check_plan(backend: Backend, request: GenerationRequest) -> None:
+    """Refuse, before any model work, a request the backend cannot render as planned: its
+    duration beyond the backend's longest clip, or a plan with nothing to render (a job-level
+    failure naming why, instead of a crash inside the model)."""
+    longest = backend.capabilities.max_duration
+    if request.duration > longest:
+        raise GenerationFailed(
+            f"{backend.name} renders at most {longest} s; asked {request.duration} s"
+        )
+    plan = backend.plan(request)
+    if min(plan.width, plan.height, plan.num_frames, plan.steps) < 1 or plan.fps <= 0:
+        raise GenerationFailed(f"{backend.name} planned nothing to render: {plan}")
 
 
 def _metadata(claim: Claim, backend: str) -> dict[str, str]:

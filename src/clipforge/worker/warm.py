@@ -8,33 +8,10 @@ claim prefers jobs for the ids its loaded weights serve (`WarmBackend.preferred`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 from clipforge.backends.base import Backend
-
-WeightsFor = Callable[[str], str | None]
-"""API model id -> the weights (catalogue name, folder, hub id; None: the default) serving it."""
-WeightsLoader = Callable[[str | None], Backend]
-"""Weights -> a loaded, warm backend."""
-
-
-@dataclass(frozen=True)
-class WeightsRouting:
-    """How a worker finds and loads the weights for a job's model id."""
-
-    weights_for: WeightsFor
-    load: WeightsLoader
-    model_ids: tuple[str, ...]
-    """The ids this server serves; the first is the one loaded when a worker warms up."""
-
-    @classmethod
-    def single(cls, load_backend: Callable[[], Backend]) -> WeightsRouting:
-        """One backend serves every id: nothing to prefer, nothing to reload."""
-        return cls(lambda model_id: None, lambda weights: load_backend(), ())
-
-    def warm(self) -> WarmBackend:
-        return WarmBackend(self)
+from clipforge.routing import WeightsRouting
 
 
 class WarmBackend:

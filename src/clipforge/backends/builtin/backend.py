@@ -15,13 +15,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from clipforge.backends.base import Backend, Capabilities, Clip, GenerationPlan, ProgressCallback
+from clipforge.backends.base import Backend, Clip, GenerationPlan, ProgressCallback
 from clipforge.backends.builtin.attention import TextCondition
-from clipforge.backends.builtin.geometry import native_size
+from clipforge.backends.builtin.capabilities import CAPABILITIES
 from clipforge.backends.builtin.model import ClipUNet
 from clipforge.backends.builtin.sampler import sample
 from clipforge.backends.builtin.text import TextEncoder
 from clipforge.backends.builtin.weights import WEIGHTS_DIR, load_model
+from clipforge.backends.devices import resolve_device
+from clipforge.backends.geometry import native_size
 from clipforge.schemas import GenerationRequest
 from clipforge.settings import Settings
 
@@ -44,6 +46,7 @@ class BuiltinBackend(Backend):
     """The shipped model, loaded once and kept warm."""
 
     name = "builtin"
+    capabilities = CAPABILITIES
 
     def __init__(
         self,
@@ -58,15 +61,10 @@ class BuiltinBackend(Backend):
         self.device = device
         self.steps = steps
         self.guidance = guidance
-        self.capabilities = Capabilities(
-            fps=model.config.frames / 5,
-            camerafixed_conditioning=True,
-            description="ClipForge's demonstration model: simple shapes and motions, 32 px.",
-        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BuiltinBackend:
-        device = torch.device(_device(settings.device))
+        device = resolve_device(settings.device)
         folder = Path(settings.model) if settings.model else WEIGHTS_DIR
         model = load_model(folder, device)
         steps = settings.num_inference_steps or DEFAULT_STEPS
@@ -74,8 +72,9 @@ class BuiltinBackend(Backend):
         return cls(model, TextEncoder(device), device, steps, guidance)
 
     def plan(self, request: GenerationRequest) -> GenerationPlan:
-        width, height = native_size(*request.size)
-        frames = self.model.config.frames
+        config = self.model.config
+        width, height = native_size(*request.size, config.short_side, config.size_multiple)
+        frames = config.frames
         return GenerationPlan(width, height, frames, (frames - 1) / request.duration, self.steps)
 
     def generate(self, request: GenerationRequest, progress: ProgressCallback) -> Clip:
@@ -119,9 +118,3 @@ def _frames(clip: torch.Tensor) -> Iterator[np.ndarray]:
     """(T, 3, H, W) in [-1, 1] -> uint8 (H, W, 3) frames."""
     pixels = ((clip.float() + 1) * 127.5).round().clamp(0, 255).to(torch.uint8)
     yield from pixels.permute(0, 2, 3, 1).cpu().numpy()
-
-
-def _device(name: str) -> str:
-    if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return name

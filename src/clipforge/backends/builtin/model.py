@@ -41,9 +41,6 @@ class BuiltinConfig:
     text_dim: int = 384
     cond_dim: int = 256
     attention_heads: int = 4
-    prediction: str = "x0"
-    """What the network outputs: "x0", the clean clip (the velocity is derived from it), so a
-    small pixel-space net need not reproduce the input noise exactly; or "velocity"."""
     position_inputs: bool = True
     """Two extra input maps, each pixel's x and y in [-1, 1]. Convolutions alone barely know
     where in the frame they are, yet every motion starts and ends at a fixed place: without
@@ -67,8 +64,6 @@ class BuiltinConfig:
     def from_dict(cls, data: dict[str, object]) -> BuiltinConfig:
         values = dict(data)
         values["channels"] = tuple(values["channels"])  # type: ignore[arg-type]
-        for added_later in ("position_inputs", "token_pooling"):
-            values.setdefault(added_later, False)  # configs written before the field
         attributes = cast(dict[str, list[str]], values.get("attributes") or {})
         values["attributes"] = {name: tuple(kinds) for name, kinds in attributes.items()}
         return cls(**values)  # type: ignore[arg-type]
@@ -171,10 +166,9 @@ class ClipUNet(nn.Module):
         camera_fixed: torch.Tensor,
         reader_only: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """The flow-matching velocity (noise - clean clip) at time t, whatever is predicted."""
+        """The flow-matching velocity (noise - clean clip) at time t. The net predicts the
+        clean clip, so a small pixel-space net need not reproduce the input noise exactly."""
         out = self(x, t, text, camera_fixed, reader_only).float()
-        if self.config.prediction == "velocity":
-            return out
         return (x.float() - out) / t.float().clamp(min=MIN_T).view(-1, 1, 1, 1)
 
     @staticmethod

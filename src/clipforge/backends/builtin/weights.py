@@ -33,7 +33,7 @@ def load_model(folder: Path = WEIGHTS_DIR, device: str | torch.device = "cpu") -
     if not weights.is_file() or not config_path.is_file():
         raise ModelUnavailable(
             f"built-in model weights not found in {folder} (expected {WEIGHTS_FILE} and "
-            f"{CONFIG_FILE}); train them with training/train.py and export with --export"
+            f"{CONFIG_FILE}); train them with `python -m training.train` and export with --export"
         )
     model = ClipUNet(BuiltinConfig.from_dict(json.loads(config_path.read_text())))
     state = {k: v.float() for k, v in load_file(str(weights)).items()}

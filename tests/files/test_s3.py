@@ -23,10 +23,10 @@ import httpx
 import pytest
 from moto.server import ThreadedMotoServer
 
+from clipforge.files.base import video_key
+from clipforge.files.factory import build_storage
+from clipforge.files.s3 import S3Storage
 from clipforge.settings import Settings
-from clipforge.storage.base import video_key
-from clipforge.storage.factory import build_storage
-from clipforge.storage.s3 import S3Storage
 
 BUCKET = "clipforge-videos"
 JOB_ID = "7c9e6679-7425-40de-944b-e07fc1f90ae7"

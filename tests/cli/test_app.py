@@ -15,7 +15,7 @@ import av
 import pytest
 from typer.testing import CliRunner
 
-from clipforge.client.cli import app
+from clipforge.cli import app
 from tests.live import LiveServer, live_server
 from tests.slow_worker import paced_worker
 

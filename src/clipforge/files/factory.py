@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from clipforge.files.base import Storage
+from clipforge.files.local import LocalStorage
 from clipforge.settings import Settings
-from clipforge.storage.base import Storage
-from clipforge.storage.local import LocalStorage
 
 
 def build_storage(settings: Settings) -> Storage:
     if settings.storage_url:
-        from clipforge.storage.s3 import S3Storage  # boto3 only when asked for
+        from clipforge.files.s3 import S3Storage  # boto3 only when asked for
 
         return S3Storage.from_url(
             settings.storage_url,

@@ -16,12 +16,11 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from clipforge.client import _output as show
-from clipforge.client._keys import keys_app
-from clipforge.client._models import Job
-from clipforge.client._sync import Client
+from clipforge.cli import output as show
+from clipforge.cli.keys import keys_app
+from clipforge.client import DEFAULT_MODEL, Client, Job
 from clipforge.errors import ClientError
-from clipforge.schemas import SEEDANCE_MODELS, AspectRatio, Resolution
+from clipforge.schemas import AspectRatio, Resolution
 
 app = typer.Typer(help="ClipForge: self-hosted text-to-video with the Seedance API.")
 console = Console(stderr=True)
@@ -60,7 +59,7 @@ def serve(
     workers: Annotated[int | None, typer.Option(help="In-process workers (0: API only).")] = None,
 ) -> None:
     """Start the API, the web studio (at /) and the in-process worker(s)."""
-    from clipforge.serve import run_server
+    from clipforge.cli.serve import run_server
 
     overrides = {
         "host": host,
@@ -83,7 +82,7 @@ def worker(
     backend: Annotated[str | None, typer.Option(help="Backend name.")] = None,
 ) -> None:
     """Run one GPU worker taking jobs from PostgreSQL through procrastinate (scale-out)."""
-    from clipforge.worker.cli import run_worker_command
+    from clipforge.cli.worker import run_worker_command
 
     raise typer.Exit(run_worker_command(model or [], device=device, backend=backend))
 
@@ -94,7 +93,7 @@ def generate(
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to save the MP4.")] = Path(
         "clipforge.mp4"
     ),
-    model: Annotated[str, typer.Option(help="Model id.")] = SEEDANCE_MODELS[0],
+    model: Annotated[str, typer.Option(help="Model id.")] = DEFAULT_MODEL,
     resolution: Annotated[Resolution, typer.Option(help="Short side.")] = Resolution.P1080,
     aspect_ratio: Annotated[AspectRatio, typer.Option(help="Frame shape.")] = AspectRatio.WIDE,
     duration: Annotated[int, typer.Option(help="Seconds: 5 or 10.")] = 5,

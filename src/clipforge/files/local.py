@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from clipforge.errors import LinkRefused
-from clipforge.storage.base import Storage, check_key
+from clipforge.files.base import Storage, check_key
 
 FILES_PATH = "/files"
 

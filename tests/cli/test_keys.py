@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from clipforge.client.cli import app
+from clipforge.cli import app
 from tests.live import live_server
 
 BODY = {"model": "bytedance/seedance-1-0-lite-t2v", "prompt": "a red ball"}

@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from clipforge.errors import LinkRefused
-from clipforge.storage.base import check_key, video_key
-from clipforge.storage.local import LocalStorage
+from clipforge.files.base import check_key, video_key
+from clipforge.files.local import LocalStorage
 
 
 class Clock:

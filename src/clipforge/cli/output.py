@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from clipforge.client._models import Job, Model
+from clipforge.client import Job, Model
 
 
 def emit_json(value: Any) -> None:

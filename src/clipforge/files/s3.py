@@ -1,6 +1,6 @@
 """S3-compatible object storage (AWS, MinIO, R2, Ceph) through boto3; links are presigned.
 
-A video's object key is the storage key (derived from the job id, `storage/base.py`) under
+A video's object key is the storage key (derived from the job id, `files/base.py`) under
 an optional prefix. Clients fetch videos from the object store itself, through a presigned
 GET URL that expires after `ttl_seconds`; the API serves no bytes.
 """
@@ -14,7 +14,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from clipforge.storage.base import Storage, check_key
+from clipforge.files.base import Storage, check_key
 
 CONTENT_TYPE = "video/mp4"
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from clipforge.schemas import IMAGE_TO_VIDEO_MODELS, SEEDANCE_MODELS
 from clipforge.settings import Settings
 
 
@@ -19,7 +18,6 @@ def run_worker_command(
     )
     overrides = {"device": device, "backend": backend}
     settings = Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
-    served = list(models) or [m for m in SEEDANCE_MODELS if m not in IMAGE_TO_VIDEO_MODELS]
     from clipforge.worker.process import run_worker_process
 
-    return run_worker_process(settings, served)
+    return run_worker_process(settings, models)

@@ -10,10 +10,11 @@ import uvicorn
 
 from clipforge.api.access import is_loopback, open_mode_problem
 from clipforge.errors import ClipForgeError
-from clipforge.server import build_server
+from clipforge.routing import ModelRouting
 from clipforge.settings import Environment, Settings
+from clipforge.wiring import build_server
 
-NO_MODEL = "No model is configured for the diffusers backend.\n\n"
+NO_MODEL = "No weights are configured for {ids} (diffusers backend).\n\n"
 HOW_TO_CONFIGURE = """\
 Point ClipForge at a diffusers text-to-video pipeline (Wan 2.1/2.2, LTX-Video):
     clipforge serve --model /path/to/Wan2.1-T2V-1.3B-Diffusers
@@ -35,7 +36,7 @@ def run_server(overrides: dict[str, Any]) -> int:
     settings = Settings(**overrides)
     server = build_server(settings)
     keyed = bool(settings.api_keys) or server.store.ever_keyed()
-    refusal = _refusal(settings, keyed)
+    refusal = _refusal(settings, server.models, keyed)
     if refusal:
         sys.stderr.write(refusal)
         return 2
@@ -49,26 +50,34 @@ def run_server(overrides: dict[str, Any]) -> int:
             f"{settings.host} can use this server"
         )
         sys.stderr.write(f"\n{'!' * 78}\nWARNING: {warning}\n{'!' * 78}\n\n")
+    backend = server.models.backend
     if settings.workers:
-        backend, weights = settings.resolved_backend, settings.model or "shipped weights"
-        sys.stderr.write(f"loading backend {backend!r} ({weights})\n")
+        sys.stderr.write(f"loading backend {backend!r}{_weights_note(server.models)}\n")
         try:
             server.pool.warm_up()
         except ClipForgeError as exc:
             sys.stderr.write(f"cannot load the model: {exc}\n\n{HOW_TO_CONFIGURE}")
             return 2
-    print(
-        f"ClipForge ({settings.resolved_backend}) listening on http://{settings.host}:{settings.port}"
-    )
+    print(f"ClipForge ({backend}) listening on http://{settings.host}:{settings.port}")
     print(f"  API docs: http://{settings.host}:{settings.port}/docs", flush=True)
     uvicorn.run(server.app, host=settings.host, port=settings.port, log_level="warning")
     return 0
 
 
-def _refusal(settings: Settings, stored_keys: bool) -> str | None:
+def _refusal(settings: Settings, models: ModelRouting, stored_keys: bool) -> str | None:
     problems = settings.check_safe(stored_keys)
     if problems and settings.environment is Environment.PRODUCTION:
         return "refusing to start in production: " + "; ".join(problems) + "\n"
-    if settings.workers and settings.resolved_backend == "diffusers" and not settings.model:
-        return NO_MODEL + HOW_TO_CONFIGURE
+    unweighted = [m.id for m in models if m.weights is None]
+    if settings.workers and models.backend == "diffusers" and unweighted:
+        return NO_MODEL.format(ids=", ".join(unweighted)) + HOW_TO_CONFIGURE
     return None
+
+
+def _weights_note(models: ModelRouting) -> str:
+    """` (weights)` as the start-up line names them: the built-in model's shipped ones, the
+    configured ones, or none (testpattern draws without weights)."""
+    weights = sorted({m.weights for m in models if m.weights})
+    if weights:
+        return f" ({', '.join(weights)})"
+    return " (shipped weights)" if models.backend == "builtin" else ""

@@ -1,0 +1,160 @@
+"""Model routing: which weights serve each API model id, through which backend, and what
+that backend can do with them. The one place that decides it, for
+
+- the API: which ids are served, which take images, the longest clip (a request beyond
+  what the backend can do is refused before a job exists);
+- `clipforge serve`'s in-process workers and `clipforge worker`: which weights to load for
+  a job's model id (`ModelRouting.for_workers`).
+
+Weights for an id come from CLIPFORGE_MODEL_MAP (an id -> a catalogue name, folder or hub
+id), else, under CLIPFORGE_MODEL=catalogue, from DEFAULT_MODEL_MAP, else CLIPFORGE_MODEL
+itself (one set of weights for every id). The backend is CLIPFORGE_BACKEND; `auto` is
+diffusers when weights are named (CLIPFORGE_MODEL or CLIPFORGE_MODEL_MAP), else the
+built-in model. What a backend can do is declared as data by the backend
+(`backends/registry.py`): nothing is loaded to find it out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from clipforge.backends.base import Backend, Capabilities
+from clipforge.backends.registry import BackendRegistry, default_registry
+from clipforge.errors import InvalidField
+from clipforge.schemas import IMAGE_TO_VIDEO_MODELS, SEEDANCE_MODELS, GenerationRequest
+from clipforge.settings import Settings
+
+CATALOGUE_KEYWORD = "catalogue"
+"""CLIPFORGE_MODEL value that serves every Seedance id from DEFAULT_MODEL_MAP."""
+
+DEFAULT_MODEL_MAP: Mapping[str, str] = MappingProxyType(
+    {
+        "bytedance/seedance-1-0-lite-t2v": "wan2.1-t2v-1.3b",
+        "bytedance/seedance-1-0-pro-fast": "wan2.2-ti2v-5b",
+        "bytedance/seedance-1-0-pro-t2v": "wan2.2-t2v-a14b",
+    }
+)
+"""Which catalogue entry serves each Seedance text-to-video id under CLIPFORGE_MODEL=catalogue:
+lite -> the small Wan 2.1 model, pro-fast -> Wan 2.2 5B, pro -> Wan 2.2 A14B. (The Ark surface
+stores its dated ids, such as seedance-1-0-pro-250528, as these ids.)"""
+
+LITE = "bytedance/seedance-1-0-lite-t2v"
+
+WeightsFor = Callable[[str], str | None]
+"""API model id -> the weights (catalogue name, folder, hub id; None: the default) serving it."""
+WeightsLoader = Callable[[str | None], Backend]
+"""Weights -> a loaded, warm backend."""
+
+
+@dataclass(frozen=True)
+class WeightsRouting:
+    """How a worker finds and loads the weights for a job's model id (`worker/warm.py`
+    keeps the loaded one warm)."""
+
+    weights_for: WeightsFor
+    load: WeightsLoader
+    model_ids: tuple[str, ...]
+    """The ids served; the first is the one loaded when a worker warms up."""
+
+    @classmethod
+    def single(cls, load_backend: Callable[[], Backend]) -> WeightsRouting:
+        """One backend serves every id: nothing to prefer, nothing to reload."""
+        return cls(lambda model_id: None, lambda weights: load_backend(), ())
+
+
+def weights_for_model(
+    model: str | None, model_map: Mapping[str, str], api_model: str
+) -> str | None:
+    """The weights (catalogue name, folder or hub id) that serve the API id `api_model`.
+
+    An id in `model_map` wins; under CLIPFORGE_MODEL=catalogue an id falls back to
+    DEFAULT_MODEL_MAP (ids it does not list use the lite entry); otherwise `model` serves all.
+    """
+    if api_model in model_map:
+        return model_map[api_model]
+    if model is not None and model.strip().lower() == CATALOGUE_KEYWORD:
+        return DEFAULT_MODEL_MAP.get(api_model, DEFAULT_MODEL_MAP[LITE])
+    return model
+
+
+def backend_name(settings: Settings) -> str:
+    """CLIPFORGE_BACKEND, with `auto` resolved (module docstring)."""
+    if settings.backend != "auto":
+        return settings.backend
+    return "diffusers" if settings.model or settings.model_map else "builtin"
+
+
+@dataclass(frozen=True)
+class ServedModel:
+    """One API model id: its backend, its weights and what they can do."""
+
+    id: str
+    backend: str
+    weights: str | None
+    capabilities: Capabilities
+
+    @property
+    def image_input(self) -> bool:
+        return self.capabilities.first_frame
+
+
+class ModelRouting:
+    """The served ids (in the order of `schemas.SEEDANCE_MODELS`), their weights, backend and
+    capabilities."""
+
+    def __init__(self, settings: Settings, registry: BackendRegistry | None = None) -> None:
+        self.settings = settings
+        self.registry = registry or default_registry()
+        self.backend = backend_name(settings)
+        models = []
+        for model_id in SEEDANCE_MODELS:
+            weights = weights_for_model(settings.model, settings.model_map, model_id)
+            with_weights = settings.model_copy(update={"model": weights})
+            capabilities = self.registry.capabilities(self.backend, with_weights)
+            if model_id in IMAGE_TO_VIDEO_MODELS and not capabilities.first_frame:
+                continue  # an image-to-video id needs weights that take images
+            models.append(ServedModel(model_id, self.backend, weights, capabilities))
+        self._models = {model.id: model for model in models}
+
+    def __iter__(self) -> Iterator[ServedModel]:
+        return iter(self._models.values())
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(self._models)
+
+    def require(self, model_id: str, field: str = "model") -> ServedModel:
+        """The served model, or a 400 naming the field and the ids this server serves."""
+        try:
+            return self._models[model_id]
+        except KeyError:
+            problem = f"model {model_id!r} is not served here"
+            if model_id in IMAGE_TO_VIDEO_MODELS:
+                problem += " (no image-to-video weights are configured)"
+            raise InvalidField(field, problem, allowed=list(self._models)) from None
+
+    def check(self, request: GenerationRequest, field: str = "duration") -> None:
+        """Refuse (400 naming `field`) a request longer than its backend renders."""
+        longest = self.require(request.model).capabilities.max_duration
+        if request.duration > longest:
+            raise InvalidField(field, f"at most {longest} seconds on model {request.model!r}")
+
+    def weights_for(self, model_id: str) -> str | None:
+        return weights_for_model(self.settings.model, self.settings.model_map, model_id)
+
+    def load(self, weights: str | None) -> Backend:
+        """A loaded, warm backend for `weights` (the worker's call; this is where torch and
+        the weights are loaded)."""
+        return self.registry.create(
+            self.backend, self.settings.model_copy(update={"model": weights})
+        )
+
+    def for_workers(self, models: Sequence[str] | None = None) -> WeightsRouting:
+        """How a worker finds and loads the weights of a job's model id; `models` limits it
+        to some served ids (`clipforge worker --model ID`). The lite id comes first, so that a
+        worker warms up with the small model."""
+        ids = self.ids if not models else tuple(self.require(m).id for m in models)
+        warm_first = tuple(sorted(ids, key=lambda model_id: model_id != LITE))
+        return WeightsRouting(self.weights_for, self.load, warm_first)

@@ -1,0 +1,48 @@
+"""The composition root: builds the store, file storage, model routing, worker pool and API
+from settings (what `clipforge serve` runs)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+
+from clipforge.api.app import create_app
+from clipforge.backends.registry import BackendRegistry
+from clipforge.files.base import Storage
+from clipforge.files.factory import build_storage
+from clipforge.routing import ModelRouting
+from clipforge.settings import Settings
+from clipforge.store import JobStore, is_postgres_url, open_store
+from clipforge.worker.pool import WorkerPool
+
+
+@dataclass
+class Server:
+    app: FastAPI
+    store: JobStore
+    storage: Storage
+    pool: WorkerPool
+    models: ModelRouting
+
+
+def build_server(settings: Settings, registry: BackendRegistry | None = None) -> Server:
+    """Everything `clipforge serve` runs, wired together but not started."""
+    store = open_store(settings.resolved_database_url, max_attempts=settings.max_attempts)
+    storage = build_storage(settings)
+    if is_postgres_url(settings.resolved_database_url):
+        attach_queue(store, settings)
+    models = ModelRouting(settings, registry)
+    pool = WorkerPool(store, storage, models.for_workers(), settings)
+    app = create_app(settings, store, storage, models, background=[pool])
+    return Server(app, store, storage, pool, models)
+
+
+def attach_queue(store: JobStore, settings: Settings) -> None:
+    """On PostgreSQL, every new job also gets a procrastinate task for `clipforge worker`s."""
+    from clipforge.queue.procrastinate_queue import ProcrastinateQueue
+    from clipforge.store.postgres import PostgresJobStore
+
+    assert isinstance(store, PostgresJobStore)
+    lease = settings.lease_seconds
+    store.on_created = ProcrastinateQueue(store, lease_seconds=lease, stalled_after=lease).enqueue

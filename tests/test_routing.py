@@ -1,0 +1,96 @@
+"""Model routing: one module decides which weights serve each API id, through which backend,
+and what the API refuses before a job exists because the backend cannot do it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from clipforge.backends.base import Capabilities
+from clipforge.backends.diffusers_catalog import CATALOGUE
+from clipforge.backends.registry import BackendRegistry
+from clipforge.backends.testpattern import TestPatternBackend
+from clipforge.errors import InvalidField
+from clipforge.routing import DEFAULT_MODEL_MAP, ModelRouting, backend_name, weights_for_model
+from clipforge.schemas import IMAGE_TO_VIDEO_MODELS, SEEDANCE_MODELS, GenerationRequest
+from clipforge.settings import Settings
+
+PRO, LITE = "bytedance/seedance-1-0-pro-t2v", "bytedance/seedance-1-0-lite-t2v"
+T2V = [m for m in SEEDANCE_MODELS if m not in IMAGE_TO_VIDEO_MODELS]
+
+
+def test_weights_for_model_routing() -> None:
+    assert weights_for_model("/models/x", {}, PRO) == "/models/x"
+    assert weights_for_model(None, {}, PRO) is None
+    assert weights_for_model("catalogue", {}, PRO) == "wan2.2-t2v-a14b"
+    assert weights_for_model("catalogue", {}, LITE) == "wan2.1-t2v-1.3b"
+    assert weights_for_model("/models/x", {PRO: "wan2.1-t2v-14b"}, PRO) == "wan2.1-t2v-14b"
+    for model_id in T2V:
+        assert DEFAULT_MODEL_MAP[model_id] in CATALOGUE
+
+
+def test_a_model_map_alone_selects_the_diffusers_backend(tmp_path: Path) -> None:
+    assert backend_name(Settings(data_dir=tmp_path)) == "builtin"
+    assert backend_name(Settings(data_dir=tmp_path, model="/w")) == "diffusers"
+    alone = Settings(data_dir=tmp_path, model_map={PRO: "wan2.1-t2v-1.3b"})
+    assert backend_name(alone) == "diffusers"
+    routing = ModelRouting(alone)
+    assert routing.require(PRO).weights == "wan2.1-t2v-1.3b"
+    assert routing.require(LITE).weights is None  # no weights: `serve` refuses to start
+    assert backend_name(Settings(data_dir=tmp_path, backend="testpattern", model="/w")) == (
+        "testpattern"
+    )
+
+
+def _registry(capabilities: Capabilities) -> BackendRegistry:
+    registry = BackendRegistry()
+    registry.register("fake", lambda settings: TestPatternBackend(), capabilities)
+    return registry
+
+
+def test_served_ids_and_their_order(tmp_path: Path) -> None:
+    routing = ModelRouting(Settings(data_dir=tmp_path, backend="fake"), _registry(Capabilities()))
+    assert list(routing.ids) == T2V  # the order GET /v1/models shows
+    assert routing.for_workers().model_ids[0] == LITE  # a worker warms up the small model
+    assert all(not model.image_input for model in routing)
+    with pytest.raises(InvalidField, match="image-to-video") as refused:
+        routing.require("bytedance/seedance-1-0-pro-i2v")
+    assert refused.value.field == "model" and refused.value.allowed == list(routing.ids)
+
+
+def test_image_to_video_ids_are_served_by_weights_that_take_images(tmp_path: Path) -> None:
+    takes_images = Capabilities(first_frame=True, last_frame=True)
+    routing = ModelRouting(Settings(data_dir=tmp_path, backend="fake"), _registry(takes_images))
+    assert set(routing.ids) == set(SEEDANCE_MODELS)
+    assert routing.require("bytedance/seedance-1-0-lite-i2v").image_input
+
+
+def test_requests_longer_than_the_backend_renders_are_refused(tmp_path: Path) -> None:
+    short = _registry(Capabilities(max_duration=5))
+    routing = ModelRouting(Settings(data_dir=tmp_path, backend="fake"), short)
+    routing.check(GenerationRequest(model=PRO, prompt="a", duration=5))
+    with pytest.raises(InvalidField, match="at most 5 seconds") as refused:
+        routing.check(GenerationRequest(model=PRO, prompt="a", duration=10))
+    assert refused.value.field == "duration"
+
+
+def test_a_worker_serves_the_ids_it_was_given_or_every_one(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, backend="fake", model_map={PRO: "/w/pro"})
+    routing = ModelRouting(settings, _registry(Capabilities()))
+    assert set(routing.for_workers().model_ids) == set(routing.ids)
+    assert routing.for_workers([PRO]).model_ids == (PRO,)
+    assert routing.for_workers([PRO]).weights_for(PRO) == "/w/pro"
+    with pytest.raises(InvalidField):
+        routing.for_workers(["bytedance/unknown"])
+
+
+def test_each_builtin_backend_declares_its_capabilities(tmp_path: Path) -> None:
+    from clipforge.backends.registry import default_registry
+
+    registry = default_registry()
+    settings = Settings(data_dir=tmp_path)
+    assert registry.capabilities("builtin", settings).camerafixed_conditioning
+    wan = settings.model_copy(update={"model": "wan2.2-ti2v-5b"})
+    assert registry.capabilities("diffusers", wan).fps == 24
+    assert registry.capabilities("testpattern", settings).fps == 8
