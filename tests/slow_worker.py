@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from clipforge.backends.base import Clip, ProgressCallback
+from clipforge.backends.base import NO_IMAGES, Clip, ImageInput, ProgressCallback
 from clipforge.backends.testpattern import TestPatternBackend
 from clipforge.schemas import GenerationRequest
 from clipforge.worker.runner import Worker
@@ -24,12 +24,14 @@ class PacedPattern(TestPatternBackend):
     def __init__(self, step_seconds: float) -> None:
         self.step_seconds = step_seconds
 
-    def generate(self, request: GenerationRequest, progress: ProgressCallback) -> Clip:
+    def generate(
+        self, request: GenerationRequest, progress: ProgressCallback, images: ImageInput = NO_IMAGES
+    ) -> Clip:
         def paced(step: int, total: int) -> None:
             time.sleep(self.step_seconds)
             progress(step, total)
 
-        return super().generate(request, paced)
+        return super().generate(request, paced, images)
 
 
 @contextmanager

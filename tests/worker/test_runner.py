@@ -9,7 +9,7 @@ from pathlib import Path
 import av
 import pytest
 
-from clipforge.backends.base import Backend, Clip, ProgressCallback
+from clipforge.backends.base import NO_IMAGES, Backend, Clip, ImageInput, ProgressCallback
 from clipforge.backends.testpattern import TestPatternBackend
 from clipforge.errors import GenerationFailed, WorkerFailure
 from clipforge.files.local import LocalStorage
@@ -31,12 +31,14 @@ class ScriptedBackend(TestPatternBackend):
         self.on_step = on_step
         self.closed = False
 
-    def generate(self, request: GenerationRequest, progress: ProgressCallback) -> Clip:
+    def generate(
+        self, request: GenerationRequest, progress: ProgressCallback, images: ImageInput = NO_IMAGES
+    ) -> Clip:
         def scripted(step: int, total: int) -> None:
             self.on_step(step)
             progress(step, total)
 
-        return super().generate(request, scripted)
+        return super().generate(request, scripted, images)
 
     def close(self) -> None:
         self.closed = True
@@ -156,10 +158,12 @@ class CountingBackend(TestPatternBackend):
     def __init__(self, counter: dict[str, int], lock: threading.Lock) -> None:
         self.counter, self.lock = counter, lock
 
-    def generate(self, request: GenerationRequest, progress: ProgressCallback) -> Clip:
+    def generate(
+        self, request: GenerationRequest, progress: ProgressCallback, images: ImageInput = NO_IMAGES
+    ) -> Clip:
         with self.lock:
             self.counter[request.prompt] = self.counter.get(request.prompt, 0) + 1
-        return super().generate(request, progress)
+        return super().generate(request, progress, images)
 
 
 def test_two_workers_share_a_queue_without_running_a_job_twice(

@@ -1,9 +1,10 @@
 """The backend contract: a validated request in, frames at the backend's native size out.
 
 Backends never touch the store, the API or the video encoder. The worker calls
-`Backend.generate(request, progress)`; the backend calls `progress(step, total)` between
-denoising steps, and `progress` raises `JobCancelled` when the job was cancelled, which the
-backend lets propagate (no decode after a cancel).
+`Backend.generate(request, progress, images)`; the backend calls `progress(step, total)`
+between denoising steps, and `progress` raises `JobCancelled` when the job was cancelled,
+which the backend lets propagate (no decode after a cancel). `images` carries the first and
+last frames of an image-to-video job, already fitted to the request's output size.
 """
 
 from __future__ import annotations
@@ -50,6 +51,23 @@ class GenerationPlan:
     steps: int
 
 
+@dataclass(frozen=True)
+class ImageInput:
+    """The first and last frames of an image-to-video job: RGB uint8 arrays (height, width, 3)
+    at the request's output size (`request.size`), already fitted by the one rule every
+    backend shares (centre crop to the aspect ratio, then resize: `video/images.py`). A
+    backend resizes them to its native size (same aspect ratio) if it renders smaller."""
+
+    first: np.ndarray | None = None
+    last: np.ndarray | None = None
+
+    def __bool__(self) -> bool:
+        return self.first is not None or self.last is not None
+
+
+NO_IMAGES = ImageInput()
+
+
 @dataclass
 class Clip:
     """Frames at native size: uint8 arrays of shape (height, width, 3), streamed in order."""
@@ -72,8 +90,11 @@ class Backend(ABC):
         """Native size, frame count and steps for this request; cheap, no model work."""
 
     @abstractmethod
-    def generate(self, request: GenerationRequest, progress: ProgressCallback) -> Clip:
-        """Render the request. Raises JobFailure subclasses for job-level problems."""
+    def generate(
+        self, request: GenerationRequest, progress: ProgressCallback, images: ImageInput = NO_IMAGES
+    ) -> Clip:
+        """Render the request (from `images` when given: the capabilities say which a backend
+        takes). Raises JobFailure subclasses for job-level problems."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Free the device memory held by the model."""

@@ -19,7 +19,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from clipforge.backends.base import Backend, Capabilities, Clip, GenerationPlan, ProgressCallback
+from clipforge.backends.base import (
+    NO_IMAGES,
+    Backend,
+    Capabilities,
+    Clip,
+    GenerationPlan,
+    ImageInput,
+    ProgressCallback,
+)
 from clipforge.backends.devices import resolve_device
 from clipforge.backends.diffusers_catalog import (
     FAMILIES,
@@ -176,7 +184,9 @@ class DiffusersBackend(Backend):
         steps = settings.num_inference_steps or family.steps
         return GenerationPlan(width, height, frames, family.fps, steps)
 
-    def generate(self, request: GenerationRequest, progress: ProgressCallback) -> Clip:
+    def generate(
+        self, request: GenerationRequest, progress: ProgressCallback, images: ImageInput = NO_IMAGES
+    ) -> Clip:
         """Run the pipeline; progress(step, total) after each step; frames come out lazily."""
         plan = self.plan(request)
         arguments = self.call_arguments(request, plan, progress)

@@ -12,10 +12,12 @@ from collections.abc import Iterator
 import numpy as np
 
 from clipforge.backends.base import (
+    NO_IMAGES,
     Backend,
     Capabilities,
     Clip,
     GenerationPlan,
+    ImageInput,
     ProgressCallback,
 )
 from clipforge.backends.geometry import native_size
@@ -41,7 +43,9 @@ class TestPatternBackend(Backend):
         frames = NATIVE_FPS * request.duration + 1
         return GenerationPlan(native_w, native_h, frames, NATIVE_FPS, STEPS)
 
-    def generate(self, request: GenerationRequest, progress: ProgressCallback) -> Clip:
+    def generate(
+        self, request: GenerationRequest, progress: ProgressCallback, images: ImageInput = NO_IMAGES
+    ) -> Clip:
         plan = self.plan(request)
         for step in range(1, plan.steps + 1):
             progress(step, plan.steps)

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from clipforge.backends.base import Backend
+from clipforge.backends.base import NO_IMAGES, Backend, ImageInput
 from clipforge.errors import GenerationFailed, JobCancelled, JobFailure, WorkerFailure
 from clipforge.files.base import Storage, video_key
 from clipforge.routing import WeightsRouting
@@ -119,8 +119,9 @@ class Worker:
         started = time.perf_counter()
         backend = self.warm.for_model(request.model)
         loaded = time.perf_counter()
-        check_plan(backend, request)
-        clip = backend.generate(request, self._progress(claim, beat))
+        images = NO_IMAGES
+        check_plan(backend, request, images)
+        clip = backend.generate(request, self._progress(claim, beat), images)
         width, height = request.size
         stats = render_video(
             clip.frames,
@@ -164,11 +165,19 @@ class Worker:
         self.warm.close()
 
 
-def check_plan(backend: Backend, request: GenerationRequest) -> None:
+def check_plan(backend: Backend, request: GenerationRequest, images: ImageInput) -> None:
     """Refuse, before any model work, a request the backend cannot render as planned: its
-    duration beyond the backend's longest clip, or a plan with nothing to render (a job-level
-    failure naming why, instead of a crash inside the model)."""
-    longest = backend.capabilities.max_duration
+    duration beyond the backend's longest clip, an image it takes none of, or a plan with
+    nothing to render (a job-level failure naming why, instead of a crash inside the model).
+    The API refuses these before a job exists; this catches a worker whose weights changed."""
+    capabilities = backend.capabilities
+    for kind, image, taken in (
+        ("first", images.first, capabilities.first_frame),
+        ("last", images.last, capabilities.last_frame),
+    ):
+        if image is not None and not taken:
+            raise GenerationFailed(f"{backend.name} takes no {kind}-frame image")
+    longest = capabilities.max_duration
     if request.duration > longest:
         raise GenerationFailed(
             f"{backend.name} renders at most {longest} s; asked {request.duration} s"

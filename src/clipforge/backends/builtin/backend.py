@@ -15,7 +15,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from clipforge.backends.base import Backend, Clip, GenerationPlan, ProgressCallback
+from clipforge.backends.base import (
+    NO_IMAGES,
+    Backend,
+    Clip,
+    GenerationPlan,
+    ImageInput,
+    ProgressCallback,
+)
 from clipforge.backends.builtin.attention import TextCondition
 from clipforge.backends.builtin.capabilities import CAPABILITIES
 from clipforge.backends.builtin.model import ClipUNet
@@ -77,7 +84,9 @@ class BuiltinBackend(Backend):
         frames = config.frames
         return GenerationPlan(width, height, frames, (frames - 1) / request.duration, self.steps)
 
-    def generate(self, request: GenerationRequest, progress: ProgressCallback) -> Clip:
+    def generate(
+        self, request: GenerationRequest, progress: ProgressCallback, images: ImageInput = NO_IMAGES
+    ) -> Clip:
         plan = self.plan(request)
         generator = torch.Generator(self.device).manual_seed(request.seed)
         text = self.encoder.encode([request.prompt])
