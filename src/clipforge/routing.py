@@ -97,7 +97,13 @@ class ServedModel:
 
     @property
     def image_input(self) -> bool:
-        return self.capabilities.first_frame
+        """An image-to-video id: a first frame is required (its weights take one)."""
+        return self.id in IMAGE_TO_VIDEO_MODELS
+
+    @property
+    def last_frame(self) -> bool:
+        """Also takes a last frame."""
+        return self.image_input and self.capabilities.last_frame
 
 
 class ModelRouting:

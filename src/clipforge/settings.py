@@ -146,6 +146,14 @@ class Settings(BaseSettings):
     max_prompt_chars: int = Field(
         4000, ge=1, description="Longest prompt accepted (400 naming the field beyond)."
     )
+    max_image_bytes: int = Field(
+        20_000_000,
+        ge=1024,
+        description="Largest first or last frame image (fetched or inline) accepted, in bytes.",
+    )
+    image_fetch_timeout_seconds: float = Field(
+        20.0, gt=0, description="How long fetching one image URL may take in all (5 s to connect)."
+    )
     url_allowlist: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Comma-separated hosts or networks (CIDR) that callback and image URLs may "

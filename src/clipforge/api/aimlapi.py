@@ -13,8 +13,8 @@ from clipforge.api.checks import check_images, check_model_id, check_prompt
 from clipforge.api.deps import Authorized, CallerDep, JobsDep, Services, ServicesDep
 from clipforge.api.error_bodies import AIML_ERRORS
 from clipforge.api.fields import Duration, Seed
-from clipforge.api.idempotency import IdempotencyHeader, create_job, fingerprint
-from clipforge.api.urls import check_urls
+from clipforge.api.idempotency import IdempotencyHeader, fingerprint
+from clipforge.api.submit import ImageField, submit, with_images
 from clipforge.schemas import AspectRatio, GenerationRequest, Job, JobStatus, Resolution, new_seed
 from clipforge.store.tenant import TenantJobs
 
@@ -84,8 +84,9 @@ def to_generation_request(body: CreateVideoBody, services: Services) -> Generati
     """Apply the defaults of API.md section 1 and check the model is served here."""
     check_prompt(body.prompt, "prompt", services.settings.max_prompt_chars)
     served = services.models.require(check_model_id(body.model))
-    check_images(served, {"image_url": body.image_url, "last_image_url": body.last_image_url})
-    values = body.model_dump(exclude_none=True, exclude={"camerafixed", "camera_fixed", "seed"})
+    check_images(served, ("image_url", body.image_url), ("last_image_url", body.last_image_url))
+    separate = {"camerafixed", "camera_fixed", "seed", "image_url", "last_image_url"}
+    values = body.model_dump(exclude_none=True, exclude=separate)
     camera_fixed = body.camera_fixed if body.camera_fixed is not None else body.camerafixed
     if camera_fixed is not None:
         values["camera_fixed"] = camera_fixed
@@ -95,10 +96,12 @@ def to_generation_request(body: CreateVideoBody, services: Services) -> Generati
     return request
 
 
-async def check_image_urls(body: CreateVideoBody, services: Services) -> None:
-    """400 naming the field for an image URL that points inside the network."""
-    urls = {"image_url": body.image_url, "last_image_url": body.last_image_url}
-    await check_urls(urls, services.settings.url_allowlist)
+def image_fields(body: CreateVideoBody) -> list[ImageField]:
+    named = (
+        ("image_url", "first", body.image_url),
+        ("last_image_url", "last", body.last_image_url),
+    )
+    return [ImageField(field, which, url) for field, which, url in named if url is not None]
 
 
 async def create_from(
@@ -109,11 +112,13 @@ async def create_from(
     key: str | None,
     surface: str,
 ) -> Job:
-    """Validate the body, check its URLs, then create the job (once per idempotency key)."""
+    """Validate the body, take in its images, then create the job (once per idempotency key).
+    An image-to-video request without `aspect_ratio` takes the first image's (Ark's adaptive)."""
     request = await services.call(to_generation_request, body, services)
-    await check_image_urls(body, services)
+    adaptive = body.aspect_ratio is None
+    request, images = await with_images(request, image_fields(body), services, adaptive)
     once = partial(fingerprint, surface, body)
-    return await services.call(create_job, jobs, caller, request, key, once)
+    return await submit(services, caller, jobs, request, images, key, once)
 
 
 @router.post(LEGACY_PATH, status_code=201, summary="Create a generation (seed document path)")

@@ -25,11 +25,13 @@ from clipforge.api.ark_models import (
     TaskStatus,
     TaskUsage,
 )
-from clipforge.api.ark_requests import image_urls, served_model_id, to_generation_request
+from clipforge.api.ark_requests import served_model_id, to_generation_request
 from clipforge.api.deps import Authorized, CallerDep, JobsDep, Services, ServicesDep
 from clipforge.api.error_bodies import ARK_ERRORS
-from clipforge.api.idempotency import IdempotencyHeader, create_job, fingerprint
+from clipforge.api.idempotency import IdempotencyHeader, fingerprint
+from clipforge.api.submit import submit, with_images
 from clipforge.api.urls import check_urls
+from clipforge.files.base import job_keys
 from clipforge.schemas import Job, JobStatus
 from clipforge.store.base import JobExtras
 from clipforge.store.filters import EXPIRED, JobFilter
@@ -109,8 +111,9 @@ def _delete(task_id: str, jobs: TenantJobs, services: Services) -> dict[str, Any
         services.callbacks_due.set()
         return {}
     deleted = jobs.delete_finished(task_id)
-    if deleted is not None and deleted.video_key:
-        services.storage.delete(deleted.video_key)
+    if deleted is not None:
+        for file_key in job_keys(deleted.id):
+            services.storage.delete(file_key)
     return {}
 
 
@@ -125,13 +128,12 @@ async def create_task(
     jobs: JobsDep,
     key: IdempotencyHeader = None,
 ) -> TaskId:
-    request = await services.call(to_generation_request, body, services)
-    urls: dict[str, str | None] = {"callback_url": body.callback_url}
-    urls |= {f"content.{role}": url for role, url in image_urls(body).items()}
-    await check_urls(urls, services.settings.url_allowlist)
+    asked = await services.call(to_generation_request, body, services)
+    await check_urls({"callback_url": body.callback_url}, services.settings.url_allowlist)
+    request, images = await with_images(asked.request, asked.images, services, asked.adaptive)
     extras = JobExtras(expires_after=body.execution_expires_after, callback_url=body.callback_url)
     once = partial(fingerprint, TASKS_PATH, body)
-    job = await services.call(create_job, jobs, caller, request, key, once, extras)
+    job = await submit(services, caller, jobs, request, images, key, once, extras)
     if body.callback_url is not None:
         services.callbacks_due.set()
     return TaskId(id=job.id)

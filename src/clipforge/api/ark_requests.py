@@ -13,12 +13,14 @@ Ark id is kept in the request (`client_model`) to be echoed back.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from clipforge.api.ark_commands import split_text_commands, text_command_values
 from clipforge.api.ark_models import CreateTaskBody
-from clipforge.api.checks import check_model_id, check_prompt
+from clipforge.api.checks import check_images, check_model_id, check_prompt
 from clipforge.api.deps import Services
+from clipforge.api.submit import ImageField
 from clipforge.errors import InvalidField
 from clipforge.schemas import AspectRatio, GenerationRequest, new_seed
 
@@ -42,10 +44,20 @@ def served_model_id(ark_model: str, wants_images: bool) -> str:
     return f"bytedance/seedance-1-0-{family}-t2v"
 
 
-def to_generation_request(body: CreateTaskBody, services: Services) -> GenerationRequest:
+@dataclass(frozen=True)
+class AskedTask:
+    """What a create body asks for: the request (its aspect ratio still 16:9 when `adaptive`),
+    the images to take in, and whether the ratio is to follow the first image."""
+
+    request: GenerationRequest
+    images: list[ImageField]
+    adaptive: bool
+
+
+def to_generation_request(body: CreateTaskBody, services: Services) -> AskedTask:
     """The request a create body asks for; InvalidField (400) naming the field otherwise."""
     prompt, commands = _prompt_and_commands(body, services.settings.max_prompt_chars)
-    images = [item for item in body.content if item.type == "image_url"]
+    images = image_fields(body)
     model_id = served_model_id(check_model_id(body.model), wants_images=bool(images))
     try:
         served = services.models.require(model_id)
@@ -53,10 +65,15 @@ def to_generation_request(body: CreateTaskBody, services: Services) -> Generatio
         if not images:
             raise
         raise InvalidField(
-            "content", f"model {body.model!r} takes no image input here (text only)"
+            images[0].field, f"model {body.model!r} takes no image input here (text only)"
         ) from None
-    if images and not served.image_input:
-        raise InvalidField("content", f"model {body.model!r} takes no image input here")
+    first = next((i for i in images if i.which == "first"), None)
+    last = next((i for i in images if i.which == "last"), None)
+    check_images(
+        served,
+        (first.field if first else "content", first.url if first else None),
+        (last.field if last else "content", last.url if last else None),
+    )
     values = _parameters(body, commands)
     ratio = values.pop("ratio", None)
     seed = values.pop("seed", -1)
@@ -66,11 +83,11 @@ def to_generation_request(body: CreateTaskBody, services: Services) -> Generatio
         prompt=prompt,
         aspect_ratio=AspectRatio.WIDE if ratio in (None, "adaptive") else AspectRatio(ratio),
         seed=seed if seed >= 0 else new_seed(),
-        **image_urls(body),
         **values,
     )
     services.models.check(request)
-    return request
+    adaptive = ratio == "adaptive" or (ratio is None and bool(images))
+    return AskedTask(request, images, adaptive)
 
 
 def _prompt_and_commands(
@@ -85,17 +102,27 @@ def _prompt_and_commands(
     return check_prompt(prompt, "content", max_chars), commands
 
 
-def image_urls(body: CreateTaskBody) -> dict[str, str]:
-    """`image_url` / `last_image_url` from the content's image items (by role)."""
-    values: dict[str, str] = {}
-    for item in body.content:
+ROLES = {None: "first", "first_frame": "first", "last_frame": "last"}
+"""Content image roles and the frame each gives; an image without a role is the first frame,
+as Ark has it. `reference_image` is refused: no backend here takes reference images."""
+
+
+def image_fields(body: CreateTaskBody) -> list[ImageField]:
+    """The content's image items as the frames they give, each named by its place."""
+    fields: list[ImageField] = []
+    for index, item in enumerate(body.content):
         if item.type != "image_url":
             continue
+        field = f"content[{index}].image_url"
         if item.image_url is None:
-            raise InvalidField("content", "an image_url item needs image_url.url")
-        key = "last_image_url" if item.role == "last_frame" else "image_url"
-        values[key] = item.image_url.url
-    return values
+            raise InvalidField(field, "an image_url item needs image_url.url")
+        if item.role not in ROLES:
+            raise InvalidField(f"content[{index}].role", f"{item.role} is not supported here")
+        which = ROLES[item.role]
+        if any(f.which == which for f in fields):
+            raise InvalidField(field, f"more than one {which} frame image")
+        fields.append(ImageField(field, which, item.image_url.url))
+    return fields
 
 
 _JSON_PARAMETERS = {"resolution", "ratio", "duration", "seed", "camera_fixed", "watermark"}

@@ -5,7 +5,8 @@ refused the same way (400 naming the field) wherever it comes in.
   whitespace, or holds a control character other than newline (LF, or CR LF) and tab: a NUL
   would cut the MP4's metadata short, and the others are never part of a scene description.
 - A model id is at most MODEL_ID_MAX_CHARS long (it is stored and echoed).
-- Image fields are refused for a model whose backend takes no images (first or last frame).
+- An image-to-video model needs its first frame; a text-to-video model takes no image, and a
+  last frame only goes to weights that take one.
 """
 
 from __future__ import annotations
@@ -39,8 +40,15 @@ def check_model_id(model: str, field: str = "model") -> str:
     return model
 
 
-def check_images(served: ServedModel, images: dict[str, str | None]) -> None:
-    """Refuse every given image field ({field: url}) when `served` takes no image input."""
-    for field, url in images.items():
+def check_images(
+    served: ServedModel, first: tuple[str, str | None], last: tuple[str, str | None]
+) -> None:
+    """Refuse image fields (each `(field, url or None)`) the served model does not take, and a
+    missing first frame for an image-to-video model."""
+    for field, url in (first, last):
         if url is not None and not served.image_input:
             raise InvalidField(field, f"model {served.id!r} takes no image input")
+    if served.image_input and first[1] is None:
+        raise InvalidField(first[0], f"model {served.id!r} needs a first frame image")
+    if last[1] is not None and not served.last_frame:
+        raise InvalidField(last[0], f"model {served.id!r} takes no last frame image")

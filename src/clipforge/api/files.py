@@ -9,6 +9,7 @@ from fastapi.responses import FileResponse
 
 from clipforge.api.deps import ServicesDep
 from clipforge.errors import LinkRefused
+from clipforge.files.base import media_type
 from clipforge.files.local import FILES_PATH, LocalStorage
 
 router = APIRouter(tags=["files"])
@@ -18,8 +19,11 @@ router = APIRouter(tags=["files"])
 @router.get(
     FILES_PATH + "/{key}",
     response_class=FileResponse,
-    responses={200: {"content": {"video/mp4": {}}}, 403: {"description": "Bad or expired link"}},
-    summary="Download a generated video through its signed link",
+    responses={
+        200: {"content": {"video/mp4": {}, "image/png": {}}},
+        403: {"description": "Bad or expired link"},
+    },
+    summary="Download a job's file (its video, its first or last frame) through a signed link",
 )
 def download(
     key: str,
@@ -31,4 +35,4 @@ def download(
     if not isinstance(storage, LocalStorage):
         raise LinkRefused("this server does not serve files itself")
     path = storage.open_signed(key, expires, signature)
-    return FileResponse(path, media_type="video/mp4", filename=key)
+    return FileResponse(path, media_type=media_type(key), filename=key)

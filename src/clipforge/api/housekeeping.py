@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from clipforge.files.base import Storage
+from clipforge.files.base import Storage, job_keys
 from clipforge.settings import Settings
 from clipforge.store.base import JobStore
 
@@ -58,8 +58,8 @@ class Housekeeper:
         cutoff = self._clock() - days * DAY_SECONDS
         while jobs := self.store.files_to_purge(cutoff):
             for job in jobs:
-                if job.video_key:
-                    self.storage.delete(job.video_key)
+                for key in job_keys(job.id):  # the video and its first and last frames
+                    self.storage.delete(key)
                 self.store.mark_purged(job.id)
                 removed += 1
         return removed

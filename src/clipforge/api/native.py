@@ -46,6 +46,9 @@ class ModelOut(BaseModel):
     backend: str
     weights: str | None
     image_input: bool
+    """An image-to-video id: `image_url` (the first frame) is required."""
+    last_frame: bool
+    """Also takes `last_image_url`."""
     max_duration: int
 
 
@@ -106,6 +109,7 @@ async def list_models(services: ServicesDep) -> ModelList:
             backend=model.backend,
             weights=model.weights,
             image_input=model.image_input,
+            last_frame=model.last_frame,
             max_duration=model.capabilities.max_duration,
         )
         for model in services.models

@@ -3,6 +3,11 @@
 It is not a model and says so: it draws a moving colour gradient derived from the seed, at a
 small native size, without torch. Use it to measure the API, the queue and the encoder in
 isolation, or to check a deployment before weights are in place.
+
+Given images (image-to-video), it animates them instead, at the output size, so that the whole
+image path can be checked end to end without weights: a slow zoom into the first frame, which
+cross-fades into the last frame when there is one. Its first frame is the fitted first image
+and its last frame the fitted last image, exactly (before the lossy encoding).
 """
 
 from __future__ import annotations
@@ -22,12 +27,19 @@ from clipforge.backends.base import (
 )
 from clipforge.backends.geometry import native_size
 from clipforge.schemas import GenerationRequest
+from clipforge.video.resize import resize_frame
+from clipforge.video.timeline import cross_fade
 
 NATIVE_SHORT_SIDE = 64
 NATIVE_FPS = 8
 STEPS = 4
+ZOOM = 0.08
+"""How far the animation zooms into the first image over the clip."""
 CAPABILITIES = Capabilities(
-    fps=NATIVE_FPS, description="Synthetic moving gradient for benchmarks; not a model."
+    fps=NATIVE_FPS,
+    first_frame=True,
+    last_frame=True,
+    description="Synthetic moving gradient (or a zoom through the given frames); not a model.",
 )
 
 
@@ -39,9 +51,13 @@ class TestPatternBackend(Backend):
     capabilities = CAPABILITIES
 
     def plan(self, request: GenerationRequest) -> GenerationPlan:
-        native_w, native_h = native_size(*request.size, NATIVE_SHORT_SIDE, 2)
+        """The gradient at a 64 px short side; given images, the output size itself."""
+        if request.image_url is not None:
+            width, height = request.size
+        else:
+            width, height = native_size(*request.size, NATIVE_SHORT_SIDE, 2)
         frames = NATIVE_FPS * request.duration + 1
-        return GenerationPlan(native_w, native_h, frames, NATIVE_FPS, STEPS)
+        return GenerationPlan(width, height, frames, NATIVE_FPS, STEPS)
 
     def generate(
         self, request: GenerationRequest, progress: ProgressCallback, images: ImageInput = NO_IMAGES
@@ -49,7 +65,10 @@ class TestPatternBackend(Backend):
         plan = self.plan(request)
         for step in range(1, plan.steps + 1):
             progress(step, plan.steps)
-        frames = _gradient_frames(plan, request.seed)
+        if images.first is not None:
+            frames = _zoom_frames(plan, images.first, images.last)
+        else:
+            frames = _gradient_frames(plan, request.seed)
         return Clip(plan.width, plan.height, plan.fps, plan.num_frames, frames)
 
 
@@ -61,3 +80,26 @@ def _gradient_frames(plan: GenerationPlan, seed: int) -> Iterator[np.ndarray]:
         phase = (xs + ys + 4.0 * index) / (plan.width + plan.height)
         wave = (np.sin(2 * np.pi * phase)[..., None] + 1.0) * 0.5
         yield np.clip(base * 0.5 + wave * 127.0, 0, 255).astype(np.uint8)
+
+
+def _zoom_frames(
+    plan: GenerationPlan, first: np.ndarray, last: np.ndarray | None
+) -> Iterator[np.ndarray]:
+    start = resize_frame(first, plan.width, plan.height)
+    end = None if last is None else resize_frame(last, plan.width, plan.height)
+    for index in range(plan.num_frames):
+        progress = index / max(1, plan.num_frames - 1)
+        frame = _zoomed(start, 1.0 + ZOOM * progress)
+        if end is not None:
+            frame = cross_fade(frame, end, progress)
+        yield frame
+
+
+def _zoomed(frame: np.ndarray, zoom: float) -> np.ndarray:
+    """The centre 1/zoom of the frame, scaled back to its size (the frame itself at 1.0)."""
+    height, width = frame.shape[:2]
+    crop_w, crop_h = max(2, round(width / zoom)), max(2, round(height / zoom))
+    if (crop_w, crop_h) == (width, height):
+        return frame
+    left, top = (width - crop_w) // 2, (height - crop_h) // 2
+    return resize_frame(frame[top : top + crop_h, left : left + crop_w], width, height)

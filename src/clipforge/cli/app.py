@@ -22,6 +22,9 @@ from clipforge.client import DEFAULT_MODEL, Client, Job
 from clipforge.errors import ClientError
 from clipforge.schemas import AspectRatio, Resolution
 
+IMAGE_MODEL = "bytedance/seedance-1-0-pro-i2v"
+"""The model `clipforge generate --image` asks for unless --model says otherwise."""
+
 app = typer.Typer(help="ClipForge: self-hosted text-to-video with the Seedance API.")
 console = Console(stderr=True)
 stdout = Console()
@@ -93,13 +96,22 @@ def generate(
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to save the MP4.")] = Path(
         "clipforge.mp4"
     ),
-    model: Annotated[str, typer.Option(help="Model id.")] = DEFAULT_MODEL,
+    model: Annotated[
+        str | None,
+        typer.Option(help=f"Model id (default {DEFAULT_MODEL}; with --image {IMAGE_MODEL})."),
+    ] = None,
     resolution: Annotated[Resolution, typer.Option(help="Short side.")] = Resolution.P1080,
     aspect_ratio: Annotated[AspectRatio, typer.Option(help="Frame shape.")] = AspectRatio.WIDE,
     duration: Annotated[int, typer.Option(help="Seconds: 5 or 10.")] = 5,
     seed: Annotated[int | None, typer.Option(help="Same seed, same video.")] = None,
     camera_fixed: Annotated[bool, typer.Option(help="Keep the camera still.")] = False,
     watermark: Annotated[bool, typer.Option(help="Add the 'AI generated' mark.")] = False,
+    image: Annotated[
+        Path | None, typer.Option(help="First frame: animate this image (image-to-video).")
+    ] = None,
+    last_image: Annotated[
+        Path | None, typer.Option(help="Last frame, where the model takes one.")
+    ] = None,
     open_video: Annotated[
         bool, typer.Option("--open", help="Open the saved video with the system's viewer.")
     ] = False,
@@ -111,7 +123,9 @@ def generate(
     with connect(server, api_key) as client:
         generation = client.generate(
             prompt,
-            model=model,
+            model=model or (IMAGE_MODEL if image else DEFAULT_MODEL),
+            image=image,
+            last_image=last_image,
             resolution=resolution.value,
             aspect_ratio=aspect_ratio.value,
             duration=duration,

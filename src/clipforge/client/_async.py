@@ -65,11 +65,17 @@ class AsyncClient:
         seed: int | None = None,
         camera_fixed: bool | None = None,
         watermark: bool | None = None,
+        image: _base.ImageSource | None = None,
+        last_image: _base.ImageSource | None = None,
         **options: Any,
     ) -> AsyncGeneration:
         """Queue a generation (see `Client.generate`)."""
         options.update(resolution=resolution, aspect_ratio=aspect_ratio, duration=duration)
         options.update(seed=seed, camera_fixed=camera_fixed, watermark=watermark)
+        if image is not None:
+            options["image_url"] = _base.image_url(image)
+        if last_image is not None:
+            options["last_image_url"] = _base.image_url(last_image)
         body = _base.create_body(prompt, model, options)
         created = (await self._request("POST", _base.CREATE_PATH, json=body)).json()
         return await self.generation(created["id"])

@@ -5,6 +5,7 @@ Nothing here does I/O, so `Client` and `AsyncClient` differ only in how they wai
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import random
@@ -112,6 +113,22 @@ def api_error(response: httpx.Response) -> ApiError:
 
 def connection_error(base_url: str, exc: Exception) -> ApiConnectionError:
     return ApiConnectionError(f"cannot reach {base_url}: {exc or type(exc).__name__}")
+
+
+ImageSource = str | bytes | os.PathLike[str]
+"""An image for `generate(image=..., last_image=...)`: an http(s) or data: URL (sent as it
+is), a local file's path (str or Path), or the image's bytes (sent as a data: URL)."""
+
+_SIGNATURES = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG": "image/png", b"RIFF": "image/webp"}
+
+
+def image_url(image: ImageSource) -> str:
+    """What the API's image_url field gets for `image` (a file or bytes become a data: URL)."""
+    if isinstance(image, str) and image.startswith(("http://", "https://", "data:")):
+        return image
+    data = image if isinstance(image, bytes) else Path(image).read_bytes()
+    kind = next((k for sig, k in _SIGNATURES.items() if data.startswith(sig)), "image/png")
+    return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
 
 
 def create_body(prompt: str, model: str, options: dict[str, Any]) -> dict[str, Any]:

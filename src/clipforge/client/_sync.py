@@ -69,12 +69,20 @@ class Client:
         seed: int | None = None,
         camera_fixed: bool | None = None,
         watermark: bool | None = None,
+        image: _base.ImageSource | None = None,
+        last_image: _base.ImageSource | None = None,
         **options: Any,
     ) -> Generation:
         """Queue a generation; options left out take the server's defaults (1080p, 16:9, 5 s,
-        a random seed). Other API fields (image_url, ...) pass through `options`."""
+        a random seed). `image` and `last_image` are the first and last frames of an
+        image-to-video model (a path, bytes, or an http(s)/data: URL); other API fields pass
+        through `options`."""
         options.update(resolution=resolution, aspect_ratio=aspect_ratio, duration=duration)
         options.update(seed=seed, camera_fixed=camera_fixed, watermark=watermark)
+        if image is not None:
+            options["image_url"] = _base.image_url(image)
+        if last_image is not None:
+            options["last_image_url"] = _base.image_url(last_image)
         body = _base.create_body(prompt, model, options)
         created = self._request("POST", _base.CREATE_PATH, json=body).json()
         return self.generation(created["id"])

@@ -1,4 +1,5 @@
-"""The storage contract: finished videos go in under a key derived from the job id."""
+"""The storage contract: a job's files (its video, its first and last frames) go in under keys
+derived from the job id, never from anything a client typed."""
 
 from __future__ import annotations
 
@@ -8,14 +9,27 @@ from pathlib import Path
 
 from clipforge.errors import LinkRefused
 
-_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}\.mp4$")
+_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}(\.(first|last))?\.(mp4|png)$")
+MEDIA_TYPES = {"mp4": "video/mp4", "png": "image/png"}
 
 
 def video_key(job_id: str) -> str:
     """The storage key of a job's video. Never built from anything a client typed."""
-    key = f"{job_id}.mp4"
-    check_key(key)
-    return key
+    return check_key(f"{job_id}.mp4")
+
+
+def frame_key(job_id: str, which: str) -> str:
+    """The storage key of a job's fitted first or last frame (`which`: first, last)."""
+    return check_key(f"{job_id}.{which}.png")
+
+
+def job_keys(job_id: str) -> list[str]:
+    """Every key a job can have files under (to delete them with the job)."""
+    return [video_key(job_id), frame_key(job_id, "first"), frame_key(job_id, "last")]
+
+
+def media_type(key: str) -> str:
+    return MEDIA_TYPES[check_key(key).rsplit(".", 1)[1]]
 
 
 def check_key(key: str) -> str:
@@ -31,6 +45,14 @@ class Storage(ABC):
     @abstractmethod
     def put(self, key: str, source: Path) -> None:
         """Move a finished file into storage under `key` (the source is consumed)."""
+
+    @abstractmethod
+    def put_bytes(self, key: str, data: bytes) -> None:
+        """Store `data` under `key` (small files: a job's first and last frames)."""
+
+    @abstractmethod
+    def get_bytes(self, key: str) -> bytes:
+        """The bytes stored under `key` (FileNotFoundError when there are none)."""
 
     @abstractmethod
     def url(self, key: str) -> str:

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import os
+import secrets
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -41,6 +42,14 @@ class LocalStorage(Storage):
 
     def put(self, key: str, source: Path) -> None:
         os.replace(source, self.path(key))
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        partial = self.path(key).with_name(f".{key}.{secrets.token_hex(4)}.part")
+        partial.write_bytes(data)
+        os.replace(partial, self.path(key))
+
+    def get_bytes(self, key: str) -> bytes:
+        return self.path(key).read_bytes()
 
     def delete(self, key: str) -> None:
         self.path(key).unlink(missing_ok=True)

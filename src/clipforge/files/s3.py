@@ -14,9 +14,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from clipforge.files.base import Storage, check_key
-
-CONTENT_TYPE = "video/mp4"
+from clipforge.files.base import Storage, check_key, media_type
 
 
 class S3Storage(Storage):
@@ -56,9 +54,24 @@ class S3Storage(Storage):
         return self.prefix + check_key(key)
 
     def put(self, key: str, source: Path) -> None:
-        extra = {"ContentType": CONTENT_TYPE}
+        extra = {"ContentType": media_type(key)}
         self._client.upload_file(str(source), self.bucket, self.object_key(key), ExtraArgs=extra)
         source.unlink(missing_ok=True)
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        self._client.put_object(
+            Bucket=self.bucket, Key=self.object_key(key), Body=data, ContentType=media_type(key)
+        )
+
+    def get_bytes(self, key: str) -> bytes:
+        try:
+            answer = self._client.get_object(Bucket=self.bucket, Key=self.object_key(key))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                raise FileNotFoundError(key) from exc
+            raise
+        data: bytes = answer["Body"].read()
+        return data
 
     def url(self, key: str) -> str:
         params = {"Bucket": self.bucket, "Key": self.object_key(key)}

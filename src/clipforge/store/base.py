@@ -60,13 +60,16 @@ class IdempotencyKey:
 @dataclass(frozen=True)
 class JobExtras:
     """What a create may carry beside the request: the owning API key (`owner`), seconds the
-    job may wait queued before it expires, the URL notified of its status changes, and the
-    owner's cap on queued jobs (checked in the create's own transaction; None: no cap)."""
+    job may wait queued before it expires, the URL notified of its status changes, the
+    owner's cap on queued jobs (checked in the create's own transaction; None: no cap), and
+    the id to give the job (a canonical uuid; None: a new one)."""
 
     owner: str | None = None
     expires_after: float | None = None
     callback_url: str | None = None
     max_queued: int | None = None
+    job_id: str | None = None
+    """The new job's id, when the caller made it first (to store its images under it)."""
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,12 @@ const cards = new Map(); // job id -> <li>
 const following = new Set(); // job ids with a live follower
 let watched = null; // the job whose progress the status region announces
 let offset = 0;
+let models = []; // GET /v1/models: what each id takes
+const images = { first: null, last: null }; // data: URLs of the picked frames
+let ratioChosen = false; // the aspect ratio was picked by hand (else an image model's own)
+const LONGEST_SIDE = 1920; // a picked image is scaled down to this before it is sent
+const RATIOS = { "16:9": [16, 9], "4:3": [4, 3], "1:1": [1, 1], "3:4": [3, 4],
+  "9:16": [9, 16], "21:9": [21, 9], "9:21": [9, 21] };
 
 class AuthError extends Error {}
 
@@ -250,7 +256,91 @@ function requestBody() {
   };
   const seed = $("seed").value.trim();
   if (seed !== "") body.seed = Number(seed);
+  const model = modelInfo();
+  if (model && model.image_input) {
+    if (!body.aspect_ratio) delete body.aspect_ratio; // the first image's own
+    if (images.first) body.image_url = images.first;
+    if (images.last && model.last_frame) body.last_image_url = images.last;
+  } else if (!body.aspect_ratio) {
+    body.aspect_ratio = "16:9";
+  }
   return body;
+}
+
+// --- first and last frames (image-to-video models) ------------------------------------------
+
+function modelInfo() {
+  return models.find((model) => model.id === $("model").value);
+}
+
+function updateImageFields() {
+  const model = modelInfo();
+  const takes = Boolean(model && model.image_input);
+  $("image-fields").hidden = !takes;
+  $("last-field").hidden = !(takes && model.last_frame);
+  $("adaptive-option").hidden = !takes;
+  if (!takes && $("aspect-ratio").value === "") $("aspect-ratio").value = "16:9";
+  if (takes && !ratioChosen) $("aspect-ratio").value = ""; // the image's own, unless chosen
+  updatePreviews();
+}
+
+function previewRatio() {
+  const chosen = RATIOS[$("aspect-ratio").value];
+  if (chosen) return chosen;
+  const img = document.querySelector("#first-preview img");
+  return img.naturalWidth ? [img.naturalWidth, img.naturalHeight] : [16, 9];
+}
+
+function updatePreviews() {
+  const [width, height] = previewRatio();
+  for (const which of ["first", "last"]) {
+    const box = $(`${which}-preview`);
+    box.style.aspectRatio = `${width} / ${height}`;
+    box.querySelector("img").src = images[which] || "";
+    box.classList.toggle("empty", !images[which]);
+  }
+}
+
+async function shrunk(file) {
+  // EXIF orientation applied by the browser; sent as JPEG so that it fits the request limit.
+  const bitmap = await createImageBitmap(file, { imageOrientation: "from-image" });
+  const scale = Math.min(1, LONGEST_SIDE / Math.max(bitmap.width, bitmap.height));
+  const canvas = document.createElement("canvas");
+  canvas.width = Math.round(bitmap.width * scale);
+  canvas.height = Math.round(bitmap.height * scale);
+  canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+  return canvas.toDataURL("image/jpeg", 0.92);
+}
+
+async function pick(which, file) {
+  if (!file) return;
+  try {
+    images[which] = await shrunk(file);
+  } catch (_) {
+    $("form-error").textContent = `${file.name} is not an image this browser can read.`;
+    return;
+  }
+  const img = $(`${which}-preview`).querySelector("img");
+  img.onload = updatePreviews;
+  updatePreviews();
+}
+
+function watchFrames() {
+  for (const which of ["first", "last"]) {
+    const input = $(`${which}-image`);
+    input.addEventListener("change", () => pick(which, input.files[0]));
+    const box = $(`${which}-preview`);
+    box.addEventListener("dragover", (event) => event.preventDefault());
+    box.addEventListener("drop", (event) => {
+      event.preventDefault();
+      pick(which, event.dataTransfer.files[0]);
+    });
+  }
+  $("model").addEventListener("change", updateImageFields);
+  $("aspect-ratio").addEventListener("change", () => {
+    ratioChosen = true;
+    updatePreviews();
+  });
 }
 
 async function submit(event) {
@@ -293,10 +383,11 @@ function showKeyBox() {
 
 async function loadModels() {
   try {
-    const models = (await getJSON("/v1/models")).data;
+    models = (await getJSON("/v1/models")).data;
     if (!models.length) return;
     const select = $("model");
     select.replaceChildren(...models.map((model) => new Option(model.id, model.id)));
+    updateImageFields();
   } catch (error) {
     if (error instanceof AuthError) $("form-error").textContent = error.message;
   }
@@ -315,6 +406,7 @@ function start() {
   $("api-key").addEventListener("change", saveKey);
   $("refresh").addEventListener("click", () => loadGallery());
   $("more").addEventListener("click", () => loadGallery(true));
+  watchFrames();
   if (localStorage.getItem(KEY_STORAGE)) showKeyBox();
   loadModels();
   loadGallery();

@@ -14,14 +14,17 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from clipforge.backends.base import NO_IMAGES, Backend, ImageInput
+import numpy as np
+
+from clipforge.backends.base import Backend, ImageInput
 from clipforge.errors import GenerationFailed, JobCancelled, JobFailure, WorkerFailure
-from clipforge.files.base import Storage, video_key
+from clipforge.files.base import Storage, frame_key, video_key
 from clipforge.routing import WeightsRouting
 from clipforge.schemas import GenerationRequest, JobResult
 from clipforge.settings import Settings
 from clipforge.store.base import Claim, JobStore
 from clipforge.video import render_video
+from clipforge.video.images import decode_png
 from clipforge.worker.heartbeat import Heartbeat
 from clipforge.worker.identity import local_worker_id
 from clipforge.worker.scratch import process_scratch
@@ -119,7 +122,7 @@ class Worker:
         started = time.perf_counter()
         backend = self.warm.for_model(request.model)
         loaded = time.perf_counter()
-        images = NO_IMAGES
+        images = self._frames(claim)
         check_plan(backend, request, images)
         clip = backend.generate(request, self._progress(claim, beat), images)
         width, height = request.size
@@ -140,6 +143,19 @@ class Worker:
             "total_s": time.perf_counter() - started,
         }
         return JobResult(video_key(claim.job.id), backend.name, timings)
+
+    def _frames(self, claim: Claim) -> ImageInput:
+        """The job's first and last frames, as the API stored them (fitted to its size)."""
+        request = claim.job.request
+        found: dict[str, np.ndarray | None] = {"first": None, "last": None}
+        for which, url in (("first", request.image_url), ("last", request.last_image_url)):
+            if url is None:
+                continue
+            try:
+                found[which] = decode_png(self.storage.get_bytes(frame_key(claim.job.id, which)))
+            except FileNotFoundError:
+                raise GenerationFailed(f"the job's {which} frame image is gone") from None
+        return ImageInput(found["first"], found["last"])
 
     def _publish(self, claim: Claim, scratch: Path, result: JobResult) -> None:
         if not self.store.heartbeat(claim, self.settings.lease_seconds):
