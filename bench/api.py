@@ -31,7 +31,9 @@ T = TypeVar("T")
 
 def start_server(data_dir: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
     args = ("--backend", "testpattern", "--workers", str(workers))
-    return start_serve(data_dir, port, *args, env={"CLIPFORGE_API_KEYS": KEY})
+    # One key sends everything: the per-key limits (on by default) would measure themselves.
+    unlimited = {"CLIPFORGE_RATE_LIMIT_PER_MINUTE": "0", "CLIPFORGE_MAX_QUEUED_JOBS": "0"}
+    return start_serve(data_dir, port, *args, env={"CLIPFORGE_API_KEYS": KEY, **unlimited})
 
 
 def run_with_fast_loop(coroutine: Coroutine[Any, Any, T]) -> T:

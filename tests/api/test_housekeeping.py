@@ -81,3 +81,33 @@ def test_finished_jobs_files_are_removed_after_the_retention_period(tmp_path: Pa
         task = http.get(f"{TASKS}/{job_id}").json()
         assert task["status"] == "succeeded" and task["content"]["video_url"] is None
         assert task["error"]["code"] == "VideoExpired"
+
+
+def test_retention_removes_a_jobs_frames_with_its_video(tmp_path: Path) -> None:
+    from clipforge.api.housekeeping import Housekeeper
+    from clipforge.files.base import frame_key, job_keys, video_key
+    from clipforge.files.local import LocalStorage
+    from clipforge.schemas import GenerationRequest, JobResult
+    from clipforge.settings import Settings
+    from clipforge.store import SQLiteJobStore
+
+    settings = Settings(data_dir=tmp_path, retention_days=1)
+    storage = LocalStorage(
+        tmp_path / "videos", secret=b"s", public_base_url="http://x", ttl_seconds=9
+    )
+    now = [1_000_000.0]
+    with SQLiteJobStore(tmp_path / "jobs.db", clock=lambda: now[0]) as store:
+        request = GenerationRequest(
+            model="m", prompt="p", image_url="https://a", last_image_url="b"
+        )
+        job = store.create(request)
+        for key in (frame_key(job.id, "first"), frame_key(job.id, "last")):
+            storage.put_bytes(key, b"png")
+        source = tmp_path / "clip.mp4"
+        source.write_bytes(b"mp4")
+        storage.put(video_key(job.id), source)
+        claim = store.claim("w", 30.0)
+        assert claim is not None and store.complete(claim, JobResult(video_key(job.id), "t"))
+        now[0] += 2 * 86_400
+        assert Housekeeper(store, storage, settings, clock=lambda: now[0]).purge_files() == 1
+    assert not any(storage.exists(key) for key in job_keys(job.id))

@@ -71,3 +71,35 @@ def test_errors_reach_the_sdk_as_its_own_exceptions(tmp_path: Path) -> None:
         wrong = ark_runtime.Ark(base_url=f"{live.url}/api/v3", api_key="wrong", max_retries=0)
         with pytest.raises(ark_errors.ArkAuthenticationError):
             wrong.content_generation.tasks.get(task_id="cgt-nope")
+
+
+def test_a_first_frame_image_through_the_sdk(tmp_path: Path) -> None:
+    from tests.images import data_url, encoded, halves
+
+    first = halves(400, 300, (220, 40, 40), (40, 40, 220))
+    with live_server(tmp_path, backend="testpattern", workers=1, api_keys=KEY) as live:
+        tasks = ark_runtime.Ark(base_url=f"{live.url}/api/v3", api_key=KEY).content_generation.tasks
+        created = tasks.create(
+            model="seedance-1-0-lite-i2v-250428",
+            content=[
+                {"type": "text", "text": "the flag waves --rs 480p"},
+                {
+                    "type": "image_url",
+                    "image_url": {"url": data_url(encoded(first))},
+                    "role": "first_frame",
+                },
+            ],
+        )
+        deadline = time.monotonic() + 120
+        while (task := tasks.get(task_id=created.id)).status != "succeeded":
+            assert task.status in ("queued", "running"), task
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        assert task.ratio == "4:3"  # no ratio with an image: the image's own (adaptive)
+        video = httpx.get(task.content.video_url, timeout=30).content
+        with av.open(io.BytesIO(video)) as container:
+            frame = next(container.decode(video=0)).to_ndarray(format="rgb24")
+        from clipforge.video.resize import resize_frame
+
+        fitted = resize_frame(first, 736, 544)
+        assert abs(frame.astype(int) - fitted.astype(int)).mean() < 3.0

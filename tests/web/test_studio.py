@@ -163,6 +163,34 @@ def test_cancel_from_the_gallery(page: Page) -> None:
     expect(page.locator("#progress-text")).to_have_text("Cancelled")
 
 
+def test_an_image_to_video_job_from_a_picked_image(
+    page: Page, server: LiveServer, tmp_path: Path
+) -> None:
+    from tests.images import encoded, halves
+
+    picture = tmp_path / "wide.png"
+    picture.write_bytes(encoded(halves(800, 300)))  # wider than 16:9: the sides are cropped
+    expect(page.locator("#image-fields")).to_be_hidden()  # a text-to-video model first
+    page.get_by_label("Model").select_option("bytedance/seedance-1-0-pro-i2v")
+    expect(page.locator("#image-fields")).to_be_visible()
+    expect(page.locator("#last-field")).to_be_visible()  # testpattern takes a last frame
+    page.get_by_label("First frame").set_input_files(str(picture))
+    preview = page.locator("#first-preview img")
+    page.wait_for_function("img => img.naturalWidth > 0", arg=preview.element_handle())
+    page.get_by_label("Aspect ratio").select_option("16:9")
+    box = page.locator("#first-preview").bounding_box()
+    assert box is not None and abs(box["width"] / box["height"] - 16 / 9) < 0.02  # the crop
+    assert preview.evaluate("img => getComputedStyle(img).objectFit") == "cover"
+    job_id = submit(page, "the flag waves")
+    with server.client(KEY) as http:
+        request = http.get(f"/v1/jobs/{job_id}").json()["request"]
+    assert request["model"] == "bytedance/seedance-1-0-pro-i2v"
+    assert request["image_url"].startswith("data:image/jpeg;sha256=")
+    assert request["aspect_ratio"] == "16:9" and request["last_image_url"] is None
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "studio-image.png"), full_page=True)
+
+
 def test_phone_width_has_no_horizontal_scroll(browser: Browser, server: LiveServer) -> None:
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     page = context.new_page()
