@@ -146,6 +146,11 @@ class Settings(BaseSettings):
     max_prompt_chars: int = Field(
         4000, ge=1, description="Longest prompt accepted (400 naming the field beyond)."
     )
+    url_allowlist_only: bool = Field(
+        False,
+        description="Reach only the hosts and networks of CLIPFORGE_URL_ALLOWLIST with callbacks "
+        "and image fetches, public ones included (a closed network).",
+    )
     max_image_bytes: int = Field(
         20_000_000,
         ge=1024,

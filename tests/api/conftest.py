@@ -16,8 +16,10 @@ __all__ = ["postgres"]  # the cluster fixture, started only when a test asks for
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    # No worker and no callback dispatcher: nothing this server accepts is ever delivered.
-    settings = {"backend": "testpattern", "workers": 0, "callbacks": False}
+    # No worker and no callback dispatcher: nothing this server accepts is ever delivered. The
+    # built-in model's routing (never loaded: no worker) takes no images, so no image URL a
+    # test sends is ever fetched either.
+    settings = {"backend": "builtin", "workers": 0, "callbacks": False}
     with live_server(tmp_path_factory.mktemp("api"), **settings) as live:
         yield live
 

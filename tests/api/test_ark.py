@@ -207,7 +207,8 @@ def test_bad_content(http: httpx.Client) -> None:
     assert_ark_error(http.post(TASKS, json=body), 400, "InvalidParameter", "content")
     image = {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}}
     body = {"model": ARK_MODEL, "content": [{"type": "text", "text": "a ball"}, image]}
-    assert_ark_error(http.post(TASKS, json=body), 400, "InvalidParameter", "content")
+    refused = http.post(TASKS, json=body)  # no image-to-video weights here: never fetched
+    assert_ark_error(refused, 400, "InvalidParameter", "content[1].image_url")
     assert_ark_error(http.post(TASKS, content=b"{"), 400, "InvalidParameter")
 
 

@@ -43,11 +43,11 @@ CHECKED = [
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     folder = tmp_path_factory.mktemp("fuzz")
-    # Workers off: jobs stay queued. Callback URLs to loopback are allowed so that fuzzed
-    # bodies get past the URL check and reach the rest of the create path.
-    with live_server(
-        folder, backend="testpattern", workers=0, api_keys=KEY, url_allowlist="127.0.0.1"
-    ) as live:
+    # Workers off: jobs stay queued. Callback and image URLs may reach loopback, and nothing
+    # else (allowlist only), so that fuzzed bodies get past the URL checks and into the rest
+    # of the create path (images included: testpattern takes them) without a packet leaving.
+    settings = {"url_allowlist": "127.0.0.1", "url_allowlist_only": True}
+    with live_server(folder, backend="testpattern", workers=0, api_keys=KEY, **settings) as live:
         yield live
 
 

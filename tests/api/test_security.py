@@ -273,3 +273,10 @@ def _ip(text: str):  # type: ignore[no-untyped-def]
     import ipaddress
 
     return ipaddress.ip_address(text)
+
+
+def test_allowlist_only_refuses_public_addresses_too() -> None:
+    check_url_now("callback_url", "http://127.0.0.1:9/", ["127.0.0.1"], only=True)
+    with pytest.raises(InvalidField, match="not in CLIPFORGE_URL_ALLOWLIST"):
+        check_url_now("callback_url", "https://93.184.216.34/h", ["127.0.0.1"], only=True)
+    check_url_now("callback_url", "https://93.184.216.34/h", ["127.0.0.1"])  # public: fine

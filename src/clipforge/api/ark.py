@@ -129,7 +129,12 @@ async def create_task(
     key: IdempotencyHeader = None,
 ) -> TaskId:
     asked = await services.call(to_generation_request, body, services)
-    await check_urls({"callback_url": body.callback_url}, services.settings.url_allowlist)
+    settings = services.settings
+    await check_urls(
+        {"callback_url": body.callback_url},
+        settings.url_allowlist,
+        only=settings.url_allowlist_only,
+    )
     request, images = await with_images(asked.request, asked.images, services, asked.adaptive)
     extras = JobExtras(expires_after=body.execution_expires_after, callback_url=body.callback_url)
     once = partial(fingerprint, TASKS_PATH, body)

@@ -224,7 +224,9 @@ class CallbackDispatcher:
     async def _post(self, url: str, body: bytes) -> bool:
         settings = self.services.settings
         try:
-            target = await resolve("callback_url", url, settings.url_allowlist)
+            target = await resolve(
+                "callback_url", url, settings.url_allowlist, only=settings.url_allowlist_only
+            )
         except InvalidField as refused:
             log.warning("callback refused: %s", refused.message)
             return False

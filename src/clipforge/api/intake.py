@@ -98,7 +98,7 @@ async def _fetch(field: str, url: str, settings: Settings) -> bytes:
 
 async def _follow(client: httpx.AsyncClient, field: str, url: str, settings: Settings) -> bytes:
     for _ in range(MAX_REDIRECTS + 1):
-        target = await resolve(field, url, settings.url_allowlist)
+        target = await resolve(field, url, settings.url_allowlist, only=settings.url_allowlist_only)
         address, headers, extensions = pinned(target)
         try:
             async with client.stream(

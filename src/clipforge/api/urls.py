@@ -1,6 +1,7 @@
 """Outbound URLs a client hands us (callback_url, image URLs): refused (400 naming the field)
 when they are not http(s) or when their host resolves to an address that is not public,
-unless the host or network is in `settings.url_allowlist`.
+unless the host or network is in `settings.url_allowlist`. With `settings.url_allowlist_only`
+only allowlisted hosts and networks may be reached at all (a closed network; the tests).
 
 Not public: private, loopback, link-local, multicast, reserved or otherwise non-global
 addresses, and every IPv6 address that embeds a non-public IPv4 one: IPv4-mapped
@@ -88,11 +89,18 @@ def allowed(host: str, address: IpAddress | None, allowlist: Sequence[str]) -> b
 
 
 def _checked(
-    field: str, parsed: SplitResult, url: str, infos: list[Any], allowlist: Sequence[str]
+    field: str,
+    parsed: SplitResult,
+    url: str,
+    infos: list[Any],
+    allowlist: Sequence[str],
+    only: bool,
 ) -> Target:
     host = str(parsed.hostname)
     addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
     for address in addresses:
+        if only and not allowed(host, address, allowlist):
+            raise InvalidField(field, f"host {host!r} is not in CLIPFORGE_URL_ALLOWLIST")
         if not is_public(address) and not allowed(host, address, allowlist):
             raise InvalidField(
                 field, f"host {host!r} is a private, loopback or link-local address ({address})"
@@ -106,8 +114,9 @@ def _port(parsed: SplitResult) -> int:
     return parsed.port or (443 if parsed.scheme == "https" else 80)
 
 
-async def resolve(field: str, url: str, allowlist: Sequence[str]) -> Target:
-    """Check `url` and pick the address to connect to (InvalidField naming `field`)."""
+async def resolve(field: str, url: str, allowlist: Sequence[str], *, only: bool = False) -> Target:
+    """Check `url` and pick the address to connect to (InvalidField naming `field`); with
+    `only`, nothing outside the allowlist passes."""
     parsed = _parse(field, url)
     host = str(parsed.hostname)
     if allowed(host, None, allowlist):
@@ -117,10 +126,10 @@ async def resolve(field: str, url: str, allowlist: Sequence[str]) -> Target:
         infos = await loop.getaddrinfo(host, _port(parsed), type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
         raise InvalidField(field, f"host {host!r} does not resolve") from None
-    return _checked(field, parsed, url, list(infos), allowlist)
+    return _checked(field, parsed, url, list(infos), allowlist, only)
 
 
-def resolve_now(field: str, url: str, allowlist: Sequence[str]) -> Target:
+def resolve_now(field: str, url: str, allowlist: Sequence[str], *, only: bool = False) -> Target:
     """`resolve` for threads (blocks on the resolver)."""
     parsed = _parse(field, url)
     host = str(parsed.hostname)
@@ -130,26 +139,30 @@ def resolve_now(field: str, url: str, allowlist: Sequence[str]) -> Target:
         infos = socket.getaddrinfo(host, _port(parsed), type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
         raise InvalidField(field, f"host {host!r} does not resolve") from None
-    return _checked(field, parsed, url, infos, allowlist)
+    return _checked(field, parsed, url, infos, allowlist, only)
 
 
-async def check_url(field: str, url: str, allowlist: Sequence[str], *, data: bool = False) -> None:
+async def check_url(
+    field: str, url: str, allowlist: Sequence[str], *, data: bool = False, only: bool = False
+) -> None:
     """Refuse `url` unless it is a public http(s) URL (or, with `data`, a data: URL)."""
     if data and url.startswith("data:"):
         return
-    await resolve(field, url, allowlist)
+    await resolve(field, url, allowlist, only=only)
 
 
-def check_url_now(field: str, url: str, allowlist: Sequence[str]) -> None:
+def check_url_now(field: str, url: str, allowlist: Sequence[str], *, only: bool = False) -> None:
     """`check_url` for threads (blocks on the resolver)."""
-    resolve_now(field, url, allowlist)
+    resolve_now(field, url, allowlist, only=only)
 
 
-async def check_urls(urls: dict[str, str | None], allowlist: Sequence[str]) -> None:
+async def check_urls(
+    urls: dict[str, str | None], allowlist: Sequence[str], *, only: bool = False
+) -> None:
     """Check each field's URL (absent ones skipped); image fields may be data: URLs."""
     for field, url in urls.items():
         if url is not None:
-            await check_url(field, url, allowlist, data=field != "callback_url")
+            await check_url(field, url, allowlist, data=field != "callback_url", only=only)
 
 
 def pinned(target: Target) -> tuple[str, dict[str, str], dict[str, Any]]:
