@@ -16,6 +16,7 @@ built-in model. What a backend can do is declared as data by the backend
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -41,6 +42,25 @@ lite -> the small Wan 2.1 model, pro-fast -> Wan 2.2 5B, pro -> Wan 2.2 A14B. (T
 stores its dated ids, such as seedance-1-0-pro-250528, as these ids.)"""
 
 LITE = "bytedance/seedance-1-0-lite-t2v"
+
+DEFAULT_ALIASES: Mapping[str, str] = MappingProxyType(
+    {
+        "sora-2": "bytedance/seedance-1-0-pro-fast",
+        "sora-2-pro": "bytedance/seedance-1-0-pro-t2v",
+    }
+)
+"""Model names of other dialects and the served ids they stand for (CLIPFORGE_MODEL_ALIASES
+adds or replaces entries). Dated names (`sora-2-2025-10-06`) stand for their undated one."""
+
+IMAGE_COUNTERPARTS: Mapping[str, str] = MappingProxyType(
+    {
+        "bytedance/seedance-1-0-pro-t2v": "bytedance/seedance-1-0-pro-i2v",
+        "bytedance/seedance-1-0-pro-fast": "bytedance/seedance-1-0-pro-i2v",
+        "bytedance/seedance-1-0-lite-t2v": "bytedance/seedance-1-0-lite-i2v",
+    }
+)
+"""The image-to-video id of each text-to-video id's family (a request with a first frame)."""
+_DATED = re.compile(r"-\d{4}-\d{2}-\d{2}$")
 
 WeightsFor = Callable[[str], str | None]
 """API model id -> the weights (catalogue name, folder, hub id; None: the default) serving it."""
@@ -142,10 +162,29 @@ class ModelRouting:
             raise InvalidField(field, problem, allowed=list(self._models)) from None
 
     def check(self, request: GenerationRequest, field: str = "duration") -> None:
-        """Refuse (400 naming `field`) a request longer than its backend renders."""
-        longest = self.require(request.model).capabilities.max_duration
-        if request.duration > longest:
+        """Refuse (400 naming the field) what the model's backend cannot do: a clip longer
+        than it renders (`field` names the surface's length field), or a sampling override
+        it does not take."""
+        capabilities = self.require(request.model).capabilities
+        longest = capabilities.max_duration
+        if request.seconds > longest:
             raise InvalidField(field, f"at most {longest} seconds on model {request.model!r}")
+        for name, taken in (
+            ("negative_prompt", capabilities.negative_prompt),
+            ("num_inference_steps", capabilities.sampling_steps),
+            ("guidance_scale", capabilities.guidance),
+        ):
+            if getattr(request, name) is not None and not taken:
+                raise InvalidField(name, f"model {request.model!r} does not take {name} here")
+
+    def resolve(self, name: str, with_image: bool = False, field: str = "model") -> ServedModel:
+        """The served model a client's model name stands for: a served id, or an alias
+        (module docstring); with an image, the family's image-to-video id."""
+        aliases = {**DEFAULT_ALIASES, **self.settings.model_aliases}
+        model_id = aliases.get(name) or aliases.get(_DATED.sub("", name)) or name
+        if with_image:
+            model_id = IMAGE_COUNTERPARTS.get(model_id, model_id)
+        return self.require(model_id, field)
 
     def weights_for(self, model_id: str) -> str | None:
         return weights_for_model(self.settings.model, self.settings.model_map, model_id)

@@ -29,6 +29,9 @@ class AspectRatio(StrEnum):
 
 
 DURATIONS = (5, 10)
+"""The AI/ML API's durations (seconds); Ark takes 2-12, the OpenAI dialect 4, 8 and 12."""
+MAX_SECONDS = 30
+"""The longest clip any surface may ask for; each backend says its own (`max_duration`)."""
 
 SEEDANCE_MODELS = (
     "bytedance/seedance-1-0-pro-t2v",
@@ -102,7 +105,7 @@ class GenerationRequest(BaseModel):
     prompt: str = Field(min_length=1)
     resolution: Resolution = Resolution.P1080
     aspect_ratio: AspectRatio = AspectRatio.WIDE
-    duration: int = 5
+    duration: int = Field(5, ge=1, le=MAX_SECONDS)
     watermark: bool = False
     seed: int = Field(default_factory=new_seed, ge=0, le=SEED_MAX)
     camera_fixed: bool = False
@@ -110,20 +113,48 @@ class GenerationRequest(BaseModel):
     last_image_url: str | None = None
     client_model: str | None = None
     """The model id as the client spelled it when it differs from `model` (the BytePlus Ark
-    surface takes dated ids such as `seedance-1-0-pro-250528` and echoes them back)."""
+    surface takes dated ids such as `seedance-1-0-pro-250528`, the OpenAI dialect `sora-2`,
+    and echoes them back)."""
+    width: int | None = None
+    height: int | None = None
+    """An exact output size (the OpenAI dialect's `size`) instead of the resolution table's."""
+    frame_count: int | None = Field(None, ge=2)
+    """An exact number of output frames (Ark's `frames`) instead of 24 x duration + 1."""
+    negative_prompt: str | None = None
+    num_inference_steps: int | None = Field(None, ge=1, le=200)
+    guidance_scale: float | None = Field(None, ge=0, le=50)
+    """Sampling overrides (the self-hosted peers' extension fields), where the backend
+    takes them (its capabilities say; the API refuses them otherwise)."""
+    return_last_frame: bool = False
+    """Ark: the task object hands out the clip's last frame as well."""
+    safety_identifier: str | None = None
+    """Ark: the client's end-user identifier, stored and echoed."""
+    source_job: str | None = None
+    """The job this one remixes or extends (OpenAI dialect), if any."""
 
     @property
     def size(self) -> tuple[int, int]:
+        if self.width is not None and self.height is not None:
+            return self.width, self.height
         return frame_size(self.resolution, self.aspect_ratio)
 
     @property
     def frames(self) -> int:
-        return frame_count(self.duration)
+        return self.frame_count if self.frame_count is not None else frame_count(self.duration)
+
+    @property
+    def seconds(self) -> float:
+        """The clip's length in seconds: what a backend renders (frames - 1 at 24 fps)."""
+        return (self.frames - 1) / FPS
 
     @property
     def usage_tokens(self) -> int:
         width, height = self.size
         return usage_tokens(width, height, self.frames)
+
+
+SERVICE_TIERS = ("default", "flex")
+"""Ark's service tiers, in claim order: every queued `default` job goes before a `flex` one."""
 
 
 class JobStatus(StrEnum):
@@ -167,6 +198,14 @@ class Job:
     """When retention removed the job's video (the job stays, its video has expired)."""
     worker_crashes: int = 0
     """Attempts that ended because their worker died or stopped responding."""
+    priority: int = 0
+    """Higher is claimed first (Ark's `priority`), within a service tier."""
+    tier: str = "default"
+    """`default`, or `flex` (claimed after every default job: Ark's `service_tier`)."""
+    stills: tuple[str, ...] = ()
+    """The stills stored with the video (`video.stills.KINDS`: poster, sprites, lastframe)."""
+    expires_at: float | None = None
+    """When the job, still queued, ends expired (Ark's `execution_expires_after`)."""
 
 
 @dataclass(frozen=True)
@@ -176,3 +215,4 @@ class JobResult:
     video_key: str
     backend: str
     timings: dict[str, float] = field(default_factory=dict)
+    stills: tuple[str, ...] = ()

@@ -180,6 +180,11 @@ class Settings(BaseSettings):
         description="JSON object: API model id -> catalogue name, folder or hub id, e.g. "
         '{"bytedance/seedance-1-0-pro-t2v": "wan2.2-t2v-a14b"}; overrides CLIPFORGE_MODEL.',
     )
+    model_aliases: dict[str, str] = Field(
+        default_factory=dict,
+        description="JSON object: model names clients use (the OpenAI dialect's sora-2, ...) -> "
+        "served ids; merged over the defaults (routing.DEFAULT_ALIASES).",
+    )
     offload: str = Field(
         "none", description="none | model (model CPU offload) | group (group offload, streams)."
     )

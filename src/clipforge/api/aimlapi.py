@@ -6,14 +6,16 @@ from functools import partial
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
+from pydantic import BaseModel, Field, StrictBool, StrictStr
 
 from clipforge.api.access import Caller
+from clipforge.api.ark_models import NotSupported
 from clipforge.api.checks import check_images, check_model_id, check_prompt
 from clipforge.api.deps import Authorized, CallerDep, JobsDep, Services, ServicesDep
 from clipforge.api.error_bodies import AIML_ERRORS
-from clipforge.api.fields import Duration, Seed
+from clipforge.api.fields import Duration
 from clipforge.api.idempotency import IdempotencyHeader, fingerprint
+from clipforge.api.openai_models import Sampling
 from clipforge.api.submit import ImageField, submit, with_images
 from clipforge.schemas import AspectRatio, GenerationRequest, Job, JobStatus, Resolution, new_seed
 from clipforge.store.tenant import TenantJobs
@@ -24,10 +26,10 @@ UNIVERSAL_PATH = "/v2/video/generations"
 router = APIRouter(tags=["AI/ML API"], dependencies=[Authorized], responses=AIML_ERRORS)
 
 
-class CreateVideoBody(BaseModel):
-    """Create a generation. JSON null means absent; unknown fields are ignored."""
-
-    model_config = ConfigDict(extra="ignore")
+class CreateVideoBody(Sampling):
+    """Create a generation. JSON null means absent; an unknown field is a 400 naming it. The
+    sampling fields (negative_prompt, num_inference_steps, guidance_scale) are the self-hosted
+    peers' extensions, honoured where the model's backend takes them."""
 
     model: StrictStr = Field(examples=["bytedance/seedance-1-0-pro-t2v"])
     prompt: StrictStr = Field(min_length=1, description="At most CLIPFORGE_MAX_PROMPT_CHARS.")
@@ -35,11 +37,11 @@ class CreateVideoBody(BaseModel):
     aspect_ratio: AspectRatio | None = Field(None, description="Default 16:9.")
     duration: Duration | None = Field(None, description="Seconds; default 5.")
     watermark: StrictBool | None = Field(None, description="Visible 'AI generated' mark.")
-    seed: Seed | None = None
     camerafixed: StrictBool | None = Field(None, description="Keep the camera still.")
     camera_fixed: StrictBool | None = Field(None, description="Later spelling of camerafixed.")
     image_url: StrictStr | None = Field(None, description="First frame (image-to-video ids).")
     last_image_url: StrictStr | None = Field(None, description="Last frame (image-to-video).")
+    generate_audio: NotSupported | None = Field(None, description="No audio here: false only.")
 
 
 class Usage(BaseModel):
@@ -86,7 +88,9 @@ def to_generation_request(body: CreateVideoBody, services: Services) -> Generati
     served = services.models.require(check_model_id(body.model))
     check_images(served, ("image_url", body.image_url), ("last_image_url", body.last_image_url))
     separate = {"camerafixed", "camera_fixed", "seed", "image_url", "last_image_url"}
-    values = body.model_dump(exclude_none=True, exclude=separate)
+    values = body.model_dump(exclude_none=True, exclude=separate | {"generate_audio"})
+    if body.guidance_scale is not None:
+        values["guidance_scale"] = float(body.guidance_scale)
     camera_fixed = body.camera_fixed if body.camera_fixed is not None else body.camerafixed
     if camera_fixed is not None:
         values["camera_fixed"] = camera_fixed

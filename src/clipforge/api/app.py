@@ -9,7 +9,7 @@ from typing import Protocol
 from fastapi import FastAPI
 
 from clipforge import __version__
-from clipforge.api import aimlapi, ark, files, native, studio
+from clipforge.api import aimlapi, ark, files, native, openai, studio
 from clipforge.api.callbacks import CallbackDispatcher
 from clipforge.api.context import RequestIdMiddleware
 from clipforge.api.deps import Services
@@ -67,8 +67,9 @@ def create_app(
     app.state.services = shared
     app.state.callbacks = dispatcher
     install_error_handlers(app)
-    app.add_middleware(BodyLimitMiddleware, limit=lambda: settings.max_body_bytes)
+    app.add_middleware(BodyLimitMiddleware, settings=settings)
     app.add_middleware(RequestIdMiddleware)
-    for router in (aimlapi.router, ark.router, native.router, files.router, studio.router):
+    routers = (aimlapi.router, ark.router, native.router, openai.router, files.router)
+    for router in (*routers, studio.router):
         app.include_router(router)
     return app

@@ -31,7 +31,7 @@ from clipforge.api.error_bodies import ARK_ERRORS
 from clipforge.api.idempotency import IdempotencyHeader, fingerprint
 from clipforge.api.submit import submit, with_images
 from clipforge.api.urls import check_urls
-from clipforge.files.base import job_keys
+from clipforge.files.base import job_keys, still_key
 from clipforge.schemas import Job, JobStatus
 from clipforge.store.base import JobExtras
 from clipforge.store.filters import EXPIRED, JobFilter
@@ -66,7 +66,12 @@ def task_out(job: Job, services: Services) -> Task:
     if status == "succeeded" and job.purged_at is not None:
         content, error = TaskContent(video_url=None), VIDEO_EXPIRED
     elif status == "succeeded" and job.video_key:
-        content = TaskContent(video_url=services.storage.url(job.video_key))
+        last_frame = None
+        if request.return_last_frame and "lastframe" in job.stills:
+            last_frame = services.storage.url(still_key(job.id, "lastframe"))
+        content = TaskContent(
+            video_url=services.storage.url(job.video_key), last_frame_url=last_frame
+        )
     if status in ("failed", "expired"):
         code = job.error_name or "InternalServiceError"
         error = TaskError(code=code, message=job.error_message or "")
@@ -83,6 +88,13 @@ def task_out(job: Job, services: Services) -> Task:
         resolution=request.resolution.value,
         ratio=request.aspect_ratio.value,
         duration=request.duration,
+        frames=request.frames,
+        service_tier=job.tier,
+        priority=job.priority,
+        execution_expires_after=(
+            None if job.expires_at is None else round(job.expires_at - job.created_at)
+        ),
+        safety_identifier=request.safety_identifier,
         error=error,
     )
 
@@ -136,7 +148,12 @@ async def create_task(
         only=settings.url_allowlist_only,
     )
     request, images = await with_images(asked.request, asked.images, services, asked.adaptive)
-    extras = JobExtras(expires_after=body.execution_expires_after, callback_url=body.callback_url)
+    extras = JobExtras(
+        expires_after=body.execution_expires_after,
+        callback_url=body.callback_url,
+        priority=body.priority or 0,
+        tier=body.service_tier or "default",
+    )
     once = partial(fingerprint, TASKS_PATH, body)
     job = await submit(services, caller, jobs, request, images, key, once, extras)
     if body.callback_url is not None:

@@ -14,7 +14,10 @@ import re
 from typing import Any
 
 from clipforge.errors import InvalidField
-from clipforge.schemas import DURATIONS, FPS, SEED_MAX, AspectRatio, Resolution
+from clipforge.schemas import FPS, SEED_MAX, AspectRatio, Resolution
+
+ARK_DURATIONS = tuple(range(2, 13))
+"""Seconds Seedance 1.0 takes on Ark (`--dur` and the `duration` field): 2 to 12."""
 
 # Text command -> the parameter it sets (long and short spellings).
 TEXT_COMMANDS = {
@@ -117,7 +120,7 @@ def text_command_values(commands: dict[str, tuple[str, str]]) -> dict[str, Any]:
                 )
             values[parameter] = value
         elif parameter == "duration":
-            values[parameter] = _parse_int(written, value, DURATIONS)
+            values[parameter] = _parse_int(written, value, ARK_DURATIONS)
         elif parameter == "framespersecond":
             values[parameter] = _parse_int(written, value, (FPS,))
         elif parameter == "seed":

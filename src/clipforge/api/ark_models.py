@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import BaseModel, Field, StrictBool, StrictStr
 
-from clipforge.api.fields import Duration, ExpiresAfter, FramesPerSecond, Seed
+from clipforge.api.fields import (
+    ArkDuration,
+    ArkFrames,
+    Body,
+    ExpiresAfter,
+    FramesPerSecond,
+    NotSupported,
+    Priority,
+    Seed,
+)
 from clipforge.schemas import FPS, JobStatus, Resolution
 from clipforge.store.filters import JobFilter
 
@@ -33,41 +42,49 @@ STATUS_FILTERS: dict[TaskStatus, JobFilter] = {
 RatioIn = Literal["16:9", "4:3", "1:1", "3:4", "9:16", "21:9", "9:21", "adaptive"]
 
 
-class ImageUrl(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class ImageUrl(Body):
     url: StrictStr = Field(min_length=1)
 
 
-class ContentItem(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class ContentItem(Body):
     type: Literal["text", "image_url"]
     text: StrictStr | None = None
     image_url: ImageUrl | None = None
     role: Literal["first_frame", "last_frame", "reference_image"] | None = None
 
 
-class CreateTaskBody(BaseModel):
-    """Create a task. JSON null means absent. `return_last_frame`, `service_tier` and
-    `frames` are accepted and ignored."""
+class Tool(Body):
+    type: StrictStr
 
-    model_config = ConfigDict(extra="ignore")
+
+class CreateTaskBody(Body):
+    """Create a task, as the BytePlus and Volcengine SDKs send it. JSON null means absent;
+    every field is honoured or refused (an unknown field is a 400 naming it)."""
 
     model: StrictStr = Field(examples=["seedance-1-0-pro-250528"])
     content: list[ContentItem] = Field(min_length=1)
     resolution: Resolution | None = None
     ratio: RatioIn | None = None
-    duration: Duration | None = None
+    duration: ArkDuration | None = None
+    frames: ArkFrames | None = None
     framespersecond: FramesPerSecond | None = None
     seed: Seed | None = None
     camera_fixed: StrictBool | None = None
     watermark: StrictBool | None = None
     callback_url: StrictStr | None = None
-    return_last_frame: StrictBool | None = None
-    service_tier: StrictStr | None = None
+    return_last_frame: StrictBool | None = Field(
+        None, description="The task object hands out the clip's last frame (last_frame_url)."
+    )
+    service_tier: Literal["default", "flex"] | None = Field(
+        None, description="flex: run after every default task (cheaper to serve)."
+    )
+    priority: Priority | None = None
     execution_expires_after: ExpiresAfter | None = None
-    frames: StrictInt | None = Field(None, ge=1, le=1000)
+    safety_identifier: StrictStr | None = Field(None, max_length=128)
+    generate_audio: NotSupported | None = Field(None, description="No audio here: false only.")
+    draft: NotSupported | None = Field(None, description="No draft mode here: false only.")
+    tools: list[Tool] | None = Field(None, max_length=0, description="No tools here: [] only.")
+    output_format: Literal["mp4"] | None = None
 
 
 class TaskId(BaseModel):
@@ -77,6 +94,8 @@ class TaskId(BaseModel):
 class TaskContent(BaseModel):
     video_url: str | None = None
     """Null once the server's retention removed the video (`error.code` VideoExpired)."""
+    last_frame_url: str | None = None
+    """The clip's last frame (PNG), when the task asked for it (`return_last_frame`)."""
 
 
 class TaskUsage(BaseModel):
@@ -101,7 +120,17 @@ class Task(BaseModel):
     resolution: str
     ratio: str
     duration: int
+    frames: int
     framespersecond: int = FPS
+    service_tier: str
+    priority: int
+    execution_expires_after: int | None = None
+    safety_identifier: str | None = None
+    generate_audio: bool = False
+    draft: bool = False
+    tools: list[Tool] = Field(default_factory=list)
+    output_format: str = "mp4"
+    revised_prompt: str | None = None
     error: TaskError | None = None
 
 

@@ -75,6 +75,7 @@ def to_generation_request(body: CreateTaskBody, services: Services) -> AskedTask
         (last.field if last else "content", last.url if last else None),
     )
     values = _parameters(body, commands)
+    values |= _length(body, values)
     ratio = values.pop("ratio", None)
     seed = values.pop("seed", -1)
     request = GenerationRequest(
@@ -83,9 +84,11 @@ def to_generation_request(body: CreateTaskBody, services: Services) -> AskedTask
         prompt=prompt,
         aspect_ratio=AspectRatio.WIDE if ratio in (None, "adaptive") else AspectRatio(ratio),
         seed=seed if seed >= 0 else new_seed(),
+        return_last_frame=bool(body.return_last_frame),
+        safety_identifier=body.safety_identifier,
         **values,
     )
-    services.models.check(request)
+    services.models.check(request, "frames" if body.frames is not None else "duration")
     adaptive = ratio == "adaptive" or (ratio is None and bool(images))
     return AskedTask(request, images, adaptive)
 
@@ -123,6 +126,17 @@ def image_fields(body: CreateTaskBody) -> list[ImageField]:
             raise InvalidField(field, f"more than one {which} frame image")
         fields.append(ImageField(field, which, item.image_url.url))
     return fields
+
+
+def _length(body: CreateTaskBody, values: dict[str, Any]) -> dict[str, int]:
+    """Ark's `frames` (25 + 4n, at 24 fps) instead of `duration`, never both."""
+    if body.frames is None:
+        return {}
+    if "duration" in values:
+        raise InvalidField("frames", "give duration or frames, not both")
+    if (body.frames - 25) % 4:
+        raise InvalidField("frames", f"{body.frames} is not 25 + 4n (29, 33, ..., 289)")
+    return {"frame_count": body.frames, "duration": max(1, round((body.frames - 1) / 24))}
 
 
 _JSON_PARAMETERS = {"resolution", "ratio", "duration", "seed", "camera_fixed", "watermark"}

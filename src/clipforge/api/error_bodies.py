@@ -31,6 +31,19 @@ class ArkErrorBody(BaseModel):
     error: ArkErrorDetail
 
 
+class OpenAIErrorDetail(BaseModel):
+    message: str
+    type: str
+    param: str | None
+    code: str
+
+
+class OpenAIErrorBody(BaseModel):
+    """The OpenAI error body (paths under /v1/videos)."""
+
+    error: OpenAIErrorDetail
+
+
 _STATUSES = {
     400: "A field is missing, of the wrong type or out of range (the message names it).",
     401: "No API key, or not a known one.",
@@ -48,3 +61,4 @@ def error_responses(model: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
 
 AIML_ERRORS = error_responses(ErrorBody)
 ARK_ERRORS = error_responses(ArkErrorBody)
+OPENAI_ERRORS = error_responses(OpenAIErrorBody)

@@ -1,7 +1,9 @@
 """The one place where errors become HTTP responses.
 
 Every error gets the AI/ML API error body (message, path, requestId, statusCode, timestamp),
-except on paths under /api/v3 (the BytePlus Ark surface), which get the Ark body
+except on paths under /v1/videos (the OpenAI-style dialect), which get OpenAI's body
+`{"error": {"message", "type", "param", "code"}}` (OPENAI_TYPES), and on paths under /api/v3
+(the BytePlus Ark surface), which get the Ark body
 `{"error": {"code", "message", "param", "type"}}`:
 
 | error                             | status                           | Ark code             |
@@ -30,6 +32,7 @@ log = logging.getLogger(__name__)
 
 
 ARK_PREFIX = "/api/v3"
+OPENAI_PREFIX = "/v1/videos"
 AUTHENTICATE = 'Bearer realm="clipforge"'
 """The WWW-Authenticate challenge of every 401 (RFC 6750)."""
 
@@ -48,9 +51,27 @@ ARK_TYPES: dict[int, tuple[str, str]] = {
 }
 
 
-def is_ark_path(request: Request) -> bool:
+# HTTP status -> the OpenAI body's `type` and default `code`.
+OPENAI_TYPES: dict[int, tuple[str, str]] = {
+    400: ("invalid_request_error", "invalid_value"),
+    401: ("invalid_request_error", "invalid_api_key"),
+    403: ("invalid_request_error", "forbidden"),
+    404: ("invalid_request_error", "not_found"),
+    405: ("invalid_request_error", "method_not_allowed"),
+    413: ("invalid_request_error", "request_too_large"),
+    422: ("invalid_request_error", "idempotency_key_reused"),
+    429: ("rate_limit_error", "rate_limit_exceeded"),
+    500: ("server_error", "server_error"),
+}
+
+
+def _under(request: Request, prefix: str) -> bool:
     path = request.url.path
-    return path == ARK_PREFIX or path.startswith(ARK_PREFIX + "/")
+    return path == prefix or path.startswith(prefix + "/")
+
+
+def is_ark_path(request: Request) -> bool:
+    return _under(request, ARK_PREFIX)
 
 
 def error_response(
@@ -61,7 +82,12 @@ def error_response(
     code: str | None = None,
     param: str | None = None,
 ) -> JSONResponse:
-    """The AI/ML API's error body, or the Ark body on paths under /api/v3."""
+    """The AI/ML API's error body; the Ark body on paths under /api/v3, the OpenAI body
+    `{"error": {"message", "type", "param", "code"}}` under /v1/videos."""
+    if _under(request, OPENAI_PREFIX):
+        kind, default_code = OPENAI_TYPES.get(status, ("server_error", "server_error"))
+        error = {"message": message, "type": kind, "param": param, "code": default_code}
+        return JSONResponse({"error": error}, status_code=status)
     if is_ark_path(request):
         kind, default_code = ARK_TYPES.get(status, ("Error", "Error"))
         error = {"code": code or default_code, "message": message, "param": param or ""}
@@ -93,6 +119,8 @@ def describe_validation_error(error: dict[str, Any], body: object = None) -> str
     kind = error.get("type", "")
     if kind == "missing":
         return f"{field}: field required"
+    if kind == "extra_forbidden":
+        return f"{field}: unknown field (this server does not take it)"
     if kind in ("enum", "literal_error"):
         expected = error.get("ctx", {}).get("expected", "")
         shown = repr(error.get("input"))[:80]

@@ -1,4 +1,10 @@
-"""Integer field types shared by every surface: bounded, and integers only.
+"""Request body rules shared by every surface: JSON null means absent, an unknown field is
+refused, and integer fields are bounded and integers only.
+
+`Body` is the base of every request body: a key whose value is null is dropped before
+validation (the BytePlus and Volcengine SDKs send every unset argument as null), and any
+other key the body does not declare is a 400 naming it (a field accepted and ignored is a
+defect).
 
 A JSON number with a fraction or an exponent (`5.0`, `1e400`) is refused for an integer field
 on every surface, the way Ark's own validation refuses it (a 400 naming the field), rather
@@ -8,12 +14,36 @@ than accepted on some fields and refused on others. Each field's range is in its
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, PlainValidator, StrictInt, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    WithJsonSchema,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from clipforge.schemas import DURATIONS, FPS, SEED_MAX
+
+
+class Body(BaseModel):
+    """A request body: null means absent, unknown fields are refused (module docstring)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_absent(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {key: value for key, value in data.items() if value is not None}
+        return data
+
 
 EXPIRES_AFTER_MAX = 259_200
 """Longest execution_expires_after (72 h), as Ark documents it."""
@@ -36,6 +66,18 @@ def int_choice(values: Sequence[int]) -> Any:
 
 
 Duration = int_choice(DURATIONS)
+ArkDuration = Annotated[StrictInt, Field(ge=2, le=12, description="Seconds, 2 to 12.")]
+ArkFrames = Annotated[
+    StrictInt,
+    Field(
+        ge=29,
+        le=289,
+        description="Frames (at 24 fps), 25 + 4n from 29 to 289; instead of duration.",
+    ),
+]
+Priority = Annotated[
+    StrictInt, Field(ge=0, le=100, description="Higher first within a service tier (0-100).")
+]
 FramesPerSecond = int_choice((FPS,))
 Seed = Annotated[
     StrictInt,
@@ -49,3 +91,16 @@ ExpiresAfter = Annotated[
         description="Seconds a task may wait in the queue before it ends expired (at most 72 h).",
     ),
 ]
+
+NotSupported = Literal[False]
+"""A flag no backend here supports: false (or null, or absent) only; true is a 400."""
+
+
+class Sampling(Body):
+    """The self-hosted peers' extension fields (native, AI/ML and OpenAI-style bodies),
+    honoured where the model's backend takes them (`routing.ModelRouting.check`)."""
+
+    negative_prompt: StrictStr | None = Field(None, max_length=4000)
+    num_inference_steps: StrictInt | None = Field(None, ge=1, le=200)
+    guidance_scale: StrictFloat | StrictInt | None = Field(None, ge=0, le=50)
+    seed: Seed | None = None

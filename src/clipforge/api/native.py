@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
@@ -23,6 +23,7 @@ from clipforge.api.aimlapi import CreateVideoBody, create_from
 from clipforge.api.deps import Authorized, CallerDep, JobsDep, Services, ServicesDep
 from clipforge.api.error_bodies import AIML_ERRORS
 from clipforge.api.idempotency import IdempotencyHeader
+from clipforge.files.base import still_key
 from clipforge.schemas import GenerationRequest, Job, JobStatus
 from clipforge.store.tenant import TenantJobs
 
@@ -39,10 +40,17 @@ EVENTS_MAX_SECONDS = 30.0
 """A stream ends after this long even if its job has not (the client reconnects): uvicorn's
 graceful shutdown waits for open responses, so an endless stream would hold up a restart."""
 TERMINAL = {status.value for status in JobStatus if status.is_terminal}
+STARTED = int(time.time())
+"""`created` of every model (what the openai SDK's model objects carry): this process's start."""
 
 
 class ModelOut(BaseModel):
+    """A served model id, in the OpenAI models list shape, with ClipForge's own fields."""
+
     id: str
+    object: Literal["model"] = "model"
+    created: int
+    owned_by: str = "clipforge"
     backend: str
     weights: str | None
     image_input: bool
@@ -53,6 +61,9 @@ class ModelOut(BaseModel):
 
 
 class ModelList(BaseModel):
+    """`GET /v1/models` as the openai SDK's `models.list()` reads it."""
+
+    object: Literal["list"] = "list"
     data: list[ModelOut]
 
 
@@ -73,6 +84,8 @@ class JobOut(BaseModel):
     started_at: float | None
     finished_at: float | None
     video_url: str | None
+    poster_url: str | None
+    """A small still of the clip (WebP), for a gallery."""
     video_expired: bool
     """True once retention removed the video (then `video_url` is null)."""
     error: dict[str, str] | None
@@ -106,6 +119,7 @@ async def list_models(services: ServicesDep) -> ModelList:
     data = [
         ModelOut(
             id=model.id,
+            created=STARTED,
             backend=model.backend,
             weights=model.weights,
             image_input=model.image_input,
@@ -220,6 +234,11 @@ def to_job_out(job: Job, jobs: TenantJobs, services: Services) -> JobOut:
         started_at=job.started_at,
         finished_at=job.finished_at,
         video_url=services.storage.url(job.video_key) if job.video_key and not expired else None,
+        poster_url=(
+            services.storage.url(still_key(job.id, "poster"))
+            if "poster" in job.stills and not expired
+            else None
+        ),
         video_expired=expired,
         error=error,
         backend=job.backend,

@@ -37,6 +37,10 @@ class Capabilities:
     """Takes a last-frame image as well."""
     camerafixed_conditioning: bool = False
     """True when camera_fixed is a real conditioning, not only a prompt suffix."""
+    negative_prompt: bool = False
+    sampling_steps: bool = False
+    guidance: bool = False
+    """Takes a request's `negative_prompt`, `num_inference_steps`, `guidance_scale`."""
     description: str = ""
 
 

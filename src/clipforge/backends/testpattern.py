@@ -37,8 +37,10 @@ ZOOM = 0.08
 """How far the animation zooms into the first image over the clip."""
 CAPABILITIES = Capabilities(
     fps=NATIVE_FPS,
+    max_duration=30,
     first_frame=True,
     last_frame=True,
+    sampling_steps=True,
     description="Synthetic moving gradient (or a zoom through the given frames); not a model.",
 )
 
@@ -56,8 +58,10 @@ class TestPatternBackend(Backend):
             width, height = request.size
         else:
             width, height = native_size(*request.size, NATIVE_SHORT_SIDE, 2)
-        frames = NATIVE_FPS * request.duration + 1
-        return GenerationPlan(width, height, frames, NATIVE_FPS, STEPS)
+        frames = round(NATIVE_FPS * request.seconds) + 1
+        return GenerationPlan(
+            width, height, frames, NATIVE_FPS, request.num_inference_steps or STEPS
+        )
 
     def generate(
         self, request: GenerationRequest, progress: ProgressCallback, images: ImageInput = NO_IMAGES

@@ -9,8 +9,12 @@ from pathlib import Path
 
 from clipforge.errors import LinkRefused
 
-_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}(\.(first|last))?\.(mp4|png)$")
-MEDIA_TYPES = {"mp4": "video/mp4", "png": "image/png"}
+_KEY = re.compile(
+    r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}(\.(first|last|poster|sprites|lastframe))?\.(mp4|png|webp|jpg)$"
+)
+MEDIA_TYPES = {"mp4": "video/mp4", "png": "image/png", "webp": "image/webp", "jpg": "image/jpeg"}
+STILL_SUFFIXES = {"poster": "webp", "sprites": "jpg", "lastframe": "png"}
+"""A finished job's stills (`video.stills`) and their file types."""
 
 
 def video_key(job_id: str) -> str:
@@ -23,9 +27,15 @@ def frame_key(job_id: str, which: str) -> str:
     return check_key(f"{job_id}.{which}.png")
 
 
+def still_key(job_id: str, kind: str) -> str:
+    """The storage key of a finished job's still (`kind`: poster, sprites, lastframe)."""
+    return check_key(f"{job_id}.{kind}.{STILL_SUFFIXES[kind]}")
+
+
 def job_keys(job_id: str) -> list[str]:
     """Every key a job can have files under (to delete them with the job)."""
-    return [video_key(job_id), frame_key(job_id, "first"), frame_key(job_id, "last")]
+    frames = [frame_key(job_id, "first"), frame_key(job_id, "last")]
+    return [video_key(job_id), *frames, *(still_key(job_id, kind) for kind in STILL_SUFFIXES)]
 
 
 def media_type(key: str) -> str:

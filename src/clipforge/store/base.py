@@ -68,6 +68,8 @@ class JobExtras:
     expires_after: float | None = None
     callback_url: str | None = None
     max_queued: int | None = None
+    priority: int = 0
+    tier: str = "default"
     job_id: str | None = None
     """The new job's id, when the caller made it first (to store its images under it)."""
 
@@ -122,10 +124,15 @@ class JobStore(ABC):
 
     @abstractmethod
     def list_jobs(
-        self, *, limit: int = 50, offset: int = 0, where: JobFilter = EVERYTHING
+        self,
+        *,
+        limit: int = 50,
+        offset: int = 0,
+        where: JobFilter = EVERYTHING,
+        oldest_first: bool = False,
     ) -> list[Job]:
         """The jobs `where` matches (`where.owner` scopes them), newest first (by
-        created_at, then id, descending)."""
+        created_at, then id, descending), or oldest first."""
 
     @abstractmethod
     def count_jobs(self, where: JobFilter = EVERYTHING) -> int:

@@ -51,5 +51,5 @@ def claim_candidate(now: float, models: Sequence[str] | None, job_id: str | None
         params |= {f"model_{i}": model for i, model in enumerate(models)}
     if job_id is not None:
         where, params["id"] = where + " AND id = :id", job_id
-    order = "ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED"
+    order = f"ORDER BY {sql.CLAIM_ORDER} LIMIT 1 FOR UPDATE SKIP LOCKED"
     return f"{_SELECT} WHERE {where} {order}", params

@@ -43,7 +43,7 @@ class Column:
     plus: int = 0
 
 
-Value = str | int | float | None | dict[str, float] | Column
+Value = str | int | float | None | dict[str, float] | list[str] | Column
 Changes = dict[str, Value]
 Guard = Mapping[str, object]
 """Column -> required current value (a tuple means any of these values)."""
@@ -56,6 +56,7 @@ _FRESH_ATTEMPT: Changes = {
     "video_key": None,
     "backend": None,
     "timings": {},
+    "stills": [],
 }
 
 
@@ -204,6 +205,7 @@ def completed(result: JobResult, now: float) -> Changes:
         "video_key": result.video_key,
         "backend": result.backend,
         "timings": dict(result.timings),
+        "stills": list(result.stills),
         "progress_step": Column("progress_total"),
         "finished_at": now,
         "updated_at": now,

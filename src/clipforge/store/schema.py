@@ -83,4 +83,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE jobs ADD COLUMN worker_crashes INTEGER NOT NULL DEFAULT 0",
         "CREATE INDEX jobs_by_owner ON jobs (owner, created_at, id)",
     ),
+    # 8: Ark's priority and service tier order the queue; the stills kept with each video.
+    (
+        "ALTER TABLE jobs ADD COLUMN priority INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE jobs ADD COLUMN tier INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE jobs ADD COLUMN stills TEXT NOT NULL DEFAULT '[]'",
+        "CREATE INDEX jobs_claim_rank ON jobs (status, tier, priority DESC, created_at, id)",
+    ),
 )

@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from clipforge.schemas import GenerationRequest, Job, JobStatus
+from clipforge.schemas import SERVICE_TIERS, GenerationRequest, Job, JobStatus
 from clipforge.store import rules
 from clipforge.store.base import IdempotencyKey, JobExtras
 from clipforge.store.filters import EXPIRED, JobFilter
@@ -42,10 +42,13 @@ JOB_COLUMNS = (
     "owner",
     "purged_at",
     "worker_crashes",
+    "priority",
+    "tier",
+    "stills",
+    "expires_at",
 )
 WRITE_ONLY_COLUMNS = (
     "listed_model",
-    "expires_at",
     "callback_url",
     "notified_status",
     "notify_lease_until",
@@ -53,7 +56,10 @@ WRITE_ONLY_COLUMNS = (
 """Columns written on insert and used by filters, not part of a `Job`."""
 _SELECT = "SELECT " + ", ".join(JOB_COLUMNS) + " FROM jobs"
 _RETURNING = " RETURNING " + ", ".join(JOB_COLUMNS)
-_OLDEST = "ORDER BY created_at, id LIMIT 1"
+CLAIM_ORDER = "tier, priority DESC, created_at, id"
+"""The order jobs are claimed in: the default tier before flex, then higher priority, then the
+oldest (`store/pg_sql.py` claims in the same order)."""
+_FIRST = f"ORDER BY {CLAIM_ORDER} LIMIT 1"
 
 
 class Row(Protocol):
@@ -64,8 +70,8 @@ def encode(value: object) -> object:
     """A Python value as the column stores it."""
     if isinstance(value, JobStatus):
         return value.value
-    if isinstance(value, dict):
-        return json.dumps(value, sort_keys=True)
+    if isinstance(value, dict | list | tuple):
+        return json.dumps(value if isinstance(value, dict) else list(value), sort_keys=True)
     if isinstance(value, bool):
         return int(value)
     return value
@@ -93,6 +99,10 @@ def job_from_row(row: Row) -> Job:
         owner=row["owner"],
         purged_at=row["purged_at"],
         worker_crashes=row["worker_crashes"],
+        priority=row["priority"],
+        tier=SERVICE_TIERS[row["tier"]],
+        stills=tuple(json.loads(row["stills"])),
+        expires_at=row["expires_at"],
     )
 
 
@@ -111,6 +121,8 @@ def insert(job: Job, extras: JobExtras) -> Statement:
         "cancel_requested": 0,
         "listed_model": job.request.client_model or job.request.model,
         "owner": job.owner,
+        "priority": extras.priority,
+        "tier": SERVICE_TIERS.index(extras.tier),
         "expires_at": _deadline(job.created_at, extras.expires_after),
         "callback_url": extras.callback_url,
     }
@@ -183,15 +195,16 @@ def claim_candidate(now: float, models: Sequence[str] | None, job_id: str | None
         only, params["id"] = only + " AND id = :id", job_id
     # A queued job past its deadline is the expiry sweep's, never a worker's.
     due = " AND (expires_at IS NULL OR expires_at > :now)"
-    queued = f"{_SELECT} WHERE status = :queued{due}{only} {_OLDEST}"
-    expired = f"{_SELECT} WHERE status = :generating AND lease_expires_at <= :now{only} {_OLDEST}"
-    sql = f"SELECT * FROM ({queued}) AS q UNION ALL SELECT * FROM ({expired}) AS e {_OLDEST}"
+    queued = f"{_SELECT} WHERE status = :queued{due}{only} {_FIRST}"
+    expired = f"{_SELECT} WHERE status = :generating AND lease_expires_at <= :now{only} {_FIRST}"
+    sql = f"SELECT * FROM ({queued}) AS q UNION ALL SELECT * FROM ({expired}) AS e {_FIRST}"
     return sql, params
 
 
-def list_jobs(where: JobFilter, limit: int, offset: int) -> Statement:
+def list_jobs(where: JobFilter, limit: int, offset: int, oldest_first: bool = False) -> Statement:
     condition, params = filtered(where)
-    order = "ORDER BY created_at DESC, id DESC LIMIT :limit OFFSET :offset"
+    way = "" if oldest_first else " DESC"
+    order = f"ORDER BY created_at{way}, id{way} LIMIT :limit OFFSET :offset"
     return f"{_SELECT} WHERE {condition} {order}", params | {"limit": limit, "offset": offset}
 
 
@@ -272,14 +285,25 @@ def filtered(where: JobFilter) -> tuple[str, dict[str, object]]:
             terms += " AND error_name = :expired_name"
         else:
             terms += " AND (error_name IS NULL OR error_name <> :expired_name)"
+    for bound, compare in ((where.older_than, "<"), (where.newer_than, ">")):
+        if bound is not None:
+            name = "older" if compare == "<" else "newer"
+            terms += (
+                f" AND (created_at {compare} :{name}_at"
+                f" OR (created_at = :{name}_at AND id {compare} :{name}_id))"
+            )
+            params |= {f"{name}_at": bound[0], f"{name}_id": bound[1]}
     return terms, params
 
 
 def queue_position(job_id: str) -> Statement:
     """One row (the count of queued jobs ahead) if the job is queued; no row otherwise."""
+    # Ahead: claimed first by CLAIM_ORDER (tier, then priority, then age).
+    older = "(q.created_at < j.created_at OR (q.created_at = j.created_at AND q.id < j.id))"
+    same_rank = f"(q.priority > j.priority OR (q.priority = j.priority AND {older}))"
+    ahead = f"(q.tier < j.tier OR (q.tier = j.tier AND {same_rank}))"
     sql = (
-        "SELECT (SELECT COUNT(*) FROM jobs AS q WHERE q.status = :queued"
-        " AND (q.created_at < j.created_at OR (q.created_at = j.created_at AND q.id < j.id)))"
+        f"SELECT (SELECT COUNT(*) FROM jobs AS q WHERE q.status = :queued AND {ahead})"
         " FROM jobs AS j WHERE j.id = :id AND j.status = :queued"
     )
     return sql, {"id": job_id, "queued": QUEUED.value}

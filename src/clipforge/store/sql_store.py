@@ -103,10 +103,15 @@ class SqlJobStore(JobStore):
         return sql.job_from_row(rows[0]) if rows else None
 
     def list_jobs(
-        self, *, limit: int = 50, offset: int = 0, where: JobFilter = EVERYTHING
+        self,
+        *,
+        limit: int = 50,
+        offset: int = 0,
+        where: JobFilter = EVERYTHING,
+        oldest_first: bool = False,
     ) -> list[Job]:
         rules.check_page(limit, offset)
-        rows = self._execute(sql.list_jobs(where, limit, offset))
+        rows = self._execute(sql.list_jobs(where, limit, offset, oldest_first))
         return [sql.job_from_row(row) for row in rows]
 
     def count_jobs(self, where: JobFilter = EVERYTHING) -> int:

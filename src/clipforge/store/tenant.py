@@ -64,8 +64,13 @@ class TenantJobs:
             raise JobNotFound(job_id, field=field)
         return job
 
-    def page(self, limit: int, offset: int, where: JobFilter = EVERYTHING) -> list[Job]:
-        return self.store.list_jobs(limit=limit, offset=offset, where=self._scoped(where))
+    def page(
+        self, limit: int, offset: int, where: JobFilter = EVERYTHING, oldest_first: bool = False
+    ) -> list[Job]:
+        scoped = self._scoped(where)
+        return self.store.list_jobs(
+            limit=limit, offset=offset, where=scoped, oldest_first=oldest_first
+        )
 
     def count(self, where: JobFilter = EVERYTHING) -> int:
         return self.store.count_jobs(self._scoped(where))

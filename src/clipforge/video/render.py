@@ -19,6 +19,7 @@ import numpy as np
 
 from clipforge.video.encode import DEFAULT_CRF, DEFAULT_PRESET, NO_TAGS, H264Encoder
 from clipforge.video.resize import resize_frame
+from clipforge.video.stills import Stills
 from clipforge.video.timeline import resample
 from clipforge.video.watermark import Watermark
 
@@ -71,13 +72,15 @@ def render_video(
     crf: int = DEFAULT_CRF,
     preset: str = DEFAULT_PRESET,
     threads: int = 0,
+    stills: Stills | None = None,
 ) -> RenderStats:
     """Render ``src_count`` native frames into an MP4 of ``num_frames`` at ``width x height``.
 
     The frames are resampled onto the ``fps`` timeline (first and last frames line up),
     scaled to cover the output size and centre-cropped, marked "AI generated" when
     ``watermark`` is set, and encoded as H.264. The file appears at ``out_path`` only when
-    complete (written next to it, then renamed); on failure nothing is left behind.
+    complete (written next to it, then renamed); on failure nothing is left behind. ``stills``
+    sees every output frame on its way to the encoder (poster, spritesheet, last frame).
     """
     started = time.perf_counter()
     out_path = Path(out_path)
@@ -87,8 +90,11 @@ def render_video(
         with H264Encoder(
             temp, width, height, fps, container_tags(metadata), crf, preset, threads
         ) as encoder:
-            for frame in resample(frames, src_count, num_frames, blend):
-                encoder.write(_output_frame(frame, width, height, mark))
+            for index, frame in enumerate(resample(frames, src_count, num_frames, blend)):
+                output = _output_frame(frame, width, height, mark)
+                if stills is not None:
+                    stills.add(index, output)
+                encoder.write(output)
         encoded = encoder.close()
         os.replace(temp, out_path)
     except BaseException:

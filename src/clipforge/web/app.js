@@ -198,11 +198,12 @@ function addVideo(card, job) {
   const video = document.createElement("video");
   video.controls = true;
   video.playsInline = true;
-  // A clip that finished while the page was open loads at once; history loads only enough
-  // to show a frame (the #t fragment makes the browser seek there for a preview).
+  // A clip that finished while the page was open loads at once; history shows its poster
+  // (a small still the server made while encoding) and loads nothing until played.
   const fresh = following.has(job.id);
-  video.preload = fresh ? "auto" : "metadata";
-  video.src = fresh ? job.video_url : `${job.video_url}#t=0.1`;
+  if (job.poster_url) video.poster = job.poster_url;
+  video.preload = fresh ? "auto" : job.poster_url ? "none" : "metadata";
+  video.src = fresh || job.poster_url ? job.video_url : `${job.video_url}#t=0.1`;
   video.setAttribute("aria-label", `Video: ${job.request.prompt}`);
   media.append(video);
 }

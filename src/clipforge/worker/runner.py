@@ -18,13 +18,14 @@ import numpy as np
 
 from clipforge.backends.base import Backend, ImageInput
 from clipforge.errors import GenerationFailed, JobCancelled, JobFailure, WorkerFailure
-from clipforge.files.base import Storage, frame_key, video_key
+from clipforge.files.base import Storage, frame_key, job_keys, still_key, video_key
 from clipforge.routing import WeightsRouting
 from clipforge.schemas import GenerationRequest, JobResult
 from clipforge.settings import Settings
 from clipforge.store.base import Claim, JobStore
 from clipforge.video import render_video
 from clipforge.video.images import decode_png
+from clipforge.video.stills import Stills
 from clipforge.worker.heartbeat import Heartbeat
 from clipforge.worker.identity import local_worker_id
 from clipforge.worker.scratch import process_scratch
@@ -112,12 +113,14 @@ class Worker:
         scratch = self._scratch_path(claim)
         try:
             with Heartbeat(self.store, claim, self.settings) as beat:
-                result = self._render(claim, beat, scratch)
-            self._publish(claim, scratch, result)
+                result, still_files = self._render(claim, beat, scratch)
+            self._publish(claim, scratch, result, still_files)
         finally:
             scratch.unlink(missing_ok=True)
 
-    def _render(self, claim: Claim, beat: Heartbeat, scratch: Path) -> JobResult:
+    def _render(
+        self, claim: Claim, beat: Heartbeat, scratch: Path
+    ) -> tuple[JobResult, dict[str, bytes]]:
         request = claim.job.request
         started = time.perf_counter()
         backend = self.warm.for_model(request.model)
@@ -126,6 +129,7 @@ class Worker:
         check_plan(backend, request, images)
         clip = backend.generate(request, self._progress(claim, beat), images)
         width, height = request.size
+        stills = Stills(request.frames)
         stats = render_video(
             clip.frames,
             src_count=clip.num_frames,
@@ -135,6 +139,7 @@ class Worker:
             num_frames=request.frames,
             watermark=request.watermark,
             metadata=_metadata(claim, backend.name),
+            stills=stills,
         )
         beat.check()
         timings = {
@@ -142,7 +147,9 @@ class Worker:
             "encode_s": stats.seconds,
             "total_s": time.perf_counter() - started,
         }
-        return JobResult(video_key(claim.job.id), backend.name, timings)
+        still_files = stills.encoded()
+        result = JobResult(video_key(claim.job.id), backend.name, timings, tuple(still_files))
+        return result, still_files
 
     def _frames(self, claim: Claim) -> ImageInput:
         """The job's first and last frames, as the API stored them (fitted to its size)."""
@@ -157,13 +164,22 @@ class Worker:
                 raise GenerationFailed(f"the job's {which} frame image is gone") from None
         return ImageInput(found["first"], found["last"])
 
-    def _publish(self, claim: Claim, scratch: Path, result: JobResult) -> None:
+    def _publish(
+        self, claim: Claim, scratch: Path, result: JobResult, still_files: dict[str, bytes]
+    ) -> None:
         if not self.store.heartbeat(claim, self.settings.lease_seconds):
             raise JobCancelled("claim lost before publishing")
+        job_id = claim.job.id
+        for kind, data in still_files.items():
+            self.storage.put_bytes(still_key(job_id, kind), data)
         self.storage.put(result.video_key, scratch)
         if not self.store.complete(claim, result):
-            if self.store.is_cancelled(claim.job.id):
-                self.storage.delete(result.video_key)
+            # Cancelled (or deleted) meanwhile: nothing will point at these files. A job
+            # taken over by another worker keeps them: that worker writes the same keys.
+            if self.store.is_cancelled(job_id) or self.store.get(job_id) is None:
+                for key in job_keys(job_id):
+                    if key not in (frame_key(job_id, "first"), frame_key(job_id, "last")):
+                        self.storage.delete(key)
             raise JobCancelled("claim lost before completion")
 
     def _progress(self, claim: Claim, beat: Heartbeat) -> Callable[[int, int], None]:
@@ -194,9 +210,9 @@ def check_plan(backend: Backend, request: GenerationRequest, images: ImageInput)
         if image is not None and not taken:
             raise GenerationFailed(f"{backend.name} takes no {kind}-frame image")
     longest = capabilities.max_duration
-    if request.duration > longest:
+    if request.seconds > longest:
         raise GenerationFailed(
-            f"{backend.name} renders at most {longest} s; asked {request.duration} s"
+            f"{backend.name} renders at most {longest} s; asked {request.seconds:g} s"
         )
     plan = backend.plan(request)
     if min(plan.width, plan.height, plan.num_frames, plan.steps) < 1 or plan.fps <= 0:

@@ -82,7 +82,8 @@ class BuiltinBackend(Backend):
         config = self.model.config
         width, height = native_size(*request.size, config.short_side, config.size_multiple)
         frames = config.frames
-        return GenerationPlan(width, height, frames, (frames - 1) / request.duration, self.steps)
+        steps = request.num_inference_steps or self.steps
+        return GenerationPlan(width, height, frames, (frames - 1) / request.seconds, steps)
 
     def generate(
         self, request: GenerationRequest, progress: ProgressCallback, images: ImageInput = NO_IMAGES
@@ -98,7 +99,7 @@ class BuiltinBackend(Backend):
             height=plan.height,
             width=plan.width,
             steps=plan.steps,
-            guidance=self.guidance,
+            guidance=self.guidance if request.guidance_scale is None else request.guidance_scale,
             generator=generator,
             progress=progress,
             reader_only=READER_ONLY,
