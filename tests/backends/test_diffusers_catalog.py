@@ -22,12 +22,15 @@ from clipforge.backends.diffusers_catalog import (
     CATALOGUE,
     ENTRIES,
     CatalogEntry,
+    capabilities_for,
     find_entry,
 )
 from clipforge.backends.diffusers_loading import load_pipeline, resolve_weights
+from clipforge.backends.tiny import build_tiny_pipeline
 from clipforge.errors import JobCancelled, ModelUnavailable
 from clipforge.schemas import DURATIONS, AspectRatio, GenerationRequest, Resolution
 from clipforge.settings import Settings
+from tests.conftest import make_tiny_settings
 
 COMBINATIONS = list(itertools.product(Resolution, AspectRatio))
 
@@ -35,6 +38,9 @@ COMBINATIONS = list(itertools.product(Resolution, AspectRatio))
 def _request(**fields: Any) -> GenerationRequest:
     values: dict[str, Any] = {"model": "bytedance/seedance-1-0-lite-t2v", "prompt": "a red ball"}
     return GenerationRequest(**(values | fields))
+
+
+I2V = ("wan2.1-i2v-14b-480p", "wan2.1-i2v-14b-720p", "wan2.1-flf2v-14b-720p", "wan2.2-i2v-a14b")
 
 
 def test_the_catalogue_holds_the_issue_models() -> None:
@@ -45,33 +51,90 @@ def test_the_catalogue_holds_the_issue_models() -> None:
         "wan2.2-t2v-a14b",
         "ltx-video-0.9.5",
         "ltx-video-0.9.7-distilled",
+        *I2V,
     }
     for entry in ENTRIES:
         assert hasattr(diffusers, entry.pipeline_class), entry.pipeline_class
         wan = entry.name.startswith("wan")
         assert entry.hub_id.startswith("Wan-AI/" if wan else "Lightricks/")
         assert entry.rules.frame_step == (4 if wan else 8)
-        width, height = entry.native_sizes[0]
-        assert width % entry.rules.size_multiple == 0 and height % entry.rules.size_multiple == 0
-        assert min(width, height) == entry.rules.short_side
+        for width, height in entry.native_sizes:
+            assert width % entry.rules.size_multiple == 0
+            assert height % entry.rules.size_multiple == 0
+
+
+def test_every_value_an_entry_sets_cites_its_source() -> None:
+    for entry in ENTRIES:
+        rules, cited = entry.rules, entry.rules.sources
+        needed = {"fps", "sizes", "steps", "guidance"}
+        needed |= {"flow_shift", "vae"} if rules.flow_shift else {"decode"}
+        needed |= {"two_stage", "timesteps"} if rules.two_stage else set()
+        assert needed <= set(cited), (entry.name, needed - set(cited))
+        assert all(source.strip() for source in cited.values())
 
 
 @pytest.mark.parametrize(
-    ("name", "fps", "frames", "steps", "guidance"),
+    ("name", "fps", "frames", "steps", "guidance", "second", "shifts", "images"),
     [
-        ("wan2.1-t2v-1.3b", 16, 81, 50, 5.0),
-        ("wan2.1-t2v-14b", 16, 81, 50, 5.0),
-        ("wan2.2-ti2v-5b", 24, 121, 50, 5.0),
-        ("wan2.2-t2v-a14b", 16, 81, 40, 4.0),
-        ("ltx-video-0.9.5", 24, 121, 50, 3.0),
-        ("ltx-video-0.9.7-distilled", 24, 121, 8, 1.0),
+        ("wan2.1-t2v-1.3b", 16, 81, 50, 6.0, None, {480: 8.0}, ""),
+        ("wan2.1-t2v-14b", 16, 81, 50, 5.0, None, {480: 3.0, 720: 5.0}, ""),
+        ("wan2.2-ti2v-5b", 24, 121, 50, 5.0, None, {704: 5.0}, "first"),
+        ("wan2.2-t2v-a14b", 16, 81, 40, 4.0, 3.0, {480: 12.0, 720: 12.0}, ""),
+        ("wan2.1-i2v-14b-480p", 16, 81, 40, 5.0, None, {480: 3.0}, "first"),
+        ("wan2.1-i2v-14b-720p", 16, 81, 40, 5.0, None, {480: 3.0, 720: 5.0}, "first"),
+        ("wan2.1-flf2v-14b-720p", 16, 81, 50, 5.0, None, {720: 16.0}, "first+last"),
+        ("wan2.2-i2v-a14b", 16, 81, 40, 3.5, 3.5, {480: 5.0, 720: 5.0}, "first"),
+        ("ltx-video-0.9.5", 24, 121, 40, 3.0, None, {}, "first+last"),
+        ("ltx-video-0.9.7-distilled", 24, 121, 8, 1.0, None, {}, "first+last"),
     ],
 )
-def test_entry_facts(name: str, fps: int, frames: int, steps: int, guidance: float) -> None:
-    entry = CATALOGUE[name]
-    assert (entry.rules.fps, entry.default_frames) == (fps, frames)
-    assert (entry.rules.steps, entry.rules.guidance_scale) == (steps, guidance)
-    assert entry.distilled == (name == "ltx-video-0.9.7-distilled")
+def test_entry_facts(
+    name: str,
+    fps: int,
+    frames: int,
+    steps: int,
+    guidance: float,
+    second: float | None,
+    shifts: dict[int, float],
+    images: str,
+) -> None:
+    rules = CATALOGUE[name].rules
+    assert (rules.fps, CATALOGUE[name].default_frames) == (fps, frames)
+    assert (rules.steps, rules.guidance_scale, rules.guidance_scale_2) == (steps, guidance, second)
+    assert dict(rules.flow_shift) == shifts
+    taken = "+".join(k for k, v in (("first", rules.first_frame), ("last", rules.last_frame)) if v)
+    assert taken == images
+    assert rules.full_precision_vae == name.startswith("wan")
+    assert CATALOGUE[name].distilled == (name == "ltx-video-0.9.7-distilled")
+    assert capabilities_for(name).first_frame == rules.first_frame
+
+
+@pytest.mark.parametrize(
+    ("name", "sides"),
+    [
+        ("wan2.1-t2v-1.3b", (480, 480, 480)),
+        ("wan2.1-t2v-14b", (480, 720, 720)),
+        ("wan2.2-ti2v-5b", (704, 704, 704)),
+        ("wan2.2-t2v-a14b", (480, 720, 720)),
+        ("wan2.1-i2v-14b-480p", (480, 480, 480)),
+        ("wan2.1-i2v-14b-720p", (480, 720, 720)),
+        ("wan2.1-flf2v-14b-720p", (720, 720, 720)),
+        ("wan2.2-i2v-a14b", (480, 720, 720)),
+        ("ltx-video-0.9.5", (480, 704, 704)),
+        ("ltx-video-0.9.7-distilled", (480, 704, 704)),
+    ],
+)
+def test_the_requested_resolution_is_honoured(
+    name: str, sides: tuple[int, int, int], request: pytest.FixtureRequest
+) -> None:
+    """480p renders at 480 on every model with a 480p size (Wan 14B and A14B rendered 720p:
+    about 4x the work); 720p and 1080p at the model's largest native size."""
+    backend = _backend_for(CATALOGUE[name], request)
+    for resolution, side in zip(("480p", "720p", "1080p"), sides, strict=True):
+        plan = backend.plan(_request(resolution=resolution, aspect_ratio="16:9"))
+        assert plan.height == side, (name, resolution, plan)
+        rules = CATALOGUE[name].rules
+        assert rules.shift_for(side) == (rules.flow_shift[side] if rules.flow_shift else None)
 
 
 def _backend_for(entry: CatalogEntry, request: pytest.FixtureRequest) -> DiffusersBackend:
@@ -94,10 +157,11 @@ def test_every_request_maps_to_a_native_size_and_frame_count(
         plan = backend.plan(req)
         width, height = req.size
         assert plan.width % m == 0 and plan.height % m == 0, (name, ratio, plan)
-        assert min(plan.width, plan.height) == entry.rules.short_side, (name, ratio, plan)
+        side = entry.rules.short_side_for(resolution.value)
+        assert min(plan.width, plan.height) == side, (name, ratio, plan)
         assert (plan.width > plan.height) == (width > height), (name, ratio, plan)
         assert (plan.width == plan.height) == (width == height), (name, ratio, plan)
-        exact = entry.rules.short_side * max(width, height) / min(width, height)
+        exact = side * max(width, height) / min(width, height)
         assert abs(max(plan.width, plan.height) - exact) <= m / 2 + m, (name, ratio, plan)
         assert plan.num_frames == duration * entry.rules.fps + 1, (name, duration, plan)
         assert (plan.num_frames - 1) % step == 0
@@ -178,12 +242,30 @@ def test_distilled_cancel_skips_the_decode(
     assert decodes == [1]
 
 
-def test_guidance_override_turns_guidance_off(request: pytest.FixtureRequest) -> None:
-    backend = _backend_for(CATALOGUE["wan2.2-t2v-a14b"], request)
-    plan = backend.plan(_request())
-    default = backend.call_arguments(_request(seed=1), plan, print)
-    assert (default["guidance_scale"], default["guidance_scale_2"]) == (4.0, 3.0)
-    settings = Settings(device="cpu", guidance_scale=1.0)
-    off = DiffusersBackend(backend.pipeline, settings, backend.device, backend.entry)
-    arguments = off.call_arguments(_request(seed=1), plan, print)
-    assert (arguments["guidance_scale"], arguments["guidance_scale_2"]) == (1.0, 1.0)
+@pytest.fixture(scope="module")
+def experts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("guidance")
+    names = ("wan2.1-t2v-1.3b", "wan2.2-t2v-a14b", "ltx-video-0.9.5")
+    return {name: build_tiny_pipeline(name, root / f"w{i}") for i, name in enumerate(names)}
+
+
+def _guidance_used(folder: Path, guidance: float | None) -> tuple[float, float | None]:
+    backend = DiffusersBackend.from_settings(make_tiny_settings(folder, guidance_scale=guidance))
+    backend.generate(_request(seed=1), lambda s, t: None)  # runs the pipeline end to end
+    pipeline = backend.pipeline
+    return pipeline._guidance_scale, getattr(pipeline, "_guidance_scale_2", None)
+
+
+@pytest.mark.parametrize("name", ["wan2.1-t2v-1.3b", "ltx-video-0.9.5"])
+def test_a_guidance_setting_runs_on_single_expert_pipelines(
+    name: str, experts: dict[str, Path]
+) -> None:
+    """CLIPFORGE_GUIDANCE_SCALE sent guidance_scale_2 to every pipeline: Wan 2.1 refused it
+    (no boundary_ratio), LTX took no such argument; every job of the fast profile failed."""
+    assert _guidance_used(experts[name], 1.0)[0] == 1.0
+
+
+def test_two_experts_get_their_own_guidance_or_the_setting(experts: dict[str, Path]) -> None:
+    folder = experts["wan2.2-t2v-a14b"]
+    assert _guidance_used(folder, None) == (4.0, 3.0)
+    assert _guidance_used(folder, 1.0) == (1.0, 1.0)

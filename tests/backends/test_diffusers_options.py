@@ -1,9 +1,11 @@
-"""Speed and memory options applied to tiny real pipelines on the CPU."""
+"""Speed and memory options applied to tiny real pipelines on the CPU, each checked by running
+the pipeline: compile with every cache and offload hook it can meet, attention backends
+against the model's masks, the order diffusers expects."""
 
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,23 +17,46 @@ pytest.importorskip("diffusers")
 import torch
 from huggingface_hub import constants as hub_constants
 
+from clipforge.backends import diffusers_options
+from clipforge.backends.diffusers_attention import MASK_REFUSING, MASKED_ATTENTION, active_backend
 from clipforge.backends.diffusers_backend import DiffusersBackend
 from clipforge.backends.diffusers_loading import load_pipeline, resolve_weights
-from clipforge.backends.diffusers_options import SpeedOptions, apply_options
+from clipforge.backends.diffusers_options import (
+    SpeedOptions,
+    apply_options,
+    compile_transformers,
+    enable_step_cache,
+    group_offload,
+)
 from clipforge.backends.diffusers_parallel import (
     context_parallel_config,
     enable_context_parallel,
     parallel_degrees,
 )
+from clipforge.backends.tiny import build_tiny_pipeline
 from clipforge.errors import JobCancelled, ModelUnavailable
 from clipforge.schemas import GenerationRequest
 from clipforge.settings import Settings
+from tests.conftest import TINY_NATIVE
 
 CPU = torch.device("cpu")
+REQUEST = GenerationRequest(model="m", prompt="a red ball", seed=3)
 
 
 def _pipeline(path: Path) -> Any:
     return load_pipeline(resolve_weights(str(path)), torch.float32)
+
+
+def _frames(backend: DiffusersBackend, request: GenerationRequest = REQUEST) -> np.ndarray:
+    return np.stack(list(backend.generate(request, lambda s, t: None).frames))
+
+
+@pytest.fixture
+def eager_compile(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Dynamo traces as it does on a GPU (the same graph breaks), without code generation."""
+    monkeypatch.setattr(diffusers_options, "COMPILE_BACKEND", "eager")
+    yield
+    torch._dynamo.reset()
 
 
 def test_options_come_from_settings_and_bad_values_name_the_setting() -> None:
@@ -51,13 +76,32 @@ def test_vae_tiling_and_slicing_are_set(tiny_wan_path: Path) -> None:
     assert notes == ["vae_tiling", "vae_slicing"]
 
 
-def test_gpu_only_options_are_skipped_on_the_cpu_with_a_reason(tiny_ltx_path: Path) -> None:
+def test_offload_is_skipped_on_the_cpu_with_a_reason(tiny_ltx_path: Path) -> None:
     pipeline = _pipeline(tiny_ltx_path)
-    notes = apply_options(pipeline, SpeedOptions(offload="group", compile=True), CPU)
+    notes = apply_options(pipeline, SpeedOptions(offload="group"), CPU)
     assert any(n.startswith("offload=group skipped") for n in notes)
-    assert any(n.startswith("compile skipped") for n in notes)
     assert pipeline.transformer.device == CPU
-    assert not hasattr(pipeline.transformer, "_orig_mod")  # not compiled
+
+
+def test_vae_tiling_is_on_before_group_offload_starts(
+    tiny_wan_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """diffusers' enable_group_offload checks the VAE's tiling (streams learn the layer order
+    from the first pass, which tiling repeats): tiling goes first, and a tiled VAE streams
+    without the side stream."""
+    pipeline = _pipeline(tiny_wan_path)
+    seen: list[tuple[str, bool, bool]] = []
+    for name in ("vae", "transformer"):
+        module = getattr(pipeline, name)
+
+        def record(module: Any = module, name: str = name, **kwargs: Any) -> None:
+            seen.append((name, bool(getattr(module, "use_tiling", False)), kwargs["use_stream"]))
+
+        monkeypatch.setattr(module, "enable_group_offload", record)
+    monkeypatch.setattr("diffusers.hooks.apply_group_offloading", lambda *a, **k: None)
+    monkeypatch.setattr(pipeline, "to", lambda *a, **k: pipeline)
+    apply_options(pipeline, SpeedOptions(offload="group", vae_tiling=True), torch.device("cuda"))
+    assert sorted(seen) == [("transformer", False, True), ("vae", True, False)]
 
 
 @pytest.mark.parametrize("kind", ["first_block", "taylorseer"])
@@ -68,17 +112,15 @@ def test_a_step_cache_is_enabled_and_frames_stay_reproducible(
         tiny_settings(tiny_wan_path, step_cache=kind, num_inference_steps=4)
     )
     assert backend.pipeline.transformer.is_cache_enabled
-    request = GenerationRequest(model="m", prompt="a red ball", seed=3)
 
     def cancel_at_2(step: int, total: int) -> None:
         if step == 2:
             raise JobCancelled("cancelled")
 
-    first = np.stack(list(backend.generate(request, lambda s, t: None).frames))
+    first = _frames(backend)
     with pytest.raises(JobCancelled):  # a run cancelled mid-video does not leak into the next
-        backend.generate(request, cancel_at_2)
-    again = np.stack(list(backend.generate(request, lambda s, t: None).frames))
-    assert np.array_equal(first, again)
+        backend.generate(REQUEST, cancel_at_2)
+    assert np.array_equal(first, _frames(backend))
 
 
 def test_a_cache_that_cannot_apply_is_refused(tiny_ltx_path: Path) -> None:
@@ -91,19 +133,144 @@ def test_a_cache_that_cannot_apply_is_refused(tiny_ltx_path: Path) -> None:
 def test_cache_dit_asked_for_but_not_installed(tiny_wan_path: Path) -> None:
     pipeline = _pipeline(tiny_wan_path)
     with pytest.raises(ModelUnavailable, match="pip install cache-dit"):
-        apply_options(pipeline, SpeedOptions(step_cache="cache_dit"), CPU)
+        apply_options(pipeline, SpeedOptions(step_cache="cache_dit", compile=True), CPU)
 
 
-def test_attention_backends(tiny_wan_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+# --- compile with every cache and offload hook ------------------------------------------------
+
+
+@pytest.mark.parametrize("offload", ["none", "model", "group"])
+@pytest.mark.parametrize("cache", ["none", "first_block", "taylorseer"])
+def test_compile_runs_with_every_cache_and_offload(
+    cache: str, offload: str, tiny_wan_path: Path, eager_compile: None
+) -> None:
+    """fullgraph=True broke on the first-block cache ("Unsupported hasattr call") and on group
+    offload (its onload is compiler-disabled); the offload hooks are installed here on the CPU,
+    the same hooks a GPU gets (without the CUDA stream)."""
     pipeline = _pipeline(tiny_wan_path)
-    assert "attention backend native" in apply_options(
-        pipeline, SpeedOptions(attention_backend="native"), CPU
+    if offload == "model":
+        pipeline.enable_model_cpu_offload(device="cpu")
+    elif offload == "group":
+        group_offload(pipeline, CPU)
+    options = SpeedOptions(compile=True, step_cache=cache, offload=offload)
+    notes: list[str] = []
+    if cache != "none":
+        enable_step_cache(pipeline, options, notes)
+    compile_transformers(pipeline, options, notes)
+    fullgraph = cache != "first_block" and offload != "group"
+    assert notes[-1] == f"compile (max-autotune-no-cudagraphs, fullgraph={fullgraph})"
+    settings = Settings(**{**TINY_NATIVE, "num_inference_steps": 3})
+    backend = DiffusersBackend(pipeline, settings, CPU)
+    plain = _frames(DiffusersBackend(_pipeline(tiny_wan_path), settings, CPU))
+    compiled = _frames(backend)
+    assert compiled.shape == plain.shape
+    if cache == "none":
+        assert np.abs(compiled.astype(int) - plain.astype(int)).max() <= 2
+
+
+@pytest.mark.slow
+def test_inductor_compiles_on_the_cpu(
+    tiny_wan_path: Path, tiny_settings: Callable[..., Settings]
+) -> None:
+    """The real code generation (not skipped on a CPU any more): one compile of the block."""
+    backend = DiffusersBackend.from_settings(
+        tiny_settings(tiny_wan_path, compile=True, compile_mode="default")
     )
+    block = backend.pipeline.transformer.blocks[0]
+    assert getattr(block, "_compiled_call_impl", None) is not None
+    assert _frames(backend).std() > 1
+    torch._dynamo.reset()
+
+
+# --- attention backends -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kernel", ["_native_flash", "flash", "sage", "_flash_3"])
+def test_a_kernel_without_masks_is_refused_for_ltx_at_start(
+    kernel: str, tiny_ltx_condition_path: Path, tiny_settings: Callable[..., Settings]
+) -> None:
+    """LTX's cross-attention always passes the prompt's padding mask, which these kernels
+    refuse: every job failed while the option was accepted (_native_flash even on a CPU)."""
+    assert kernel in MASK_REFUSING
+    with pytest.raises(ModelUnavailable, match="takes no attention mask") as caught:
+        DiffusersBackend.from_settings(
+            tiny_settings(tiny_ltx_condition_path, attention_backend=kernel)
+        )
+    assert "LTXVideoTransformer3DModel" in str(caught.value)
+
+
+def test_a_kernel_that_does_not_run_here_is_refused_at_start(
+    tiny_wan_path: Path, tiny_settings: Callable[..., Settings]
+) -> None:
+    with pytest.raises(ModelUnavailable, match=r"'_native_cudnn' does not run here.*on cpu"):
+        DiffusersBackend.from_settings(
+            tiny_settings(tiny_wan_path, attention_backend="_native_cudnn")
+        )
+
+
+def test_a_working_kernel_is_set_on_the_model_only(
+    tiny_wan_path: Path, tiny_ltx_path: Path, tiny_settings: Callable[..., Settings]
+) -> None:
+    """set_attention_backend also changes diffusers' process-wide default; ClipForge puts it
+    back, so a model loaded later in the process keeps the default kernel."""
+    backend = DiffusersBackend.from_settings(
+        tiny_settings(tiny_wan_path, attention_backend="_native_math")
+    )
+    assert active_backend(backend.pipeline.transformer) == "_native_math"
+    assert _frames(backend).std() > 1
+    other = DiffusersBackend.from_settings(tiny_settings(tiny_ltx_path))
+    assert active_backend(other.pipeline.transformer) == "native"
+
+
+def test_unknown_and_hub_kernels_are_refused(
+    tiny_wan_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pipeline = _pipeline(tiny_wan_path)
     with pytest.raises(ModelUnavailable, match="CLIPFORGE_ATTENTION_BACKEND='no-such'"):
         apply_options(pipeline, SpeedOptions(attention_backend="no-such"), CPU)
     monkeypatch.setattr(hub_constants, "HF_HUB_OFFLINE", True)
     with pytest.raises(ModelUnavailable, match="HF_HUB_OFFLINE"):
         apply_options(pipeline, SpeedOptions(attention_backend="flash_hub"), CPU)
+
+
+@pytest.mark.parametrize("kind", ["wan2.1-t2v-1.3b", "wan2.1-i2v-14b-720p", "ltx-video-0.9.5"])
+def test_the_masked_attention_table_matches_what_the_models_pass(
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import diffusers.models.attention_dispatch as dispatch
+
+    folder = build_tiny_pipeline(kind, tmp_path / "w")
+    backend = DiffusersBackend.from_settings(
+        Settings(
+            model=str(folder),
+            device="cpu",
+            native_short_side=32,
+            native_max_frames=9,
+            num_inference_steps=1,
+        )
+    )
+    masks: list[bool] = []
+    real = dispatch.dispatch_attention_fn
+
+    def watching(*args: Any, **kwargs: Any) -> Any:
+        masks.append(kwargs.get("attn_mask") is not None)
+        return real(*args, **kwargs)
+
+    for module in (
+        "diffusers.models.transformers.transformer_wan",
+        "diffusers.models.transformers.transformer_ltx",
+    ):
+        monkeypatch.setattr(f"{module}.dispatch_attention_fn", watching)
+    from clipforge.backends.base import ImageInput
+
+    picture = np.zeros((1088, 1920, 3), dtype=np.uint8)
+    images = ImageInput(first=picture) if backend.family.needs_image else ImageInput()
+    backend.generate(REQUEST, lambda s, t: None, images)
+    transformer = type(backend.pipeline.transformer).__name__
+    assert masks and any(masks) == (transformer in MASKED_ATTENTION)
+
+
+# --- context parallelism (building and refusals; running needs torchrun and GPUs) -----------
 
 
 def test_context_parallel_config_building() -> None:

@@ -1,22 +1,19 @@
-"""`diffusers`: open-weight text-to-video models (Wan 2.1/2.2, LTX-Video, ...) through diffusers.
+"""`diffusers`: open-weight video models (Wan 2.1/2.2, LTX-Video, ...) through diffusers.
 
 The pipeline is loaded once from `settings.model` (a catalogue name, a folder or a hub id; see
-`diffusers_loading`), placed on its device with the speed options (`diffusers_options`) and
-kept warm. What differs between models (frame rate, frame-count rule, size multiple, native
-size, sampling defaults) is data: the catalogue entry's rules (`diffusers_catalog`), else the
-family of the pipeline class; a pipeline of any other class gets a generic family derived from
-its VAE scale factors.
+`diffusers_loading`), with the speed options applied (`diffusers_options`), and kept warm.
+What differs between models is data (`diffusers_rules.ModelFamily`): the catalogue entry the
+weights' configs identify, else the generic family of the pipeline class, else one derived from
+the VAE's scale factors. Each call follows `diffusers_sampling`; LTX-Video 0.9.7 distilled runs
+its two-stage recipe when its latent upsampler is present (`diffusers_two_stage`).
 """
 
 from __future__ import annotations
 
 import gc
 import math
-from collections.abc import Iterator
-from dataclasses import replace
 from typing import Any
 
-import numpy as np
 import torch
 
 from clipforge.backends.base import (
@@ -32,8 +29,10 @@ from clipforge.backends.devices import resolve_device
 from clipforge.backends.diffusers_catalog import (
     FAMILIES,
     LTX,
+    LTX_CONDITION,
     LTX_NEGATIVE_PROMPT,
     WAN,
+    WAN_I2V,
     WAN_NEGATIVE_PROMPT,
     CatalogEntry,
     ModelFamily,
@@ -41,10 +40,21 @@ from clipforge.backends.diffusers_catalog import (
 from clipforge.backends.diffusers_loading import (
     HOW_TO_CONFIGURE,
     load_pipeline,
+    load_upsampler,
     resolve_dtype,
     resolve_weights,
 )
 from clipforge.backends.diffusers_options import SpeedOptions, apply_options, reset_step_caches
+from clipforge.backends.diffusers_sampling import (
+    class_names,
+    guidance_arguments,
+    image_arguments,
+    image_pipeline,
+    set_flow_shift,
+    step_callback,
+    uint8_frames,
+)
+from clipforge.backends.diffusers_two_stage import TwoStageRunner, stage_one_size
 from clipforge.backends.geometry import native_size
 from clipforge.errors import ClipForgeError, GenerationFailed, ModelUnavailable, WorkerFailure
 from clipforge.schemas import GenerationRequest
@@ -55,8 +65,10 @@ __all__ = [
     "FAMILIES",
     "HOW_TO_CONFIGURE",
     "LTX",
+    "LTX_CONDITION",
     "LTX_NEGATIVE_PROMPT",
     "WAN",
+    "WAN_I2V",
     "WAN_NEGATIVE_PROMPT",
     "DiffusersBackend",
     "ModelFamily",
@@ -74,18 +86,17 @@ CAMERA_FIXED_SUFFIX = "The camera stays fixed: a static shot, no pan, no zoom, n
 have no camera conditioning, so this is a prompt augmentation and its effect is not assured."""
 
 
-def detect_family(pipeline: Any, entry: CatalogEntry | None = None) -> ModelFamily:
-    """The catalogue entry's rules, else the family whose pipeline class is the pipeline's
-    class or a base; either way with the size and frame rules made coarser where the loaded
-    VAE needs it (Wan 2.2 TI2V: 16x VAE)."""
+def detect_family(pipeline: Any, rules: ModelFamily | None = None) -> ModelFamily:
+    """`rules` (the weights' entry or generic family), else the family whose pipeline class is
+    the pipeline's class or a base; either way with the size and frame rules made coarser
+    where the loaded VAE needs it (Wan 2.2 TI2V: 16x VAE)."""
     derived = generic_family(pipeline)
-    names = {cls.__name__ for cls in type(pipeline).__mro__}
-    known = [entry.rules] if entry else [f for f in FAMILIES if names & set(f.pipeline_classes)]
+    names = class_names(pipeline)
+    known = [rules] if rules else [f for f in FAMILIES if names & set(f.pipeline_classes)]
     if not known:
         return derived
     family = known[0]
-    return replace(
-        family,
+    return family.with_changes(
         size_multiple=math.lcm(family.size_multiple, derived.size_multiple),
         frame_step=math.lcm(family.frame_step, derived.frame_step),
     )
@@ -138,7 +149,7 @@ def augment_prompt(prompt: str, camera_fixed: bool) -> str:
 
 
 class DiffusersBackend(Backend):
-    """Any diffusers text-to-video pipeline, loaded once and kept warm on one device."""
+    """Any diffusers video pipeline, loaded once and kept warm on one device."""
 
     name = "diffusers"
 
@@ -148,25 +159,46 @@ class DiffusersBackend(Backend):
         settings: Settings,
         device: torch.device,
         entry: CatalogEntry | None = None,
+        rules: ModelFamily | None = None,
+        upsampler: Any = None,
     ) -> None:
         self._pipeline: Any = pipeline
         self.settings = settings
         self.device = device
         self.entry = entry
-        self.family = detect_family(pipeline, entry)
-        self.capabilities = Capabilities(fps=self.family.fps, description=self.family.description)
+        self.family = detect_family(pipeline, rules or (entry.rules if entry else None))
+        family = self.family
+        self.capabilities = Capabilities(
+            fps=family.fps,
+            first_frame=family.first_frame,
+            last_frame=family.last_frame,
+            description=family.description,
+        )
+        self.two_stage = (
+            TwoStageRunner(pipeline, upsampler, family.two_stage, device)
+            if upsampler is not None and family.two_stage is not None
+            else None
+        )
+        self._image_pipeline: Any = None
+        self._schedulers: dict[float, Any] = {}
         pipeline.set_progress_bar_config(disable=True)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DiffusersBackend:
-        """Load settings.model (catalogue name, folder or hub id) in settings.dtype, then
-        place it on settings.device with the speed options applied."""
+        """Load settings.model (catalogue name, folder or hub id) in settings.dtype, in place
+        on settings.device unless offload is asked for, then apply the speed options."""
         options = SpeedOptions.from_settings(settings)  # a bad option fails before loading
         weights = resolve_weights(settings.model)
         device = resolve_device(settings.device)
-        pipeline = load_pipeline(weights, resolve_dtype(settings.dtype, device))
+        dtype = resolve_dtype(settings.dtype, device)
+        in_place = options.offload == "none" or device.type == "cpu"
+        pipeline = load_pipeline(weights, dtype, device if in_place else None)
+        rules = weights.rules
+        upsampler = None
+        if rules is not None and rules.two_stage is not None:
+            upsampler = load_upsampler(weights, rules.two_stage, dtype)
         apply_options(pipeline, options, device)
-        return cls(pipeline, settings, device, weights.entry)
+        return cls(pipeline, settings, device, weights.entry, rules, upsampler)
 
     @property
     def pipeline(self) -> Any:
@@ -175,91 +207,119 @@ class DiffusersBackend(Backend):
             raise ModelUnavailable("the diffusers backend was closed")
         return self._pipeline
 
+    def native_tier(self, request: GenerationRequest) -> int:
+        """The model's native short side for the request's resolution (480p renders at 480
+        where the model has a 480p size)."""
+        return self.family.short_side_for(str(request.resolution.value))
+
     def plan(self, request: GenerationRequest) -> GenerationPlan:
         """Native size with the request's aspect ratio, a valid frame count, the step count."""
         family, settings = self.family, self.settings
-        short_side = settings.native_short_side or family.short_side
+        short_side = self._short_side(request)
         width, height = native_size(*request.size, short_side, family.size_multiple)
         frames = native_frame_count(request.duration, family, settings.native_max_frames)
         steps = settings.num_inference_steps or family.steps
+        if self.two_stage is not None:
+            small = stage_one_size(request.size, short_side, family)
+            width, height = 2 * small[0], 2 * small[1]
+            steps += self.two_stage.stage.refine_steps
         return GenerationPlan(width, height, frames, family.fps, steps)
 
     def generate(
         self, request: GenerationRequest, progress: ProgressCallback, images: ImageInput = NO_IMAGES
     ) -> Clip:
         """Run the pipeline; progress(step, total) after each step; frames come out lazily."""
+        self._check_images(images)
         plan = self.plan(request)
-        arguments = self.call_arguments(request, plan, progress)
         reset_step_caches(self.pipeline)
         try:
             with torch.inference_mode():
-                video = self.pipeline(**arguments).frames[0]
+                video = self._render(request, plan, progress, images)
         except ClipForgeError:
             raise  # JobCancelled from progress(): nothing is decoded after a cancel
         except torch.cuda.OutOfMemoryError as exc:
             raise WorkerFailure(f"out of device memory on {self.device}: {exc}") from exc
         except Exception as exc:
             raise GenerationFailed(f"the pipeline failed: {type(exc).__name__}: {exc}") from exc
-        return _clip(video, plan.fps)
+        width, height, count, frames = uint8_frames(video)
+        return Clip(width, height, plan.fps, count, frames)
+
+    def _render(
+        self,
+        request: GenerationRequest,
+        plan: GenerationPlan,
+        progress: ProgressCallback,
+        images: ImageInput,
+    ) -> Any:
+        pipeline = self._pipeline_for(images)
+        arguments = self.call_arguments(request, plan, progress, pipeline)
+        set_flow_shift(pipeline, self.family.shift_for(self.native_tier(request)), self._schedulers)
+        if self.two_stage is not None:
+            small = stage_one_size(request.size, self._short_side(request), self.family)
+            return self.two_stage.run(pipeline, arguments, images, small, plan, progress)
+        if images:
+            arguments |= image_arguments(pipeline, images, plan.width, plan.height, plan.num_frames)
+        return pipeline(**arguments).frames
+
+    def _short_side(self, request: GenerationRequest) -> int:
+        return self.settings.native_short_side or self.native_tier(request)
+
+    def _pipeline_for(self, images: ImageInput) -> Any:
+        if not images:
+            return self.pipeline
+        if self._image_pipeline is None:
+            self._image_pipeline = image_pipeline(self.pipeline)
+        return self._image_pipeline
+
+    def _check_images(self, images: ImageInput) -> None:
+        family = self.family
+        for kind, image, taken in (
+            ("first", images.first, family.first_frame),
+            ("last", images.last, family.last_frame),
+        ):
+            if image is not None and not taken:
+                raise GenerationFailed(f"{family.name} takes no {kind}-frame image")
+        if images.last is not None and images.first is None:
+            raise GenerationFailed(f"{family.name} takes a last frame only with a first frame")
+        if family.needs_image and images.first is None:
+            raise GenerationFailed(
+                f"{family.name} renders from a first frame (image-to-video weights); "
+                "send image_url, or serve text-to-video requests with other weights"
+            )
 
     def call_arguments(
-        self, request: GenerationRequest, plan: GenerationPlan, progress: ProgressCallback
+        self,
+        request: GenerationRequest,
+        plan: GenerationPlan,
+        progress: ProgressCallback,
+        pipeline: Any = None,
     ) -> dict[str, Any]:
-        """The keyword arguments the pipeline is called with for this request."""
+        """The keyword arguments `pipeline` (default: the loaded one) is called with."""
+        pipeline = self.pipeline if pipeline is None else pipeline
         family = self.family
         arguments: dict[str, Any] = {
             "prompt": augment_prompt(request.prompt, request.camera_fixed),
             "width": plan.width,
             "height": plan.height,
             "num_frames": plan.num_frames,
-            "num_inference_steps": plan.steps,
+            "num_inference_steps": self.settings.num_inference_steps or family.steps,
             "generator": torch.Generator(self.device).manual_seed(request.seed),
-            "output_type": "np",
-            "callback_on_step_end": _step_callback(progress, plan.steps),
+            "output_type": "pt",
+            "callback_on_step_end": step_callback(progress, plan.steps),
         }
+        if family.timesteps and not self.settings.num_inference_steps:
+            arguments["timesteps"] = list(family.timesteps)
         if family.negative_prompt is not None:
             arguments["negative_prompt"] = family.negative_prompt
-        guidance = self.settings.guidance_scale
-        if guidance is None:
-            guidance = family.guidance_scale
-        if guidance is not None:
-            arguments["guidance_scale"] = guidance
-        second = family.guidance_scale_2 if self.settings.guidance_scale is None else guidance
-        if second is not None:
-            arguments["guidance_scale_2"] = second
+        arguments |= guidance_arguments(pipeline, family, self.settings.guidance_scale)
         if family.fps_argument is not None:
             arguments[family.fps_argument] = family.fps
         return arguments | dict(family.extra_arguments)
 
     def close(self) -> None:
         """Drop the pipeline and give its device memory back."""
-        self._pipeline = None
+        self._pipeline = self._image_pipeline = self.two_stage = None
+        self._schedulers.clear()
         gc.collect()
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
-
-
-def _step_callback(progress: ProgressCallback, steps: int) -> Any:
-    """A callback_on_step_end that reports progress; whatever progress raises propagates."""
-
-    def on_step_end(pipe: Any, step: int, timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
-        progress(step + 1, getattr(pipe, "num_timesteps", None) or steps)
-        return {}
-
-    return on_step_end
-
-
-def _clip(video: Any, fps: float) -> Clip:
-    """A Clip over the pipeline's frames (float in [0, 1] or PIL), converted one at a time."""
-    frames = video if isinstance(video, np.ndarray) else list(video)
-    height, width = np.asarray(frames[0]).shape[:2]
-    return Clip(width, height, fps, len(frames), _uint8_frames(frames))
-
-
-def _uint8_frames(frames: Any) -> Iterator[np.ndarray]:
-    for frame in frames:
-        array = np.asarray(frame.convert("RGB") if hasattr(frame, "convert") else frame)
-        if array.dtype != np.uint8:
-            array = np.nan_to_num(array.astype(np.float32), nan=0.0)
-            array = (np.clip(array, 0.0, 1.0) * 255.0).round().astype(np.uint8)
-        yield np.ascontiguousarray(array[..., :3])

@@ -1,11 +1,17 @@
 """Finding and loading diffusers weights: a catalogue name, a local folder or a hub id.
 
-Every way loading can fail becomes one `ModelUnavailable` that names what was asked for (the
-catalogue entry and its hub id, or the folder), why it failed, and how to fix it.
+Which model the weights are comes from their own configs (`diffusers_catalog.lookup`), so a
+renamed folder or a hub cache snapshot is loaded with its entry's pipeline class and rules.
+Components load in the precision their authors use (Wan: the VAE and the CLIP image encoder in
+float32, the rest in CLIPFORGE_DTYPE) and, when no offload is asked for, straight onto the
+device (`device_map`), never through a full copy in host memory. Every way loading can fail
+becomes one `ModelUnavailable` that names what was asked for, why it failed and how to fix it.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,8 +21,12 @@ import torch
 from huggingface_hub import constants as hub_constants
 from packaging.version import Version
 
-from clipforge.backends.diffusers_catalog import CatalogEntry, find_entry
+from clipforge.backends.diffusers_catalog import CatalogEntry, find_entry, lookup, rules_for
+from clipforge.backends.diffusers_config import WeightsConfig
+from clipforge.backends.diffusers_rules import ModelFamily, TwoStage
 from clipforge.errors import ModelUnavailable
+
+log = logging.getLogger(__name__)
 
 HOW_TO_CONFIGURE = (
     "Set CLIPFORGE_MODEL (or run `clipforge serve --model PATH`) to a catalogue name such as "
@@ -27,34 +37,43 @@ HOW_TO_CONFIGURE = (
 # diffusers 0.42 renamed from_pretrained's `torch_dtype` to `dtype` (the old name warns).
 _DTYPE_KEYWORD = "dtype" if Version(diffusers.__version__) >= Version("0.42") else "torch_dtype"
 _DTYPE_ALIASES = {"bf16": "bfloat16", "fp16": "float16", "half": "float16", "fp32": "float32"}
+FULL_PRECISION_COMPONENTS = ("vae", "image_encoder")
+"""Components a `full_precision_vae` family loads in float32 (the Wan authors' examples)."""
 
 
 @dataclass(frozen=True)
 class WeightsSource:
-    """Where a pipeline comes from: a folder or a hub id, and its catalogue entry if known."""
+    """Where a pipeline comes from, which catalogue entry it is and what its configs say."""
 
     source: str
     is_folder: bool
     entry: CatalogEntry | None
+    config: WeightsConfig | None = None
+
+    @property
+    def rules(self) -> ModelFamily | None:
+        return rules_for(self.entry, self.config)
 
 
 def resolve_weights(weights: str | None) -> WeightsSource:
-    """Turn CLIPFORGE_MODEL into a source: catalogue name -> hub id; a folder named like a
-    catalogue hub id (what `hf download --local-dir` makes) keeps that entry's rules."""
+    """Turn CLIPFORGE_MODEL into a source: catalogue name -> hub id; a folder, cache snapshot
+    or hub id -> the entry its configs identify."""
     if not weights:
         raise ModelUnavailable(
             f"no model is configured (CLIPFORGE_MODEL is unset). {HOW_TO_CONFIGURE}"
         )
     path = Path(weights).expanduser()
     if path.exists():
-        return WeightsSource(str(path), True, find_entry(path.name))
+        entry, config = lookup(path)
+        return WeightsSource(str(path), True, entry, config)
     if _looks_like_path(weights):
         raise ModelUnavailable(
             f"no diffusers pipeline folder at {str(path)!r} (from CLIPFORGE_MODEL / --model). "
             + HOW_TO_CONFIGURE
         )
-    entry = find_entry(weights)
-    return WeightsSource(entry.hub_id if entry else weights, False, entry)
+    entry, config = lookup(weights)
+    named = find_entry(weights)
+    return WeightsSource(named.hub_id if named else weights, False, entry, config)
 
 
 def resolve_dtype(name: str, device: torch.device) -> torch.dtype:
@@ -69,21 +88,86 @@ def resolve_dtype(name: str, device: torch.device) -> torch.dtype:
     return dtype
 
 
-def load_pipeline(weights: WeightsSource, dtype: torch.dtype) -> Any:
-    """Load the pipeline (on the CPU; placement is the speed options' job).
+def component_dtypes(rules: ModelFamily | None, dtype: torch.dtype) -> Any:
+    """from_pretrained's dtype: one dtype, or per component when the VAE stays in float32."""
+    if rules is None or not rules.full_precision_vae or dtype == torch.float32:
+        return dtype
+    return {"default": dtype} | dict.fromkeys(FULL_PRECISION_COMPONENTS, torch.float32)
 
-    A catalogue entry is loaded with its own pipeline class (LTX 0.9.5+ folders are saved as
-    LTXConditionPipeline); anything else through DiffusionPipeline's model_index.json.
+
+def in_place_device(device: torch.device) -> str | None:
+    """The `device_map` that loads every component straight onto `device`, if diffusers
+    takes one for it (a plain "cuda" or "cpu", with accelerate installed)."""
+    if importlib.util.find_spec("accelerate") is None or device.index is not None:
+        return None
+    return device.type if device.type in ("cuda", "cpu") else None
+
+
+def load_pipeline(
+    weights: WeightsSource, dtype: torch.dtype, device: torch.device | None = None
+) -> Any:
+    """Load the pipeline: onto `device` in place when given (no offload), else on the CPU.
+
+    A catalogue entry is loaded with its own pipeline class (LTX 0.9.5 folders are saved as
+    LTXPipeline and run as LTXConditionPipeline); anything else through model_index.json.
     """
     entry = weights.entry
     loader = getattr(diffusers, entry.pipeline_class) if entry else diffusers.DiffusionPipeline
     offline = bool(hub_constants.HF_HUB_OFFLINE)
+    kwargs: dict[str, Any] = {
+        "local_files_only": offline,
+        _DTYPE_KEYWORD: component_dtypes(weights.rules, dtype),
+    }
+    device_map = in_place_device(device) if device is not None else None
+    if device_map is not None:
+        kwargs["device_map"] = device_map
     try:
-        return loader.from_pretrained(
-            weights.source, local_files_only=offline, **{_DTYPE_KEYWORD: dtype}
-        )
+        pipeline = loader.from_pretrained(weights.source, **kwargs)
     except Exception as exc:
         raise ModelUnavailable(_load_failure(weights, offline, exc)) from exc
+    if device is not None and device_map is None:
+        pipeline.to(device)
+    return pipeline
+
+
+def load_upsampler(weights: WeightsSource, stage: TwoStage, dtype: torch.dtype) -> Any | None:
+    """The spatial latent upsampler of a two-stage entry, when its weights are here: the
+    weights' own `latent_upsampler/` folder, a sibling folder named like its hub repository,
+    or its hub id (the local cache under HF_HUB_OFFLINE). None (single pass) otherwise."""
+    from diffusers.pipelines.ltx.modeling_latent_upsampler import LTXLatentUpsamplerModel
+
+    offline = bool(hub_constants.HF_HUB_OFFLINE)
+    for source in _upsampler_sources(weights, stage):
+        try:
+            return LTXLatentUpsamplerModel.from_pretrained(
+                source,
+                subfolder="latent_upsampler",
+                local_files_only=offline,
+                **{_DTYPE_KEYWORD: dtype},
+            )
+        except Exception as exc:  # not there: try the next place
+            log.info("no latent upsampler at %s: %s", source, exc)
+    return None
+
+
+def _upsampler_sources(weights: WeightsSource, stage: TwoStage) -> list[str]:
+    sources = []
+    if weights.is_folder:
+        folder = Path(weights.source)
+        sources.append(str(folder))
+        sibling = folder.parent / stage.upsampler_hub_id.split("/")[-1]
+        if sibling.is_dir():
+            sources.append(str(sibling))
+    found = [s for s in sources if (Path(s) / "latent_upsampler").is_dir()]
+    if not hub_constants.HF_HUB_OFFLINE or _cached(stage.upsampler_hub_id):
+        found.append(stage.upsampler_hub_id)
+    return found
+
+
+def _cached(hub_id: str) -> bool:
+    from huggingface_hub import try_to_load_from_cache
+
+    return isinstance(try_to_load_from_cache(hub_id, "latent_upsampler/config.json"), str)
 
 
 def _load_failure(weights: WeightsSource, offline: bool, exc: Exception) -> str:

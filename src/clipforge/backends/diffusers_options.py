@@ -1,11 +1,13 @@
 """Speed and memory options applied to a loaded diffusers pipeline (see docs/GPU.md).
 
 `SpeedOptions` is read from settings and checked before any weights are loaded, so a typo
-fails at start with the setting's name. `apply_options` then places the pipeline on its
-device and applies each option; an option that cannot help on this device (offload or compile
-on a CPU) is skipped with a logged reason, and one that cannot work as asked (a missing
-package, an attention kernel this machine lacks, parallelism outside torchrun) is refused
-with `ModelUnavailable`.
+fails at start with the setting's name. `apply_options` then applies each option to the
+loaded pipeline in the order diffusers expects (VAE tiling before group offload, which checks
+it; parallelism before the attention backend, which checks it; caches before compile, which
+traces them); an option that cannot help on this device (offload on a CPU) is skipped with a
+logged reason, and one that cannot work as asked (a missing package, an attention kernel that
+does not run here or refuses the model's masks, parallelism outside torchrun) is refused with
+`ModelUnavailable` before any job runs.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-from huggingface_hub import constants as hub_constants
 
+from clipforge.backends.diffusers_attention import use_attention_backend
 from clipforge.backends.diffusers_parallel import enable_context_parallel
 from clipforge.errors import ModelUnavailable
 from clipforge.settings import Settings
@@ -29,6 +31,12 @@ STEP_CACHES = ("none", "first_block", "taylorseer", "cache_dit")
 PARALLEL_KINDS = ("none", "ulysses", "ring")
 DEFAULT_FIRST_BLOCK_THRESHOLD = 0.05
 """diffusers' own FirstBlockCacheConfig default; higher skips more steps, at some quality."""
+COMPILE_BACKEND = "inductor"
+"""torch.compile's backend (tests trace with "eager": the same graph breaks, no code
+generation)."""
+FULLGRAPH_CACHES = ("none", "taylorseer")
+"""Step caches whose hooks Dynamo traces without a graph break (FirstBlockCache's `hasattr`
+and cache-dit's hooks break the graph; group offload's onload is `torch.compiler.disable`d)."""
 
 
 @dataclass(frozen=True)
@@ -65,24 +73,22 @@ class SpeedOptions:
 
 
 def apply_options(pipeline: Any, options: SpeedOptions, device: torch.device) -> list[str]:
-    """Place `pipeline` on `device` and apply `options`; returns what was done or skipped.
-
-    Order matters: parallelism and attention change the attention processors before
-    compile traces them, and caching hooks go on before compile as well.
-    """
+    """Apply `options` to `pipeline` (loaded on `device`, or on the CPU for offload); returns
+    what was done or skipped, in order."""
     notes: list[str] = []
-    _place(pipeline, options.offload, device, notes)
     _vae(pipeline, options, notes)
+    _place(pipeline, options, device, notes)
     if options.context_parallel != "none":
         for transformer in transformers_of(pipeline):
             enable_context_parallel(transformer, options.context_parallel, device)
         notes.append(f"context parallelism: {options.context_parallel}")
     if options.attention_backend:
-        _attention(pipeline, options.attention_backend, notes)
+        use_attention_backend(transformers_of(pipeline), options.attention_backend, device)
+        notes.append(f"attention backend {options.attention_backend}")
     if options.step_cache != "none":
-        _step_cache(pipeline, options, notes)
+        enable_step_cache(pipeline, options, notes)
     if options.compile:
-        _compile(pipeline, options.compile_mode, device, notes)
+        compile_transformers(pipeline, options, notes)
     for note in notes:
         log.info("diffusers options: %s", note)
     return notes
@@ -94,9 +100,11 @@ def transformers_of(pipeline: Any) -> list[Any]:
     return [t for t in (getattr(pipeline, n, None) for n in names) if t is not None]
 
 
-def _place(pipeline: Any, offload: str, device: torch.device, notes: list[str]) -> None:
+def _place(pipeline: Any, options: SpeedOptions, device: torch.device, notes: list[str]) -> None:
+    offload = options.offload
     if offload == "none" or device.type == "cpu":
-        pipeline.to(device)
+        if not getattr(pipeline, "hf_device_map", None):  # loaded in place: nothing to move
+            pipeline.to(device)
         if offload != "none":
             notes.append(f"offload={offload} skipped: the model already lives in CPU memory")
         return
@@ -104,24 +112,31 @@ def _place(pipeline: Any, offload: str, device: torch.device, notes: list[str]) 
         # Whole components move to the GPU when used: about the size of the largest one.
         pipeline.enable_model_cpu_offload(device=device)
     else:
-        _group_offload(pipeline, device)
+        group_offload(pipeline, device)
     notes.append(f"offload={offload} onto {device}")
 
 
-def _group_offload(pipeline: Any, device: torch.device) -> None:
-    """Weights stream to the GPU ahead of use on a side CUDA stream, so transfers overlap
-    compute (Wan 14B in about 13 GB): diffusers models layer by layer, the transformers text
-    encoder block by block."""
+def group_offload(pipeline: Any, device: torch.device) -> None:
+    """Weights stream to `device` ahead of use, so transfers overlap compute (Wan 14B in
+    about 13 GB): diffusers models layer by layer on a side CUDA stream, the transformers
+    text encoder block by block. A VAE that decodes in tiles streams without the side stream:
+    the stream's prefetch order is learnt on the first pass, which tiling repeats (diffusers
+    warns about exactly that)."""
     cpu = torch.device("cpu")
+    stream = device.type == "cuda"
     for name, component in pipeline.components.items():
         if not isinstance(component, torch.nn.Module):
             continue
         offloadable: Any = component
         if hasattr(offloadable, "enable_group_offload"):
+            tiled = bool(getattr(offloadable, "use_tiling", False))
             offloadable.enable_group_offload(
-                onload_device=device, offload_device=cpu, offload_type="leaf_level", use_stream=True
+                onload_device=device,
+                offload_device=cpu,
+                offload_type="leaf_level",
+                use_stream=stream and not tiled,
             )
-        else:  # the transformers-library text encoder
+        else:  # the transformers-library text and image encoders
             from diffusers.hooks import apply_group_offloading
 
             apply_group_offloading(
@@ -143,25 +158,8 @@ def _vae(pipeline: Any, options: SpeedOptions, notes: list[str]) -> None:
         notes.append(f"vae_{method}")
 
 
-def _attention(pipeline: Any, backend: str, notes: list[str]) -> None:
-    if backend.endswith("_hub") and hub_constants.HF_HUB_OFFLINE:
-        raise ModelUnavailable(
-            f"CLIPFORGE_ATTENTION_BACKEND={backend!r} downloads its kernel from the hub at run "
-            "time, and HF_HUB_OFFLINE is set; pick an installed backend (flash, sage, "
-            "_native_cudnn, _native_flash) or leave it unset"
-        )
-    for transformer in transformers_of(pipeline):
-        try:
-            transformer.set_attention_backend(backend)
-        except Exception as exc:  # unknown name, kernel not installed, wrong device
-            raise ModelUnavailable(
-                f"CLIPFORGE_ATTENTION_BACKEND={backend!r} cannot be used here: "
-                f"{type(exc).__name__}: {exc}"
-            ) from exc
-    notes.append(f"attention backend {backend}")
-
-
-def _step_cache(pipeline: Any, options: SpeedOptions, notes: list[str]) -> None:
+def enable_step_cache(pipeline: Any, options: SpeedOptions, notes: list[str]) -> None:
+    """Turn on the step cache of `options` on every transformer (or refuse it)."""
     if options.step_cache == "cache_dit":
         _cache_dit(pipeline, options.step_cache_threshold)
         notes.append("step cache: cache-dit")
@@ -199,14 +197,15 @@ def _cache_dit(pipeline: Any, threshold: float | None) -> None:
         cache_dit.enable_cache(pipeline, cache_config=config)
 
 
-def _compile(pipeline: Any, mode: str, device: torch.device, notes: list[str]) -> None:
-    if device.type == "cpu":
-        notes.append("compile skipped: torch.compile is tuned here for GPUs only")
-        return
+def compile_transformers(pipeline: Any, options: SpeedOptions, notes: list[str]) -> None:
+    """torch.compile the repeated block of every transformer (compiled once, reused by each
+    block). `fullgraph` (no graph break allowed) only where no hook sits inside the blocks:
+    with the first-block cache, cache-dit or group offload Dynamo must break the graph."""
+    fullgraph = options.step_cache in FULLGRAPH_CACHES and options.offload != "group"
+    mode = options.compile_mode if COMPILE_BACKEND == "inductor" else None
     for transformer in transformers_of(pipeline):
-        # Compiling the repeated block (not the whole model) compiles once and reuses it.
-        transformer.compile_repeated_blocks(mode=mode, fullgraph=True)
-    notes.append(f"compile ({mode})")
+        transformer.compile_repeated_blocks(mode=mode, fullgraph=fullgraph, backend=COMPILE_BACKEND)
+    notes.append(f"compile ({options.compile_mode}, fullgraph={fullgraph})")
 
 
 def reset_step_caches(pipeline: Any) -> None:

@@ -8,13 +8,20 @@ and size rules of the real families hold. The tokenizer is a SentencePiece unigr
 in memory on a few sentences and wrapped as a transformers `T5Tokenizer`, so nothing is
 downloaded. The weights are random: the output is coloured noise, not a video of the prompt.
 
+`build_tiny_pipeline(<catalogue name>, path)` writes one with the structure of that entry's real
+repository instead (`diffusers_tiny`): its configs identify it as that entry, so a tiny folder
+under any name is served with the entry's rules. `build_tiny_upsampler(path)` writes a tiny
+`ltxv-spatial-upscaler-0.9.7` (LTXLatentUpsamplePipeline) folder.
+
     python -m clipforge.backends.tiny wan OUT_DIR
+    python -m clipforge.backends.tiny wan2.2-ti2v-5b OUT_DIR
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
@@ -27,6 +34,7 @@ from diffusers import (
     AutoencoderKLWan,
     FlowMatchEulerDiscreteScheduler,
     LTXConditionPipeline,
+    LTXLatentUpsamplePipeline,
     LTXPipeline,
     LTXVideoTransformer3DModel,
     UniPCMultistepScheduler,
@@ -35,10 +43,14 @@ from diffusers import (
 )
 from transformers import T5Config, T5EncoderModel, T5Tokenizer, UMT5Config, UMT5EncoderModel
 
+from clipforge.backends import diffusers_tiny
+from clipforge.backends.diffusers_catalog import CATALOGUE
+from clipforge.backends.diffusers_tiny import TEXT_DIM
+
 Family = Literal["wan", "ltx", "ltx-condition"]
 FAMILIES: tuple[Family, ...] = ("wan", "ltx", "ltx-condition")
-TEXT_DIM = 32
-"""Width of the tiny text encoder, and so of the transformers' caption input."""
+KINDS: tuple[str, ...] = (*FAMILIES, *CATALOGUE)
+"""What build_tiny_pipeline builds: the generic families and every catalogue entry."""
 
 _CORPUS = (
     "a red ball rolls across a green field under a blue sky",
@@ -56,19 +68,61 @@ _CORPUS = (
 )
 
 
-def build_tiny_pipeline(family: Family, path: Path, *, seed: int = 0) -> Path:
-    """Build a tiny random-weight `family` pipeline, save it at `path` and return `path`.
+def build_tiny_pipeline(family: str, path: Path, *, seed: int = 0, upsampler: bool = False) -> Path:
+    """Build a tiny random-weight pipeline of `family` (a generic family or a catalogue name),
+    save it at `path` and return `path`; `upsampler` adds a `latent_upsampler/` folder (LTX).
 
     The same `seed` gives the same weights, byte for byte.
     """
-    if family not in FAMILIES:
-        raise ValueError(f"family must be one of {', '.join(FAMILIES)}, not {family!r}")
+    if family not in KINDS:
+        raise ValueError(f"family must be one of {', '.join(KINDS)}, not {family!r}")
     with torch.random.fork_rng(devices=[]):
-        pipeline = _BUILDERS[family](seed)
+        pipeline = _build(family, seed)
+        extra = (
+            diffusers_tiny.seeded_by(seed)(6, diffusers_tiny.latent_upsampler)
+            if upsampler
+            else None
+        )
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     pipeline.save_pretrained(path)
+    _name_processor_as_released(path)
+    if extra is not None:
+        extra.save_pretrained(path / "latent_upsampler")
     return path
+
+
+def build_tiny_upsampler(path: Path, *, seed: int = 0) -> Path:
+    """A tiny folder with the layout of Lightricks/ltxv-spatial-upscaler-0.9.7: an
+    LTXLatentUpsamplePipeline (`latent_upsampler/` and `vae/`)."""
+    with torch.random.fork_rng(devices=[]):
+        seeded = diffusers_tiny.seeded_by(seed)
+        pipeline: Any = LTXLatentUpsamplePipeline(
+            vae=seeded(2, diffusers_tiny.ltx_vae),
+            latent_upsampler=seeded(6, diffusers_tiny.latent_upsampler),
+        )
+    path = Path(path)
+    pipeline.save_pretrained(path)
+    return path
+
+
+def _name_processor_as_released(path: Path) -> None:
+    """Without torchvision, transformers saves CLIPImageProcessor as its PIL twin; the released
+    folders name CLIPImageProcessor (loaded as the twin here, with a warning)."""
+    index_path = path / "model_index.json"
+    index = json.loads(index_path.read_text())
+    if index.get("image_processor", [None, None])[1] == "CLIPImageProcessorPil":
+        index["image_processor"] = ["transformers", "CLIPImageProcessor"]
+        index_path.write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
+
+
+def _build(kind: str, seed: int) -> Any:
+    if kind in _BUILDERS:
+        return _BUILDERS[kind](seed)  # type: ignore[index]
+    seeded = diffusers_tiny.seeded_by(seed)
+    if kind.startswith("wan"):
+        return diffusers_tiny.build_wan(kind, tiny_tokenizer(), seeded)
+    return diffusers_tiny.build_ltx(kind, tiny_tokenizer(), seeded)
 
 
 def tiny_tokenizer() -> T5Tokenizer:
@@ -99,18 +153,7 @@ def _seeded(seed: int, offset: int, make: Callable[[], Any]) -> Any:
     return make()
 
 
-_T5_SIZE: dict[str, Any] = {
-    "d_model": TEXT_DIM,
-    "d_kv": 8,
-    "d_ff": 64,
-    "num_layers": 2,
-    "num_heads": 4,
-    "relative_attention_num_buckets": 8,
-    "relative_attention_max_distance": 32,
-    "feed_forward_proj": "gated-gelu",
-    "dropout_rate": 0.0,
-}
-"""A two-layer, 32-wide T5 encoder (UMT5 for Wan, T5 for LTX, as the real pipelines use)."""
+_T5_SIZE = diffusers_tiny.T5_SIZE
 
 
 def _build_wan(seed: int) -> WanPipeline:
@@ -223,12 +266,12 @@ _BUILDERS: dict[Family, Callable[[int], Any]] = {
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`python -m clipforge.backends.tiny {wan,ltx} OUT_DIR [--seed N]`."""
+    """`python -m clipforge.backends.tiny KIND OUT_DIR [--seed N]`."""
     parser = argparse.ArgumentParser(
         prog="python -m clipforge.backends.tiny",
         description="Write a tiny random-weight diffusers pipeline (for tests; makes noise).",
     )
-    parser.add_argument("family", choices=FAMILIES)
+    parser.add_argument("family", choices=KINDS)
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)

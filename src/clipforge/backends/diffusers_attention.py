@@ -1,0 +1,123 @@
+"""CLIPFORGE_ATTENTION_BACKEND, checked against the model before any job runs.
+
+A kernel that cannot serve the loaded model would fail every job, so `use_attention_backend`
+refuses it at start with the reason: a kernel that takes no attention mask (flash-attn, FA3,
+SageAttention, PyTorch's native flash) for a transformer that always passes one (LTX-Video's
+cross-attention masks the prompt's padding), or any kernel that does not run here for the
+model's head width, dtype and device (found by one tiny attention call through diffusers'
+dispatcher, with a mask where the model passes one). The backend is set on the transformers'
+attention processors only: diffusers' process-wide default is put back, so nothing else
+loaded in this process changes kernel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+import torch
+from huggingface_hub import constants as hub_constants
+
+from clipforge.errors import ModelUnavailable
+
+MASK_REFUSING = frozenset(
+    {
+        "flash",
+        "flash_hub",
+        "flash_4_hub",
+        "_flash_3",
+        "_flash_3_hub",
+        "aiter_fa2_hub",
+        "_native_flash",
+        "_native_xla",
+        "sage",
+        "sage_hub",
+        "sage_blackwell_hub",
+        "_sage_qk_int8_pv_fp8_cuda",
+        "_sage_qk_int8_pv_fp8_cuda_sm90",
+        "_sage_qk_int8_pv_fp16_cuda",
+        "_sage_qk_int8_pv_fp16_triton",
+    }
+)
+"""Backends whose diffusers 0.42 kernels raise on an attention mask (attention_dispatch.py)."""
+MASK_TAKING = "native, _native_cudnn, _native_efficient, _native_math, flex, xformers"
+
+MASKED_ATTENTION: Mapping[str, str] = MappingProxyType(
+    {"LTXVideoTransformer3DModel": "its cross-attention always masks the prompt's padding"}
+)
+"""Transformer classes that pass an attention mask on every forward (checked by a test that
+watches every attention call of each tiny model)."""
+
+
+def use_attention_backend(transformers: list[Any], backend: str, device: torch.device) -> None:
+    """Set `backend` on every transformer's attention, or refuse it (ModelUnavailable)."""
+    from diffusers.models.attention_dispatch import AttentionBackendName, _AttentionBackendRegistry
+
+    known = {member.value for member in AttentionBackendName}
+    setting = f"CLIPFORGE_ATTENTION_BACKEND={backend!r}"
+    if backend not in known:
+        raise ModelUnavailable(f"{setting} is not one of: {', '.join(sorted(known))}")
+    if backend.endswith("_hub") and hub_constants.HF_HUB_OFFLINE:
+        raise ModelUnavailable(
+            f"{setting} downloads its kernel from the hub at run time, and HF_HUB_OFFLINE is "
+            "set; pick an installed backend (flash, sage, _native_cudnn, _native_flash) or "
+            "leave it unset"
+        )
+    for transformer in transformers:
+        masked = MASKED_ATTENTION.get(type(transformer).__name__)
+        if masked and backend in MASK_REFUSING:
+            raise ModelUnavailable(
+                f"{setting} takes no attention mask, and {type(transformer).__name__} passes "
+                f"one ({masked}): every job would fail. Use one of {MASK_TAKING}, or leave it "
+                "unset"
+            )
+    previous = _AttentionBackendRegistry._active_backend
+    try:
+        for transformer in transformers:
+            _set(transformer, backend, setting)
+            _probe(transformer, AttentionBackendName(backend), device, setting)
+    finally:
+        _AttentionBackendRegistry.set_active_backend(previous)
+
+
+def active_backend(transformer: Any) -> str:
+    """The kernel `transformer`'s attention runs ("native" when none was set)."""
+    from diffusers.models.attention_dispatch import _AttentionBackendRegistry
+
+    for module in transformer.modules():
+        chosen = getattr(getattr(module, "processor", None), "_attention_backend", None)
+        if chosen is not None:
+            return str(getattr(chosen, "value", chosen))
+    return str(_AttentionBackendRegistry._active_backend.value)
+
+
+def _set(transformer: Any, backend: str, setting: str) -> None:
+    try:
+        transformer.set_attention_backend(backend)
+    except Exception as exc:  # kernel not installed, wrong device, no context parallel
+        raise ModelUnavailable(
+            f"{setting} cannot be used here: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def _probe(transformer: Any, backend: Any, device: torch.device, setting: str) -> None:
+    """One tiny attention call as the model makes it: its head width and dtype, on `device`,
+    with a mask shaped like the model's where it passes one."""
+    from diffusers.models.attention_dispatch import dispatch_attention_fn
+
+    heads, head_dim = 2, int(transformer.config.attention_head_dim)
+    dtype = transformer.dtype
+    masked = type(transformer).__name__ in MASKED_ATTENTION
+    q, k, v = (torch.randn(1, 8, heads, head_dim, device=device, dtype=dtype) for _ in range(3))
+    mask = torch.zeros(1, heads, 1, 8, device=device, dtype=dtype) if masked else None
+    try:
+        with torch.no_grad():
+            dispatch_attention_fn(q, k, v, attn_mask=mask, backend=backend)
+    except Exception as exc:
+        transformer.reset_attention_backend()
+        with_mask = " with its attention mask" if masked else ""
+        raise ModelUnavailable(
+            f"{setting} does not run here for {type(transformer).__name__} (head width "
+            f"{head_dim}, {dtype}, on {device}{with_mask}): {type(exc).__name__}: {exc}"
+        ) from exc

@@ -1,0 +1,162 @@
+"""Every catalogue entry as a tiny pipeline with its real repository's structure, saved in the
+diffusers format under a name that is not the catalogue's, served with its default profile
+and with every profile docs/GPU.md documents: each combination completes a job or refuses at
+start with a message that says why. This is what a first GPU run would otherwise discover."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+pytest.importorskip("diffusers")
+
+import torch
+
+from clipforge.backends import diffusers_options
+from clipforge.backends.base import ImageInput
+from clipforge.backends.diffusers_backend import DiffusersBackend
+from clipforge.backends.diffusers_catalog import CATALOGUE, capabilities_for
+from clipforge.backends.tiny import build_tiny_pipeline
+from clipforge.errors import ModelUnavailable
+from clipforge.schemas import GenerationRequest
+from clipforge.settings import Settings
+from tests.conftest import TINY_NATIVE
+from tests.live import live_server, wait_for_job
+
+NAMES = list(CATALOGUE)
+GPU_PROFILES: dict[str, dict[str, Any]] = {
+    # docs/GPU.md, "Fast profile for step-distilled weights"
+    "fast": {
+        "num_inference_steps": 4,
+        "guidance_scale": 1.0,
+        "compile": True,
+        "attention_backend": "_native_cudnn",
+    },
+    # docs/GPU.md, "Tuned profile for 50-step models on one GPU"
+    "tuned": {"compile": True, "attention_backend": "_native_cudnn", "step_cache": "first_block"},
+    # docs/GPU.md, "Small GPUs"
+    "small-gpu": {"offload": "group", "vae_tiling": True},
+}
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One tiny folder per entry, named `weights-N` (never the catalogue name)."""
+    root = tmp_path_factory.mktemp("real-structure")
+    return {
+        name: build_tiny_pipeline(name, root / f"weights-{index}")
+        for index, name in enumerate(NAMES)
+    }
+
+
+@pytest.fixture(autouse=True)
+def _trace_compile_without_codegen(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Dynamo traces as on a GPU (the same graph breaks); inductor's code generation is
+    checked once, in test_diffusers_options."""
+    monkeypatch.setattr(diffusers_options, "COMPILE_BACKEND", "eager")
+    yield
+    torch._dynamo.reset()  # every test compiles a new model: no recompile limit across tests
+
+
+def _settings(folder: Path, **overrides: Any) -> Settings:
+    return Settings(backend="diffusers", model=str(folder), **{**TINY_NATIVE, **overrides})
+
+
+def _request(**fields: Any) -> GenerationRequest:
+    values: dict[str, Any] = {"model": "m", "prompt": "a red ball rolls", "seed": 3}
+    return GenerationRequest(**(values | fields))
+
+
+def _images(backend: DiffusersBackend, request: GenerationRequest, seed: int = 0) -> ImageInput:
+    width, height = request.size
+    rng = np.random.default_rng(seed)
+    picture = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+    caps = backend.capabilities
+    return ImageInput(
+        first=picture if caps.first_frame else None,
+        last=np.ascontiguousarray(picture[::-1]) if caps.last_frame else None,
+    )
+
+
+def _run(backend: DiffusersBackend, images: bool = False) -> np.ndarray:
+    request = _request()
+    given = _images(backend, request) if images or backend.family.needs_image else ImageInput()
+    steps: list[tuple[int, int]] = []
+    plan = backend.plan(request)
+    clip = backend.generate(request, lambda step, total: steps.append((step, total)), given)
+    frames = np.stack(list(clip.frames))
+    assert frames.shape == (plan.num_frames, plan.height, plan.width, 3)
+    assert frames.dtype == np.uint8
+    assert steps == [(step, plan.steps) for step in range(1, plan.steps + 1)]
+    return frames
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_renamed_folder_gets_the_entry_rules_and_completes_a_job(
+    name: str, folders: dict[str, Path]
+) -> None:
+    backend = DiffusersBackend.from_settings(_settings(folders[name]))
+    entry = CATALOGUE[name]
+    # the I2V 480P and 720P checkpoints have identical configs: unnamed, they get the 720P rules
+    expected = "wan2.1-i2v-14b-720p" if name == "wan2.1-i2v-14b-480p" else name
+    assert backend.entry is CATALOGUE[expected]
+    assert backend.family.fps == entry.rules.fps
+    assert capabilities_for(str(folders[name])).first_frame == entry.rules.first_frame
+    _run(backend)
+    if entry.rules.first_frame and not entry.rules.needs_image:
+        _run(backend, images=True)
+    backend.close()
+
+
+@pytest.mark.parametrize("profile", list(GPU_PROFILES))
+@pytest.mark.parametrize("name", NAMES)
+def test_every_documented_profile_completes_or_refuses_at_start(
+    name: str, profile: str, folders: dict[str, Path]
+) -> None:
+    """As documented (a CPU has no cuDNN attention, so those refuse at start naming why), then
+    with the GPU-only kernel left out, which must complete a job."""
+    options = GPU_PROFILES[profile]
+    try:
+        backend = DiffusersBackend.from_settings(_settings(folders[name], **options))
+    except ModelUnavailable as refused:
+        assert "CLIPFORGE_ATTENTION_BACKEND='_native_cudnn'" in str(refused)
+        assert "does not run here" in str(refused)
+    else:
+        _run(backend)
+        backend.close()
+    runnable = {k: v for k, v in options.items() if k != "attention_backend"}
+    backend = DiffusersBackend.from_settings(_settings(folders[name], **runnable))
+    _run(backend, images=backend.capabilities.first_frame)
+    backend.close()
+
+
+def test_served_end_to_end_with_images_and_a_profile(
+    folders: dict[str, Path], tmp_path: Path
+) -> None:
+    """`clipforge serve` (in-process) with Wan 2.2 TI2V 5B under another name and the tuned
+    profile minus the GPU kernel: a text job completes at the entry's frame rate."""
+    folder = folders["wan2.2-ti2v-5b"]
+    overrides = {**TINY_NATIVE, "compile": True, "step_cache": "first_block"}
+    with (
+        live_server(
+            tmp_path, backend="diffusers", model=str(folder), workers=1, **overrides
+        ) as live,
+        live.client() as client,
+    ):
+        created = client.post(
+            "/v1/jobs",
+            json={
+                "model": "bytedance/seedance-1-0-lite-t2v",
+                "prompt": "a red ball",
+                "duration": 5,
+            },
+        )
+        assert created.status_code in (200, 201), created.text
+        job = wait_for_job(
+            client, created.json()["id"], lambda j: j["status"] in ("completed", "error")
+        )
+    assert job["status"] == "completed", job
