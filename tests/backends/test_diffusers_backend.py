@@ -31,6 +31,7 @@ from clipforge.backends.registry import default_registry
 from clipforge.errors import GenerationFailed, JobCancelled, ModelUnavailable
 from clipforge.schemas import DURATIONS, AspectRatio, GenerationRequest, Resolution
 from clipforge.settings import Settings
+from tests.conftest import make_tiny_settings
 
 COMBINATIONS = list(itertools.product(Resolution, AspectRatio))
 FAMILIES = {"wan": WAN, "ltx": LTX}
@@ -341,3 +342,76 @@ def test_tiny_settings_fixture(tiny_settings: Callable[..., Settings], tiny_wan_
     assert settings.model == str(tiny_wan_path)
     assert (settings.native_short_side, settings.native_max_frames) == (32, 9)
     assert settings.num_inference_steps == 3
+
+
+# --- loading in place, precision, frames on the device, flow shift (issue 16) --------------
+
+
+@pytest.fixture(scope="module")
+def real_structure(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    from clipforge.backends.tiny import build_tiny_pipeline
+
+    root = tmp_path_factory.mktemp("structure")
+    names = ("wan2.1-t2v-14b", "wan2.1-i2v-14b-720p", "ltx-video-0.9.5")
+    return {name: build_tiny_pipeline(name, root / f"m{i}") for i, name in enumerate(names)}
+
+
+def test_without_offload_the_pipeline_is_loaded_in_place(
+    tiny_wan_path: Path, tiny_settings: Callable[..., Settings]
+) -> None:
+    """device_map puts every component on the device as it loads (no host copy first)."""
+    backend = DiffusersBackend.from_settings(tiny_settings(tiny_wan_path))
+    assert backend.pipeline.hf_device_map == "cpu"
+    from clipforge.backends.diffusers_loading import load_pipeline, resolve_weights
+
+    for_offload = load_pipeline(resolve_weights(str(tiny_wan_path)), torch.float32, None)
+    assert not getattr(for_offload, "hf_device_map", None)  # offload hooks move it later
+
+
+@pytest.mark.parametrize(
+    ("name", "full_precision"),
+    [("wan2.1-t2v-14b", True), ("wan2.1-i2v-14b-720p", True), ("ltx-video-0.9.5", False)],
+)
+def test_the_vae_keeps_the_precision_its_authors_use(
+    name: str, full_precision: bool, real_structure: dict[str, Path]
+) -> None:
+    settings = Settings(model=str(real_structure[name]), device="cpu", dtype="bfloat16")
+    pipeline = DiffusersBackend.from_settings(settings).pipeline
+    assert pipeline.transformer.dtype == torch.bfloat16
+    expected = torch.float32 if full_precision else torch.bfloat16
+    assert pipeline.vae.dtype == expected
+    if getattr(pipeline, "image_encoder", None) is not None:
+        assert pipeline.image_encoder.dtype == expected
+
+
+def test_frames_become_uint8_on_the_device_one_at_a_time(
+    backend: DiffusersBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    processor = backend.pipeline.video_processor
+    real = processor.postprocess_video
+    outputs: list[Any] = []
+
+    def recording(video: Any, output_type: str = "np", **kwargs: Any) -> Any:
+        result = real(video, output_type=output_type, **kwargs)
+        outputs.append((output_type, result))
+        return result
+
+    monkeypatch.setattr(processor, "postprocess_video", recording)
+    clip = backend.generate(_request(seed=2), _ignore)
+    ((output_type, decoded),) = outputs
+    assert output_type == "pt" and isinstance(decoded, torch.Tensor)  # not a float32 host copy
+    assert decoded.device == backend.device
+    first = next(clip.frames)
+    assert first.dtype == np.uint8 and first.shape == (clip.height, clip.width, 3)
+    expected = (decoded[0, 0].float().clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0)
+    assert np.array_equal(first, expected.numpy())
+
+
+def test_the_flow_shift_follows_the_native_size(real_structure: dict[str, Path]) -> None:
+    """Wan 2.1 14B: 3.0 at 480p, 5.0 at 720p (the saved scheduler has 3.0)."""
+    backend = DiffusersBackend.from_settings(make_tiny_settings(real_structure["wan2.1-t2v-14b"]))
+    shifts = {}
+    for resolution in ("480p", "720p", "1080p"):
+        backend.generate(_request(seed=1, resolution=resolution), _ignore)
+        shifts[resolution] = backend.pipeline.scheduler.config.flow_shift
+    assert shifts == {"480p": 3.0, "720p": 5.0, "1080p": 5.0}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ from clipforge.backends.diffusers_catalog import (
     CatalogEntry,
     capabilities_for,
     find_entry,
+    lookup,
 )
 from clipforge.backends.diffusers_loading import load_pipeline, resolve_weights
 from clipforge.backends.tiny import build_tiny_pipeline
@@ -269,3 +272,55 @@ def test_two_experts_get_their_own_guidance_or_the_setting(experts: dict[str, Pa
     folder = experts["wan2.2-t2v-a14b"]
     assert _guidance_used(folder, None) == (4.0, 3.0)
     assert _guidance_used(folder, 1.0) == (1.0, 1.0)
+
+
+# --- rules from the weights' own configs: renamed folders and hub cache snapshots --------------
+
+
+@pytest.fixture(scope="module")
+def i2v_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_pipeline("wan2.1-i2v-14b-480p", tmp_path_factory.mktemp("i2v") / "x")
+
+
+def _snapshot(cache: Path, hub_id: str, folder: Path) -> Path:
+    """The layout `hf download` leaves in HF_HUB_CACHE: models--owner--name/snapshots/<rev>."""
+    repo = cache / f"models--{hub_id.replace('/', '--')}"
+    snapshot = repo / "snapshots" / "0123abcd"
+    shutil.copytree(folder, snapshot)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("0123abcd")
+    return snapshot
+
+
+def test_a_hub_cache_snapshot_gets_the_rules_of_its_repository(
+    i2v_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """480P and 720P I2V have identical configs: the cache path's repository name tells them
+    apart; a renamed copy gets the 720P entry (both sizes, as upstream's i2v-14B task)."""
+    hub_id = CATALOGUE["wan2.1-i2v-14b-480p"].hub_id
+    snapshot = _snapshot(tmp_path, hub_id, i2v_folder)
+    assert resolve_weights(str(snapshot)).entry is CATALOGUE["wan2.1-i2v-14b-480p"]
+    assert resolve_weights(str(i2v_folder)).entry is CATALOGUE["wan2.1-i2v-14b-720p"]
+    monkeypatch.setattr(hub_constants, "HF_HUB_CACHE", str(tmp_path))
+    for weights in (hub_id, "wan2.1-i2v-14b-480p"):  # read from the cache, no network
+        entry, config = lookup(weights)
+        assert entry is CATALOGUE["wan2.1-i2v-14b-480p"]
+        assert config is not None and config.has_image_encoder
+
+
+def test_config_wins_over_a_misleading_name(i2v_folder: Path, tmp_path: Path) -> None:
+    named = tmp_path / "Wan2.1-T2V-1.3B-Diffusers"  # an I2V model under a T2V model's name
+    shutil.copytree(i2v_folder, named)
+    assert resolve_weights(str(named)).entry is CATALOGUE["wan2.1-i2v-14b-720p"]
+    assert capabilities_for(str(named)).first_frame
+
+
+def test_capabilities_read_configs_without_torch(i2v_folder: Path) -> None:
+    """The API process asks routing what weights can do: no torch import, no model load."""
+    code = (
+        "import sys; from clipforge.backends.diffusers_catalog import capabilities_for; "
+        f"c = capabilities_for({str(i2v_folder)!r}); "
+        "assert c.first_frame and not c.last_frame and c.fps == 16, c; "
+        "assert 'torch' not in sys.modules and 'diffusers' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

@@ -23,7 +23,8 @@ from diffusers import (
 )
 from transformers import T5EncoderModel, T5Tokenizer, UMT5EncoderModel
 
-from clipforge.backends.tiny import build_tiny_pipeline, main, tiny_tokenizer
+from clipforge.backends.diffusers_catalog import CATALOGUE, lookup
+from clipforge.backends.tiny import build_tiny_pipeline, build_tiny_upsampler, main, tiny_tokenizer
 
 EXPECTED = {
     "wan": (
@@ -141,3 +142,24 @@ def test_cli_writes_a_loadable_folder(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "clipforge serve --model" in capsys.readouterr().out
     pipeline = DiffusionPipeline.from_pretrained(tmp_path / "tiny-wan", local_files_only=True)
     assert isinstance(pipeline, WanPipeline)
+
+
+@pytest.mark.parametrize("kind", list(CATALOGUE))
+def test_every_catalogue_entry_has_a_tiny_twin_its_configs_identify(
+    kind: str, tmp_path: Path
+) -> None:
+    path = build_tiny_pipeline(kind, tmp_path / "twin", upsampler=kind.startswith("ltx"))
+    entry, config = lookup(path)
+    twin = "wan2.1-i2v-14b-720p" if kind == "wan2.1-i2v-14b-480p" else kind  # same configs
+    assert entry is CATALOGUE[twin]
+    assert config is not None and config.has_latent_upsampler == kind.startswith("ltx")
+    pipeline = DiffusionPipeline.from_pretrained(path, local_files_only=True)
+    assert type(pipeline).__name__ in entry.signature.pipeline_classes
+    assert sum(p.stat().st_size for p in path.rglob("*.safetensors")) < 16_000_000
+
+
+def test_the_upsampler_folder_has_the_hub_layout(tmp_path: Path) -> None:
+    path = build_tiny_upsampler(tmp_path / "ltxv-spatial-upscaler-0.9.7")
+    index = json.loads((path / "model_index.json").read_text())
+    assert index["_class_name"] == "LTXLatentUpsamplePipeline"
+    assert (path / "latent_upsampler" / "config.json").is_file()

@@ -281,6 +281,11 @@ class DiffusersBackend(Backend):
                 raise GenerationFailed(f"{family.name} takes no {kind}-frame image")
         if images.last is not None and images.first is None:
             raise GenerationFailed(f"{family.name} takes a last frame only with a first frame")
+        if family.needs_last_frame and images.first is not None and images.last is None:
+            raise GenerationFailed(
+                f"{family.name} renders between a first and a last frame: send both "
+                "(image_url and last_image_url)"
+            )
         if family.needs_image and images.first is None:
             raise GenerationFailed(
                 f"{family.name} renders from a first frame (image-to-video weights); "

@@ -223,6 +223,7 @@ ENTRIES: tuple[CatalogEntry, ...] = (
             "Wan 2.1 FLF2V 14B: first and last frame to 720p, 16 fps.",
             needs_image=True,
             last_frame=True,
+            needs_last_frame=True,
             short_side=720,
             flow_shift={720: 16.0},
             sources={

@@ -87,6 +87,8 @@ class ModelFamily:
     last_frame: bool = False
     needs_image: bool = False
     """The pipeline cannot render without a first frame (image-to-video weights)."""
+    needs_last_frame: bool = False
+    """First-last-frame weights (Wan 2.1 FLF2V): the last frame is required too."""
     two_stage: TwoStage | None = None
     sources: Mapping[str, str] = field(default_factory=dict)
     """Where each value comes from: field name -> the document that publishes it."""

@@ -1,0 +1,124 @@
+"""Image-to-video through the diffusers backend (issue 17): tiny random-weight pipelines of each
+image-taking class, saved in the diffusers format and loaded as real weights are; the first
+(and last) frame reach the model and change what it renders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+pytest.importorskip("diffusers")
+
+from clipforge.backends.base import ImageInput
+from clipforge.backends.diffusers_backend import DiffusersBackend
+from clipforge.backends.diffusers_catalog import CATALOGUE
+from clipforge.backends.tiny import build_tiny_pipeline
+from clipforge.errors import GenerationFailed
+from clipforge.schemas import GenerationRequest
+from tests.conftest import make_tiny_settings
+
+IMAGE_KINDS = [name for name, entry in CATALOGUE.items() if entry.rules.first_frame]
+REQUEST = GenerationRequest(model="m", prompt="a red ball rolls", seed=7, aspect_ratio="4:3")
+
+
+@pytest.fixture(scope="module")
+def backends(tmp_path_factory: pytest.TempPathFactory) -> dict[str, DiffusersBackend]:
+    root = tmp_path_factory.mktemp("images")
+    return {
+        name: DiffusersBackend.from_settings(
+            make_tiny_settings(build_tiny_pipeline(name, root / f"model-{i}"))
+        )
+        for i, name in enumerate(IMAGE_KINDS)
+    }
+
+
+def _picture(seed: int) -> np.ndarray:
+    width, height = REQUEST.size  # the worker hands images over at the output size
+    return np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
+
+
+def _frames(backend: DiffusersBackend, images: ImageInput) -> np.ndarray:
+    plan = backend.plan(REQUEST)
+    clip = backend.generate(REQUEST, lambda s, t: None, images)
+    frames = np.stack(list(clip.frames))
+    assert frames.shape == (plan.num_frames, plan.height, plan.width, 3)
+    assert (clip.width, clip.height, clip.num_frames) == (plan.width, plan.height, plan.num_frames)
+    return frames
+
+
+@pytest.mark.parametrize("name", IMAGE_KINDS)
+def test_the_first_frame_changes_the_video(
+    name: str, backends: dict[str, DiffusersBackend]
+) -> None:
+    backend = backends[name]
+    assert backend.capabilities.first_frame
+    last = _picture(9) if backend.family.needs_last_frame else None  # FLF2V takes both
+    one = _frames(backend, ImageInput(first=_picture(1), last=last))
+    again = _frames(backend, ImageInput(first=_picture(1), last=last))
+    other = _frames(backend, ImageInput(first=_picture(2), last=last))
+    assert np.array_equal(one, again)  # same seed, same image: same frames
+    assert not np.array_equal(one[0], other[0])
+
+
+@pytest.mark.parametrize("name", [n for n in IMAGE_KINDS if CATALOGUE[n].rules.last_frame])
+def test_the_last_frame_changes_the_video(name: str, backends: dict[str, DiffusersBackend]) -> None:
+    backend = backends[name]
+    first = _picture(1)
+    one = _frames(backend, ImageInput(first=first, last=_picture(3)))
+    other = _frames(backend, ImageInput(first=first, last=_picture(4)))
+    assert not np.array_equal(one, other)
+
+
+def test_what_a_model_does_not_take_is_refused(backends: dict[str, DiffusersBackend]) -> None:
+    i2v = backends["wan2.1-i2v-14b-720p"]
+    assert not i2v.capabilities.last_frame
+    with pytest.raises(GenerationFailed, match="takes no last-frame image"):
+        i2v.generate(REQUEST, lambda s, t: None, ImageInput(first=_picture(1), last=_picture(2)))
+    with pytest.raises(GenerationFailed, match="renders from a first frame"):
+        i2v.generate(REQUEST, lambda s, t: None)
+    flf = backends["wan2.1-flf2v-14b-720p"]
+    with pytest.raises(GenerationFailed, match="only with a first frame"):
+        flf.generate(REQUEST, lambda s, t: None, ImageInput(last=_picture(2)))
+    with pytest.raises(GenerationFailed, match="between a first and a last frame"):
+        flf.generate(REQUEST, lambda s, t: None, ImageInput(first=_picture(2)))
+
+
+def test_text_to_video_weights_take_no_image(tiny_wan_path: Path) -> None:
+    backend = DiffusersBackend.from_settings(make_tiny_settings(tiny_wan_path))
+    assert not backend.capabilities.first_frame
+    with pytest.raises(GenerationFailed, match="takes no first-frame image"):
+        backend.generate(REQUEST, lambda s, t: None, ImageInput(first=_picture(1)))
+
+
+def test_ti2v_takes_text_or_an_image_with_the_same_loaded_modules(
+    backends: dict[str, DiffusersBackend],
+) -> None:
+    """Wan 2.2 TI2V 5B: text alone through WanPipeline, a first frame through its image twin,
+    built on the same modules (not from_pipe, which would cast them all to float32) and with
+    its expand_timesteps."""
+    backend = backends["wan2.2-ti2v-5b"]
+    text = _frames(backend, ImageInput())
+    image = _frames(backend, ImageInput(first=_picture(1)))
+    assert text.shape == image.shape
+    twin: Any = backend._image_pipeline
+    assert type(twin).__name__ == "WanImageToVideoPipeline"
+    assert twin.transformer is backend.pipeline.transformer
+    assert twin.config.expand_timesteps
+
+
+def test_progress_and_cancel_work_with_images(backends: dict[str, DiffusersBackend]) -> None:
+    from clipforge.errors import JobCancelled
+
+    backend = backends["wan2.2-i2v-a14b"]
+    steps: list[tuple[int, int]] = []
+    backend.generate(REQUEST, lambda s, t: steps.append((s, t)), ImageInput(first=_picture(1)))
+    assert steps == [(1, 2), (2, 2)]
+
+    def cancel(step: int, total: int) -> None:
+        raise JobCancelled("cancelled")
+
+    with pytest.raises(JobCancelled):
+        backend.generate(REQUEST, cancel, ImageInput(first=_picture(1)))

@@ -1,0 +1,131 @@
+"""LTX-Video 0.9.7 distilled: the two-stage recipe with the latent upsampler when its weights are
+present (in the weights' folder or beside it, named like its hub repository), one pass
+otherwise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+pytest.importorskip("diffusers")
+
+from clipforge.backends.base import ImageInput
+from clipforge.backends.diffusers_backend import DiffusersBackend
+from clipforge.backends.diffusers_catalog import CATALOGUE
+from clipforge.backends.tiny import build_tiny_pipeline, build_tiny_upsampler
+from clipforge.errors import JobCancelled
+from clipforge.schemas import GenerationRequest
+from tests.conftest import make_tiny_settings
+
+DISTILLED = "ltx-video-0.9.7-distilled"
+STAGE = CATALOGUE[DISTILLED].rules.two_stage
+REQUEST = GenerationRequest(model="m", prompt="a red ball rolls", seed=5)
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("two-stage")
+    beside = root / "beside"
+    build_tiny_upsampler(beside / "ltxv-spatial-upscaler-0.9.7")
+    return {
+        "inside": build_tiny_pipeline(DISTILLED, root / "with-upsampler", upsampler=True),
+        "beside": build_tiny_pipeline(DISTILLED, beside / "distilled-13b"),
+        "none": build_tiny_pipeline(DISTILLED, root / "alone"),
+    }
+
+
+def _backend(folder: Path) -> DiffusersBackend:
+    return DiffusersBackend.from_settings(make_tiny_settings(folder))
+
+
+def _watch(backend: DiffusersBackend, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
+    seen: dict[str, list[Any]] = {"sizes": [], "upsample": [], "decode": []}
+    pipeline = backend.pipeline
+    real_prepare, real_decode = pipeline.prepare_latents, pipeline.vae.decode
+
+    def prepare(*args: Any, **kwargs: Any) -> Any:
+        seen["sizes"].append((kwargs["width"], kwargs["height"]))
+        return real_prepare(*args, **kwargs)
+
+    def decode(*args: Any, **kwargs: Any) -> Any:
+        seen["decode"].append(1)
+        return real_decode(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "prepare_latents", prepare)
+    monkeypatch.setattr(pipeline.vae, "decode", decode)
+    if backend.two_stage is not None:
+        upsampler = backend.two_stage.upsample.latent_upsampler
+        upsampler.register_forward_hook(lambda m, i, o: seen["upsample"].append(o.shape))
+    return seen
+
+
+@pytest.mark.parametrize("where", ["inside", "beside"])
+def test_with_the_upsampler_the_recipe_runs_in_two_stages(
+    where: str, folders: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend = _backend(folders[where])
+    assert backend.two_stage is not None and STAGE is not None
+    seen = _watch(backend, monkeypatch)
+    steps: list[tuple[int, int]] = []
+    plan = backend.plan(REQUEST)
+    clip = backend.generate(REQUEST, lambda s, t: steps.append((s, t)))
+    frames = np.stack(list(clip.frames))
+
+    small = seen["sizes"][0]
+    assert seen["sizes"] == [small, (2 * small[0], 2 * small[1])]  # 2/3 size, then refined 2x
+    assert (plan.width, plan.height) == (2 * small[0], 2 * small[1])
+    assert frames.shape == (plan.num_frames, plan.height, plan.width, 3)
+    assert len(seen["upsample"]) == 1 and seen["decode"] == [1]
+    assert plan.steps == 2 + STAGE.refine_steps == 6  # CLIPFORGE_NUM_INFERENCE_STEPS=2, then 4
+    assert steps == [(step, 6) for step in range(1, 7)]
+
+
+def test_without_the_upsampler_it_runs_one_pass(folders: dict[str, Path]) -> None:
+    backend = _backend(folders["none"])
+    assert backend.two_stage is None
+    assert backend.entry is CATALOGUE[DISTILLED]
+    plan = backend.plan(REQUEST)
+    assert plan.steps == 2 and min(plan.width, plan.height) == 32
+    assert np.stack(list(backend.generate(REQUEST, lambda s, t: None).frames)).shape[0] == 9
+
+
+def test_the_published_timesteps_are_used_unless_steps_are_set(folders: dict[str, Path]) -> None:
+    settings = make_tiny_settings(folders["inside"], num_inference_steps=None)
+    backend = DiffusersBackend.from_settings(settings)
+    arguments = backend.call_arguments(REQUEST, backend.plan(REQUEST), lambda s, t: None)
+    assert arguments["timesteps"] == [1000, 993, 987, 981, 975, 909, 725, 0.03]
+    assert arguments["guidance_scale"] == 1.0 and "negative_prompt" not in arguments
+    assert backend.plan(REQUEST).steps == 8 + 4
+
+
+def test_a_cancel_in_the_refine_pass_decodes_nothing(
+    folders: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend = _backend(folders["inside"])
+    seen = _watch(backend, monkeypatch)
+
+    def cancel_in_refine(step: int, total: int) -> None:
+        if step == 4:
+            raise JobCancelled("cancelled")
+
+    with pytest.raises(JobCancelled):
+        backend.generate(REQUEST, cancel_in_refine)
+    assert seen["decode"] == []
+
+
+def test_first_and_last_frames_condition_both_stages(folders: dict[str, Path]) -> None:
+    backend = _backend(folders["inside"])
+    width, height = REQUEST.size
+    rng = np.random.default_rng(0)
+    first, last = (rng.integers(0, 256, (height, width, 3), dtype=np.uint8) for _ in range(2))
+
+    def frames(images: ImageInput) -> np.ndarray:
+        return np.stack(list(backend.generate(REQUEST, lambda s, t: None, images).frames))
+
+    one, again = frames(ImageInput(first, last)), frames(ImageInput(first, last))
+    other = frames(ImageInput(first, np.ascontiguousarray(last[::-1])))
+    assert np.array_equal(one, again)
+    assert not np.array_equal(one, other)
