@@ -30,6 +30,7 @@ SURFACES = {
     "aimlapi": "AI/ML API",
     "ark": "BytePlus ModelArk",
     "native": "ClipForge",
+    "openai": "OpenAI videos",
 }
 STATUSES: dict[int, int] = {}
 """Answers seen, by status (printed at the end of a bench run)."""
@@ -47,6 +48,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     # else (allowlist only), so that fuzzed bodies get past the URL checks and into the rest
     # of the create path (images included: testpattern takes them) without a packet leaving.
     settings = {"url_allowlist": "127.0.0.1", "url_allowlist_only": True}
+    # One key (and one address) sends everything, fast: the limits would answer it with 429.
+    settings |= {"rate_limit_per_minute": 0, "max_queued_jobs": 0, "auth_failures_per_minute": 0}
     with live_server(folder, backend="testpattern", workers=0, api_keys=KEY, **settings) as live:
         yield live
 

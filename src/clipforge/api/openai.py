@@ -11,10 +11,12 @@ stitched one: its `seconds` are its own. Errors have OpenAI's body (`api/errors.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from functools import partial
 from typing import Annotated, Any, Literal
 
+import numpy as np
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, RedirectResponse
@@ -56,7 +58,7 @@ from clipforge.schemas import (
 )
 from clipforge.store.filters import JobFilter
 from clipforge.store.tenant import TenantJobs
-from clipforge.video.images import decode_png
+from clipforge.video.images import ImageRejected, decode_png, last_video_frame
 
 PATH = "/v1/videos"
 POLL_AFTER_HEADER = "openai-poll-after-ms"
@@ -86,21 +88,27 @@ def _body(model: type[BaseModel]) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": content}}
 
 
-async def parsed(request: Request, model: type[BaseModel], file_field: str | None = None) -> Any:
-    """The body as `model`, from JSON or a multipart form (a file part of `file_field` becomes
-    a data: URL); a body that does not validate is the usual 400 naming the field."""
+async def parsed(
+    request: Request, model: type[BaseModel], files: tuple[str, ...] = ()
+) -> tuple[Any, dict[str, bytes]]:
+    """The body as `model`, from JSON or a multipart form, and the files uploaded in the form
+    fields named in `files`; a body that does not validate is the usual 400 naming the field.
+    An `input_reference` file becomes the data: URL of `input_reference.image_url`."""
     data: Any
-    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+    uploads: dict[str, bytes] = {}
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
         form = await request.form()
         values: dict[str, Any] = {}
         for name, value in form.multi_items():
             if isinstance(value, str):
                 values[name] = value
-            elif name == file_field:
-                uploaded = await value.read()
-                kind = value.content_type or "application/octet-stream"
-                url = f"data:{kind};base64,{base64.b64encode(uploaded).decode('ascii')}"
-                values[f"{name}[image_url]"] = url
+            elif name in files:
+                uploads[name] = await value.read()
+                if name == "input_reference":
+                    kind = value.content_type or "application/octet-stream"
+                    encoded = base64.b64encode(uploads.pop(name)).decode("ascii")
+                    values[f"{name}[image_url]"] = f"data:{kind};base64,{encoded}"
             else:
                 raise InvalidField(name, "a file is not taken here")
         data = form_values(values)
@@ -110,7 +118,7 @@ async def parsed(request: Request, model: type[BaseModel], file_field: str | Non
         except ValueError as exc:
             raise InvalidField("body", f"expected a JSON object or a form ({exc})") from None
     try:
-        return model.model_validate(data)
+        return model.model_validate(data), uploads
     except ValidationError as exc:
         raise RequestValidationError(exc.errors()) from None
 
@@ -226,7 +234,7 @@ async def create_video(
     jobs: JobsDep,
     key: IdempotencyHeader = None,
 ) -> Video:
-    body: VideoCreateBody = await parsed(request, VideoCreateBody, "input_reference")
+    body, _ = await parsed(request, VideoCreateBody, ("input_reference",))
     asked = await services.call(to_request, body, services)
     reference = body.input_reference
     images = (
@@ -352,15 +360,23 @@ async def extend_video(
     jobs: JobsDep,
     key: IdempotencyHeader = None,
 ) -> Video:
-    body: VideoExtendBody = await parsed(request, VideoExtendBody)
-    source = await services.call(_finished_source, jobs, body.video.id, "video.id")
-    if "lastframe" not in source.stills:
-        raise InvalidField("video.id", "this video has no last frame to start from")
-    asked = await services.call(_extension, body, source, services)
-    last = decode_png(
-        await services.call(services.storage.get_bytes, still_key(source.id, "lastframe"))
-    )
-    stored = [Image("video.id", "first", last, asked.image_url or "")]
+    body, uploads = await parsed(request, VideoExtendBody, ("video",))
+    if "video" in uploads:  # a video file: the extension starts from its last frame
+        try:
+            last = await asyncio.to_thread(last_video_frame, uploads["video"])
+        except ImageRejected as exc:
+            raise InvalidField("video", str(exc)) from None
+        source = None
+    elif body.video is not None:
+        source = await services.call(_finished_source, jobs, body.video.id, "video.id")
+        if "lastframe" not in source.stills:
+            raise InvalidField("video.id", "this video has no last frame to start from")
+        data = await services.call(services.storage.get_bytes, still_key(source.id, "lastframe"))
+        last = decode_png(data)
+    else:
+        raise InvalidField("video", "field required: a video file or {id} of a video")
+    asked = await services.call(_extension, body, source, last, services)
+    stored = [Image("video", "first", last, asked.image_url or "")]
     job = await _create(asked, [], services, caller, jobs, key, body, f"{PATH}/extensions", stored)
     return _with_poll_hint(await services.call(video_out, job, jobs, services), response)
 
@@ -377,28 +393,39 @@ def _finished_source(jobs: TenantJobs, video_id: str, field: str) -> Job:
     return source
 
 
-def _extension(body: VideoExtendBody, source: Job, services: Services) -> GenerationRequest:
+def _extension(
+    body: VideoExtendBody, source: Job | None, last: np.ndarray, services: Services
+) -> GenerationRequest:
+    """The extension's request: the source's model family (image-to-video) and size, or for
+    an uploaded video the default model at the nearest size served; the source's last frame
+    is the first frame."""
     check_prompt(body.prompt, "prompt", services.settings.max_prompt_chars)
-    name = source.request.client_model or source.request.model
-    try:
-        served = services.models.resolve(name, with_image=True, field="video.id")
-    except InvalidField:
-        served = services.models.resolve(source.request.model, with_image=True, field="video.id")
-    values = source.request.model_dump(
-        include={"resolution", "aspect_ratio", "width", "height", "watermark", "camera_fixed"}
-    )
+    if source is None:
+        name, values, origin = DEFAULT_MODEL, _nearest_size(last), "upload"
+    else:
+        name = source.request.client_model or source.request.model
+        keep = {"resolution", "aspect_ratio", "width", "height", "watermark", "camera_fixed"}
+        values, origin = source.request.model_dump(include=keep), source.id
+    served = services.models.resolve(name, with_image=True, field="video")
     request = GenerationRequest(
         model=served.id,
         client_model=name,
         prompt=body.prompt,
         duration=int(body.seconds),
-        image_url=f"{EXTENSION_PREFIX}{source.id}#last_frame",
-        source_job=source.id,
+        image_url=f"{EXTENSION_PREFIX}{origin}#last_frame",
+        source_job=None if source is None else source.id,
         **values,
         **_sampling(body, None),
     )
     services.models.check(request, "seconds")
     return request
+
+
+def _nearest_size(frame: np.ndarray) -> dict[str, Any]:
+    height, width = frame.shape[:2]
+    text = min(SIZES, key=lambda s: abs(SIZES[s][0] - width) + abs(SIZES[s][1] - height))
+    resolution, ratio, exact_w, exact_h = _size(text)
+    return {"resolution": resolution, "aspect_ratio": ratio, "width": exact_w, "height": exact_h}
 
 
 def _stored_frames(source: Job, services: Services) -> list[Image]:

@@ -49,9 +49,12 @@ class VideoRemixBody(Body):
 
 
 class VideoExtendBody(Sampling):
+    """Extend a video: `video` is `{id}` of a finished video here, or (a form's file part) a
+    video file; the new clip starts from its last frame."""
+
     prompt: StrictStr = Field(min_length=1)
     seconds: Literal["4", "8", "12"]
-    video: VideoReference
+    video: VideoReference | None = None
 
 
 class VideoError(BaseModel):

@@ -26,7 +26,7 @@ from procrastinate import sql as psql
 from procrastinate.schema import SchemaManager
 
 from clipforge.queue import queue_name
-from clipforge.schemas import Job
+from clipforge.schemas import SERVICE_TIERS, Job
 from clipforge.store.base import Claim
 from clipforge.store.postgres import PostgresJobStore
 
@@ -37,7 +37,7 @@ SETTLE_SECONDS = 2.0
 """A job younger than this is left to the API's own enqueue (which follows its insert)."""
 
 _ORPHANS = """
-SELECT j.id, j.model FROM jobs AS j
+SELECT j.id, j.model, j.priority, j.tier FROM jobs AS j
  WHERE (j.status = 'queued' OR (j.status = 'generating' AND j.lease_expires_at <= %(now)s))
    AND j.updated_at <= %(settled)s
    AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs AS p
@@ -46,6 +46,12 @@ SELECT j.id, j.model FROM jobs AS j
                     WHERE p.status = 'doing' AND p.args ->> 'job_id' = j.id))
  ORDER BY j.created_at, j.id LIMIT 1000
 """
+
+
+def queue_priority(priority: int, tier: str) -> int:
+    """procrastinate's task priority (higher first) for a job's priority and service tier:
+    every default-tier task before any flex one, as the store claims them."""
+    return priority - 1000 * SERVICE_TIERS.index(tier)
 
 
 def make_app(database_url: str) -> procrastinate.App:
@@ -67,7 +73,7 @@ class ProcrastinateQueue:
         ensure_schema(store.url)
 
     def enqueue(self, job: Job) -> None:
-        self.enqueue_id(job.id, job.request.model)
+        self.enqueue_id(job.id, job.request.model, queue_priority(job.priority, job.tier))
 
     def claim(self, job_id: str, worker_id: str) -> Claim | None:
         return self.store.claim_job(job_id, worker_id, self.lease_seconds)
@@ -93,13 +99,16 @@ class ProcrastinateQueue:
         params = {"now": now, "settled": now - SETTLE_SECONDS}
         rows = self._sync().execute_query_all(query=_ORPHANS, **params)
         for row in rows:
-            self.enqueue_id(row["id"], row["model"])
+            priority = queue_priority(row["priority"], SERVICE_TIERS[row["tier"]])
+            self.enqueue_id(row["id"], row["model"], priority)
         if rows:
             log.warning("recovered %d job(s) that no task carried", len(rows))
         return len(rows)
 
-    def enqueue_id(self, job_id: str, model: str) -> None:
-        deferrer = self.app.configure_task(TASK, queue=queue_name(model), queueing_lock=job_id)
+    def enqueue_id(self, job_id: str, model: str, priority: int = 0) -> None:
+        deferrer = self.app.configure_task(
+            TASK, queue=queue_name(model), queueing_lock=job_id, priority=priority
+        )
         with contextlib.suppress(pexc.AlreadyEnqueued):  # a waiting task already names it
             deferrer.defer(job_id=job_id)
 

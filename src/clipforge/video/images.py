@@ -1,4 +1,4 @@
-"""Still images in and out (Pillow and numpy only): decoding what a client sends as a first or
+"""Still images in and out (Pillow, numpy, PyAV): decoding what a client sends as a first or
 last frame, safely, and the PNG the job keeps.
 
 - Formats: JPEG, PNG and WebP; anything else is refused. An animated PNG or WebP gives its
@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import warnings
 
+import av
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -65,6 +66,21 @@ def image_format(data: bytes) -> str | None:
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "image/webp"
     return None
+
+
+def last_video_frame(data: bytes) -> np.ndarray:
+    """The last frame of a video file (any container FFmpeg reads), decoded one frame at a
+    time (blocking: call it in a thread); ImageRejected when it is not a video."""
+    try:
+        with av.open(io.BytesIO(data), mode="r") as container:
+            last = None
+            for frame in container.decode(video=0):
+                last = frame
+    except (av.error.FFmpegError, IndexError, ValueError) as exc:
+        raise ImageRejected(f"not a video this server can read ({exc})") from None
+    if last is None:
+        raise ImageRejected("the video has no frames")
+    return np.asarray(last.to_ndarray(format="rgb24"), dtype=np.uint8)
 
 
 def encode_png(frame: np.ndarray) -> bytes:
