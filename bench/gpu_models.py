@@ -2,9 +2,12 @@
 
 For each architecture (the published transformer configs, `gpu_flops.py`) and each size (480p,
 720p, 5 s at the model's frame rate) this builds the transformer with random weights (no
-download: the same compute as the trained model), then times denoising steps twice in the same
-run: plain diffusers defaults (eager, native SDPA attention), and ClipForge's tuned settings
-(`--attention` backend and torch.compile of the repeated block). It prints, per row: seconds per
+download: the same compute as the trained model), then times denoising steps twice: plain
+diffusers defaults (eager, native SDPA attention), and ClipForge's tuned settings (`--attention`
+backend, checked and set the way the backend does it, and torch.compile of the repeated block).
+Every row runs in a fresh Python process: diffusers' attention backend and torch.compile's caches
+are process-wide, so a "plain" row after a tuned one in the same process would run the tuned
+kernel. Each RESULT says the kernel its model ran (`attention=`). It prints, per row: seconds per
 denoising step (classifier-free guidance: two forwards), seconds per 5 s video at the model's
 default step count, peak GPU memory, the analytic FLOPs of one forward and the fraction of
 `--peak-tflops` achieved. The VAE decode and text encoder are not timed (a few % at 480p).
@@ -22,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -103,22 +107,35 @@ def seconds_per_forward(
     return sorted(times)[len(times) // 2]
 
 
-def tune(model: Any, attention: str | None, compile_mode: str | None) -> str:
-    """Apply the tuned settings that this device supports; returns what was applied."""
+def tune(model: Any, attention: str | None, compile_mode: str | None, device: torch.device) -> str:
+    """Apply the tuned settings that run here, as the backend applies them (the attention
+    kernel checked on this model and set on it only); returns what was applied."""
+    from clipforge.backends.diffusers_attention import use_attention_backend
+    from clipforge.errors import ModelUnavailable
+
     applied = []
     if attention:
-        model.set_attention_backend(attention)
-        applied.append(f"attention:{attention}")
+        try:
+            use_attention_backend([model], attention, device)
+            applied.append(f"attention:{attention}")
+        except ModelUnavailable as refused:
+            print(f"# {attention} not applied: {refused}", file=sys.stderr)
     if compile_mode:
-        model.compile_repeated_blocks(mode=compile_mode, fullgraph=True)
+        model.compile_repeated_blocks(mode=compile_mode, fullgraph=True)  # no hooks here
         applied.append(f"compile:{compile_mode}")
     return "+".join(applied) or "none-on-this-device"
 
 
 def measure_row(
-    arch: Architecture, size_name: str, size: tuple[int, int], options: argparse.Namespace
+    arch: Architecture,
+    size_name: str,
+    size: tuple[int, int],
+    setting: str,
+    options: argparse.Namespace,
 ) -> None:
-    """Plain and tuned timings of one architecture at one size, in the same process."""
+    """One setting's timings of one architecture at one size (in its own process)."""
+    from clipforge.backends.diffusers_attention import active_backend
+
     device, dtype = options.device, options.dtype
     frames = frames_for(arch, 5)
     n = tokens(arch, size[0], size[1], frames)
@@ -131,36 +148,35 @@ def measure_row(
     # Wan 2.2 A14B keeps its second expert resident too: count its weights, not its compute.
     weights_gib = sum(p.numel() * p.element_size() for p in model.parameters()) / 2**30
     extra_experts_gib = weights_gib * (arch.experts - 1) if cuda else 0.0
-    for setting in ("plain", "tuned"):
-        applied = "diffusers-defaults"
-        if setting == "tuned":
-            applied = tune(
-                model, options.attention if cuda else None, options.compile_mode if cuda else None
-            )
-        if cuda:
-            torch.cuda.reset_peak_memory_stats()
-        forward_s = seconds_per_forward(model, args, options.repeats, sync)
-        peak = torch.cuda.max_memory_allocated() / 2**30 if cuda else 0.0
-        guidance_forwards = 1 if "distilled" in arch.name else 2
-        record(
-            "RESULT",
-            model=arch.name,
-            res=size_name,
-            size=f"{size[0]}x{size[1]}",
-            frames=frames,
-            tokens=n,
-            setting=setting,
-            applied=applied,
-            forward_s=forward_s,
-            step_s=forward_s * guidance_forwards,
-            steps=steps,
-            video_s=forward_s * guidance_forwards * steps,
-            fast_video_s=forward_s * 4,
-            peak_gib=peak + extra_experts_gib,
-            tflop_per_forward=flops / 1e12,
-            achieved_tflops=flops / forward_s / 1e12,
-            peak_fraction=flops / forward_s / 1e12 / options.peak_tflops,
-        )
+    applied = "diffusers-defaults"
+    if setting == "tuned":
+        applied = tune(model, options.attention, options.compile_mode if cuda else None, device)
+    if cuda:
+        torch.cuda.reset_peak_memory_stats()
+    forward_s = seconds_per_forward(model, args, options.repeats, sync)
+    peak = torch.cuda.max_memory_allocated() / 2**30 if cuda else 0.0
+    guidance_forwards = 1 if "distilled" in arch.name else 2
+    record(
+        "RESULT",
+        model=arch.name,
+        res=size_name,
+        size=f"{size[0]}x{size[1]}",
+        frames=frames,
+        tokens=n,
+        setting=setting,
+        applied=applied,
+        attention=active_backend(model),
+        pid=os.getpid(),
+        forward_s=forward_s,
+        step_s=forward_s * guidance_forwards,
+        steps=steps,
+        video_s=forward_s * guidance_forwards * steps,
+        fast_video_s=forward_s * 4,
+        peak_gib=peak + extra_experts_gib,
+        tflop_per_forward=flops / 1e12,
+        achieved_tflops=flops / forward_s / 1e12,
+        peak_fraction=flops / forward_s / 1e12 / options.peak_tflops,
+    )
     del model
     if cuda:
         torch.cuda.empty_cache()
@@ -202,7 +218,22 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--tiny", action="store_true", help="toy sizes on the CPU (checks the code)"
     )
+    parser.add_argument(
+        "--row", nargs=3, metavar=("MODEL", "SIZE", "SETTING"), help=argparse.SUPPRESS
+    )
     return parser.parse_args(argv)
+
+
+def run_rows(rows: list[tuple[str, str]], argv: list[str]) -> None:
+    """Each (model, size) row's plain and tuned timings, each in a fresh process."""
+    for model, size_name in rows:
+        for setting in ("plain", "tuned"):
+            command = [sys.executable, __file__, *argv, "--row", model, size_name, setting]
+            done = subprocess.run(command, capture_output=True, text=True, check=False)
+            sys.stderr.write(done.stderr)
+            if done.returncode:
+                sys.exit(f"row {model} {size_name} {setting} failed ({done.returncode})")
+            print(done.stdout, end="", flush=True)
 
 
 def cpu_name() -> str:
@@ -217,10 +248,17 @@ def cpu_name() -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
     options = parse(argv)
     cuda = torch.cuda.is_available() and not options.tiny
     options.device = torch.device("cuda" if cuda else "cpu")
     options.dtype = torch.bfloat16 if cuda else torch.float32
+    if options.row:
+        model, size_name, setting = options.row
+        arch = TINY[model] if options.tiny else ARCHITECTURES[model]
+        size = TINY_SIZES[size_name] if options.tiny else SIZES[size_name]
+        measure_row(arch, size_name, size, setting, options)
+        return
     name = torch.cuda.get_device_name() if cuda else f"{cpu_name()} ({os.cpu_count()} cores)"
     record(
         "MACHINE",
@@ -230,14 +268,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     print_flops(options.models)
     if options.tiny:
-        for arch in TINY.values():
-            measure_row(arch, "tiny", TINY_SIZES["tiny"], options)
+        run_rows([(name, "tiny") for name in TINY], argv)
         return
     if not cuda:
         sys.exit("no CUDA GPU: the real sizes need one (use --tiny to check the code on a CPU)")
-    for model in options.models:
-        for size_name in options.sizes:
-            measure_row(ARCHITECTURES[model], size_name, SIZES[size_name], options)
+    run_rows([(m, s) for m in options.models for s in options.sizes], argv)
 
 
 if __name__ == "__main__":

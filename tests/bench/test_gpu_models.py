@@ -1,4 +1,5 @@
-"""bench/gpu_models.py runs at toy size on the CPU, prints parseable records, counts FLOPs right."""
+"""bench/gpu_models.py runs at toy size on the CPU, prints parseable records, counts FLOPs right,
+and measures plain and tuned honestly (each row in a fresh process, with the kernel it ran)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ def _records(output: str) -> list[tuple[str, dict[str, str]]]:
 def records() -> list[tuple[str, dict[str, str]]]:
     env = os.environ | {"OMP_NUM_THREADS": "1"}
     done = subprocess.run(
-        [sys.executable, str(BENCH), "--tiny", "--repeats", "1"],
+        [sys.executable, str(BENCH), "--tiny", "--repeats", "1", "--attention", "_native_math"],
         capture_output=True,
         text=True,
         timeout=300,
@@ -83,3 +84,16 @@ def test_tiny_timings_are_recorded_for_both_settings(
         achieved = float(r["tflop_per_forward"]) / forward
         assert float(r["achieved_tflops"]) == pytest.approx(achieved, rel=1e-3)
         assert float(r["peak_fraction"]) == pytest.approx(achieved / 989, rel=1e-3)
+
+
+def test_every_row_runs_in_a_fresh_process_with_its_own_kernel(
+    records: list[tuple[str, dict[str, str]]],
+) -> None:
+    """diffusers' set_attention_backend also sets a process-wide default: in one process every
+    plain row after the first tuned one ran the tuned kernel."""
+    results = [r for kind, r in records if kind == "RESULT"]
+    assert len({r["pid"] for r in results}) == len(results) == 4
+    for r in results:
+        expected = "_native_math" if r["setting"] == "tuned" else "native"
+        assert r["attention"] == expected, r
+        assert ("attention:_native_math" in r["applied"]) == (r["setting"] == "tuned")
