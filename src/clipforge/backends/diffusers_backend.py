@@ -11,7 +11,6 @@ its two-stage recipe when its latent upsampler is present (`diffusers_two_stage`
 from __future__ import annotations
 
 import gc
-import math
 from typing import Any
 
 import torch
@@ -45,8 +44,8 @@ from clipforge.backends.diffusers_loading import (
     resolve_weights,
 )
 from clipforge.backends.diffusers_options import SpeedOptions, apply_options, reset_step_caches
+from clipforge.backends.diffusers_rules import detect_family, generic_family
 from clipforge.backends.diffusers_sampling import (
-    class_names,
     guidance_arguments,
     image_arguments,
     image_pipeline,
@@ -84,49 +83,6 @@ __all__ = [
 CAMERA_FIXED_SUFFIX = "The camera stays fixed: a static shot, no pan, no zoom, no camera movement."
 """Appended to the prompt when camera_fixed is set, as the hosted service does: Wan and LTX
 have no camera conditioning, so this is a prompt augmentation and its effect is not assured."""
-
-
-def detect_family(pipeline: Any, rules: ModelFamily | None = None) -> ModelFamily:
-    """`rules` (the weights' entry or generic family), else the family whose pipeline class is
-    the pipeline's class or a base; either way with the size and frame rules made coarser
-    where the loaded VAE needs it (Wan 2.2 TI2V: 16x VAE)."""
-    derived = generic_family(pipeline)
-    names = class_names(pipeline)
-    known = [rules] if rules else [f for f in FAMILIES if names & set(f.pipeline_classes)]
-    if not known:
-        return derived
-    family = known[0]
-    return family.with_changes(
-        size_multiple=math.lcm(family.size_multiple, derived.size_multiple),
-        frame_step=math.lcm(family.frame_step, derived.frame_step),
-    )
-
-
-def generic_family(pipeline: Any) -> ModelFamily:
-    """A best guess for an unknown pipeline, from its VAE scale factors and patch size."""
-    spatial = _int_attribute(pipeline, "vae_scale_factor_spatial", "vae_spatial_compression_ratio")
-    temporal = _int_attribute(
-        pipeline, "vae_scale_factor_temporal", "vae_temporal_compression_ratio"
-    )
-    config = getattr(getattr(pipeline, "transformer", None), "config", None)
-    patch = getattr(config, "patch_size", None) or 1
-    patch = patch[-1] if isinstance(patch, (tuple, list)) else patch
-    name = type(pipeline).__name__
-    return ModelFamily(
-        name=name,
-        pipeline_classes=(name,),
-        fps=16,
-        frame_step=temporal or 4,
-        size_multiple=(spatial or _int_attribute(pipeline, "vae_scale_factor") or 8) * patch,
-        short_side=480,
-        steps=50,
-        description=f"{name} through diffusers (generic settings).",
-    )
-
-
-def _int_attribute(obj: Any, *names: str) -> int | None:
-    values = (getattr(obj, name, None) for name in names)
-    return next((v for v in values if isinstance(v, int) and v > 0), None)
 
 
 def native_frame_count(duration: float, family: ModelFamily, cap: int | None = None) -> int:

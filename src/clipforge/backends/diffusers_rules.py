@@ -10,6 +10,7 @@ pipelines the catalogue does not know.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -207,3 +208,46 @@ class CatalogEntry:
 def family_of_class(pipeline_class: str) -> ModelFamily | None:
     """The generic family a pipeline class belongs to, if any."""
     return next((f for f in FAMILIES if pipeline_class in f.pipeline_classes), None)
+
+
+def detect_family(pipeline: Any, rules: ModelFamily | None = None) -> ModelFamily:
+    """`rules` (the weights' entry or generic family), else the family whose pipeline class is
+    the pipeline's class or a base; either way with the size and frame rules made coarser
+    where the loaded VAE needs it (Wan 2.2 TI2V: 16x VAE)."""
+    derived = generic_family(pipeline)
+    names = {cls.__name__ for cls in type(pipeline).__mro__}
+    known = [rules] if rules else [f for f in FAMILIES if names & set(f.pipeline_classes)]
+    if not known:
+        return derived
+    family = known[0]
+    return family.with_changes(
+        size_multiple=math.lcm(family.size_multiple, derived.size_multiple),
+        frame_step=math.lcm(family.frame_step, derived.frame_step),
+    )
+
+
+def generic_family(pipeline: Any) -> ModelFamily:
+    """A best guess for an unknown pipeline, from its VAE scale factors and patch size."""
+    spatial = _int_attribute(pipeline, "vae_scale_factor_spatial", "vae_spatial_compression_ratio")
+    temporal = _int_attribute(
+        pipeline, "vae_scale_factor_temporal", "vae_temporal_compression_ratio"
+    )
+    config = getattr(getattr(pipeline, "transformer", None), "config", None)
+    patch = getattr(config, "patch_size", None) or 1
+    patch = patch[-1] if isinstance(patch, (tuple, list)) else patch
+    name = type(pipeline).__name__
+    return ModelFamily(
+        name=name,
+        pipeline_classes=(name,),
+        fps=16,
+        frame_step=temporal or 4,
+        size_multiple=(spatial or _int_attribute(pipeline, "vae_scale_factor") or 8) * patch,
+        short_side=480,
+        steps=50,
+        description=f"{name} through diffusers (generic settings).",
+    )
+
+
+def _int_attribute(obj: Any, *names: str) -> int | None:
+    values = (getattr(obj, name, None) for name in names)
+    return next((v for v in values if isinstance(v, int) and v > 0), None)
