@@ -197,6 +197,9 @@ def test_phone_width_has_no_horizontal_scroll(browser: Browser, server: LiveServ
     page.goto(server.url)
     enter_key(page)
     expect(page.locator(".card").first).to_be_visible()  # the gallery of earlier tests
+    finished = page.locator('.card[data-status="completed"] video').first
+    expect(finished).to_have_attribute("poster", re.compile(r"\.poster\.webp"))
+    assert finished.get_attribute("preload") == "none"  # history shows posters, loads nothing
     widths = page.evaluate(
         "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
     )
