@@ -134,9 +134,7 @@ def test_every_documented_profile_completes_or_refuses_at_start(
     backend.close()
 
 
-def test_served_end_to_end_with_a_profile(
-    folders: dict[str, Path], tmp_path: Path
-) -> None:
+def test_served_end_to_end_with_a_profile(folders: dict[str, Path], tmp_path: Path) -> None:
     """`clipforge serve` (in-process) with Wan 2.2 TI2V 5B under another name and the tuned
     profile minus the GPU kernel: a text job completes at the entry's frame rate."""
     folder = folders["wan2.2-ti2v-5b"]
