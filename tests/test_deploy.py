@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import subprocess
 from pathlib import Path
 
 import yaml
@@ -61,3 +62,23 @@ def _check_command(argv: list[str]) -> None:
     assert argv[0].endswith("clipforge")
     result = CliRunner().invoke(app, [*argv[1:], "--help"])
     assert result.exit_code == 0, result.output
+
+
+def test_the_postgres_setup_script_makes_a_database_clipforge_can_use() -> None:
+    """`sudo -u postgres psql -f deploy/postgres/setup.sql` (docs/DEPLOY.md), run by psql as
+    the superuser of a fresh cluster; ClipForge then creates its tables as that role."""
+    from clipforge.store.postgres import PostgresJobStore
+    from tests.postgres import running_cluster
+
+    with running_cluster() as cluster:
+        script = str(DEPLOY / "postgres" / "setup.sql")
+        connection = ("-h", "127.0.0.1", "-p", str(cluster.port), "-U", "postgres")
+        done = subprocess.run(
+            [str(cluster.bin_dir / "psql"), *connection, "-v", "ON_ERROR_STOP=1", "-f", script],
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr
+        url = f"postgresql://clipforge:change-me@127.0.0.1:{cluster.port}/clipforge"
+        with PostgresJobStore(url) as store:
+            assert store.count_jobs() == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -162,3 +163,35 @@ def test_serve_without_a_model_says_how_to_configure_one(tmp_path: Path) -> None
     assert result.exit_code == 2
     assert "No weights are configured" in result.output
     assert "clipforge serve --model" in result.output
+    assert "CLIPFORGE_NATIVE_SHORT_SIDE=32 CLIPFORGE_NUM_INFERENCE_STEPS=4" in result.output
+
+
+@pytest.mark.parametrize("backend", [None, "diffusers"])
+def test_a_model_map_alone_serves_its_ids(
+    backend: str | None, tiny_wan_path: Path, tmp_path: Path
+) -> None:
+    """CLIPFORGE_MODEL_MAP without CLIPFORGE_MODEL (and with CLIPFORGE_BACKEND=diffusers, as
+    docs/GPU.md writes it): the mapped id runs on those weights, the others are not served."""
+    mapped = "bytedance/seedance-1-0-lite-t2v"
+    env = {
+        "CLIPFORGE_MODEL_MAP": json.dumps({mapped: str(tiny_wan_path)}),
+        "CLIPFORGE_NATIVE_SHORT_SIDE": "32",
+        "CLIPFORGE_NATIVE_MAX_FRAMES": "9",
+        "CLIPFORGE_NUM_INFERENCE_STEPS": "2",
+    }
+    env |= {"CLIPFORGE_BACKEND": backend} if backend else {}
+    server = start_server_process(tmp_path, env)
+    try:
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            served = {model["id"]: model for model in client.get("/v1/models").json()["data"]}
+            assert set(served) == {mapped}, served
+            body = {"model": mapped, "prompt": "a red ball", "resolution": "480p"}
+            job_id = client.post("/v2/video/generations", json=body).json()["id"]
+            done = wait_for_job(client, job_id, lambda j: j["status"] in ("completed", "error"))
+            assert done["status"] == "completed", done
+            other = {**body, "model": "bytedance/seedance-1-0-pro-t2v"}
+            refused = client.post("/v2/video/generations", json=other)
+            assert refused.status_code == 400 and "model" in refused.text
+    finally:
+        server.kill()
+    assert "loading backend 'diffusers'" in (tmp_path / "server.log").read_text()

@@ -37,7 +37,8 @@ def test_a_model_map_alone_selects_the_diffusers_backend(tmp_path: Path) -> None
     assert backend_name(alone) == "diffusers"
     routing = ModelRouting(alone)
     assert routing.require(PRO).weights == "wan2.1-t2v-1.3b"
-    assert routing.require(LITE).weights is None  # no weights: `serve` refuses to start
+    assert routing.ids == (PRO,)  # the ids the map names are served, the others not
+    assert ModelRouting(Settings(data_dir=tmp_path, backend="diffusers")).ids == ()
     assert backend_name(Settings(data_dir=tmp_path, backend="testpattern", model="/w")) == (
         "testpattern"
     )

@@ -35,11 +35,15 @@ DEFAULT_MODEL_MAP: Mapping[str, str] = MappingProxyType(
         "bytedance/seedance-1-0-lite-t2v": "wan2.1-t2v-1.3b",
         "bytedance/seedance-1-0-pro-fast": "wan2.2-ti2v-5b",
         "bytedance/seedance-1-0-pro-t2v": "wan2.2-t2v-a14b",
+        "bytedance/seedance-1-0-lite-i2v": "wan2.2-ti2v-5b",
+        "bytedance/seedance-1-0-pro-i2v": "wan2.2-i2v-a14b",
     }
 )
-"""Which catalogue entry serves each Seedance text-to-video id under CLIPFORGE_MODEL=catalogue:
-lite -> the small Wan 2.1 model, pro-fast -> Wan 2.2 5B, pro -> Wan 2.2 A14B. (The Ark surface
-stores its dated ids, such as seedance-1-0-pro-250528, as these ids.)"""
+"""Which catalogue entry serves each Seedance id under CLIPFORGE_MODEL=catalogue: lite -> the
+small Wan 2.1 model, pro-fast -> Wan 2.2 5B, pro -> Wan 2.2 A14B; image-to-video: lite-i2v ->
+Wan 2.2 TI2V 5B (the pro-fast weights: no reload), pro-i2v -> Wan 2.2 I2V A14B (a first frame;
+map it to wan2.1-flf2v-14b-720p for first + last frames). (The Ark surface stores its dated
+ids, such as seedance-1-0-pro-250528, as these ids.)"""
 
 LITE = "bytedance/seedance-1-0-lite-t2v"
 
@@ -125,6 +129,10 @@ class ServedModel:
         """Also takes a last frame."""
         return self.image_input and self.capabilities.last_frame
 
+    @property
+    def needs_last_frame(self) -> bool:
+        return self.image_input and self.capabilities.needs_last_frame
+
 
 class ModelRouting:
     """The served ids (in the order of `schemas.SEEDANCE_MODELS`), their weights, backend and
@@ -141,6 +149,10 @@ class ModelRouting:
             capabilities = self.registry.capabilities(self.backend, with_weights)
             if model_id in IMAGE_TO_VIDEO_MODELS and not capabilities.first_frame:
                 continue  # an image-to-video id needs weights that take images
+            if model_id not in IMAGE_TO_VIDEO_MODELS and not capabilities.text_to_video:
+                continue  # image-to-video weights do not serve the text-to-video ids
+            if self.backend == "diffusers" and weights is None:
+                continue  # no weights named for this id (CLIPFORGE_MODEL_MAP alone)
             models.append(ServedModel(model_id, self.backend, weights, capabilities))
         self._models = {model.id: model for model in models}
 

@@ -153,6 +153,9 @@ class GenerationRequest(BaseModel):
         return usage_tokens(width, height, self.frames)
 
 
+PHASES = ("loading", "denoising", "encoding", "uploading")
+"""A running job's phases, in order (decoding happens while encoding: frames stream)."""
+
 SERVICE_TIERS = ("default", "flex")
 """Ark's service tiers, in claim order: every queued `default` job goes before a `flex` one."""
 
@@ -206,6 +209,14 @@ class Job:
     """The stills stored with the video (`video.stills.KINDS`: poster, sprites, lastframe)."""
     expires_at: float | None = None
     """When the job, still queued, ends expired (Ark's `execution_expires_after`)."""
+    phase: str | None = None
+    """What a running job is doing: loading, denoising, encoding or uploading (`PHASES`)."""
+    phase_started_at: float | None = None
+    expected_tail_s: float | None = None
+    """The worker's estimate of the seconds after denoising (decode, encode, upload)."""
+    reading: dict[str, object] = field(default_factory=dict)
+    """What the model made of the request (`backends.base.Reading`): the prompt it used, and
+    for the built-in model the attributes it read and the words it did not use."""
 
 
 @dataclass(frozen=True)

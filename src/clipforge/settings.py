@@ -4,6 +4,7 @@ and the CLI's client commands read their two, CLIPFORGE_URL and CLIPFORGE_API_KE
 
 from __future__ import annotations
 
+import os
 import secrets
 from enum import StrEnum
 from functools import cached_property
@@ -12,6 +13,12 @@ from typing import Annotated
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    """One data folder for every command, whatever the current folder."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "clipforge"
 
 
 class Environment(StrEnum):
@@ -29,8 +36,10 @@ class Settings(BaseSettings):
         description="`production` refuses unsafe defaults (no API keys, no signing secret).",
     )
     data_dir: Path = Field(
-        Path("clipforge-data"),
-        description="Folder for the SQLite database, the signing secret and generated videos.",
+        default_factory=lambda: default_data_dir(),
+        description="Folder for the SQLite database, the signing secret and generated videos; "
+        "default $XDG_DATA_HOME/clipforge (~/.local/share/clipforge), the same for every "
+        "command wherever it runs.",
     )
     database_url: str | None = Field(
         None, description="Job store URL; default sqlite:///<data_dir>/clipforge.db."

@@ -145,6 +145,8 @@ BAD_FIELDS = [
     ({"model": "openai/sora-2"}, "model", ["bytedance/seedance-1-0-pro-t2v"]),
     ({"model": "bytedance/seedance-1-0-pro-i2v"}, "model", ["image-to-video"]),
     ({"image_url": "https://example.com/a.png"}, "image_url", ["no image input"]),
+    # not part of this API: refused rather than accepted and never called
+    ({"callback_url": "http://127.0.0.1:9/hook"}, "callback_url", ["unknown field"]),
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import hmac
@@ -10,6 +11,7 @@ import logging
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -32,6 +34,7 @@ class Receiver:
     url: str
     calls: list[tuple[dict[str, Any], bytes, str]] = field(default_factory=list)
     hosts: list[str] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
 
     def statuses(self) -> list[str]:
         return [body["status"] for body, _, _ in self.calls]
@@ -54,6 +57,7 @@ def receiver(answer: Callable[[int], int] = lambda n: 200) -> Iterator[Receiver]
             raw = self.rfile.read(int(self.headers["Content-Length"]))
             got.calls.append((json.loads(raw), raw, self.headers.get(SIGNATURE_HEADER, "")))
             got.hosts.append(self.headers.get("Host", ""))
+            got.headers.append({name.lower(): value for name, value in self.headers.items()})
             status = answer(len(got.calls))
             if status < 0:
                 time.sleep(-status)
@@ -132,6 +136,49 @@ def test_a_terminal_status_is_retried_three_times_then_given_up(tmp_path: Path) 
         got.wait_for(5, seconds=20)
         time.sleep(1.5)
         assert got.statuses() == ["queued"] + ["cancelled"] * 4
+        ids = [headers["webhook-id"] for headers in got.headers]
+        assert ids == [f"{task_id}.queued"] + [f"{task_id}.cancelled"] * 4  # a retry keeps its id
+
+
+def _readme_verifier() -> Callable[[bytes, bytes, dict[str, str]], bool]:
+    """The receiver code README.md tells users to write, run as written."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    blocks = [block.split("```", 1)[0] for block in readme.split("```python\n")[1:]]
+    (snippet,) = [block for block in blocks if "def verified(" in block]
+    namespace: dict[str, Any] = {}
+    exec(snippet, namespace)
+    verified: Callable[[bytes, bytes, dict[str, str]], bool] = namespace["verified"]
+    return verified
+
+
+def test_callbacks_verify_with_standard_webhooks_and_the_readme_code(tmp_path: Path) -> None:
+    from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+    verified = _readme_verifier()
+    with (
+        receiver() as got,
+        live_server(tmp_path, backend="testpattern", workers=1, **LOOPBACK) as live,
+    ):
+        task_id = create(live, got.url)
+        deadline = time.monotonic() + 120
+        while "succeeded" not in got.statuses():
+            assert time.monotonic() < deadline, got.statuses()
+            time.sleep(0.05)
+        secret = live.settings.resolved_signing_secret
+    library = Webhook("whsec_" + base64.b64encode(secret).decode())
+    for (_, raw, _), headers in zip(got.calls, got.headers, strict=True):
+        assert headers["webhook-id"].startswith(f"{task_id}.")
+        assert abs(time.time() - int(headers["webhook-timestamp"])) < 120
+        assert library.verify(raw, headers)["id"] == task_id
+        assert verified(secret, raw, headers)
+        tampered = raw.replace(task_id.encode(), str(uuid.uuid4()).encode())
+        assert tampered != raw and not verified(secret, tampered, headers)
+        with pytest.raises(WebhookVerificationError):
+            library.verify(tampered, headers)
+        assert not verified(b"another secret", raw, headers)
+        stale = headers | {"webhook-timestamp": str(int(time.time()) - 3600)}
+        assert not verified(secret, raw, stale)  # a replay an hour later is refused
+    assert len({headers["webhook-id"] for headers in got.headers}) == len(got.calls)
 
 
 def test_the_api_never_waits_on_a_receiver(tmp_path: Path) -> None:

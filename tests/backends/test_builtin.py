@@ -14,7 +14,7 @@ import torch
 
 from clipforge.backends.builtin.attention import TextCondition, TokenPooling
 from clipforge.backends.builtin.attributes import AttributeReader
-from clipforge.backends.builtin.backend import GUIDANCE, BuiltinBackend
+from clipforge.backends.builtin.backend import GUIDANCE, BuiltinBackend, describe
 from clipforge.backends.builtin.colour_names import COLOUR_FEATURES
 from clipforge.backends.builtin.model import BuiltinConfig, ClipUNet
 from clipforge.backends.builtin.weights import load_model, save_weights
@@ -263,8 +263,29 @@ def test_generation_logs_what_the_model_read_from_the_prompt(
     )
     backend = default_registry().create("builtin", settings)
     with caplog.at_level("INFO", logger="clipforge.backends.builtin.backend"):
-        frames(backend, request())
+        reading = backend.interpret(request())
     [line] = [r.getMessage() for r in caplog.records if "reads the prompt" in r.getMessage()]
     assert re.fullmatch(
-        r"builtin model reads the prompt as colour=(red|blue), motion=(left|right)", line
+        r"builtin model reads the prompt as colour=(red|blue), motion=(left|right); "
+        r"unused words: .+",
+        line,
     )
+    assert reading.attributes is not None and set(reading.attributes) == {"colour", "motion"}
+    assert reading.prompt == describe(reading.attributes)
+
+
+def test_the_shipped_model_says_what_it_read_and_which_words_it_did_not_use() -> None:
+    from clipforge.backends.builtin.backend import BuiltinBackend
+    from clipforge.settings import Settings
+
+    backend = BuiltinBackend.from_settings(Settings(device="cpu"))
+    reading = backend.interpret(
+        request(prompt="a red circle moving to the left, with a dragon and fireworks")
+    )
+    assert (reading.attributes["colour"], reading.attributes["shape"]) == ("red", "circle")
+    assert reading.attributes["motion"] == "left"
+    assert reading.prompt.startswith("colour red, shape circle, motion left")
+    assert "dragon" in reading.unused_words  # a hint by attention: not every such word
+    assert not {"red", "circle", "left", "a", "the", "with"} & set(reading.unused_words)
+    as_dict = reading.as_dict()
+    assert as_dict["attributes"] == reading.attributes and "negative_prompt" not in as_dict

@@ -331,6 +331,42 @@ def test_camera_fixed_changes_the_prompt_the_pipeline_receives(
     assert not np.array_equal(free, fixed)
 
 
+def test_the_reading_is_what_the_pipeline_receives(
+    backend: DiffusersBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`interpret` reports the prompt and negative prompt sent; the request's sampling fields
+    (negative_prompt, num_inference_steps, guidance_scale) reach the pipeline."""
+    pipeline = backend.pipeline
+    real_encode = pipeline.encode_prompt
+    sent: list[dict[str, Any]] = []
+
+    def recording_encode(*args: Any, **kwargs: Any) -> Any:
+        sent.append(kwargs)
+        return real_encode(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "encode_prompt", recording_encode)
+    request = _request(
+        seed=4,
+        camera_fixed=True,
+        negative_prompt="blurry, text",
+        num_inference_steps=3,
+        guidance_scale=4.5,
+    )
+    steps: list[tuple[int, int]] = []
+    clip = backend.generate(request, lambda step, total: steps.append((step, total)))
+    guided = _frames(clip)
+    reading = backend.interpret(request)
+    assert sent[-1]["prompt"] == reading.prompt == augment_prompt("a red ball", True)
+    assert sent[-1]["negative_prompt"] == reading.negative_prompt == "blurry, text"
+    assert sent[-1]["do_classifier_free_guidance"] is True
+    assert steps[-1] == (3, 3)
+    unguided = _frames(
+        backend.generate(request.model_copy(update={"guidance_scale": 1.0}), _ignore)
+    )
+    assert sent[-1]["do_classifier_free_guidance"] is False
+    assert not np.array_equal(guided, unguided)
+
+
 def test_augment_prompt() -> None:
     assert augment_prompt("A cat.", False) == "A cat."
     assert augment_prompt("A cat.", True) == f"A cat. {CAMERA_FIXED_SUFFIX}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import shutil
 import subprocess
 import sys
@@ -34,6 +35,7 @@ from clipforge.errors import JobCancelled, ModelUnavailable
 from clipforge.schemas import DURATIONS, AspectRatio, GenerationRequest, Resolution
 from clipforge.settings import Settings
 from tests.conftest import make_tiny_settings
+from tests.live import free_port
 
 COMBINATIONS = list(itertools.product(Resolution, AspectRatio))
 
@@ -190,6 +192,23 @@ def test_missing_weights_offline_name_the_entry_the_hub_id_and_the_fix(
     assert "'wan2.1-t2v-1.3b'" in message
     assert "Wan-AI/Wan2.1-T2V-1.3B-Diffusers" in message
     assert "HF_HUB_OFFLINE" in message and "hf download" in message
+
+
+def test_an_unreachable_hub_says_so_and_what_to_do(tmp_path: Path) -> None:
+    """Without HF_HUB_OFFLINE, a hub that cannot be reached (here: a closed port on loopback,
+    so nothing leaves this machine) is named with the network error, not with diffusers'
+    pointer to a stack trace nobody is shown."""
+    endpoint = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "CLIPFORGE_"))}
+    env |= {"HF_ENDPOINT": endpoint, "HF_HOME": str(tmp_path / "hf")}
+    command = [sys.executable, "-m", "clipforge", "serve", "--model", "wan2.1-t2v-1.3b"]
+    command += ["--data-dir", str(tmp_path / "data"), "--port", str(free_port())]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert f"Hugging Face hub ({endpoint}) could not be reached" in done.stderr
+    assert "Connection refused" in done.stderr
+    assert "hf download Wan-AI/Wan2.1-T2V-1.3B-Diffusers" in done.stderr
+    assert "stacktrace above" not in done.stderr
 
 
 # --- the distilled LTX entry, from a folder named like its hub repository ----------------------

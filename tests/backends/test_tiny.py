@@ -24,7 +24,13 @@ from diffusers import (
 from transformers import T5EncoderModel, T5Tokenizer, UMT5EncoderModel
 
 from clipforge.backends.diffusers_catalog import CATALOGUE, lookup
-from clipforge.backends.tiny import build_tiny_pipeline, build_tiny_upsampler, main, tiny_tokenizer
+from clipforge.backends.tiny import (
+    TRY_SETTINGS,
+    build_tiny_pipeline,
+    build_tiny_upsampler,
+    main,
+    tiny_tokenizer,
+)
 
 EXPECTED = {
     "wan": (
@@ -75,6 +81,22 @@ def test_folder_is_a_real_diffusers_pipeline(family_path: tuple[str, Path]) -> N
     assert type(pipeline) is pipeline_class
     for name, cls in components.items():
         assert type(getattr(pipeline, name)) is cls, name
+
+
+def test_the_tiny_wan_denoises_at_the_sizes_a_first_job_asks_for(tiny_wan_path: Path) -> None:
+    """480p and 1080p latents, as a job without CLIPFORGE_NATIVE_SHORT_SIDE asks (its rotary
+    table once stopped at 64 px wide: "shape '[1, 1, 54, -1]' is invalid")."""
+    pipeline = DiffusionPipeline.from_pretrained(tiny_wan_path, local_files_only=True)
+    for height, width in ((480, 864), (1088, 1920)):
+        latents = pipeline(
+            "a ball",
+            height=height,
+            width=width,
+            num_frames=1,
+            num_inference_steps=1,
+            output_type="latent",
+        ).frames
+        assert latents.shape[-2:] == (height // 8, width // 8), latents.shape
 
 
 def test_weights_are_tiny(family_path: tuple[str, Path]) -> None:
@@ -139,7 +161,8 @@ def test_unknown_family_is_refused(tmp_path: Path) -> None:
 def test_cli_writes_a_loadable_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     main(["wan", str(tmp_path / "tiny-wan")])
 
-    assert "clipforge serve --model" in capsys.readouterr().out
+    hint = f"try it: {TRY_SETTINGS} clipforge serve --model {tmp_path / 'tiny-wan'}"
+    assert hint in capsys.readouterr().out  # pasted as is, it serves (tests/test_docs_commands.py)
     pipeline = DiffusionPipeline.from_pretrained(tmp_path / "tiny-wan", local_files_only=True)
     assert isinstance(pipeline, WanPipeline)
 

@@ -95,7 +95,7 @@ def test_generate_json_and_open(server: LiveServer, tmp_path: Path) -> None:
     viewer.write_text(f'#!/bin/sh\nprintf "%s" "$1" > "{log}"\n')
     viewer.chmod(0o755)
     out = tmp_path / "json.mp4"
-    env = {"PATH": f"{viewer_dir}{os.pathsep}{os.environ['PATH']}"}
+    env = {"PATH": f"{viewer_dir}{os.pathsep}{os.environ['PATH']}", "DISPLAY": ":0"}
     args = ("generate", "a blue cube", "--resolution", "480p", "-o", str(out), "--json", "--open")
     result = CliRunner().invoke(app, [*args, *on(server)], env=env)
     assert result.exit_code == 0, result.output
@@ -105,6 +105,37 @@ def test_generate_json_and_open(server: LiveServer, tmp_path: Path) -> None:
     while not log.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert log.read_text() == str(out)
+    assert f"opened {out} with xdg-open" in result.stderr
+
+
+def test_open_on_a_headless_machine_says_why_not(server: LiveServer, tmp_path: Path) -> None:
+    out = tmp_path / "headless.mp4"
+    env = {"DISPLAY": "", "WAYLAND_DISPLAY": ""}
+    args = ("generate", "a blue cube", "--resolution", "480p", "-o", str(out), "--open")
+    result = CliRunner().invoke(app, [*args, *on(server)], env=env)
+    assert result.exit_code == 0, result.output
+    assert out.stat().st_size > 0
+    assert "--open: no display here (DISPLAY is unset); the video is saved above" in result.stderr
+
+
+def test_json_errors_are_json_on_stdout(server: LiveServer) -> None:
+    for args in (("status", "missing"), ("cancel", "missing"), ("list",), ("models",)):
+        result = CliRunner().invoke(app, [*args, "--json", "--server", server.url])
+        assert result.exit_code == 1, result.output
+        error = json.loads(result.stdout)["error"]
+        assert error["status"] == 401 and "--api-key" in error["message"], error
+    result = CliRunner().invoke(app, ["status", "missing", "--json", *on(server)])
+    assert result.exit_code == 1 and json.loads(result.stdout)["error"]["status"] == 404
+    result = CliRunner().invoke(app, ["models", "--json", "--server", "http://127.0.0.1:9"])
+    error = json.loads(result.stdout)["error"]
+    assert result.exit_code == 1 and "cannot reach" in error["message"] and error["status"] is None
+
+
+def test_the_models_table_shows_whole_ids_in_80_columns(server: LiveServer) -> None:
+    result = CliRunner().invoke(app, ["models", *on(server)], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    assert "bytedance/seedance-1-0-lite-t2v" in result.stdout
+    assert "…" not in result.stdout
 
 
 def test_list_cancel_and_models(idle: LiveServer) -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from clipforge.cli import app
+from clipforge.settings import default_data_dir
 from tests.live import live_server
 
 BODY = {"model": "bytedance/seedance-1-0-lite-t2v", "prompt": "a red ball"}
@@ -61,3 +63,29 @@ def test_admin_keys_and_per_key_limits(tmp_path: Path) -> None:
         with live.client(made["key"]) as admin:
             assert admin.get(f"/v1/jobs/{job_id}").status_code == 200
             assert [j["id"] for j in admin.get("/v1/jobs").json()["data"]] == [job_id]
+
+
+def test_keys_go_to_one_data_folder_whatever_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --data-dir, `keys create` and `serve` use $XDG_DATA_HOME/clipforge, from any
+    folder, and `keys create` names the database it wrote."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("CLIPFORGE_DATA_DIR", raising=False)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    runner = CliRunner()
+    created = runner.invoke(app, ["keys", "create", "laptop"])
+    assert created.exit_code == 0, created.output
+    database = tmp_path / "xdg" / "clipforge" / "clipforge.db"
+    assert f"stored in {database}" in created.stderr
+    made = json.loads(runner.invoke(app, ["keys", "create", "ci", "--json"]).stdout)
+    assert made["database"] == str(database) and database.is_file()
+    assert not list(elsewhere.iterdir())  # nothing made in the current folder
+
+    with (
+        live_server(default_data_dir(), backend="testpattern", workers=0) as live,
+        live.client(made["key"]) as http,
+    ):
+        assert http.post("/v2/video/generations", json=BODY).status_code == 200

@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from clipforge.files.base import STILL_SUFFIXES, still_key
 from clipforge.schemas import JobStatus
 from clipforge.store.postgres import PostgresJobStore
 from tests.fault.processes import Chaos, Workers, pid_of
@@ -108,8 +109,9 @@ def _check(jobs: list, total: int, ids: list[str], data: Path, kills: int) -> No
         assert job.error_name is None and job.error_message is None
         assert job.progress_step == job.progress_total > 0
         assert job.video_key == f"{job.id}.mp4" and job.lease_expires_at is None
-    videos = {path.name for path in (data / "videos").iterdir()}
-    assert videos == {f"{job_id}.mp4" for job_id in ids}
+    files = {path.name for path in (data / "videos").iterdir()}
+    stills = {still_key(job_id, kind) for job_id in ids for kind in STILL_SUFFIXES}
+    assert files == {f"{job_id}.mp4" for job_id in ids} | stills  # no orphan from a killed attempt
     retried = [job.attempts for job in jobs if job.attempts > 1]
     print(f"kills={kills} retried={len(retried)} attempts={sorted(retried)}")
     assert kills >= 5 and retried, "the chaos should have hit running jobs"

@@ -95,8 +95,15 @@ def task_out(job: Job, services: Services) -> Task:
             None if job.expires_at is None else round(job.expires_at - job.created_at)
         ),
         safety_identifier=request.safety_identifier,
+        revised_prompt=_revised(job),
         error=error,
     )
+
+
+def _revised(job: Job) -> str | None:
+    """What the model made of the prompt (Ark's `revised_prompt`), once a worker has it."""
+    prompt = job.reading.get("prompt")
+    return prompt if isinstance(prompt, str) else None
 
 
 def list_filter(

@@ -15,16 +15,19 @@ notifications. Connecting is given `CONNECT_TIMEOUT_SECONDS`, the whole POST
 is paused (30 s, doubling up to 10 min; a log line and `stats.paused` count it): its
 notifications wait in the store until the pause ends, and nothing is held meanwhile.
 
-Each POST carries `X-ClipForge-Signature: sha256=<hex>`, the HMAC-SHA256 of the exact body
-bytes under the server's signing secret (see README, "Callbacks"). A receiver acknowledges
-with any 2xx; a terminal status that is not acknowledged is retried `callback_retries` times
-(backing off 0.5 s, 1 s, 2 s, ...), others are sent once. The URL is checked again before
-each attempt and the connection goes to the address that check resolved (`api/urls.py`).
+Each POST is signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`,
+`webhook-signature` over id.timestamp.body: `webhook_headers`) and, for one more release,
+with `X-ClipForge-Signature: sha256=<hex>` over the body alone (see README, "Callbacks").
+A receiver acknowledges with any 2xx; a terminal status that is not acknowledged is retried
+`callback_retries` times (backing off 0.5 s, 1 s, 2 s, ...), others are sent once. The URL
+is checked again before each attempt and the connection goes to the address that check
+resolved (`api/urls.py`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import hmac
 import logging
@@ -60,8 +63,25 @@ GIVE_UP_AFTER_SECONDS = 86_400.0
 
 
 def sign(secret: bytes, body: bytes) -> str:
-    """The signature header's value for `body`: `sha256=` and the hex HMAC-SHA256."""
+    """The old signature header's value for `body`: `sha256=` and the hex HMAC-SHA256 (kept
+    for one release beside the Standard Webhooks headers)."""
     return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+
+
+def webhook_headers(secret: bytes, message_id: str, body: bytes, now: float) -> dict[str, str]:
+    """Standard Webhooks headers (standardwebhooks.com): `webhook-id`, `webhook-timestamp`
+    (unix seconds) and `webhook-signature`, `v1,` and the base64 HMAC-SHA256 of
+    `id.timestamp.body` under the signing secret's bytes, so that a receiver can refuse a
+    replayed or stale notification. (The standardwebhooks libraries take the secret as
+    `whsec_` + base64 of those bytes.)"""
+    timestamp = str(int(now))
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    digest = base64.b64encode(hmac.new(secret, signed, hashlib.sha256).digest()).decode()
+    return {
+        "webhook-id": message_id,
+        "webhook-timestamp": timestamp,
+        "webhook-signature": f"v1,{digest}",
+    }
 
 
 def receiver(url: str) -> str:
@@ -191,7 +211,7 @@ class CallbackDispatcher:
             if lane.paused_until > time.time():
                 await self._defer(notification, lane.paused_until)
                 return
-            if await self._post(notification.url, body):
+            if await self._post(notification.url, body, f"{job.id}.{job.status.value}"):
                 lane.failures, lane.pauses = 0, 0
                 self.stats.delivered += 1
                 await asyncio.to_thread(store.mark_notified, job.id, job.status)
@@ -221,7 +241,7 @@ class CallbackDispatcher:
     async def _defer(self, notification: Notification, until: float) -> None:
         await asyncio.to_thread(self.services.store.defer_notification, notification.job.id, until)
 
-    async def _post(self, url: str, body: bytes) -> bool:
+    async def _post(self, url: str, body: bytes, message_id: str) -> bool:
         settings = self.services.settings
         try:
             target = await resolve(
@@ -234,6 +254,7 @@ class CallbackDispatcher:
         headers |= {
             "Content-Type": "application/json",
             SIGNATURE_HEADER: sign(settings.resolved_signing_secret, body),
+            **webhook_headers(settings.resolved_signing_secret, message_id, body, time.time()),
         }
         assert self._client is not None
         try:
@@ -245,4 +266,11 @@ class CallbackDispatcher:
         return response.is_success
 
 
-__all__ = ["SIGNATURE_HEADER", "CallbackDispatcher", "DeliveryStats", "receiver", "sign"]
+__all__ = [
+    "SIGNATURE_HEADER",
+    "CallbackDispatcher",
+    "DeliveryStats",
+    "receiver",
+    "sign",
+    "webhook_headers",
+]

@@ -52,3 +52,5 @@ def check_images(
         raise InvalidField(first[0], f"model {served.id!r} needs a first frame image")
     if last[1] is not None and not served.last_frame:
         raise InvalidField(last[0], f"model {served.id!r} takes no last frame image")
+    if last[1] is None and served.needs_last_frame:
+        raise InvalidField(last[0], f"model {served.id!r} needs a last frame image too")

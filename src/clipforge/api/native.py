@@ -77,7 +77,10 @@ class JobOut(BaseModel):
     status: str
     request: GenerationRequest
     progress: Progress
+    phase: str | None
+    """queued and finished: null; running: loading, denoising, encoding or uploading."""
     queue_position: int | None
+    """Jobs ahead of this one in the queue (0: next); null unless queued."""
     eta_seconds: float | None
     attempts: int
     created_at: float
@@ -93,6 +96,9 @@ class JobOut(BaseModel):
     timings: dict[str, float]
     worker_crashes: int
     """Attempts that ended because their worker died or stopped responding."""
+    reading: dict[str, object]
+    """What the model made of the request, once a worker has it: `prompt` (the prompt it
+    used), `negative_prompt`, and for the built-in model `attributes` and `unused_words`."""
 
 
 class JobList(BaseModel):
@@ -192,7 +198,7 @@ async def event_stream(
     started = quiet_since = time.monotonic()
     yield "retry: 1000\n\n"  # an EventSource reconnects after 1 s when the stream ends
     while True:
-        key = (job.status, job.progress.step, job.progress.total, job.queue_position)
+        key = (job.status, job.phase, job.progress.step, job.progress.total, job.queue_position)
         if key != last_key:
             yield f"event: job\ndata: {job.model_dump_json()}\n\n"
             last_key, quiet_since = key, time.monotonic()
@@ -227,6 +233,7 @@ def to_job_out(job: Job, jobs: TenantJobs, services: Services) -> JobOut:
         status=job.status.value,
         request=job.request,
         progress=Progress(step=job.progress_step, total=job.progress_total),
+        phase=job.phase if job.status is JobStatus.GENERATING else None,
         queue_position=jobs.queue_position(job) if queued else None,
         eta_seconds=eta_seconds(job, time.time()),
         attempts=job.attempts,
@@ -244,17 +251,23 @@ def to_job_out(job: Job, jobs: TenantJobs, services: Services) -> JobOut:
         backend=job.backend,
         timings=job.timings,
         worker_crashes=job.worker_crashes,
+        reading=job.reading,
     )
 
 
 def eta_seconds(job: Job, now: float) -> float | None:
-    """Seconds left while generating, extrapolated linearly from the steps done so far.
-
-    None before the first step. The time since `started_at` includes loading the model (and,
-    on a retried job, earlier attempts), so the estimate errs long; encoding is not counted.
-    """
-    step, total = job.progress_step, job.progress_total
-    if job.status is not JobStatus.GENERATING or job.started_at is None or step <= 0:
+    """Seconds left while generating, the whole job: the denoising steps left, extrapolated
+    linearly from those done since denoising began, plus the worker's estimate of what comes
+    after (decoding, encoding, uploading: `expected_tail_s`, from its last encode); while
+    encoding or uploading, what is left of that estimate. None while loading and before the
+    first step."""
+    if job.status is not JobStatus.GENERATING:
         return None
-    elapsed = max(0.0, now - job.started_at)
-    return round(elapsed * max(0, total - step) / step, 1)
+    tail = job.expected_tail_s or 0.0
+    since = max(0.0, now - (job.phase_started_at or job.started_at or now))
+    if job.phase in ("encoding", "uploading"):
+        return round(max(0.0, tail - since), 1)
+    step, total = job.progress_step, job.progress_total
+    if job.phase == "loading" or step <= 0:
+        return None
+    return round(since * max(0, total - step) / step + tail, 1)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -35,6 +35,11 @@ class Capabilities:
     """Takes a first-frame image (image-to-video)."""
     last_frame: bool = False
     """Takes a last-frame image as well."""
+    text_to_video: bool = True
+    """Renders from text alone (false for image-to-video-only weights: they serve only the
+    image-to-video ids)."""
+    needs_last_frame: bool = False
+    """Renders only from a first and a last frame (Wan 2.1 FLF2V)."""
     camerafixed_conditioning: bool = False
     """True when camera_fixed is a real conditioning, not only a prompt suffix."""
     negative_prompt: bool = False
@@ -72,6 +77,27 @@ class ImageInput:
 NO_IMAGES = ImageInput()
 
 
+@dataclass(frozen=True)
+class Reading:
+    """What a backend makes of a request, for the client to see: the prompt it actually uses
+    (with any suffix it adds, and its negative prompt), and for a model that reads attributes
+    off the prompt (the built-in one) what it read and the words it did not use."""
+
+    prompt: str
+    negative_prompt: str | None = None
+    attributes: dict[str, str] = field(default_factory=dict)
+    unused_words: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, object]:
+        values: dict[str, object] = {"prompt": self.prompt}
+        if self.negative_prompt is not None:
+            values["negative_prompt"] = self.negative_prompt
+        if self.attributes:
+            values["attributes"] = dict(self.attributes)
+            values["unused_words"] = list(self.unused_words)
+        return values
+
+
 @dataclass
 class Clip:
     """Frames at native size: uint8 arrays of shape (height, width, 3), streamed in order."""
@@ -99,6 +125,11 @@ class Backend(ABC):
     ) -> Clip:
         """Render the request (from `images` when given: the capabilities say which a backend
         takes). Raises JobFailure subclasses for job-level problems."""
+
+    def interpret(self, request: GenerationRequest) -> Reading:
+        """What this backend makes of the request (cheap: no denoising). The default: the
+        prompt as it is."""
+        return Reading(request.prompt, request.negative_prompt)
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Free the device memory held by the model."""

@@ -23,6 +23,7 @@ from clipforge.backends.base import (
     GenerationPlan,
     ImageInput,
     ProgressCallback,
+    Reading,
 )
 from clipforge.backends.devices import resolve_device
 from clipforge.backends.diffusers_catalog import (
@@ -173,8 +174,8 @@ class DiffusersBackend(Backend):
         family, settings = self.family, self.settings
         short_side = self._short_side(request)
         width, height = native_size(*request.size, short_side, family.size_multiple)
-        frames = native_frame_count(request.duration, family, settings.native_max_frames)
-        steps = settings.num_inference_steps or family.steps
+        frames = native_frame_count(request.seconds, family, settings.native_max_frames)
+        steps = self._steps(request)
         if self.two_stage is not None:
             small = stage_one_size(request.size, short_side, family)
             width, height = 2 * small[0], 2 * small[1]
@@ -263,19 +264,40 @@ class DiffusersBackend(Backend):
             "width": plan.width,
             "height": plan.height,
             "num_frames": plan.num_frames,
-            "num_inference_steps": self.settings.num_inference_steps or family.steps,
+            "num_inference_steps": self._steps(request),
             "generator": torch.Generator(self.device).manual_seed(request.seed),
             "output_type": "pt",
             "callback_on_step_end": step_callback(progress, plan.steps),
         }
-        if family.timesteps and not self.settings.num_inference_steps:
+        if family.timesteps and not (
+            request.num_inference_steps or self.settings.num_inference_steps
+        ):
             arguments["timesteps"] = list(family.timesteps)
-        if family.negative_prompt is not None:
-            arguments["negative_prompt"] = family.negative_prompt
-        arguments |= guidance_arguments(pipeline, family, self.settings.guidance_scale)
+        negative = self._negative_prompt(request)
+        if negative is not None:
+            arguments["negative_prompt"] = negative
+        guidance = request.guidance_scale
+        if guidance is None:
+            guidance = self.settings.guidance_scale
+        arguments |= guidance_arguments(pipeline, family, guidance)
         if family.fps_argument is not None:
             arguments[family.fps_argument] = family.fps
         return arguments | dict(family.extra_arguments)
+
+    def interpret(self, request: GenerationRequest) -> Reading:
+        """The prompt the pipeline receives (with the camera-fixed suffix) and its negative
+        prompt (the request's, else the model's published one)."""
+        return Reading(
+            augment_prompt(request.prompt, request.camera_fixed), self._negative_prompt(request)
+        )
+
+    def _steps(self, request: GenerationRequest) -> int:
+        return request.num_inference_steps or self.settings.num_inference_steps or self.family.steps
+
+    def _negative_prompt(self, request: GenerationRequest) -> str | None:
+        if request.negative_prompt is not None:
+            return request.negative_prompt
+        return self.family.negative_prompt
 
     def close(self) -> None:
         """Drop the pipeline and give its device memory back."""

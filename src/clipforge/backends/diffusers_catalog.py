@@ -112,5 +112,10 @@ def capabilities_for(weights: str | None) -> Capabilities:
         fps=rules.fps,
         first_frame=rules.first_frame,
         last_frame=rules.last_frame,
+        text_to_video=not rules.needs_image,
+        needs_last_frame=rules.needs_last_frame,
+        negative_prompt=True,
+        sampling_steps=True,
+        guidance=True,
         description=rules.description,
     )

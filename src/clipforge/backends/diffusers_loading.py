@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -171,10 +172,21 @@ def _cached(hub_id: str) -> bool:
 
 
 def _load_failure(weights: WeightsSource, offline: bool, exc: Exception) -> str:
-    reason = f"{type(exc).__name__}: {str(exc).strip().rstrip('.')}"
     entry = weights.entry
     what = f"catalogue entry {entry.name!r} " if entry else ""
     where = "folder" if weights.is_folder else "hub id"
+    unreachable = None if offline or weights.is_folder else _connection_failure(exc)
+    if unreachable is not None:  # diffusers' own text points at a stack trace nobody sees
+        return (
+            f"could not load {what}from hub id {weights.source!r} (CLIPFORGE_MODEL): the "
+            f"Hugging Face hub ({hub_constants.ENDPOINT}) could not be reached "
+            f"({type(unreachable).__name__}: {unreachable}) and the weights are not in the "
+            f"local cache. Fix: on a machine that can reach the hub run "
+            f"`hf download {weights.source}` (same HF_HOME), or download them to a folder and "
+            "set CLIPFORGE_MODEL to it; with HF_HUB_OFFLINE=1 only the cache is searched. "
+            + HOW_TO_CONFIGURE
+        )
+    reason = f"{type(exc).__name__}: {str(exc).strip().rstrip('.')}"
     message = f"could not load {what}from {where} {weights.source!r} (CLIPFORGE_MODEL): {reason}."
     if offline and not weights.is_folder:
         message += (
@@ -184,6 +196,19 @@ def _load_failure(weights: WeightsSource, offline: bool, exc: Exception) -> str:
             "set CLIPFORGE_MODEL to it, or unset HF_HUB_OFFLINE."
         )
     return f"{message} {HOW_TO_CONFIGURE}"
+
+
+def _connection_failure(exc: BaseException) -> BaseException | None:
+    """The network error somewhere under `exc` (the hub client wraps it), if there is one."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        name = type(seen).__name__
+        if isinstance(seen, ConnectionError | TimeoutError | socket.gaierror) or (
+            "Connect" in name or "Timeout" in name
+        ):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def _looks_like_path(model: str) -> bool:

@@ -121,7 +121,7 @@ def wan_transformer(
         num_layers=2,
         cross_attn_norm=True,
         qk_norm="rms_norm_across_heads",
-        rope_max_seq_len=32,
+        rope_max_seq_len=1024,  # the real models': any frame size up to 1080p fits
         **extra,
     )
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import shlex
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
@@ -49,6 +50,10 @@ from clipforge.backends.diffusers_tiny import TEXT_DIM
 
 Family = Literal["wan", "ltx", "ltx-condition"]
 FAMILIES: tuple[Family, ...] = ("wan", "ltx", "ltx-condition")
+TRY_SETTINGS = "CLIPFORGE_NATIVE_SHORT_SIDE=32 CLIPFORGE_NUM_INFERENCE_STEPS=4"
+"""How to serve a tiny pipeline quickly: it renders noise at any size, so render it small
+(resized to the size asked for) in a few steps."""
+
 KINDS: tuple[str, ...] = (*FAMILIES, *CATALOGUE)
 """What build_tiny_pipeline builds: the generic families and every catalogue entry."""
 
@@ -192,7 +197,7 @@ def _wan_transformer() -> WanTransformer3DModel:
         freq_dim=32,
         ffn_dim=32,
         num_layers=2,
-        rope_max_seq_len=32,
+        rope_max_seq_len=1024,  # the real models': any frame size up to 1080p fits
     )
 
 
@@ -278,8 +283,9 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(1)
     transformers.utils.logging.disable_progress_bar()
     path = build_tiny_pipeline(args.family, args.out_dir, seed=args.seed)
-    print(f"tiny {args.family} pipeline written to {path}")
-    print(f"try it: clipforge serve --model {path}")
+    shown = str(path) if path.is_absolute() else f"./{path}"  # a folder, not a hub id
+    print(f"tiny {args.family} pipeline written to {shown}")
+    print(f"try it: {TRY_SETTINGS} clipforge serve --model {shlex.quote(shown)}")
 
 
 if __name__ == "__main__":

@@ -40,13 +40,17 @@ JobIdArgument = Annotated[str, typer.Argument(help="Generation id.")]
 
 
 @contextmanager
-def connect(server: str | None, api_key: str | None) -> Iterator[Client]:
-    """A client for the command; a ClientError becomes a red message and exit status 1."""
+def connect(server: str | None, api_key: str | None, as_json: bool = False) -> Iterator[Client]:
+    """A client for the command; a ClientError becomes a red message (with --json also a JSON
+    `{"error": ...}` on stdout) and exit status 1."""
     try:
         with Client(server, api_key) as client:
             yield client
     except ClientError as exc:
         console.print(f"[red]error[/red]: {escape(str(exc))}")
+        if as_json:
+            status = getattr(exc, "status_code", None)
+            show.emit_json({"error": {"message": str(exc), "status": status}})
         raise typer.Exit(1) from exc
 
 
@@ -120,7 +124,7 @@ def generate(
     as_json: JsonOption = False,
 ) -> None:
     """Generate a video on a running server, showing its progress, and save it."""
-    with connect(server, api_key) as client:
+    with connect(server, api_key, as_json) as client:
         generation = client.generate(
             prompt,
             model=model or (IMAGE_MODEL if image else DEFAULT_MODEL),
@@ -135,8 +139,17 @@ def generate(
         )
         if not as_json:
             console.print(f"job [bold]{generation.id}[/bold] queued")
+        said: list[str] = []
+
+        def progress(job: Job) -> None:
+            bar.update(job)
+            reading = show.reading_text(job)
+            if reading and not said and not as_json:
+                said.append(reading)
+                console.print(f"model read: {escape(reading)}")
+
         with show.JobProgress(console, enabled=not as_json) as bar:
-            job = generation.wait(on_progress=bar.update)
+            job = generation.wait(on_progress=progress)
         if not job.ok:
             _report_failure(job, as_json)
         path = client.download(job, output)
@@ -146,7 +159,37 @@ def generate(
         size = path.stat().st_size / 1e6
         console.print(f"saved {escape(str(path))} ({size:.1f} MB, seed {job.request.seed})")
     if open_video:
-        typer.launch(str(path))
+        _open(path)
+
+
+def _open(path: Path) -> None:
+    """Show the video with the system's viewer, saying what happened (headless: why not)."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    if sys.platform == "darwin":
+        command = ["open", str(path)]
+    elif sys.platform.startswith("win"):
+        os.startfile(path)  # type: ignore[attr-defined]
+        console.print(f"opened {escape(str(path))}", soft_wrap=True)
+        return
+    elif not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        console.print(
+            "--open: no display here (DISPLAY is unset); the video is saved above", soft_wrap=True
+        )
+        return
+    elif shutil.which("xdg-open") is None:
+        console.print("--open: xdg-open is not installed; the video is saved above", soft_wrap=True)
+        return
+    else:
+        command = ["xdg-open", str(path)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=30)
+    if done.returncode == 0:
+        console.print(f"opened {escape(str(path))} with {command[0]}", soft_wrap=True)
+    else:
+        console.print(f"--open: {command[0]} failed ({done.stderr.strip()[:200]})", soft_wrap=True)
 
 
 def _report_failure(job: Job, as_json: bool) -> NoReturn:
@@ -164,7 +207,7 @@ def status(
     as_json: JsonOption = False,
 ) -> None:
     """Show one job: its state, progress and video link."""
-    with connect(server, api_key) as client:
+    with connect(server, api_key, as_json) as client:
         job = client.get(job_id)
     if as_json:
         show.emit_json(show.job_json(job))
@@ -181,7 +224,7 @@ def list_jobs(
     as_json: JsonOption = False,
 ) -> None:
     """List jobs, newest first."""
-    with connect(server, api_key) as client:
+    with connect(server, api_key, as_json) as client:
         jobs = client.list(limit=limit, offset=offset)
     if as_json:
         show.emit_json([show.job_json(job) for job in jobs])
@@ -199,7 +242,7 @@ def cancel(
     as_json: JsonOption = False,
 ) -> None:
     """Cancel a queued or running job (a finished one is left as it is)."""
-    with connect(server, api_key) as client:
+    with connect(server, api_key, as_json) as client:
         job = client.cancel(job_id)
     if as_json:
         show.emit_json(show.job_json(job))
@@ -214,7 +257,7 @@ def models(
     as_json: JsonOption = False,
 ) -> None:
     """List the model ids the server serves, and the backend behind each."""
-    with connect(server, api_key) as client:
+    with connect(server, api_key, as_json) as client:
         served = client.models()
     if as_json:
         show.emit_json([model.model_dump(mode="json") for model in served])

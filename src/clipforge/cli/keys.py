@@ -43,6 +43,17 @@ def _store(data_dir: Path | None) -> Iterator[JobStore]:
         yield store
 
 
+def _where(data_dir: Path | None) -> str:
+    """The database the keys commands use, as a person would look for it (no password)."""
+    from clipforge.settings import Settings
+
+    settings = Settings(data_dir=data_dir) if data_dir else Settings()
+    url = settings.resolved_database_url
+    return (
+        url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else url.rsplit("@", 1)[-1]
+    )
+
+
 def _when(seconds: float | None) -> str:
     if seconds is None:
         return ""
@@ -71,12 +82,17 @@ def create(
 
     with _store(data_dir) as store:
         key, secret = store.create_key(name, KeyLimits(admin, max_queued, rate))
+    where = _where(data_dir)
     if as_json:
-        print(json.dumps({"id": key.id, "name": key.name, "key": secret, "admin": admin}))
+        made = {"id": key.id, "name": key.name, "key": secret, "admin": admin}
+        print(json.dumps(made | {"database": where}))
         return
     stdout.print(secret, soft_wrap=True)
     kind = "admin key" if admin else "key"
     console.print(f"{kind} {key.id} ({name}) created: copy it now, it is not shown again")
+    console.print(
+        f"stored in {where}: a server on this database accepts it at once", soft_wrap=True
+    )
 
 
 @keys_app.command("list")

@@ -30,13 +30,15 @@ def job_json(job: Job, **extra: Any) -> dict[str, Any]:
 def describe(job: Job) -> str:
     """One line for a job's state: queue place, step i/N with an ETA, or how it ended."""
     if job.status == "queued":
-        place = job.queue_position
-        return "queued" if place is None else f"queued, position {place + 1} in line"
+        place = job.place_in_line
+        return "queued" if place is None else f"queued, position {place} in line"
     if job.status == "generating":
         step, total = job.progress.step, job.progress.total
-        if not total:
-            return "generating, starting"
         eta = "" if job.eta_seconds is None else f", ETA {job.eta_seconds:.0f}s"
+        if job.phase in ("encoding", "uploading"):
+            return f"{job.phase}{eta}"
+        if job.phase == "loading" or not total:
+            return "generating, loading the model"
         return f"generating, step {step}/{total}{eta}"
     if job.status == "completed":
         return "completed"
@@ -81,6 +83,13 @@ def _bar_fields(job: Job) -> dict[str, Any]:
     if job.status == "queued":
         return {"description": "queued", "detail": detail, "total": None}
     if job.status == "generating":
+        if job.phase in ("encoding", "uploading"):  # the steps are done; the bar stays full
+            return {
+                "description": job.phase,
+                "completed": total,
+                "total": total or None,
+                "detail": detail,
+            }
         return {
             "description": "generating",
             "completed": step,
@@ -101,8 +110,8 @@ def jobs_table(jobs: Sequence[Job]) -> Table:
 
 
 def _short_status(job: Job) -> str:
-    if job.status == "queued" and job.queue_position is not None:
-        return f"queued #{job.queue_position + 1}"
+    if job.status == "queued" and job.place_in_line is not None:
+        return f"queued #{job.place_in_line}"
     if job.status == "generating" and job.progress.total:
         return f"generating {job.progress.step}/{job.progress.total}"
     return job.status
@@ -110,7 +119,8 @@ def _short_status(job: Job) -> str:
 
 def models_table(models: Sequence[Model]) -> Table:
     table = Table(box=box.SIMPLE)
-    for name in ("id", "backend", "weights", "image input"):
+    table.add_column("id", no_wrap=True)  # in full: it is what --model takes
+    for name in ("backend", "weights", "image input"):
         table.add_column(name)
     for model in models:
         image = "yes" if model.image_input else "no"
@@ -133,6 +143,7 @@ def job_details(job: Job) -> Table:
         ("finished", _when(job.finished_at)),
         ("attempts", str(job.attempts)),
         ("url", job.video_url or "-"),
+        ("model read", reading_text(job) or "-"),
     ]
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
@@ -140,6 +151,18 @@ def job_details(job: Job) -> Table:
     for name, value in rows:
         table.add_row(name, escape(value))
     return table
+
+
+def reading_text(job: Job) -> str:
+    """What the model made of the request, in one line ("" until a worker has it)."""
+    reading = job.reading
+    if not reading:
+        return ""
+    text = str(reading.get("prompt", ""))
+    unused = reading.get("unused_words") or []
+    if unused:
+        text += f" (words it did not use: {', '.join(map(str, unused))})"
+    return text
 
 
 def _flags(job: Job) -> str:

@@ -14,7 +14,7 @@ from clipforge.routing import ModelRouting
 from clipforge.settings import Environment, Settings
 from clipforge.wiring import build_server
 
-NO_MODEL = "No weights are configured for {ids} (diffusers backend).\n\n"
+NO_MODEL = "No weights are configured for the diffusers backend: no model id is served.\n\n"
 HOW_TO_CONFIGURE = """\
 Point ClipForge at a diffusers text-to-video pipeline (Wan 2.1/2.2, LTX-Video):
     clipforge serve --model /path/to/Wan2.1-T2V-1.3B-Diffusers
@@ -23,7 +23,8 @@ Without --model, `clipforge serve` runs ClipForge's small built-in model.
 
 To try the service without real weights:
     python -m clipforge.backends.tiny wan ./tiny-wan     # tiny random-weight model (noise)
-    clipforge serve --model ./tiny-wan
+    CLIPFORGE_NATIVE_SHORT_SIDE=32 CLIPFORGE_NUM_INFERENCE_STEPS=4 \\
+        clipforge serve --model ./tiny-wan
 or serve a synthetic test pattern: clipforge serve --backend testpattern
 """
 
@@ -68,9 +69,8 @@ def _refusal(settings: Settings, models: ModelRouting, stored_keys: bool) -> str
     problems = settings.check_safe(stored_keys)
     if problems and settings.environment is Environment.PRODUCTION:
         return "refusing to start in production: " + "; ".join(problems) + "\n"
-    unweighted = [m.id for m in models if m.weights is None]
-    if settings.workers and models.backend == "diffusers" and unweighted:
-        return NO_MODEL.format(ids=", ".join(unweighted)) + HOW_TO_CONFIGURE
+    if settings.workers and models.backend == "diffusers" and not models.ids:
+        return NO_MODEL + HOW_TO_CONFIGURE
     return None
 
 

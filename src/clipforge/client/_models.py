@@ -6,6 +6,8 @@ do not know, so that an older client keeps working against a newer server.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict
 
 TERMINAL_STATUSES = frozenset({"completed", "error", "cancelled"})
@@ -50,8 +52,12 @@ class JobError(_Lenient):
 class Job(_Lenient):
     """One generation as the server sees it now.
 
-    `status` is queued, generating, completed, error or cancelled; `queue_position` is the
-    0-based place in the queue while queued; `eta_seconds` an estimate while generating.
+    `status` is queued, generating, completed, error or cancelled; while queued,
+    `queue_position` is the number of jobs ahead (0: next; `place_in_line` counts from 1, as
+    the CLI and the studio show it); while generating, `phase` is loading, denoising,
+    encoding or uploading and `eta_seconds` estimates what is left of the whole job.
+    `reading` is what the model made of the request (`prompt`: the prompt it used; the
+    built-in model adds `attributes` and `unused_words`).
     """
 
     id: str
@@ -59,6 +65,7 @@ class Job(_Lenient):
     request: JobRequest
     progress: Progress = Progress()
     queue_position: int | None = None
+    phase: str | None = None
     eta_seconds: float | None = None
     attempts: int = 0
     created_at: float
@@ -68,6 +75,13 @@ class Job(_Lenient):
     error: JobError | None = None
     backend: str | None = None
     timings: dict[str, float] = {}
+    poster_url: str | None = None
+    reading: dict[str, Any] = {}
+
+    @property
+    def place_in_line(self) -> int | None:
+        """1 for the next job to run, as the CLI and the studio say it; None unless queued."""
+        return None if self.queue_position is None else self.queue_position + 1
 
     @property
     def done(self) -> bool:
@@ -81,7 +95,14 @@ class Job(_Lenient):
 
     def change_key(self) -> tuple[object, ...]:
         """What a progress display cares about: a new key means something to show."""
-        return (self.status, self.progress.step, self.progress.total, self.queue_position)
+        return (
+            self.status,
+            self.phase,
+            self.progress.step,
+            self.progress.total,
+            self.queue_position,
+            bool(self.reading),
+        )
 
 
 class Model(_Lenient):

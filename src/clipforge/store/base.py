@@ -174,6 +174,15 @@ class JobStore(ABC):
         """Store per-step progress and extend nothing; False if the claim is no longer valid."""
 
     @abstractmethod
+    def record_phase(self, claim: Claim, phase: str, expected_tail_s: float | None = None) -> bool:
+        """The running job enters `phase` (schemas.PHASES), with the worker's estimate of the
+        seconds after denoising when it has one; False if the claim is no longer valid."""
+
+    @abstractmethod
+    def record_reading(self, claim: Claim, reading: dict[str, object]) -> bool:
+        """Store what the model made of the request; False if the claim is no longer valid."""
+
+    @abstractmethod
     def complete(self, claim: Claim, result: JobResult) -> bool:
         """generating -> completed; False (and no change) if the claim is no longer valid.
 

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from clipforge.schemas import GenerationRequest, Job, JobResult, JobStatus
+from clipforge.schemas import PHASES, GenerationRequest, Job, JobResult, JobStatus
 from clipforge.store.filters import EXPIRED
 
 QUEUED, GENERATING = JobStatus.QUEUED, JobStatus.GENERATING
@@ -43,7 +43,7 @@ class Column:
     plus: int = 0
 
 
-Value = str | int | float | None | dict[str, float] | list[str] | Column
+Value = str | int | float | None | dict[str, object] | list[str] | Column
 Changes = dict[str, Value]
 Guard = Mapping[str, object]
 """Column -> required current value (a tuple means any of these values)."""
@@ -57,6 +57,10 @@ _FRESH_ATTEMPT: Changes = {
     "backend": None,
     "timings": {},
     "stills": [],
+    "phase": None,
+    "phase_started_at": None,
+    "expected_tail_s": None,
+    "reading": {},
 }
 
 
@@ -189,6 +193,21 @@ def claim_searches(
     return [preferred, allowed] if preferred else [allowed]
 
 
+def phased(phase: str, now: float, expected_tail_s: float | None = None) -> Changes:
+    """A running job enters `phase` (one of schemas.PHASES)."""
+    if phase not in PHASES:
+        raise ValueError(f"unknown phase {phase!r}: expected one of {', '.join(PHASES)}")
+    changes: Changes = {"phase": phase, "phase_started_at": now, "updated_at": now}
+    if expected_tail_s is not None:
+        changes["expected_tail_s"] = expected_tail_s
+    return changes
+
+
+def read(reading: dict[str, object], now: float) -> Changes:
+    """What the model made of the request (written once it is known)."""
+    return {"reading": dict(reading), "updated_at": now}
+
+
 def renewed(lease_seconds: float, now: float) -> Changes:
     return {"lease_expires_at": now + lease_seconds, "updated_at": now}
 
@@ -207,6 +226,7 @@ def completed(result: JobResult, now: float) -> Changes:
         "timings": dict(result.timings),
         "stills": list(result.stills),
         "progress_step": Column("progress_total"),
+        "phase": None,
         "finished_at": now,
         "updated_at": now,
         "lease_expires_at": None,

@@ -90,4 +90,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE jobs ADD COLUMN stills TEXT NOT NULL DEFAULT '[]'",
         "CREATE INDEX jobs_claim_rank ON jobs (status, tier, priority DESC, created_at, id)",
     ),
+    # 9: progress beyond the denoising steps (the phase, an estimate of what follows), and
+    # what the model made of the request.
+    (
+        "ALTER TABLE jobs ADD COLUMN phase TEXT",
+        "ALTER TABLE jobs ADD COLUMN phase_started_at REAL",
+        "ALTER TABLE jobs ADD COLUMN expected_tail_s REAL",
+        "ALTER TABLE jobs ADD COLUMN reading TEXT NOT NULL DEFAULT '{}'",
+    ),
 )

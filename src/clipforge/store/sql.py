@@ -46,6 +46,10 @@ JOB_COLUMNS = (
     "tier",
     "stills",
     "expires_at",
+    "phase",
+    "phase_started_at",
+    "expected_tail_s",
+    "reading",
 )
 WRITE_ONLY_COLUMNS = (
     "listed_model",
@@ -103,6 +107,10 @@ def job_from_row(row: Row) -> Job:
         tier=SERVICE_TIERS[row["tier"]],
         stills=tuple(json.loads(row["stills"])),
         expires_at=row["expires_at"],
+        phase=row["phase"],
+        phase_started_at=row["phase_started_at"],
+        expected_tail_s=row["expected_tail_s"],
+        reading=json.loads(row["reading"]),
     )
 
 

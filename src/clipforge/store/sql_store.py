@@ -190,6 +190,12 @@ class SqlJobStore(JobStore):
     def record_progress(self, claim: Claim, step: int, total: int) -> bool:
         return self._fenced(claim, rules.progressed(step, total, self._clock()))
 
+    def record_phase(self, claim: Claim, phase: str, expected_tail_s: float | None = None) -> bool:
+        return self._fenced(claim, rules.phased(phase, self._clock(), expected_tail_s))
+
+    def record_reading(self, claim: Claim, reading: dict[str, object]) -> bool:
+        return self._fenced(claim, rules.read(reading, self._clock()))
+
     def complete(self, claim: Claim, result: JobResult) -> bool:
         return self._fenced(claim, rules.completed(result, self._clock()))
 

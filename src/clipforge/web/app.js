@@ -126,10 +126,12 @@ function describe(job) {
   const { step, total } = job.progress;
   switch (job.status) {
     case "queued":
-      return job.queue_position == null ? "Queued" : `Queued: position ${job.queue_position + 1} in line`;
+      return job.queue_position == null ? "Queued" : `Queued: position ${job.queue_position + 1} in line`; // 0: next
     case "generating": {
-      if (!total) return "Generating: starting";
       const eta = job.eta_seconds == null ? "" : `, about ${Math.ceil(job.eta_seconds)} s left`;
+      if (job.phase === "encoding") return `Encoding the video${eta}`;
+      if (job.phase === "uploading") return `Saving the video${eta}`;
+      if (job.phase === "loading" || !total) return "Generating: loading the model";
       return `Generating: step ${step} of ${total}${eta}`;
     }
     case "completed":
@@ -146,6 +148,13 @@ function setBar(bar, job) {
   if (job.status === "generating" && total) bar.value = step / total;
   else if (job.status === "completed") bar.value = 1;
   else bar.removeAttribute("value"); // indeterminate while queued
+}
+
+function readingLine(job) {
+  const reading = job.reading || {};
+  if (!reading.prompt) return "";
+  const unused = (reading.unused_words || []).join(", ");
+  return `Model read: ${reading.prompt}` + (unused ? ` (did not use: ${unused})` : "");
 }
 
 function metaLine(job) {
@@ -178,6 +187,7 @@ function addCard(job, atTop) {
 
 function updateCard(card, job) {
   card.dataset.status = job.status;
+  card.querySelector(".reading").textContent = readingLine(job);
   card.querySelector(".status").textContent = describe(job);
   const bar = card.querySelector(".card-progress");
   bar.hidden = TERMINAL.has(job.status);

@@ -63,24 +63,39 @@ class AttributeReader(nn.Module):
         nn.init.zeros_(self.embedding.bias)
 
     def logits(self, text: TextCondition) -> dict[str, torch.Tensor]:
+        weights, tokens = self._attend(text)
+        batch = tokens.shape[0]
+        return {
+            name: head((weights[name] @ tokens).reshape(batch, -1))  # (B, heads, D) read
+            for name, head in self.heads.items()
+        }
+
+    @torch.no_grad()
+    def attention(self, text: TextCondition) -> dict[str, torch.Tensor]:
+        """How much each attribute reads each token (B, L), averaged over its heads: which
+        words of the prompt the model used."""
+        weights, _ = self._attend(text)
+        return {name: weight.mean(dim=1) for name, weight in weights.items()}
+
+    def _attend(self, text: TextCondition) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+        """Each attribute's attention weights over the tokens (B, heads, L) and the values."""
         dtype = self.keys.weight.dtype
         tokens = self.norm(text.tokens.to(dtype))
         named = text.colours[..., -1:].to(dtype)
         colours = named * self.colour_names(text.colours.to(dtype))
-        batch, _, dim = tokens.shape
+        dim = tokens.shape[-1]
         # Where to look keeps MiniLM's context (the object's colour word, not the background's);
         # what a colour name says is its table colour alone.
         keys = self.keys(tokens + colours).transpose(1, 2)  # (B, D, L)
-        tokens = tokens * (1 - named) + colours
-        logits = {}
-        for name, head in self.heads.items():
+        values = tokens * (1 - named) + colours
+        weights = {}
+        for name in self.heads:
             visible = self._colour_visible(text) if name == COLOUR else text.mask
             scores = (self.queries[name] @ keys / math.sqrt(dim)).masked_fill(
                 ~visible[:, None, :], -torch.inf
             )
-            read = scores.softmax(dim=-1) @ tokens  # (B, heads, D)
-            logits[name] = head(read.reshape(batch, -1))
-        return logits
+            weights[name] = scores.softmax(dim=-1)
+        return weights, values
 
     @staticmethod
     def _colour_visible(text: TextCondition) -> torch.Tensor:

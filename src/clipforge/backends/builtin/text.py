@@ -8,6 +8,7 @@ looked up in the colour table (`colour_names.py`) and aligned to MiniLM's tokens
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import torch
@@ -37,6 +38,22 @@ class TextEncoder:
         self.tokenizer = AutoTokenizer.from_pretrained(path)
         self.model = AutoModel.from_pretrained(path).to(device).eval()
         self.device = torch.device(device)
+
+    def words(self, text: str) -> list[tuple[str, list[int]]]:
+        """The text's words, each with the token positions it was split into (as `encode`
+        numbers them: [CLS] is 0)."""
+        offsets = self.tokenizer(
+            text, truncation=True, max_length=MAX_TOKENS, return_offsets_mapping=True
+        )["offset_mapping"]
+        words: list[tuple[str, list[int]]] = []
+        for match in re.finditer(r"[\w'-]+", text):
+            tokens = [
+                i
+                for i, (start, end) in enumerate(offsets)
+                if end > start and start < match.end() and end > match.start()
+            ]
+            words.append((match.group(0), tokens))
+        return words
 
     @torch.no_grad()  # not inference_mode: training feeds the states to modules it trains
     def encode(self, texts: Sequence[str]) -> TextCondition:
