@@ -45,6 +45,7 @@ from tests.live import LiveServer, free_port, live_server
 from tests.slow_worker import paced_worker
 
 KEY = "sdk-key"
+PHASES = ("loading", "denoising", "encoding", "uploading")  # the documented order
 STEP_SECONDS = 0.15
 
 
@@ -74,6 +75,10 @@ def assert_progress_story(seen: list[Job]) -> None:
     steps = [job.progress.step for job in seen if job.status == "generating"]
     assert steps == sorted(steps) and max(steps) >= 2
     assert any(job.eta_seconds is not None for job in seen if job.progress.step >= 1)
+    phases = [job.phase for job in seen if job.status == "generating"]
+    assert "denoising" in phases, phases
+    assert [PHASES.index(p) for p in phases if p] == sorted(PHASES.index(p) for p in phases if p)
+    assert all(job.phase is None for job in seen if job.status != "generating")
 
 
 def assert_clip(path: Path, size: tuple[int, int], seconds: float = 5.0) -> None:
@@ -93,6 +98,7 @@ def test_generate_wait_download(client: Client, tmp_path: Path) -> None:
     job = generation.wait(on_progress=seen.append)
     assert job.ok and job.video_url and job.request.resolution == "480p"
     assert_progress_story(seen)
+    assert job.reading == {"prompt": "a red ball"}
     path = generation.download(tmp_path / "ball.mp4")
     assert path == tmp_path / "ball.mp4" and not (tmp_path / "ball.mp4.part").exists()
     assert_clip(path, (640, 640))

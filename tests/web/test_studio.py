@@ -39,6 +39,13 @@ RECORD_PROGRESS = """() => {
 }"""
 
 
+MODEL_WIDTHS = """m => {
+  const text = document.createElement("canvas").getContext("2d");
+  text.font = getComputedStyle(m).font;
+  return [m.scrollWidth, m.clientWidth, text.measureText(m.value).width];
+}"""
+
+
 SHOW_A_FRAME = """v => new Promise(resolve => {
   v.addEventListener("seeked", resolve, {once: true});
   v.currentTime = 2.5;
@@ -130,6 +137,9 @@ def test_generate_watch_progress_and_play(page: Page, server: LiveServer) -> Non
     assert abs(duration - 5.0) <= 0.1, duration
     log = page.evaluate("window.progressLog")
     assert "Queued: position 1 in line" in log and log[-1] == "Completed"
+    expect(card.locator(".reading")).to_have_text(
+        "Model read: a red ball rolling to the right"  # the test pattern uses it as it is
+    )
     assert any(text.startswith("Generating: step") and "s left" in text for text in log), log
     assert page.locator("#progress-box").get_attribute("data-transport") == "sse"
     assert card.get_by_role("link", name="Download").get_attribute("href")
@@ -141,6 +151,15 @@ def test_generate_watch_progress_and_play(page: Page, server: LiveServer) -> Non
     video.evaluate(SHOW_A_FRAME)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "studio.png"), full_page=True)
+
+
+def test_the_form_starts_where_the_cli_does_and_shows_whole_model_ids(page: Page) -> None:
+    assert page.get_by_label("Resolution").input_value() == "1080p"  # as `clipforge generate`
+    model = page.get_by_label("Model")
+    for value in ("bytedance/seedance-1-0-pro-t2v", "bytedance/seedance-1-0-lite-t2v"):
+        model.select_option(value)
+        widths = model.evaluate(MODEL_WIDTHS)
+        assert widths[0] <= widths[1] and widths[2] < widths[1], widths  # the id is not cut
 
 
 def test_progress_falls_back_to_polling(page: Page, server: LiveServer) -> None:
