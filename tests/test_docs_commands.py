@@ -80,6 +80,8 @@ NOT_RUN = {
     "python3 -m venv .venv && . .venv/bin/activate && pip install -r requirements-cpu.txt "
     "&& pip install -r requirements-dev.txt": "installs; .ci/run runs these installs",
     "python -m pytest": "the test command itself; .ci/run runs it",
+    "clipforge generate": "a command named in prose; run here with its arguments",
+    "clipforge status": "a command named in prose; run here with its arguments",
     "CLIPFORGE_FUZZ_REQUESTS=1000 python -m pytest tests/api/test_fuzz.py -p no:asyncio -s": (
         "the long fuzz run; the suite runs the same test with fewer requests"
     ),
@@ -239,7 +241,8 @@ class Session:
         return command
 
     @contextmanager
-    def serving(self, command: str) -> Iterator[None]:
+    def serving(self, command: str) -> Iterator[Path]:
+        """Run a documented server command until the block ends; yields its log file."""
         log = (self.work / f"server-{len(self.servers)}.log").open("wb")
         server = subprocess.Popen(
             ["bash", "-c", self._filled(command, {})],
@@ -252,7 +255,7 @@ class Session:
         self.servers.append(server)
         try:
             self._wait_until_up(server, log.name)
-            yield
+            yield Path(log.name)
         finally:
             with suppress(ProcessLookupError):
                 os.killpg(server.pid, signal.SIGTERM)  # bash and the server it started
@@ -315,10 +318,12 @@ def _serving(session: Session) -> None:
     for exposed in (EXPOSED, EXPOSED_API):  # no key yet: refuses to listen beyond loopback
         refused = session.run(exposed, expect=2)
         assert "clipforge keys create" in refused, refused
-    with session.serving(SERVE):
+    with session.serving(SERVE) as log:
         assert "builtin" in session.run(MODELS)
+        assert "loading backend 'builtin' (shipped weights)" in log.read_text()
     Image.new("RGB", (320, 180), (200, 40, 40)).save(session.work / "first.png")
-    with session.serving(TESTPATTERN):
+    with session.serving(TESTPATTERN) as log:
+        assert "loading backend 'testpattern'\n" in log.read_text()  # no weights to speak of
         animated = session.run(FIRST_FRAME)
         assert "saved" in animated and (session.work / "clipforge.mp4").stat().st_size > 0
         team = session.run(KEYS[0]).splitlines()[0].strip()
