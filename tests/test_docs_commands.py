@@ -187,6 +187,15 @@ def test_every_documented_command_is_run_here_or_excused() -> None:
     assert not RUN_HERE & set(NOT_RUN)
 
 
+def test_every_relative_link_in_the_docs_is_a_file_of_this_repository() -> None:
+    for document in DOCUMENTS:
+        for target in re.findall(r"\]\(([^)\s]+)\)", document.read_text()):
+            if re.match(r"[a-z]+:", target) or target.startswith("#"):
+                continue  # a web address or an anchor
+            path = (document.parent / target.split("#")[0]).resolve()
+            assert path.is_relative_to(ROOT) and path.exists(), f"{document.name}: {target}"
+
+
 def test_the_reader_finds_commands_in_blocks_and_prose() -> None:
     commands = dict.fromkeys(_block_commands("# a comment\nA=1 \\\n  clipforge x  # why\n"))
     assert list(commands) == ["A=1 clipforge x"]
