@@ -110,9 +110,11 @@ class RateLimited(RequestError):
     status_code = 429
     code = "RateLimitExceeded"
 
-    def __init__(self, message: str, retry_after: int) -> None:
+    def __init__(self, message: str, retry_after: int, limit_name: str = "rate") -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.limit_name = limit_name
+        """Which limit refused it (the metrics' label): rate, queue or auth_throttle."""
 
 
 class QueueFull(RateLimited):
@@ -123,7 +125,7 @@ class QueueFull(RateLimited):
 
     def __init__(self, waiting: int, limit: int) -> None:
         message = f"this API key already has {waiting} queued jobs (limit {limit})"
-        super().__init__(message, self.RETRY_AFTER_SECONDS)
+        super().__init__(message, self.RETRY_AFTER_SECONDS, limit_name="queue")
         self.waiting, self.limit = waiting, limit
 
 

@@ -9,7 +9,7 @@ import secrets
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -117,6 +117,24 @@ class Settings(BaseSettings):
     )
     sweep_interval_seconds: float = Field(
         5.0, gt=0, description="How often the server expires queued tasks and removes old files."
+    )
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="`json`: one JSON object per log line, with the request id, job id, "
+        "attempt, model, worker and surface where they apply (`clipforge/logs.py`).",
+    )
+    metrics: bool = Field(
+        True, description="Serve Prometheus metrics at /metrics and count HTTP requests."
+    )
+    metrics_token: str | None = Field(
+        None,
+        description="When set, /metrics wants `Authorization: Bearer <token>` (a token of its "
+        "own, not an API key); unset: /metrics is open like /healthz.",
+    )
+    ready_needs_worker: bool = Field(
+        True,
+        description="/readyz answers 200 only while some worker (in this process or, on "
+        "PostgreSQL, any `clipforge worker`) reported itself within a lease.",
     )
     callbacks: bool = Field(
         True,

@@ -93,7 +93,7 @@ class FailureThrottle:
             _, wait = throttle.next_arrival(self._next.get(address), self._clock(), self.per_minute)
         if wait:
             message = "too many failed authentications from this address"
-            raise RateLimited(message, max(1, round(wait + 0.5)))
+            raise RateLimited(message, max(1, round(wait + 0.5)), limit_name="auth_throttle")
 
     def failed(self, address: str) -> None:
         if not self.per_minute:

@@ -114,15 +114,17 @@ async def create_from(
     caller: Caller,
     jobs: TenantJobs,
     key: str | None,
-    surface: str,
+    path: str,
+    surface: str = "aimlapi",
 ) -> Job:
-    """Validate the body, take in its images, then create the job (once per idempotency key).
-    An image-to-video request without `aspect_ratio` takes the first image's (Ark's adaptive)."""
+    """Validate the body, take in its images, then create the job (once per idempotency key
+    and `path`). An image-to-video request without `aspect_ratio` takes the first image's
+    (Ark's adaptive)."""
     request = await services.call(to_generation_request, body, services)
     adaptive = body.aspect_ratio is None
     request, images = await with_images(request, image_fields(body), services, adaptive)
-    once = partial(fingerprint, surface, body)
-    return await submit(services, caller, jobs, request, images, key, once)
+    once = partial(fingerprint, path, body)
+    return await submit(services, caller, jobs, request, images, key, once, surface=surface)
 
 
 @router.post(LEGACY_PATH, status_code=201, summary="Create a generation (seed document path)")

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import asdict
 from typing import Protocol
 
 from fastapi import FastAPI
 
 from clipforge import __version__
-from clipforge.api import aimlapi, ark, files, native, openai, studio
+from clipforge.api import aimlapi, ark, files, native, openai, operations, studio
 from clipforge.api.callbacks import CallbackDispatcher
 from clipforge.api.context import RequestIdMiddleware
 from clipforge.api.deps import Services
 from clipforge.api.errors import install_error_handlers
 from clipforge.api.housekeeping import Housekeeper
 from clipforge.api.limits import BodyLimitMiddleware
+from clipforge.api.observe import MetricsMiddleware
 from clipforge.files.base import Storage
 from clipforge.routing import ModelRouting
 from clipforge.settings import Settings
@@ -46,7 +48,11 @@ def create_app(
     dispatcher = CallbackDispatcher(shared) if settings.callbacks else None
     if dispatcher is not None:
         services.append(dispatcher)
+        shared.metrics.watch_callbacks(lambda: asdict(dispatcher.stats))
     services += background
+    store.on_finished = shared.metrics.job_finished
+    shared.metrics.watch(store, settings.lease_seconds)
+    shared.metrics.expect(models.ids)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -68,8 +74,13 @@ def create_app(
     app.state.callbacks = dispatcher
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, settings=settings)
+    if settings.metrics:
+        app.add_middleware(MetricsMiddleware, metrics=shared.metrics)
     app.add_middleware(RequestIdMiddleware)
     routers = (aimlapi.router, ark.router, native.router, openai.router, files.router)
     for router in (*routers, studio.router):
         app.include_router(router)
+    app.include_router(operations.router)
+    if settings.metrics:
+        app.include_router(operations.metrics_router)
     return app

@@ -162,7 +162,7 @@ async def create_task(
         tier=body.service_tier or "default",
     )
     once = partial(fingerprint, TASKS_PATH, body)
-    job = await submit(services, caller, jobs, request, images, key, once, extras)
+    job = await submit(services, caller, jobs, request, images, key, once, extras, surface="ark")
     if body.callback_url is not None:
         services.callbacks_due.set()
     return TaskId(id=job.id)

@@ -1,16 +1,23 @@
-"""Per-request identity: the x-inference-id header and the X-Client-Request-Id echo.
+"""Per-request identity: the x-inference-id header, the X-Client-Request-Id echo, and the
+X-Request-ID that every log line of the request carries (taken from the request when it is a
+plain token, made otherwise, and echoed).
 
 A pure ASGI middleware (no BaseHTTPMiddleware) so that it costs next to nothing per request.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from clipforge.logs import log_fields
+
 INFERENCE_ID_HEADER = b"x-inference-id"
 CLIENT_REQUEST_ID_HEADER = b"x-client-request-id"
+REQUEST_ID_HEADER = b"x-request-id"
+_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
 
 
 def inference_id(scope: Scope) -> str:
@@ -31,15 +38,22 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = [(INFERENCE_ID_HEADER, inference_id(scope).encode())]
+        ours = inference_id(scope).encode()
+        sent: dict[bytes, bytes] = {}
         for name, value in scope["headers"]:
-            if name == CLIENT_REQUEST_ID_HEADER:
-                extra.append((CLIENT_REQUEST_ID_HEADER, value[:256]))
-                break
+            if name in (CLIENT_REQUEST_ID_HEADER, REQUEST_ID_HEADER):
+                sent.setdefault(name, value)
+        extra = [(INFERENCE_ID_HEADER, ours)]
+        if CLIENT_REQUEST_ID_HEADER in sent:
+            extra.append((CLIENT_REQUEST_ID_HEADER, sent[CLIENT_REQUEST_ID_HEADER][:256]))
+        given = sent.get(REQUEST_ID_HEADER, b"")
+        request_id = given if _REQUEST_ID.fullmatch(given) else ours
+        extra.append((REQUEST_ID_HEADER, request_id))
 
         async def send_with_ids(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
-        await self.app(scope, receive, send_with_ids)
+        with log_fields(request_id=request_id.decode()):
+            await self.app(scope, receive, send_with_ids)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -15,6 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from clipforge.api.access import Caller, FrontDoor
 from clipforge.files.base import Storage
+from clipforge.metrics import Metrics
 from clipforge.routing import ModelRouting
 from clipforge.settings import Settings
 from clipforge.store.base import JobStore
@@ -38,6 +40,8 @@ class Services:
         default_factory=lambda: ThreadPoolExecutor(STORE_THREADS, thread_name_prefix="store")
     )
     door: FrontDoor = field(init=False)
+    metrics: Metrics = field(default_factory=Metrics)
+    """This process's Prometheus instruments (`clipforge.metrics`)."""
     callbacks_due: threading.Event = field(default_factory=threading.Event)
     """Set when this process changed a job that has a callback URL: the dispatcher wakes at
     once instead of at its next poll (changes made elsewhere are found by the poll)."""
@@ -55,7 +59,8 @@ class Services:
         if self.store.runs_inline:
             return fn(*args, **kwargs)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, partial(fn, *args, **kwargs))
+        context = contextvars.copy_context()  # the request's log fields go along
+        return await loop.run_in_executor(self.executor, partial(context.run, fn, *args, **kwargs))
 
 
 async def get_services(request: Request) -> Services:

@@ -148,10 +148,13 @@ def _where_json_broke(error: dict[str, Any], body: object) -> str:
 async def _on_request_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestError)
     response = error_response(request, exc.status_code, exc.message, code=exc.code, param=exc.field)
+    metrics = request.app.state.services.metrics
     if isinstance(exc, RateLimited):
         response.headers["Retry-After"] = str(exc.retry_after)
+        metrics.rate_limited.labels(exc.limit_name).inc()
     if isinstance(exc, AuthenticationFailed):
         response.headers["WWW-Authenticate"] = AUTHENTICATE
+        metrics.auth_failures.inc()
     return response
 
 

@@ -155,7 +155,7 @@ async def create_job_native(
     jobs: JobsDep,
     key: IdempotencyHeader = None,
 ) -> JobOut:
-    job = await create_from(body, services, caller, jobs, key, NATIVE_JOBS_PATH)
+    job = await create_from(body, services, caller, jobs, key, NATIVE_JOBS_PATH, "native")
     return await services.call(to_job_out, job, jobs, services)
 
 

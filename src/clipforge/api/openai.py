@@ -222,7 +222,8 @@ async def _create(
 ) -> Job:
     request, taken = await with_images(request, images, services, adaptive=False)
     once = partial(fingerprint, surface, body)
-    return await submit(services, caller, jobs, request, [*taken, *(stored or [])], key, once)
+    all_images = [*taken, *(stored or [])]
+    return await submit(services, caller, jobs, request, all_images, key, once, surface="openai")
 
 
 @router.post(PATH, summary="Create a video", openapi_extra=_body(VideoCreateBody))

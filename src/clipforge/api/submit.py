@@ -5,6 +5,7 @@ behind when the create is refused or answered by an earlier job."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -14,9 +15,12 @@ from clipforge.api.deps import Services
 from clipforge.api.idempotency import create_job
 from clipforge.api.intake import Image, fitted_png, nearest_ratio, take_image
 from clipforge.files.base import Storage, frame_key
+from clipforge.logs import log_fields
 from clipforge.schemas import GenerationRequest, Job
 from clipforge.store.base import NO_EXTRAS, JobExtras
 from clipforge.store.tenant import TenantJobs
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -52,8 +56,11 @@ async def submit(
     key: str | None,
     fingerprint_of: Callable[[], str],
     extras: JobExtras = NO_EXTRAS,
+    *,
+    surface: str,
 ) -> Job:
-    """Store the fitted images under a new job id, then create the job with that id."""
+    """Store the fitted images under a new job id, then create the job with that id.
+    `surface` (aimlapi, ark, native, openai) is what the metrics and the log line say."""
     job_id = str(uuid.uuid4())
     width, height = request.size
     if images:
@@ -67,6 +74,10 @@ async def submit(
         raise
     if job.id != job_id:  # the Idempotency-Key's earlier job: it has its own images
         await asyncio.to_thread(_remove, services.storage, job_id, images)
+        return job
+    services.metrics.job_created(surface, job)
+    with log_fields(job_id=job.id, model=request.model, surface=surface):
+        log.info("job %s created", job.id)
     return job
 
 

@@ -87,11 +87,20 @@ def worker(
     ] = None,
     device: Annotated[str | None, typer.Option(help="Torch device, e.g. cuda:0.")] = None,
     backend: Annotated[str | None, typer.Option(help="Backend name.")] = None,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Serve this worker's Prometheus metrics on this port.")
+    ] = None,
+    metrics_host: Annotated[
+        str, typer.Option(help="Address the metrics port listens on (0.0.0.0: every one).")
+    ] = "127.0.0.1",
 ) -> None:
     """Run one GPU worker taking jobs from PostgreSQL through procrastinate (scale-out)."""
     from clipforge.cli.worker import run_worker_command
 
-    raise typer.Exit(run_worker_command(model or [], device=device, backend=backend))
+    metrics = None if metrics_port is None else (metrics_host, metrics_port)
+    raise typer.Exit(
+        run_worker_command(model or [], device=device, backend=backend, metrics=metrics)
+    )
 
 
 @app.command()

@@ -10,6 +10,7 @@ import uvicorn
 
 from clipforge.api.access import is_loopback, open_mode_problem
 from clipforge.errors import ClipForgeError
+from clipforge.logs import configure_logging
 from clipforge.routing import ModelRouting
 from clipforge.settings import Environment, Settings
 from clipforge.wiring import build_server
@@ -31,10 +32,9 @@ or serve a synthetic test pattern: clipforge serve --backend testpattern
 
 def run_server(overrides: dict[str, Any]) -> int:
     """Returns the process exit code."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     settings = Settings(**overrides)
+    configure_logging(settings.log_format)
+    logging.getLogger("uvicorn").setLevel(logging.WARNING)
     server = build_server(settings)
     keyed = bool(settings.api_keys) or server.store.ever_keyed()
     refusal = _refusal(settings, server.models, keyed)
@@ -61,7 +61,9 @@ def run_server(overrides: dict[str, Any]) -> int:
             return 2
     print(f"ClipForge ({backend}) listening on http://{settings.host}:{settings.port}")
     print(f"  API docs: http://{settings.host}:{settings.port}/docs", flush=True)
-    uvicorn.run(server.app, host=settings.host, port=settings.port, log_level="warning")
+    uvicorn.run(
+        server.app, host=settings.host, port=settings.port, log_config=None, access_log=False
+    )
     return 0
 
 

@@ -27,15 +27,15 @@ is in `store/sql.py`; an engine supplies connections, transactions and migration
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from abc import abstractmethod
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 
 from clipforge.schemas import GenerationRequest, Job, JobResult, JobStatus
 from clipforge.store import rules
 from clipforge.store.filters import EVERYTHING, JobFilter
-from clipforge.store.keys import NO_LIMITS, ApiKey, KeyLimits
+from clipforge.store.operations import OperationsStore
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ class Notification:
 NO_EXTRAS = JobExtras()
 
 
-class JobStore(ABC):
+class JobStore(OperationsStore):
     """Durable jobs. Every method is synchronous and thread-safe; call from a thread pool.
 
     Methods that take a job id return None / False for an unknown or malformed id; arguments
@@ -96,6 +96,10 @@ class JobStore(ABC):
     """
 
     max_attempts: int
+
+    on_finished: Callable[[Job], None] | None = None
+    """Called with each job this process ends (completed, error, cancelled, expired), after
+    the change is stored: what `metrics.Metrics` counts."""
 
     runs_inline: bool = False
     """True when calls are short and local (no network wait), so that async code may call
@@ -257,32 +261,6 @@ class JobStore(ABC):
     @abstractmethod
     def queue_position(self, job_id: str) -> int | None:
         """0-based place among queued jobs, or None if the job is not queued."""
-
-    @abstractmethod
-    def create_key(self, name: str, limits: KeyLimits = NO_LIMITS) -> tuple[ApiKey, str]:
-        """A new API key: its record and the key itself (shown once, stored only hashed)."""
-
-    @abstractmethod
-    def find_key(self, secret: str) -> ApiKey | None:
-        """The active (not revoked) key whose secret this is, or None."""
-
-    @abstractmethod
-    def ever_keyed(self) -> bool:
-        """True once any key was created, revoked ones included: such a server stays keyed."""
-
-    @abstractmethod
-    def list_keys(self) -> list[ApiKey]:
-        """Every key, revoked ones too, oldest first (never their secrets)."""
-
-    @abstractmethod
-    def revoke_key(self, key_id: str) -> bool:
-        """Revoke a key by id; False if unknown or already revoked."""
-
-    @abstractmethod
-    def take_request(self, key_id: str, per_minute: int) -> float | None:
-        """Count one request of `key_id` against `per_minute`; None when allowed, else the
-        seconds until the next request would be (nothing is counted then). Counted in the
-        database, so every API process sharing it enforces one limit."""
 
     @abstractmethod
     def close(self) -> None:

@@ -6,7 +6,7 @@ the steps applied; a change appends a step and never edits one.
 
 from __future__ import annotations
 
-from clipforge.store import keys, throttle
+from clipforge.store import keys, presence, throttle
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # 1: the jobs table. A later schema change appends a step; `user_version` counts them.
@@ -98,4 +98,6 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE jobs ADD COLUMN expected_tail_s REAL",
         "ALTER TABLE jobs ADD COLUMN reading TEXT NOT NULL DEFAULT '{}'",
     ),
+    # 10: workers report themselves (readiness and metrics: `store/presence.py`).
+    presence.MIGRATION,
 )

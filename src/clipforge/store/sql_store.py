@@ -1,7 +1,7 @@
 """What both SQL engines do the same way: every job operation, written once on top of a few
 engine primitives (DESIGN.md habit 3, saq's `Queue` base).
 
-An engine supplies only:
+An engine supplies only (`_execute` and `_transaction` are declared in `sql_operations.py`):
 - `_execute(statement)`: one statement in its own transaction, the rows it returned;
 - `_transaction()`: a `Transaction` whose `lock(name)` serialises writers that decide from a
   read (SQLite: its `BEGIN IMMEDIATE` already holds the one write lock; PostgreSQL: an advisory
@@ -14,42 +14,21 @@ An engine supplies only:
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
-from typing import Any, Protocol
+from collections.abc import Sequence
 
 from clipforge.errors import QueueFull
 from clipforge.schemas import GenerationRequest, Job, JobResult, JobStatus
-from clipforge.store import keys, rules, sql, throttle
+from clipforge.store import rules, sql
 from clipforge.store.base import NO_EXTRAS, Claim, IdempotencyKey, JobExtras, JobStore, Notification
 from clipforge.store.filters import EVERYTHING, JobFilter
-from clipforge.store.keys import NO_LIMITS, ApiKey, KeyLimits
+from clipforge.store.sql_operations import SqlOperations, Transaction
 
 
-class Transaction(Protocol):
-    """One open transaction of an engine."""
-
-    def rows(self, statement: sql.Statement) -> list[Any]:
-        """Run a statement; the rows it returned (none for a write without RETURNING)."""
-
-    def lock(self, name: str) -> None:
-        """Hold a lock on `name` until the transaction ends."""
-
-
-class SqlJobStore(JobStore):
+class SqlJobStore(SqlOperations, JobStore):
     """A `JobStore` on SQL: the rules of `store/rules.py` as guarded statements of `sql.py`."""
 
     max_attempts: int
-    _clock: Callable[[], float]
     _row_lock: str = ""
-
-    @abstractmethod
-    def _execute(self, statement: sql.Statement) -> list[Any]:
-        """Run one statement in its own transaction; the rows it returned."""
-
-    @abstractmethod
-    def _transaction(self) -> AbstractContextManager[Transaction]:
-        """A write transaction (committed when the block ends, rolled back on an error)."""
 
     @abstractmethod
     def _claim_candidate(
@@ -139,7 +118,11 @@ class SqlJobStore(JobStore):
             return None
         guard = sql.owned({"id": job_id, "status": rules.CANCELLABLE}, owner)
         rows = self._execute(sql.update(rules.cancelled(self._clock()), guard, returning=True))
-        return sql.job_from_row(rows[0]) if rows else self.get(job_id, owner)
+        if not rows:
+            return self.get(job_id, owner)
+        job = sql.job_from_row(rows[0])
+        self._ended([job])
+        return job
 
     def delete(self, job_id: str, owner: str | None = None) -> Job | None:
         if not rules.is_job_id(job_id):
@@ -173,14 +156,19 @@ class SqlJobStore(JobStore):
     def _claim(
         self, worker_id: str, lease: float, models: Sequence[str] | None, job_id: str | None
     ) -> Claim | None:
-        with self._transaction() as tx:
-            now = self._clock()
-            while found := tx.rows(self._claim_candidate(now, models, job_id)):
-                job = sql.job_from_row(found[0])
-                changes = rules.on_claim(job, worker_id, lease, now, self.max_attempts)
-                taken = _apply(tx, changes, rules.snapshot(job))
-                if taken.status is JobStatus.GENERATING:
-                    return Claim(taken, worker_id, taken.attempts)
+        lost: list[Job] = []  # out of attempts on the way: ended WorkerLost
+        try:
+            with self._transaction() as tx:
+                now = self._clock()
+                while found := tx.rows(self._claim_candidate(now, models, job_id)):
+                    job = sql.job_from_row(found[0])
+                    changes = rules.on_claim(job, worker_id, lease, now, self.max_attempts)
+                    taken = _apply(tx, changes, rules.snapshot(job))
+                    if taken.status is JobStatus.GENERATING:
+                        return Claim(taken, worker_id, taken.attempts)
+                    lost.append(taken)
+        finally:
+            self._ended(lost)
         return None
 
     def heartbeat(self, claim: Claim, lease_seconds: float) -> bool:
@@ -197,15 +185,15 @@ class SqlJobStore(JobStore):
         return self._fenced(claim, rules.read(reading, self._clock()))
 
     def complete(self, claim: Claim, result: JobResult) -> bool:
-        return self._fenced(claim, rules.completed(result, self._clock()))
+        return self._fenced(claim, rules.completed(result, self._clock()), ends=True)
 
     def fail(self, claim: Claim, name: str, message: str) -> bool:
-        return self._fenced(claim, rules.failed(name, message, self._clock()))
+        return self._fenced(claim, rules.failed(name, message, self._clock()), ends=True)
 
     def release(self, claim: Claim) -> bool:
         how = "gave the job back"
         lost = rules.abandoned(claim.attempt, self._clock(), self.max_attempts, how, crashed=False)
-        return self._fenced(claim, lost)
+        return self._fenced(claim, lost, ends=True)
 
     def recover(self, dead_worker_ids: Sequence[str]) -> int:
         dead = rules.as_names(dead_worker_ids)
@@ -215,21 +203,36 @@ class SqlJobStore(JobStore):
             now = self._clock()
             text, params = sql.select({"status": JobStatus.GENERATING, "worker_id": dead})
             jobs = [sql.job_from_row(row) for row in tx.rows((text + self._row_lock, params))]
+            after = []
             for job in jobs:
                 how = "stopped responding"
                 lost = rules.abandoned(job.attempts, now, self.max_attempts, how, crashed=True)
-                _apply(tx, lost, rules.snapshot(job))
+                after.append(_apply(tx, lost, rules.snapshot(job)))
+        self._ended(after)
         return len(jobs)
 
-    def _fenced(self, claim: Claim, changes: rules.Changes) -> bool:
+    def _fenced(self, claim: Claim, changes: rules.Changes, *, ends: bool = False) -> bool:
+        """Apply a worker's write if its claim still holds; `ends`: the write may end the job."""
         guard = rules.fence(claim.worker_id, claim.attempt, claim.job.id)
-        return len(self._execute(sql.update(changes, guard, returning=True))) == 1
+        rows = self._execute(sql.update(changes, guard, returning=True))
+        if ends and rows:
+            self._ended([sql.job_from_row(rows[0])])
+        return len(rows) == 1
+
+    def _ended(self, jobs: Sequence[Job]) -> None:
+        """Tell `on_finished` about the jobs this process just ended."""
+        if self.on_finished is not None:
+            for job in jobs:
+                if job.status.is_terminal:
+                    self.on_finished(job)
 
     # --- the server's sweeps ----------------------------------------------------------------------
 
     def expire_due(self) -> list[Job]:
         rows = self._execute(sql.expire_due(rules.expired(self._clock()), self._clock()))
-        return [sql.job_from_row(row) for row in rows]
+        jobs = [sql.job_from_row(row) for row in rows]
+        self._ended(jobs)
+        return jobs
 
     def files_to_purge(self, finished_before: float, limit: int = 100) -> list[Job]:
         rows = self._execute(sql.files_to_purge(finished_before, limit))
@@ -255,35 +258,6 @@ class SqlJobStore(JobStore):
     def defer_notification(self, job_id: str, until: float) -> None:
         if rules.is_job_id(job_id):
             self._execute(sql.defer_notification(job_id, until))
-
-    # --- keys and request limits ------------------------------------------------------------------
-
-    def create_key(self, name: str, limits: KeyLimits = NO_LIMITS) -> tuple[ApiKey, str]:
-        secret = keys.new_secret()
-        key, statement = keys.insert(name, secret, self._clock(), limits)
-        self._execute(statement)
-        return key, secret
-
-    def find_key(self, secret: str) -> ApiKey | None:
-        rows = self._execute(keys.find_active(secret))
-        return keys.from_row(rows[0]) if rows else None
-
-    def ever_keyed(self) -> bool:
-        return int(self._execute(keys.count_all())[0][0]) > 0
-
-    def list_keys(self) -> list[ApiKey]:
-        return [keys.from_row(row) for row in self._execute(keys.list_all())]
-
-    def revoke_key(self, key_id: str) -> bool:
-        return bool(self._execute(keys.revoke(key_id, self._clock())))
-
-    def take_request(self, key_id: str, per_minute: int) -> float | None:
-        now = self._clock()
-        with self._transaction() as tx:
-            if tx.rows(throttle.take(key_id, now, per_minute)):
-                return None
-            tat = float(tx.rows(throttle.current(key_id))[0][0])
-        return throttle.wait_after_refusal(tat, now, per_minute)
 
 
 def _apply(tx: Transaction, changes: rules.Changes, guard: rules.Guard) -> Job:

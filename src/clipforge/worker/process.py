@@ -14,7 +14,10 @@ import logging
 import threading
 from collections.abc import Sequence
 
+from prometheus_client import start_http_server
+
 from clipforge.files.factory import build_storage
+from clipforge.metrics import Metrics
 from clipforge.queue import queue_name
 from clipforge.queue.procrastinate_queue import TASK, ProcrastinateQueue, make_app
 from clipforge.routing import ModelRouting
@@ -28,9 +31,11 @@ from clipforge.worker.scratch import remove_orphaned_scratch
 log = logging.getLogger(__name__)
 
 
-def run_worker_process(settings: Settings, models: Sequence[str] = ()) -> int:
+def run_worker_process(
+    settings: Settings, models: Sequence[str] = (), metrics_at: tuple[str, int] | None = None
+) -> int:
     """Serve `models` (default: every served id) until stopped; returns the exit code (2: a
-    configuration problem)."""
+    configuration problem). `metrics_at` (host, port): serve the jobs' metrics there."""
     url = settings.resolved_database_url
     if not is_postgres_url(url):
         log.error("clipforge worker needs CLIPFORGE_DATABASE_URL=postgresql://...; got %s", url)
@@ -41,11 +46,19 @@ def run_worker_process(settings: Settings, models: Sequence[str] = ()) -> int:
     )
     routing = ModelRouting(settings).for_workers(models)
     worker = Worker(store, build_storage(settings), routing, settings, local_worker_id(0))
+    metrics = Metrics()
+    store.on_finished = metrics.job_finished
+    metrics.expect(routing.model_ids)
     try:
+        if metrics_at is not None:
+            host, port = metrics_at
+            start_http_server(port, host, registry=metrics.registry)
+            log.info("metrics on http://%s:%d/metrics", host, port)
         worker.warm.warm_up()
         _recover_local_orphans(store)
         remove_orphaned_scratch(settings.data_dir)
-        _serve(settings, queue, worker, routing.model_ids)
+        with worker.present():
+            _serve(settings, queue, worker, routing.model_ids)
     finally:
         worker.close()
         queue.close()

@@ -19,6 +19,7 @@ import numpy as np
 from clipforge.backends.base import Backend, ImageInput
 from clipforge.errors import GenerationFailed, JobCancelled, JobFailure, WorkerFailure
 from clipforge.files.base import Storage, frame_key, job_keys, still_key, video_key
+from clipforge.logs import log_fields
 from clipforge.routing import WeightsRouting
 from clipforge.schemas import GenerationRequest, JobResult
 from clipforge.settings import Settings
@@ -28,6 +29,7 @@ from clipforge.video.images import decode_png
 from clipforge.video.stills import Stills
 from clipforge.worker.heartbeat import Heartbeat
 from clipforge.worker.identity import local_worker_id
+from clipforge.worker.presence import Presence
 from clipforge.worker.scratch import process_scratch
 from clipforge.worker.warm import WarmBackend
 
@@ -64,6 +66,8 @@ class Worker:
             else WeightsRouting.single(load_backend)
         )
         self.warm = WarmBackend(routing)
+        self.current: Claim | None = None
+        """The claim of the job running now (None while idle)."""
         self.encode_rate = ENCODE_SECONDS_PER_PIXEL_FRAME
         """Seconds to decode and encode one output pixel-frame, as this worker last measured
         it: what the ETA of the next job adds for everything after its denoising."""
@@ -73,18 +77,36 @@ class Worker:
         """The warm backend, loaded on first use (for the first served model id)."""
         return self.warm.warm_up()
 
+    @property
+    def busy(self) -> bool:
+        return self.current is not None
+
+    @property
+    def warm_model(self) -> str | None:
+        return self.warm.weights
+
+    @property
+    def device(self) -> object:
+        """The torch device of the warm backend, where it has one (for its memory)."""
+        return getattr(self.warm.backend, "device", None)
+
+    def present(self) -> Presence:
+        """Report this worker in the store while the block runs (readiness, metrics)."""
+        return Presence(self.store, self, self.settings.heartbeat_seconds)
+
     def run(self, stop: threading.Event) -> None:
         """Take jobs until `stop` is set."""
-        while not stop.is_set():
-            try:
-                busy = self.run_once()
-            except Exception:
-                # The store itself failed (disk full, database locked for too long): keep
-                # the worker alive and try again; the job, if any, is recovered by its lease.
-                log.exception("worker %s: store error, retrying", self.worker_id)
-                busy = False
-            if not busy:
-                stop.wait(self.settings.poll_interval_seconds)
+        with self.present():
+            while not stop.is_set():
+                try:
+                    busy = self.run_once()
+                except Exception:
+                    # The store itself failed (disk full, database locked for too long): keep
+                    # the worker alive and try again; the job, if any, is recovered by its lease.
+                    log.exception("worker %s: store error, retrying", self.worker_id)
+                    busy = False
+                if not busy:
+                    stop.wait(self.settings.poll_interval_seconds)
 
     def run_once(self) -> bool:
         """Run one job if one is queued; False when the queue was empty."""
@@ -97,7 +119,17 @@ class Worker:
 
     def execute(self, claim: Claim) -> None:
         """Run one claimed job to its end, sorting failures (the module docstring)."""
-        log.info("job %s: attempt %d on %s", claim.job.id, claim.attempt, self.worker_id)
+        job = claim.job
+        fields = {"job_id": job.id, "attempt": claim.attempt, "model": job.request.model}
+        self.current = claim
+        try:
+            with log_fields(**fields, worker=self.worker_id):
+                log.info("job %s: attempt %d on %s", job.id, claim.attempt, self.worker_id)
+                self._sorted(claim)
+        finally:
+            self.current = None
+
+    def _sorted(self, claim: Claim) -> None:
         try:
             self._run(claim)
         except JobCancelled:
@@ -155,7 +187,9 @@ class Worker:
         )
         beat.check()
         self.encode_rate = stats.seconds / (request.frames * width * height)
+        first_started = claim.job.started_at or claim.job.created_at
         timings = {
+            "queue_wait_s": max(0.0, first_started - claim.job.created_at),
             "load_s": loaded - started,
             "denoise_s": denoised - loaded,
             "encode_s": stats.seconds,
@@ -189,9 +223,11 @@ class Worker:
             raise JobCancelled("claim lost before publishing")
         job_id = claim.job.id
         self._phase(claim, "uploading")
+        started = time.perf_counter()
         for kind, data in still_files.items():
             self.storage.put_bytes(still_key(job_id, kind), data)
         self.storage.put(result.video_key, scratch)
+        result.timings["upload_s"] = time.perf_counter() - started
         if not self.store.complete(claim, result):
             # Cancelled (or deleted) meanwhile: nothing will point at these files. A job
             # taken over by another worker keeps them: that worker writes the same keys.

@@ -42,6 +42,19 @@ class WarmBackend:
         ids = self._routing.model_ids
         return self.for_model(ids[0] if ids else "")
 
+    @property
+    def backend(self) -> Backend | None:
+        """The loaded backend, if any (never loads)."""
+        return self._backend
+
+    @property
+    def weights(self) -> str | None:
+        """What the loaded backend was loaded with: a catalogue name, a folder, a hub id, or
+        the backend's name where it has no weights to choose; None while nothing is loaded."""
+        if self._backend is None:
+            return None
+        return self._weights or self._backend.name
+
     def preferred(self) -> Sequence[str] | None:
         """The model ids whose jobs need no reload; None when nothing is loaded."""
         if self._backend is None:

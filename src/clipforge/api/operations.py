@@ -1,0 +1,79 @@
+"""What operators' tools call, without an API key: `/readyz` (may this process take traffic?)
+and `/metrics` (Prometheus). `/healthz`, liveness only, is in `native.py`.
+
+Both run in the thread pool (sync routes): readiness reads the database and writes a probe
+file, and the metrics read the queue and the workers from the database.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+import uuid
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from clipforge.api.deps import Services, ServicesDep
+from clipforge.errors import AuthenticationFailed
+from clipforge.files.base import check_key
+from clipforge.metrics import CONTENT_TYPE
+
+router = APIRouter(tags=["Operations"])
+metrics_router = APIRouter(tags=["Operations"])
+"""/metrics, left out with CLIPFORGE_METRICS=false."""
+
+PROBE = b"\x89PNG\r\n\x1a\n"
+"""What the readiness probe writes to storage (and deletes again)."""
+
+
+@router.get(
+    "/readyz",
+    summary="Readiness: the database answers, storage is writable, a worker is alive",
+    responses={503: {"description": "Not ready; `problems` says why."}},
+)
+def readyz(services: ServicesDep) -> JSONResponse:
+    problems = readiness_problems(services)
+    if problems:
+        return JSONResponse({"status": "not ready", "problems": problems}, status_code=503)
+    return JSONResponse({"status": "ready", "problems": []})
+
+
+def readiness_problems(services: Services) -> list[str]:
+    """Why this process should not take traffic now (empty: it should)."""
+    settings = services.settings
+    problems = []
+    try:
+        workers = services.store.workers_seen_since(time.time() - settings.lease_seconds)
+    except Exception as exc:
+        problems.append(f"database: {_short(exc)}")
+        workers = None
+    try:
+        key = check_key(f"ready-{uuid.uuid4().hex}.png")
+        services.storage.put_bytes(key, PROBE)
+        services.storage.delete(key)
+    except Exception as exc:
+        problems.append(f"storage: {_short(exc)}")
+    if settings.ready_needs_worker and workers is not None and not workers:
+        problems.append(
+            f"no worker reported itself in the last {settings.lease_seconds:g} s "
+            "(CLIPFORGE_READY_NEEDS_WORKER=false for an API that may run without one)"
+        )
+    return problems
+
+
+@metrics_router.get("/metrics", summary="Prometheus metrics (text format)", response_class=Response)
+def metrics(request: Request, services: ServicesDep) -> Response:
+    token = services.settings.metrics_token
+    if token is not None:
+        sent = request.headers.get("authorization", "")
+        if not hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
+            raise AuthenticationFailed(
+                "/metrics wants `Authorization: Bearer <CLIPFORGE_METRICS_TOKEN>`"
+            )
+    return Response(services.metrics.exposition(), media_type=CONTENT_TYPE)
+
+
+def _short(exc: Exception) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:200]}"

@@ -1,0 +1,115 @@
+"""Workers' presence and the queue's shape, in the database: what every API replica reads the
+same way for `/readyz` and `/metrics`.
+
+Each worker upserts its row every heartbeat, busy or idle (the warm model, the device memory
+it holds), and removes it when it stops; a row not seen for a lease is a worker that died.
+The queue's depth and its oldest job per model are one grouped read of the jobs table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+Statement = tuple[str, dict[str, object]]
+
+FORGET_AFTER_SECONDS = 3600.0
+"""A row not seen for this long is deleted (a worker that died without saying goodbye)."""
+
+
+@dataclass(frozen=True)
+class WorkerPresence:
+    """One worker as it last reported itself."""
+
+    worker_id: str
+    seen_at: float
+    busy: bool = False
+    model: str | None = None
+    """The model it holds warm (None before the first load)."""
+    device: str = "cpu"
+    memory_in_use: int | None = None
+    memory_peak: int | None = None
+    """Device memory in bytes (CUDA devices only)."""
+
+
+@dataclass(frozen=True)
+class QueueShape:
+    """The queued jobs of one model: how many, and when the oldest was created."""
+
+    model: str
+    depth: int
+    oldest_created_at: float
+
+
+MIGRATION: tuple[str, ...] = (
+    """CREATE TABLE workers (
+        worker_id TEXT PRIMARY KEY,
+        seen_at REAL NOT NULL,
+        busy INTEGER NOT NULL DEFAULT 0,
+        model TEXT,
+        device TEXT NOT NULL DEFAULT 'cpu',
+        memory_in_use INTEGER,
+        memory_peak INTEGER
+    )""",
+)
+
+
+def upsert(presence: WorkerPresence) -> Statement:
+    sql = (
+        "INSERT INTO workers (worker_id, seen_at, busy, model, device, memory_in_use,"
+        " memory_peak) VALUES (:worker_id, :seen_at, :busy, :model, :device, :memory_in_use,"
+        " :memory_peak) ON CONFLICT (worker_id) DO UPDATE SET seen_at = :seen_at, busy = :busy,"
+        " model = :model, device = :device, memory_in_use = :memory_in_use,"
+        " memory_peak = :memory_peak"
+    )
+    params = {
+        "worker_id": presence.worker_id,
+        "seen_at": presence.seen_at,
+        "busy": int(presence.busy),
+        "model": presence.model,
+        "device": presence.device,
+        "memory_in_use": presence.memory_in_use,
+        "memory_peak": presence.memory_peak,
+    }
+    return sql, params
+
+
+def remove(worker_id: str) -> Statement:
+    return "DELETE FROM workers WHERE worker_id = :worker_id", {"worker_id": worker_id}
+
+
+def forget_before(seen_before: float) -> Statement:
+    return "DELETE FROM workers WHERE seen_at < :before", {"before": seen_before}
+
+
+def seen_since(since: float) -> Statement:
+    sql = (
+        "SELECT worker_id, seen_at, busy, model, device, memory_in_use, memory_peak"
+        " FROM workers WHERE seen_at >= :since ORDER BY worker_id"
+    )
+    return sql, {"since": since}
+
+
+def from_row(row: tuple[object, ...]) -> WorkerPresence:
+    worker_id, seen_at, busy, model, device, in_use, peak = row
+    return WorkerPresence(
+        worker_id=str(worker_id),
+        seen_at=float(seen_at),  # type: ignore[arg-type]
+        busy=bool(busy),
+        model=None if model is None else str(model),
+        device=str(device),
+        memory_in_use=None if in_use is None else int(in_use),  # type: ignore[call-overload]
+        memory_peak=None if peak is None else int(peak),  # type: ignore[call-overload]
+    )
+
+
+def queue_shape() -> Statement:
+    sql = (
+        "SELECT model, COUNT(*), MIN(created_at) FROM jobs WHERE status = 'queued'"
+        " GROUP BY model ORDER BY model"
+    )
+    return sql, {}
+
+
+def shape_from_row(row: tuple[object, ...]) -> QueueShape:
+    model, depth, oldest = row
+    return QueueShape(str(model), int(depth), float(oldest))  # type: ignore[call-overload, arg-type]
