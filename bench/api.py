@@ -4,19 +4,30 @@ Starts `clipforge serve` as a child process (testpattern backend, so a job's mod
 nothing), drives it from this process with a lean keep-alive client, and compares against a
 baseline measured in the same run: GET /healthz on the same server (the framework's floor).
 
-    python bench/api.py [--clients 50] [--seconds 10] [--workers 0|1] [--record]
+Then the cost of the metrics: create + poll on a server with CLIPFORGE_METRICS=false against
+one with metrics on and /metrics scraped every second (ten times Prometheus' usual rate),
+alternating off and on `--rounds` times, each on a fresh data folder; the ratio of the
+median throughputs is the overhead (the target: on/off >= 0.95).
+
+    python bench/api.py [--clients 50] [--seconds 10] [--workers 0|1] [--rounds 3] [--record]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Coroutine
+import threading
+import time
+from collections.abc import Coroutine, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
+
+import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from loadgen import Samples, create_and_poll, health, run_load
@@ -29,11 +40,101 @@ KEY = "bench-key"
 T = TypeVar("T")
 
 
-def start_server(data_dir: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
+def start_server(
+    data_dir: Path, port: int, workers: int, metrics: bool = True
+) -> subprocess.Popen[bytes]:
     args = ("--backend", "testpattern", "--workers", str(workers))
     # One key sends everything: the per-key limits (on by default) would measure themselves.
     unlimited = {"CLIPFORGE_RATE_LIMIT_PER_MINUTE": "0", "CLIPFORGE_MAX_QUEUED_JOBS": "0"}
-    return start_serve(data_dir, port, *args, env={"CLIPFORGE_API_KEYS": KEY, **unlimited})
+    env = {"CLIPFORGE_API_KEYS": KEY, "CLIPFORGE_METRICS": str(metrics).lower(), **unlimited}
+    return start_serve(data_dir, port, *args, env=env)
+
+
+@contextmanager
+def scraping(port: int, every: float = 1.0) -> Iterator[list[float]]:
+    """GET /metrics every `every` seconds from a thread while the block runs; the seconds
+    each scrape took."""
+    took: list[float] = []
+    stop = threading.Event()
+
+    def scrape() -> None:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+            while not stop.wait(every):
+                started = time.perf_counter()
+                http.get("/metrics").raise_for_status()
+                took.append(time.perf_counter() - started)
+
+    thread = threading.Thread(target=scrape, daemon=True)
+    thread.start()
+    try:
+        yield took
+    finally:
+        stop.set()
+        thread.join(30)
+
+
+def create_poll_rps(
+    args: argparse.Namespace, metrics: bool, scraped: bool = True
+) -> tuple[float, list[float]]:
+    """One create+poll run on a fresh server; its throughput and the scrape times."""
+    headers = {"Authorization": f"Bearer {KEY}"}
+    with tempfile.TemporaryDirectory() as data:
+        server = start_server(Path(data), args.port, args.workers, metrics)
+        try:
+            load = run_load("127.0.0.1", args.port, args.clients, 2.0, health)
+            run_with_fast_loop(load)  # warm-up
+            load = run_load(
+                "127.0.0.1",
+                args.port,
+                args.clients,
+                args.seconds,
+                create_and_poll(LEGACY, BODY, headers),
+            )
+            if metrics and scraped:
+                with scraping(args.port) as took:
+                    samples, elapsed = run_with_fast_loop(load)
+            else:
+                took = []
+                samples, elapsed = run_with_fast_loop(load)
+        finally:
+            server.terminate()
+            server.wait(30)
+    return samples.count() / elapsed, took
+
+
+def metrics_rows(args: argparse.Namespace) -> list[tuple[str, ...]]:
+    off, counted, on, scrapes = [], [], [], []
+    for _ in range(args.rounds):
+        off.append(create_poll_rps(args, metrics=False)[0])
+        counted.append(create_poll_rps(args, metrics=True, scraped=False)[0])
+        rps, took = create_poll_rps(args, metrics=True)
+        on.append(rps)
+        scrapes += took
+    ratio = statistics.median(on) / statistics.median(off)
+    scrape_ms = statistics.median(scrapes) * 1000 if scrapes else float("nan")
+    return [
+        (
+            "create+poll, metrics off (baseline)",
+            f"{statistics.median(off):.0f} req/s",
+            "runs " + ", ".join(f"{r:.0f}" for r in off),
+            "",
+            "1.00x",
+        ),
+        (
+            "create+poll, metrics on, not scraped",
+            f"{statistics.median(counted):.0f} req/s",
+            "runs " + ", ".join(f"{r:.0f}" for r in counted),
+            "",
+            f"{statistics.median(counted) / statistics.median(off):.3f}x of baseline",
+        ),
+        (
+            "create+poll, metrics on, scraped every 1 s",
+            f"{statistics.median(on):.0f} req/s",
+            "runs " + ", ".join(f"{r:.0f}" for r in on),
+            f"scrape p50 {scrape_ms:.1f} ms",
+            f"{ratio:.3f}x of baseline",
+        ),
+    ]
 
 
 def run_with_fast_loop(coroutine: Coroutine[Any, Any, T]) -> T:
@@ -60,6 +161,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--workers", type=int, default=0)
     parser.add_argument("--port", type=int, default=18765)
+    parser.add_argument("--rounds", type=int, default=3, help="metrics off/on pairs")
     parser.add_argument("--record", action="store_true")
     args = parser.parse_args()
     headers = {"Authorization": f"Bearer {KEY}"}
@@ -103,9 +205,19 @@ def main() -> None:
     title = f"API overhead ({args.clients} clients, {args.seconds:.0f} s, workers={args.workers})"
     for row in rows:
         print(" | ".join(row))
+    metrics = metrics_rows(args)
+    for row in metrics:
+        print(" | ".join(row))
     if args.record:
         record_rows(
             title, ["what", "throughput", "p50", "p99", "ratio"], rows, machine_description()
+        )
+        record_rows(
+            f"Metrics overhead ({args.clients} clients, {args.seconds:.0f} s x {args.rounds} "
+            f"rounds, workers={args.workers})",
+            ["what", "throughput", "runs", "scrape", "ratio"],
+            metrics,
+            machine_description(),
         )
 
 

@@ -76,6 +76,7 @@ RUN_HERE = {
 
 GPU = "needs a GPU and real weights"
 HUB = "downloads weights from the Hugging Face hub (no network in tests)"
+DEPLOY_TESTS = "run from the repository root by tests/test_deploy.py"
 NOT_RUN = {
     "python3 -m venv .venv && . .venv/bin/activate && pip install -r requirements-cpu.txt "
     "&& pip install -r requirements-dev.txt": "installs; .ci/run runs these installs",
@@ -97,6 +98,12 @@ NOT_RUN = {
     "python -m training.train": "trains for hours; tests/training runs its steps at toy size",
     "pip install cache-dit": "installs from the network",
     "hf download <hub id>": HUB,
+    "promtool check config deploy/prometheus/prometheus.yml": DEPLOY_TESTS,
+    "promtool check rules deploy/prometheus/alerts.yml": DEPLOY_TESTS,
+    "promtool test rules deploy/prometheus/alerts_test.yml": DEPLOY_TESTS,
+    "clipforge worker --metrics-port 9400 --metrics-host 0.0.0.0": "needs PostgreSQL; "
+    "tests/test_metrics.py runs a worker with --metrics-port for a real Prometheus",
+    "clipforge worker --metrics-port 9400": "needs PostgreSQL; tests/test_metrics.py runs it",
     "apt-get install -y chromium": "needs root; .ci/run installs it",
     "apt-get install -y postgresql": "needs root; .ci/run installs it",
     "apt install postgresql": "needs root; .ci/run installs it",

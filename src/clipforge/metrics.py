@@ -138,9 +138,10 @@ class Metrics:
             step = float(job.timings["denoise_s"]) / job.progress_total
             self.step_seconds.labels(model).observe(step)
 
-    def watch(self, store: OperationsStore, lease_seconds: float) -> None:
-        """Report the database's view (queue, workers) at every scrape."""
-        self.registry.register(StoreCollector(store, lease_seconds))
+    def watch(self, store: OperationsStore, lease_seconds: float, models: Iterable[str]) -> None:
+        """Report the database's view (queue, workers) at every scrape; each served model
+        shows a queue, 0 when empty."""
+        self.registry.register(StoreCollector(store, lease_seconds, tuple(models)))
 
     def watch_callbacks(self, counts: Callable[[], Mapping[str, int]]) -> None:
         """Report the callback dispatcher's delivery counts at every scrape."""
@@ -172,10 +173,15 @@ class StoreCollector(Collector):
     """The queue per model and the live workers, read from the database at each scrape."""
 
     def __init__(
-        self, store: OperationsStore, lease_seconds: float, clock: Callable[[], float] = time.time
+        self,
+        store: OperationsStore,
+        lease_seconds: float,
+        models: tuple[str, ...] = (),
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
         self.lease_seconds = lease_seconds
+        self.models = models
         self.clock = clock
 
     def collect(self) -> Iterable[Metric]:
@@ -190,9 +196,11 @@ class StoreCollector(Collector):
             "Age of the oldest queued job per model.",
             labels=["model"],
         )
-        for shape in self.store.queue_shape():
-            depth.add_metric([shape.model], shape.depth)
-            oldest.add_metric([shape.model], max(0.0, now - shape.oldest_created_at))
+        queued = {shape.model: shape for shape in self.store.queue_shape()}
+        for model in sorted(set(self.models) | set(queued)):
+            shape = queued.get(model)
+            depth.add_metric([model], shape.depth if shape else 0)
+            oldest.add_metric([model], max(0.0, now - shape.oldest_created_at) if shape else 0.0)
         yield depth
         yield oldest
         yield from self._workers(now)

@@ -51,7 +51,7 @@ def create_app(
         shared.metrics.watch_callbacks(lambda: asdict(dispatcher.stats))
     services += background
     store.on_finished = shared.metrics.job_finished
-    shared.metrics.watch(store, settings.lease_seconds)
+    shared.metrics.watch(store, settings.lease_seconds, models.ids)
     shared.metrics.expect(models.ids)
 
     @asynccontextmanager

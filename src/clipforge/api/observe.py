@@ -9,6 +9,7 @@ send. A streamed response (the events stream) is timed to its end.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -23,6 +24,21 @@ class MetricsMiddleware:
         self.app = app
         self.requests = metrics.http_requests
         self.seconds = metrics.http_seconds
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        """(route, method, status) -> its counter and histogram: `labels()` takes a lock
+        and builds a key on every call; the set is bounded, so keep them."""
+
+    def _count(self, route: str, method: str, status: int, seconds: float) -> None:
+        key = (route, method, status)
+        children = self._children.get(key)
+        if children is None:
+            children = (
+                self.requests.labels(route, method, str(status)),
+                self.seconds.labels(route, method),
+            )
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -42,5 +58,4 @@ class MetricsMiddleware:
         finally:
             route = getattr(scope.get("route"), "path", UNMATCHED)
             method = scope["method"] if scope["method"] in METHODS else "other"
-            self.requests.labels(route, method, str(status)).inc()
-            self.seconds.labels(route, method).observe(time.perf_counter() - started)
+            self._count(route, method, status, time.perf_counter() - started)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 import uvicorn
 
@@ -14,6 +14,8 @@ from clipforge.logs import configure_logging
 from clipforge.routing import ModelRouting
 from clipforge.settings import Environment, Settings
 from clipforge.wiring import build_server
+
+log = logging.getLogger(__name__)
 
 NO_MODEL = "No weights are configured for the diffusers backend: no model id is served.\n\n"
 HOW_TO_CONFIGURE = """\
@@ -35,36 +37,64 @@ def run_server(overrides: dict[str, Any]) -> int:
     settings = Settings(**overrides)
     configure_logging(settings.log_format)
     logging.getLogger("uvicorn").setLevel(logging.WARNING)
+    say = _Say(settings.log_format == "json")
     server = build_server(settings)
     keyed = bool(settings.api_keys) or server.store.ever_keyed()
     refusal = _refusal(settings, server.models, keyed)
     if refusal:
-        sys.stderr.write(refusal)
+        say.error(refusal)
         return 2
     open_problem = open_mode_problem(settings, server.store)
     if open_problem:
-        sys.stderr.write(f"refusing to start: {open_problem}\n")
+        say.error(f"refusing to start: {open_problem}\n")
         return 2
     if not keyed and not is_loopback(settings.host):
         warning = (
             f"CLIPFORGE_OPEN_ACCESS is on and no API key exists: anyone who reaches "
             f"{settings.host} can use this server"
         )
-        sys.stderr.write(f"\n{'!' * 78}\nWARNING: {warning}\n{'!' * 78}\n\n")
+        say.warning(f"\n{'!' * 78}\nWARNING: {warning}\n{'!' * 78}\n\n")
     backend = server.models.backend
     if settings.workers:
-        sys.stderr.write(f"loading backend {backend!r}{_weights_note(server.models)}\n")
+        say.info(f"loading backend {backend!r}{_weights_note(server.models)}\n")
         try:
             server.pool.warm_up()
         except ClipForgeError as exc:
-            sys.stderr.write(f"cannot load the model: {exc}\n\n{HOW_TO_CONFIGURE}")
+            say.error(f"cannot load the model: {exc}\n\n{HOW_TO_CONFIGURE}")
             return 2
-    print(f"ClipForge ({backend}) listening on http://{settings.host}:{settings.port}")
-    print(f"  API docs: http://{settings.host}:{settings.port}/docs", flush=True)
+    address = f"http://{settings.host}:{settings.port}"
+    say.out(f"ClipForge ({backend}) listening on {address}\n  API docs: {address}/docs\n")
     uvicorn.run(
         server.app, host=settings.host, port=settings.port, log_config=None, access_log=False
     )
     return 0
+
+
+class _Say:
+    """What serve tells the person who started it: plain text on stderr (the address on
+    stdout), or with CLIPFORGE_LOG_FORMAT=json log records like every other line."""
+
+    def __init__(self, as_log: bool) -> None:
+        self.as_log = as_log
+
+    def _emit(self, level: int, text: str, stream: TextIO) -> None:
+        if self.as_log:
+            log.log(level, "%s", text.strip().strip("!").strip())
+        else:
+            stream.write(text)
+            stream.flush()
+
+    def error(self, text: str) -> None:
+        self._emit(logging.ERROR, text, sys.stderr)
+
+    def warning(self, text: str) -> None:
+        self._emit(logging.WARNING, text, sys.stderr)
+
+    def info(self, text: str) -> None:
+        self._emit(logging.INFO, text, sys.stderr)
+
+    def out(self, text: str) -> None:
+        self._emit(logging.INFO, text, sys.stdout)
 
 
 def _refusal(settings: Settings, models: ModelRouting, stored_keys: bool) -> str | None:

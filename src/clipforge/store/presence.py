@@ -9,6 +9,7 @@ The queue's depth and its oldest job per model are one grouped read of the jobs 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 Statement = tuple[str, dict[str, object]]
 
@@ -89,27 +90,27 @@ def seen_since(since: float) -> Statement:
     return sql, {"since": since}
 
 
-def from_row(row: tuple[object, ...]) -> WorkerPresence:
-    worker_id, seen_at, busy, model, device, in_use, peak = row
+def from_row(row: Any) -> WorkerPresence:
+    """A row by column name (SQLite's Row and psycopg's dict rows both take names)."""
+    in_use, peak = row["memory_in_use"], row["memory_peak"]
     return WorkerPresence(
-        worker_id=str(worker_id),
-        seen_at=float(seen_at),  # type: ignore[arg-type]
-        busy=bool(busy),
-        model=None if model is None else str(model),
-        device=str(device),
-        memory_in_use=None if in_use is None else int(in_use),  # type: ignore[call-overload]
-        memory_peak=None if peak is None else int(peak),  # type: ignore[call-overload]
+        worker_id=str(row["worker_id"]),
+        seen_at=float(row["seen_at"]),
+        busy=bool(row["busy"]),
+        model=None if row["model"] is None else str(row["model"]),
+        device=str(row["device"]),
+        memory_in_use=None if in_use is None else int(in_use),
+        memory_peak=None if peak is None else int(peak),
     )
 
 
 def queue_shape() -> Statement:
     sql = (
-        "SELECT model, COUNT(*), MIN(created_at) FROM jobs WHERE status = 'queued'"
-        " GROUP BY model ORDER BY model"
+        "SELECT model, COUNT(*) AS depth, MIN(created_at) AS oldest FROM jobs"
+        " WHERE status = 'queued' GROUP BY model ORDER BY model"
     )
     return sql, {}
 
 
-def shape_from_row(row: tuple[object, ...]) -> QueueShape:
-    model, depth, oldest = row
-    return QueueShape(str(model), int(depth), float(oldest))  # type: ignore[call-overload, arg-type]
+def shape_from_row(row: Any) -> QueueShape:
+    return QueueShape(str(row["model"]), int(row["depth"]), float(row["oldest"]))

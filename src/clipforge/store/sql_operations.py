@@ -41,17 +41,18 @@ class SqlOperations(OperationsStore):
     # --- workers' presence and the queue's shape (readiness, metrics) ---------------------------
 
     def report_worker(self, presence: WorkerPresence) -> None:
-        self._execute(present.upsert(presence))
+        with self._transaction() as tx:
+            tx.rows(present.upsert(presence))
+            tx.rows(present.forget_before(presence.seen_at - present.FORGET_AFTER_SECONDS))
 
     def remove_worker(self, worker_id: str) -> None:
         self._execute(present.remove(worker_id))
 
     def workers_seen_since(self, since: float) -> list[WorkerPresence]:
-        self._execute(present.forget_before(self._clock() - present.FORGET_AFTER_SECONDS))
-        return [present.from_row(tuple(row)) for row in self._execute(present.seen_since(since))]
+        return [present.from_row(row) for row in self._execute(present.seen_since(since))]
 
     def queue_shape(self) -> list[QueueShape]:
-        return [present.shape_from_row(tuple(row)) for row in self._execute(present.queue_shape())]
+        return [present.shape_from_row(row) for row in self._execute(present.queue_shape())]
 
     # --- keys and request limits ------------------------------------------------------------------
 

@@ -40,6 +40,7 @@ class Presence:
         self._worker = worker
         self._interval = interval
         self._stop = threading.Event()
+        self._due = threading.Event()
         self._thread = threading.Thread(
             target=self._loop, name=f"presence-{worker.worker_id}", daemon=True
         )
@@ -56,11 +57,16 @@ class Presence:
         tb: TracebackType | None,
     ) -> None:
         self._stop.set()
+        self._due.set()
         self._thread.join()
         try:
             self._store.remove_worker(self._worker.worker_id)
         except Exception:
             log.warning("worker %s: could not remove its presence", self._worker.worker_id)
+
+    def report_soon(self) -> None:
+        """Report now from the presence thread (the worker itself never waits on it)."""
+        self._due.set()
 
     def report(self) -> None:
         worker = self._worker
@@ -78,7 +84,11 @@ class Presence:
         )
 
     def _loop(self) -> None:
-        while not self._stop.wait(self._interval):
+        while not self._stop.is_set():
+            self._due.wait(self._interval)
+            self._due.clear()
+            if self._stop.is_set():
+                return
             try:
                 self.report()
             except Exception:  # the database is away: the next beat tries again

@@ -68,6 +68,7 @@ class Worker:
         self.warm = WarmBackend(routing)
         self.current: Claim | None = None
         """The claim of the job running now (None while idle)."""
+        self._presence: Presence | None = None
         self.encode_rate = ENCODE_SECONDS_PER_PIXEL_FRAME
         """Seconds to decode and encode one output pixel-frame, as this worker last measured
         it: what the ETA of the next job adds for everything after its denoising."""
@@ -91,8 +92,10 @@ class Worker:
         return getattr(self.warm.backend, "device", None)
 
     def present(self) -> Presence:
-        """Report this worker in the store while the block runs (readiness, metrics)."""
-        return Presence(self.store, self, self.settings.heartbeat_seconds)
+        """Report this worker in the store while the block runs (readiness, metrics); a job
+        starting or ending is reported at once."""
+        self._presence = Presence(self.store, self, self.settings.heartbeat_seconds)
+        return self._presence
 
     def run(self, stop: threading.Event) -> None:
         """Take jobs until `stop` is set."""
@@ -121,13 +124,18 @@ class Worker:
         """Run one claimed job to its end, sorting failures (the module docstring)."""
         job = claim.job
         fields = {"job_id": job.id, "attempt": claim.attempt, "model": job.request.model}
-        self.current = claim
+        self._now_running(claim)
         try:
             with log_fields(**fields, worker=self.worker_id):
                 log.info("job %s: attempt %d on %s", job.id, claim.attempt, self.worker_id)
                 self._sorted(claim)
         finally:
-            self.current = None
+            self._now_running(None)
+
+    def _now_running(self, claim: Claim | None) -> None:
+        self.current = claim
+        if self._presence is not None:
+            self._presence.report_soon()
 
     def _sorted(self, claim: Claim) -> None:
         try:
