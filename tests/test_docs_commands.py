@@ -107,6 +107,7 @@ NOT_RUN = {
     "apt-get install -y chromium": "needs root; .ci/run installs it",
     "apt-get install -y postgresql": "needs root; .ci/run installs it",
     "apt install postgresql": "needs root; .ci/run installs it",
+    "apt-get install -y prometheus": "needs root; .ci/run installs it",
     "systemctl enable --now clipforge-api": "needs root and systemd",
     "systemctl enable --now clipforge-worker@0 clipforge-worker@1 ...": "needs root and systemd",
     "systemctl stop": "needs root and systemd (a fragment: the unit follows in the text)",

@@ -39,6 +39,12 @@ class Receiver:
     def statuses(self) -> list[str]:
         return [body["status"] for body, _, _ in self.calls]
 
+    def wait_for_status(self, status: str, seconds: float = 120) -> None:
+        deadline = time.monotonic() + seconds
+        while status not in self.statuses():
+            assert time.monotonic() < deadline, self.statuses()
+            time.sleep(0.05)
+
     def wait_for(self, count: int, seconds: float = 30) -> None:
         deadline = time.monotonic() + seconds
         while len(self.calls) < count:
@@ -99,10 +105,7 @@ def test_every_status_is_posted_in_order_and_signed(tmp_path: Path) -> None:
         live_server(tmp_path, backend="testpattern", workers=1, **LOOPBACK) as live,
     ):
         task_id = create(live, got.url)
-        deadline = time.monotonic() + 120
-        while "succeeded" not in got.statuses():
-            assert time.monotonic() < deadline, got.statuses()
-            time.sleep(0.05)
+        got.wait_for_status("succeeded")
         time.sleep(0.5)  # nothing more comes after the terminal status
         statuses = got.statuses()
         assert statuses[0] == "queued" and statuses[-1] == "succeeded"
@@ -160,10 +163,7 @@ def test_callbacks_verify_with_standard_webhooks_and_the_readme_code(tmp_path: P
         live_server(tmp_path, backend="testpattern", workers=1, **LOOPBACK) as live,
     ):
         task_id = create(live, got.url)
-        deadline = time.monotonic() + 120
-        while "succeeded" not in got.statuses():
-            assert time.monotonic() < deadline, got.statuses()
-            time.sleep(0.05)
+        got.wait_for_status("succeeded")
         secret = live.settings.resolved_signing_secret
     library = Webhook("whsec_" + base64.b64encode(secret).decode())
     for (_, raw, _), headers in zip(got.calls, got.headers, strict=True):
