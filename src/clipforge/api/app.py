@@ -17,7 +17,7 @@ from clipforge.api.deps import Services
 from clipforge.api.errors import install_error_handlers
 from clipforge.api.housekeeping import Housekeeper
 from clipforge.api.limits import BodyLimitMiddleware
-from clipforge.api.observe import MetricsMiddleware
+from clipforge.api.observe import RequestCounter
 from clipforge.files.base import Storage
 from clipforge.routing import ModelRouting
 from clipforge.settings import Settings
@@ -74,9 +74,8 @@ def create_app(
     app.state.callbacks = dispatcher
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, settings=settings)
-    if settings.metrics:
-        app.add_middleware(MetricsMiddleware, metrics=shared.metrics)
-    app.add_middleware(RequestIdMiddleware)
+    counter = RequestCounter(shared.metrics) if settings.metrics else None
+    app.add_middleware(RequestIdMiddleware, observe=counter)
     routers = (aimlapi.router, ark.router, native.router, openai.router, files.router)
     for router in (*routers, studio.router):
         app.include_router(router)

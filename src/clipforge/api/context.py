@@ -8,7 +8,9 @@ A pure ASGI middleware (no BaseHTTPMiddleware) so that it costs next to nothing 
 from __future__ import annotations
 
 import re
+import time
 import uuid
+from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -28,11 +30,17 @@ def inference_id(scope: Scope) -> str:
     return str(state["inference_id"])
 
 
-class RequestIdMiddleware:
-    """Adds x-inference-id to every response and echoes X-Client-Request-Id."""
+Observer = Callable[[Scope, int, float], None]
+"""Told of each response as it ends: the scope, the status, the seconds it took."""
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class RequestIdMiddleware:
+    """Adds x-inference-id and X-Request-ID to every response, echoes X-Client-Request-Id,
+    and tells `observe` (the HTTP metrics) how each request ended."""
+
+    def __init__(self, app: ASGIApp, observe: Observer | None = None) -> None:
         self.app = app
+        self.observe = observe
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -50,10 +58,19 @@ class RequestIdMiddleware:
         request_id = given if _REQUEST_ID.fullmatch(given) else ours
         extra.append((REQUEST_ID_HEADER, request_id))
 
+        started = time.perf_counter()
+        status = 500  # what the client sees if the app fails before it answers
+
         async def send_with_ids(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
-        with log_fields(request_id=request_id.decode()):
-            await self.app(scope, receive, send_with_ids)
+        try:
+            with log_fields(request_id=request_id.decode()):
+                await self.app(scope, receive, send_with_ids)
+        finally:
+            if self.observe is not None:
+                self.observe(scope, status, time.perf_counter() - started)
