@@ -83,6 +83,23 @@ def query(prometheus_url: str, expression: str) -> float | None:
     return float(result[0]["value"][1]) if result else None
 
 
+def settles(prometheus_url: str, expression: str, expected: float) -> None:
+    """The query reaches `expected` within a few scrapes (each target is scraped every
+    second, at its own moment) and stays there."""
+    seen: list[float | None] = []
+
+    def there() -> bool:
+        seen.append(query(prometheus_url, expression))
+        return seen[-1] == expected
+
+    try:
+        _wait_for(there, 60)
+    except AssertionError:
+        raise AssertionError(f"{expression}: {seen[-5:]}, expected {expected}") from None
+    time.sleep(1.5)
+    assert query(prometheus_url, expression) == expected, expression
+
+
 @contextmanager
 def worker_process(env: dict[str, str], folder: Path, metrics_port: int) -> Iterator[None]:
     log = (folder / "worker.log").open("wb")
@@ -129,23 +146,19 @@ def test_prometheus_sees_the_api_and_a_worker(tmp_path: Path) -> None:
             ):
                 exposed = _names(api, worker_port)
                 ids = _run_three_jobs(api)
-                completed = 'sum(clipforge_jobs_finished_total{outcome="completed"})'
-                _wait_for(lambda: query(prom, completed) == 3, 60)
-                assert query(prom, "sum(clipforge_jobs_created_total)") == 3
-                assert query(prom, 'sum(clipforge_jobs_created_total{job="clipforge-api"})') == 3
-                finished_by = 'sum(clipforge_jobs_finished_total{job="clipforge-worker"})'
-                assert query(prom, finished_by) == 3  # the worker process ended them
-                total = 'sum(clipforge_job_seconds_count{phase="total"})'
-                assert query(prom, total) == 3
+                settles(prom, 'sum(clipforge_jobs_finished_total{outcome="completed"})', 3)
+                settles(prom, "sum(clipforge_jobs_created_total)", 3)
+                settles(prom, 'sum(clipforge_jobs_created_total{job="clipforge-api"})', 3)
+                # the worker process ended them, and timed them
+                settles(prom, 'sum(clipforge_jobs_finished_total{job="clipforge-worker"})', 3)
+                settles(prom, 'sum(clipforge_job_seconds_count{phase="total"})', 3)
                 buckets = 'clipforge_job_seconds_bucket{phase="total"}'
                 p90 = f"histogram_quantile(0.9, sum by (le) ({buckets}))"
                 assert (query(prom, p90) or 0) > 0
-                assert query(prom, "max(clipforge_workers_alive)") == 1
-                assert (
-                    query(prom, 'sum(clipforge_http_requests_total{route="/v2/video/generations"})')
-                    >= 3
-                )  # type: ignore[operator]
-                assert query(prom, "max(clipforge_queue_depth)") == 0
+                settles(prom, "max(clipforge_workers_alive)", 1)
+                creates = 'sum(clipforge_http_requests_total{route="/v2/video/generations"})'
+                settles(prom, creates, 3)
+                settles(prom, "max(clipforge_queue_depth)", 0)
                 assert len(ids) == 3
         finally:
             api.kill()

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import logging
 import sys
-import threading
 import time
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 from clipforge.store.operations import OperationsStore
 from clipforge.store.presence import WorkerPresence
+from clipforge.worker.periodic import Periodic
 
 log = logging.getLogger(__name__)
 
@@ -32,23 +32,18 @@ class Reporting(Protocol):
     def device(self) -> Any: ...
 
 
-class Presence:
-    """Reports `worker` now and then every `interval` seconds until the block ends."""
+class Presence(Periodic):
+    """Reports `worker` now and then every `interval` seconds until the block ends, and
+    removes it then."""
 
     def __init__(self, store: OperationsStore, worker: Reporting, interval: float) -> None:
+        super().__init__(interval, f"presence-{worker.worker_id}")
         self._store = store
         self._worker = worker
-        self._interval = interval
-        self._stop = threading.Event()
-        self._due = threading.Event()
-        self._thread = threading.Thread(
-            target=self._loop, name=f"presence-{worker.worker_id}", daemon=True
-        )
 
-    def __enter__(self) -> Presence:
+    def __enter__(self) -> Self:
         self.report()
-        self._thread.start()
-        return self
+        return super().__enter__()
 
     def __exit__(
         self,
@@ -56,9 +51,7 @@ class Presence:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._stop.set()
-        self._due.set()
-        self._thread.join()
+        super().__exit__(exc_type, exc, tb)
         try:
             self._store.remove_worker(self._worker.worker_id)
         except Exception:
@@ -66,7 +59,7 @@ class Presence:
 
     def report_soon(self) -> None:
         """Report now from the presence thread (the worker itself never waits on it)."""
-        self._due.set()
+        self.wake()
 
     def report(self) -> None:
         worker = self._worker
@@ -83,16 +76,12 @@ class Presence:
             )
         )
 
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            self._due.wait(self._interval)
-            self._due.clear()
-            if self._stop.is_set():
-                return
-            try:
-                self.report()
-            except Exception:  # the database is away: the next beat tries again
-                log.warning("worker %s: presence not reported; retrying", self._worker.worker_id)
+    def beat(self) -> bool:
+        try:
+            self.report()
+        except Exception:  # the database is away: the next beat tries again
+            log.warning("worker %s: presence not reported; retrying", self._worker.worker_id)
+        return True
 
 
 def device_memory(device: Any) -> tuple[int | None, int | None]:
