@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -70,6 +71,7 @@ def configure_logging(log_format: str, level: int = logging.INFO) -> None:
     handler.set_name(HANDLER_NAME)
     if log_format == "json":
         handler.setFormatter(JsonFormatter())
+        os.environ.setdefault("TQDM_DISABLE", "1")  # loading bars would break the lines
     else:
         handler.setFormatter(logging.Formatter(PLAIN_FORMAT))
     root = logging.getLogger()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
@@ -25,6 +26,9 @@ metrics_router = APIRouter(tags=["Operations"])
 
 PROBE = b"\x89PNG\r\n\x1a\n"
 """What the readiness probe writes to storage (and deletes again)."""
+PROBE_SECONDS = 2.0
+_PROBES = ThreadPoolExecutor(4, thread_name_prefix="readyz")
+"""Where the checks run, so that one stuck on a dead database cannot hold the probe."""
 
 
 @router.get(
@@ -40,18 +44,20 @@ def readyz(services: ServicesDep) -> JSONResponse:
 
 
 def readiness_problems(services: Services) -> list[str]:
-    """Why this process should not take traffic now (empty: it should)."""
+    """Why this process should not take traffic now (empty: it should). Each check gets
+    PROBE_SECONDS: a database that is down makes a connection pool wait far longer."""
     settings = services.settings
     problems = []
+    since = time.time() - settings.lease_seconds
+    database = _PROBES.submit(services.store.workers_seen_since, since)
+    storage = _PROBES.submit(_write_and_delete, services)
+    workers = None
     try:
-        workers = services.store.workers_seen_since(time.time() - settings.lease_seconds)
+        workers = database.result(timeout=PROBE_SECONDS)
     except Exception as exc:
         problems.append(f"database: {_short(exc)}")
-        workers = None
     try:
-        key = check_key(f"ready-{uuid.uuid4().hex}.png")
-        services.storage.put_bytes(key, PROBE)
-        services.storage.delete(key)
+        storage.result(timeout=PROBE_SECONDS)
     except Exception as exc:
         problems.append(f"storage: {_short(exc)}")
     if settings.ready_needs_worker and workers is not None and not workers:
@@ -60,6 +66,12 @@ def readiness_problems(services: Services) -> list[str]:
             "(CLIPFORGE_READY_NEEDS_WORKER=false for an API that may run without one)"
         )
     return problems
+
+
+def _write_and_delete(services: Services) -> None:
+    key = check_key(f"ready-{uuid.uuid4().hex}.png")
+    services.storage.put_bytes(key, PROBE)
+    services.storage.delete(key)
 
 
 @metrics_router.get("/metrics", summary="Prometheus metrics (text format)", response_class=Response)
@@ -75,5 +87,7 @@ def metrics(request: Request, services: ServicesDep) -> Response:
 
 
 def _short(exc: Exception) -> str:
+    if isinstance(exc, TimeoutError):
+        return f"no answer within {PROBE_SECONDS:g} s"
     text = " ".join(str(exc).split())
     return f"{type(exc).__name__}: {text[:200]}"
