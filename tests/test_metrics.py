@@ -26,16 +26,20 @@ from tests.test_deploy import DOCUMENTED_METRICS
 pytestmark = pytest.mark.slow
 
 BODY = {"model": "bytedance/seedance-1-0-lite-t2v", "resolution": "480p", "duration": 5}
+TOKEN = "metrics-t0k"
+SCRAPE = {"Authorization": f"Bearer {TOKEN}"}
 
 
 @contextmanager
-def prometheus(targets: dict[str, str], folder: Path) -> Iterator[str]:
-    """A Prometheus server scraping `targets` (job -> host:port) every second; its URL."""
+def prometheus(targets: dict[str, str], folder: Path, token: str) -> Iterator[str]:
+    """A Prometheus server scraping `targets` (job -> host:port) every second with the
+    metrics `token`, as docs/DEPLOY.md configures it; its URL."""
     binary = shutil.which("prometheus")
     if binary is None:
         pytest.skip("no prometheus binary: apt-get install -y prometheus")
     jobs = "".join(
-        f"  - job_name: {job}\n    static_configs:\n      - targets: ['{target}']\n"
+        f"  - job_name: {job}\n    authorization:\n      credentials: {token}\n"
+        f"    static_configs:\n      - targets: ['{target}']\n"
         for job, target in targets.items()
     )
     config = folder / "prometheus.yml"
@@ -108,7 +112,8 @@ def worker_process(env: dict[str, str], folder: Path, metrics_port: int) -> Iter
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         metrics = f"http://127.0.0.1:{metrics_port}/metrics"
-        _wait_for(lambda: httpx.get(metrics, timeout=1).status_code == 200, 120)
+        _wait_for(lambda: httpx.get(metrics, timeout=1).status_code == 401, 120)
+        assert httpx.get(metrics, headers=SCRAPE).status_code == 200
         yield
     finally:
         process.send_signal(signal.SIGTERM)
@@ -125,6 +130,7 @@ def _environment(url: str, folder: Path) -> dict[str, str]:
         "CLIPFORGE_BACKEND": "testpattern",
         "CLIPFORGE_HEARTBEAT_SECONDS": "0.5",
         "CLIPFORGE_LEASE_SECONDS": "5",
+        "CLIPFORGE_METRICS_TOKEN": TOKEN,
     }
 
 
@@ -142,6 +148,7 @@ def test_prometheus_sees_the_api_and_a_worker(tmp_path: Path) -> None:
                         "clipforge-worker": f"127.0.0.1:{worker_port}",
                     },
                     tmp_path,
+                    TOKEN,
                 ) as prom,
             ):
                 exposed = _names(api, worker_port)
@@ -172,7 +179,8 @@ def _names(api: ServerProcess, worker_port: int) -> set[str]:
 
     names: set[str] = set()
     for url in (f"{api.url}/metrics", f"http://127.0.0.1:{worker_port}/metrics"):
-        names |= {family.name for family in text_string_to_metric_families(httpx.get(url).text)}
+        text = httpx.get(url, headers=SCRAPE).raise_for_status().text
+        names |= {family.name for family in text_string_to_metric_families(text)}
     return names
 
 

@@ -14,6 +14,7 @@ the served set; error names from the code; no job ids and no keys.
 
 from __future__ import annotations
 
+import hmac
 import time
 from collections.abc import Callable, Iterable, Mapping
 
@@ -30,6 +31,15 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 JOB_SECONDS_BUCKETS = (0.1, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800, 3600)
 STEP_SECONDS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30)
 HTTP_SECONDS_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+
+
+def scrape_allowed(token: str | None, authorization: str) -> bool:
+    """Whether a scrape that sent this Authorization header may read the metrics: always
+    without a token (`CLIPFORGE_METRICS_TOKEN` unset), else only with `Bearer <token>`."""
+    if token is None:
+        return True
+    return hmac.compare_digest(authorization.encode(), f"Bearer {token}".encode())
+
 
 PHASE_TIMINGS = {"load": "load_s", "denoise": "denoise_s", "encode": "encode_s"}
 """Histogram phase -> the worker's timing key (decoding streams inside encoding)."""

@@ -128,7 +128,8 @@ class Settings(BaseSettings):
     )
     metrics_token: str | None = Field(
         None,
-        description="When set, /metrics wants `Authorization: Bearer <token>` (a token of its "
+        description="When set, /metrics (the API's and each worker's `--metrics-port`) wants "
+        "`Authorization: Bearer <token>` (a token of its "
         "own, not an API key); unset: /metrics is open like /healthz.",
     )
     ready_needs_worker: bool = Field(

@@ -7,7 +7,6 @@ file, and the metrics read the queue and the workers from the database.
 
 from __future__ import annotations
 
-import hmac
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from clipforge.api.deps import Services, ServicesDep
 from clipforge.errors import AuthenticationFailed
 from clipforge.files.base import check_key
-from clipforge.metrics import CONTENT_TYPE
+from clipforge.metrics import CONTENT_TYPE, scrape_allowed
 
 router = APIRouter(tags=["Operations"])
 metrics_router = APIRouter(tags=["Operations"])
@@ -76,13 +75,12 @@ def _write_and_delete(services: Services) -> None:
 
 @metrics_router.get("/metrics", summary="Prometheus metrics (text format)", response_class=Response)
 def metrics(request: Request, services: ServicesDep) -> Response:
-    token = services.settings.metrics_token
-    if token is not None:
-        sent = request.headers.get("authorization", "")
-        if not hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
-            raise AuthenticationFailed(
-                "/metrics wants `Authorization: Bearer <CLIPFORGE_METRICS_TOKEN>`"
-            )
+    if not scrape_allowed(
+        services.settings.metrics_token, request.headers.get("authorization", "")
+    ):
+        raise AuthenticationFailed(
+            "/metrics wants `Authorization: Bearer <CLIPFORGE_METRICS_TOKEN>`"
+        )
     return Response(services.metrics.exposition(), media_type=CONTENT_TYPE)
 
 

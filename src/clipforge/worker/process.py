@@ -14,8 +14,6 @@ import logging
 import threading
 from collections.abc import Sequence
 
-from prometheus_client import start_http_server
-
 from clipforge.files.factory import build_storage
 from clipforge.metrics import Metrics
 from clipforge.queue import queue_name
@@ -25,6 +23,7 @@ from clipforge.settings import Settings
 from clipforge.store import is_postgres_url
 from clipforge.store.postgres import PostgresJobStore
 from clipforge.worker.identity import is_dead_local_worker, local_worker_id
+from clipforge.worker.metrics_port import MetricsPort
 from clipforge.worker.runner import Worker
 from clipforge.worker.scratch import remove_orphaned_scratch
 
@@ -49,17 +48,20 @@ def run_worker_process(
     metrics = Metrics()
     store.on_finished = metrics.job_finished
     metrics.expect(routing.model_ids)
+    port: MetricsPort | None = None
     try:
         if metrics_at is not None:
-            host, port = metrics_at
-            start_http_server(port, host, registry=metrics.registry)
-            log.info("metrics on http://%s:%d/metrics", host, port)
+            host, number = metrics_at
+            port = MetricsPort(metrics, host, number, settings.metrics_token)
+            log.info("metrics on http://%s:%d/metrics", host, number)
         worker.warm.warm_up()
         _recover_local_orphans(store)
         remove_orphaned_scratch(settings.data_dir)
         with worker.present():
             _serve(settings, queue, worker, routing.model_ids)
     finally:
+        if port is not None:
+            port.close()
         worker.close()
         queue.close()
         store.close()
