@@ -63,6 +63,10 @@ class Services:
         return await loop.run_in_executor(self.executor, partial(context.run, fn, *args, **kwargs))
 
 
+# FastAPI solves every sub-dependency of a dependency again before it looks in its cache,
+# so these take the request itself rather than each other: a route's graph stays shallow.
+
+
 async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
@@ -75,7 +79,6 @@ _bearer = HTTPBearer(auto_error=False, description="API key: `Authorization: Bea
 
 async def require_api_key(
     request: Request,
-    services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
     """The caller of a request, counted against its rate limit (`api/access.py`)."""
@@ -83,6 +86,7 @@ async def require_api_key(
     if credentials is not None and credentials.scheme.lower() == "bearer":
         offered = credentials.credentials
     address = request.client.host if request.client else ""
+    services = await get_services(request)
     return await services.call(_admitted, services.door, offered, address)
 
 
@@ -96,8 +100,9 @@ Authorized = Depends(require_api_key)
 CallerDep = Annotated[Caller, Depends(require_api_key)]
 
 
-async def caller_jobs(services: ServicesDep, caller: CallerDep) -> TenantJobs:
+async def caller_jobs(request: Request, caller: CallerDep) -> TenantJobs:
     """The jobs the caller may see and manage (its own; every job for an admin key)."""
+    services = await get_services(request)
     return TenantJobs(services.store, caller.tenant)
 
 
