@@ -272,8 +272,18 @@ def test_list_filter_page_and_delete(tmp_path: Path) -> None:
         assert_ark_error(http.get(f"{TASKS}/{ids[0]}"), 404, "ResourceNotFound", "task_id")
         assert http.get(TASKS).json()["total"] == 5
 
+        flex = created(http, "flex ball", service_tier="flex")["id"]
+        by_tier = http.get(TASKS, params={"filter.service_tier": "flex"}).json()
+        assert by_tier["total"] == 1 and [t["id"] for t in by_tier["items"]] == [flex]
+        default = http.get(TASKS, params={"filter.service_tier": "default"}).json()
+        assert default["total"] == 5 and flex not in [t["id"] for t in default["items"]]
+
         bad = http.get(TASKS, params={"filter.status": "sleeping"})
         assert_ark_error(bad, 400, "InvalidParameter", "filter.status")
+        bad = http.get(TASKS, params={"filter.service_tier": "scale"})
+        assert_ark_error(bad, 400, "InvalidParameter", "filter.service_tier")
+        unknown = http.get(TASKS, params={"filter.colour": "red"})  # not dropped in silence
+        assert_ark_error(unknown, 400, "InvalidParameter", "filter.colour")
         assert_ark_error(http.get(TASKS, params={"page_size": 0}), 400, "InvalidParameter")
 
 

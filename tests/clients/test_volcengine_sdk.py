@@ -63,6 +63,12 @@ def test_last_frame_priority_frames_and_refusals(tmp_path: Path) -> None:
         plain = wait(tasks, tasks.create(model=MODEL, content=[{"type": "text", "text": "x"}]).id)
         assert plain.content.last_frame_url is None  # only when asked for
         assert (plain.service_tier, plain.priority, plain.frames) == ("default", 0, 121)
+        flex = tasks.create(
+            model=MODEL, content=[{"type": "text", "text": "y"}], service_tier="flex"
+        )
+        listed = tasks.list(service_tier="flex")
+        assert listed.total == 1 and [item.id for item in listed.items] == [flex.id]
+        assert tasks.list(service_tier="default").total == 2
 
         for field, value in (("generate_audio", True), ("draft", True), ("service_tier", "scale")):
             with pytest.raises(ark_runtime._exceptions.ArkBadRequestError) as refused:

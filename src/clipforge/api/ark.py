@@ -7,16 +7,18 @@ queued or running task and deletes a finished one, with its video.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 
 from clipforge.api.ark_models import (
     STATUS_FILTERS,
     STATUS_OUT,
     CreateTaskBody,
     RatioIn,
+    ServiceTier,
     Task,
     TaskContent,
     TaskError,
@@ -31,6 +33,7 @@ from clipforge.api.error_bodies import ARK_ERRORS
 from clipforge.api.idempotency import IdempotencyHeader, fingerprint
 from clipforge.api.submit import submit, with_images
 from clipforge.api.urls import check_urls
+from clipforge.errors import InvalidField
 from clipforge.files.base import job_keys, still_key
 from clipforge.schemas import Job, JobStatus
 from clipforge.store.base import JobExtras
@@ -106,13 +109,27 @@ def _revised(job: Job) -> str | None:
     return prompt if isinstance(prompt, str) else None
 
 
+LIST_FILTERS = ("filter.status", "filter.task_ids", "filter.model", "filter.service_tier")
+
+
 def list_filter(
-    status: TaskStatus | None, task_ids: list[str] | None, model: str | None
+    status: TaskStatus | None,
+    task_ids: list[str] | None,
+    model: str | None,
+    tier: ServiceTier | None = None,
 ) -> JobFilter:
     """The store filter for Ark's `filter.*` query parameters."""
     base = STATUS_FILTERS[status] if status else JobFilter()
     ids = tuple(dict.fromkeys(task_ids)) if task_ids else None
-    return JobFilter(statuses=base.statuses, expired=base.expired, ids=ids, model=model)
+    statuses, expired = base.statuses, base.expired
+    return JobFilter(statuses=statuses, expired=expired, ids=ids, model=model, tier=tier)
+
+
+def check_list_parameters(names: Iterable[str]) -> None:
+    """A `filter.*` parameter this server does not know is a 400, not a filter left out."""
+    for name in names:
+        if name.startswith("filter.") and name not in LIST_FILTERS:
+            raise InvalidField(name, "is not a filter of this list", LIST_FILTERS)
 
 
 def _list(
@@ -176,6 +193,7 @@ async def get_task(task_id: TaskIdPath, services: ServicesDep, jobs: JobsDep) ->
 
 @router.get(TASKS_PATH, summary="List content generation tasks, newest first")
 async def list_tasks(
+    request: Request,
     services: ServicesDep,
     jobs: JobsDep,
     page_num: Annotated[int, Query(ge=1, le=500)] = 1,
@@ -183,8 +201,10 @@ async def list_tasks(
     status: Annotated[TaskStatus | None, Query(alias="filter.status")] = None,
     task_ids: Annotated[list[str] | None, Query(alias="filter.task_ids")] = None,
     model: Annotated[str | None, Query(alias="filter.model")] = None,
+    tier: Annotated[ServiceTier | None, Query(alias="filter.service_tier")] = None,
 ) -> TaskList:
-    where = list_filter(status, task_ids, model)
+    check_list_parameters(request.query_params.keys())
+    where = list_filter(status, task_ids, model, tier)
     return await services.call(_list, jobs, services, page_num, page_size, where)
 
 

@@ -39,6 +39,9 @@ STATUS_FILTERS: dict[TaskStatus, JobFilter] = {
 }
 """`filter.status` as the store filter that finds it (expired jobs are errors named Expired)."""
 
+ServiceTier = Literal["default", "flex"]
+"""Ark's `service_tier` (`schemas.SERVICE_TIERS`)."""
+
 RatioIn = Literal["16:9", "4:3", "1:1", "3:4", "9:16", "21:9", "9:21", "adaptive"]
 
 
@@ -75,7 +78,7 @@ class CreateTaskBody(Body):
     return_last_frame: StrictBool | None = Field(
         None, description="The task object hands out the clip's last frame (last_frame_url)."
     )
-    service_tier: Literal["default", "flex"] | None = Field(
+    service_tier: ServiceTier | None = Field(
         None, description="flex: run after every default task (cheaper to serve)."
     )
     priority: Priority | None = None

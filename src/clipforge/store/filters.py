@@ -24,6 +24,8 @@ class JobFilter:
     model: str | None = None
     expired: bool | None = None
     owner: str | None = None
+    tier: str | None = None
+    """A service tier (`schemas.SERVICE_TIERS`)."""
     older_than: tuple[float, str] | None = None
     newer_than: tuple[float, str] | None = None
     """(created_at, id) of a job: only jobs listed before / after it (a cursor)."""

@@ -286,6 +286,8 @@ def filtered(where: JobFilter) -> tuple[str, dict[str, object]]:
         guard["listed_model"] = where.model
     if where.owner is not None:
         guard["owner"] = where.owner
+    if where.tier is not None:
+        guard["tier"] = SERVICE_TIERS.index(where.tier)
     terms, params = _where(guard) if guard else ("1 = 1", {})
     if where.expired is not None:
         params["expired_name"] = EXPIRED
