@@ -19,6 +19,8 @@ LITE = "bytedance/seedance-1-0-lite-t2v"
 AIML = {"model": LITE, "prompt": "a red ball"}
 TASKS = "/api/v3/contents/generations/tasks"
 AIML_CREATES = ("/v2/generate/video/bytedance/generation", "/v2/video/generations", "/v1/jobs")
+VIDEOS = "/v1/videos"
+OPENAI = {"model": LITE, "prompt": "a red ball", "seconds": "4"}
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +58,22 @@ def ark_refusal(response: httpx.Response, param: str) -> str:
     return str(error["message"])
 
 
+def openai_refusal(response: httpx.Response, param: str) -> str:
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["param"] == param and error["type"] == "invalid_request_error", error
+    return str(error["message"])
+
+
+def refusal(path: str, response: httpx.Response, field: str) -> str:
+    """The refusal in the surface's own error shape, naming `field`."""
+    if path == TASKS:
+        return ark_refusal(response, field)
+    if path == VIDEOS:
+        return openai_refusal(response, field)
+    return aiml_refusal(response, field)
+
+
 BAD_PROMPTS = [
     " ",
     "\n\t  ",
@@ -74,6 +92,9 @@ def test_blank_prompts_and_control_characters_are_refused_everywhere(
     for path in AIML_CREATES:
         aiml_refusal(http.post(path, json={**AIML, "prompt": prompt}), "prompt")
     ark_refusal(http.post(TASKS, json=ark(prompt)), "content")
+    openai_refusal(http.post(VIDEOS, json={**OPENAI, "prompt": prompt}), "prompt")
+    form = {name: (None, value) for name, value in {**OPENAI, "prompt": prompt}.items()}
+    openai_refusal(http.post(VIDEOS, files=form), "prompt")  # multipart, as the openai SDK sends
 
 
 def test_newlines_and_tabs_are_part_of_a_prompt(http: httpx.Client) -> None:
@@ -132,6 +153,8 @@ def test_integer_fields_take_integers_only_on_every_surface(
     for path in AIML_CREATES:
         aiml_refusal(http.post(path, json={**AIML, field: value}), field)
     ark_refusal(http.post(TASKS, json=ark(**{field: value})), field)
+    if field == "seed":  # OpenAI's clip length is `seconds`, a string
+        openai_refusal(http.post(VIDEOS, json={**OPENAI, field: value}), field)
 
 
 @pytest.mark.parametrize(
@@ -140,19 +163,27 @@ def test_integer_fields_take_integers_only_on_every_surface(
         (TASKS, {"page_size": 501}, "page_size"),
         (TASKS, {"page_num": 0}, "page_num"),
         (TASKS, {"page_num": "1e3"}, "page_num"),
+        (TASKS, {"page_size": "5.0"}, "page_size"),
+        (TASKS, {"page_num": "+1"}, "page_num"),
         ("/v1/jobs", {"limit": 101}, "limit"),
+        ("/v1/jobs", {"limit": "5.0"}, "limit"),
         ("/v1/jobs", {"offset": -1}, "offset"),
+        ("/v1/jobs", {"offset": "\u0663"}, "offset"),  # ARABIC-INDIC DIGIT THREE
         ("/v1/jobs", {"offset": 10**30}, "offset"),
+        (VIDEOS, {"limit": 101}, "limit"),
+        (VIDEOS, {"limit": "5.0"}, "limit"),
     ],
 )
 def test_page_numbers_are_bounded(
     http: httpx.Client, path: str, params: dict[str, object], field: str
 ) -> None:
-    response = http.get(path, params=params)
-    if path == TASKS:
-        ark_refusal(response, field)
-    else:
-        aiml_refusal(response, field)
+    refusal(path, http.get(path, params=params), field)
+
+
+def test_whole_numbers_in_digits_still_page(http: httpx.Client) -> None:
+    assert http.get(TASKS, params={"page_size": "5", "page_num": "01"}).status_code == 200
+    assert http.get("/v1/jobs", params={"limit": "5", "offset": "0"}).status_code == 200
+    assert http.get(VIDEOS, params={"limit": "5"}).status_code == 200
 
 
 def test_image_fields_on_a_text_to_video_model_are_refused(http: httpx.Client) -> None:
@@ -168,6 +199,7 @@ def test_model_ids_have_a_length_limit(http: httpx.Client) -> None:
         response = http.post(path, json={**AIML, "model": long})
         assert len(aiml_refusal(response, "model")) < 300
     assert len(ark_refusal(http.post(TASKS, json=ark(model=long)), "model")) < 300
+    assert len(openai_refusal(http.post(VIDEOS, json={**OPENAI, "model": long}), "model")) < 300
 
 
 def test_a_body_that_does_not_parse_says_where(http: httpx.Client) -> None:
@@ -177,6 +209,10 @@ def test_a_body_that_does_not_parse_says_where(http: httpx.Client) -> None:
     assert "line 2, column 13" in message
     ark_message = ark_refusal(http.post(TASKS, content=broken, headers=headers), "body")
     assert "line 2, column 13" in ark_message
+    for path in ("/v1/jobs", VIDEOS):
+        assert "line 2, column 13" in refusal(
+            path, http.post(path, content=broken, headers=headers), "body"
+        )
 
 
 def test_a_body_full_of_commands_is_refused_fast_and_healthz_stays_fast(

@@ -30,6 +30,7 @@ from clipforge.api.ark_models import (
 from clipforge.api.ark_requests import served_model_id, to_generation_request
 from clipforge.api.deps import Authorized, CallerDep, JobsDep, Services, ServicesDep
 from clipforge.api.error_bodies import ARK_ERRORS
+from clipforge.api.fields import QueryInt
 from clipforge.api.idempotency import IdempotencyHeader, fingerprint
 from clipforge.api.submit import submit, with_images
 from clipforge.api.urls import check_urls
@@ -196,8 +197,8 @@ async def list_tasks(
     request: Request,
     services: ServicesDep,
     jobs: JobsDep,
-    page_num: Annotated[int, Query(ge=1, le=500)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=500)] = 10,
+    page_num: Annotated[QueryInt, Query(ge=1, le=500)] = 1,
+    page_size: Annotated[QueryInt, Query(ge=1, le=500)] = 10,
     status: Annotated[TaskStatus | None, Query(alias="filter.status")] = None,
     task_ids: Annotated[list[str] | None, Query(alias="filter.task_ids")] = None,
     model: Annotated[str | None, Query(alias="filter.model")] = None,

@@ -133,10 +133,14 @@ def describe_validation_error(error: dict[str, Any], body: object = None) -> str
 
 
 def _where_json_broke(error: dict[str, Any], body: object) -> str:
-    """`invalid JSON at line L, column C (character N): problem`, as far as it is known."""
     problem = error.get("ctx", {}).get("error", "JSON decode error")
     location = error.get("loc", ())
     position = location[-1] if location and isinstance(location[-1], int) else None
+    return where_json_broke(body, position, problem)
+
+
+def where_json_broke(body: object, position: int | None, problem: str) -> str:
+    """`invalid JSON at line L, column C (character N): problem`, as far as it is known."""
     if position is None:
         return f"invalid JSON: {problem}"
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body or "")

@@ -9,15 +9,18 @@ defect).
 A JSON number with a fraction or an exponent (`5.0`, `1e400`) is refused for an integer field
 on every surface, the way Ark's own validation refuses it (a 400 naming the field), rather
 than accepted on some fields and refused on others. Each field's range is in its type.
+Integer query parameters (`QueryInt`) follow the same rule: ASCII digits only.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainValidator,
@@ -43,6 +46,17 @@ class Body(BaseModel):
         if isinstance(data, dict):
             return {key: value for key, value in data.items() if value is not None}
         return data
+
+
+def _ascii_digits(value: object) -> object:
+    if isinstance(value, str) and not re.fullmatch(r"[0-9]{1,15}", value):
+        raise PydanticCustomError("int_parsing", "Input should be a whole number in digits")
+    return value
+
+
+QueryInt = Annotated[int, BeforeValidator(_ascii_digits)]
+"""An integer query parameter: `5`, never `5.0`, `1e3`, `+5` or non-ASCII digits (the
+rule of the bodies)."""
 
 
 EXPIRES_AFTER_MAX = 259_200

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse
 
 from clipforge.api.deps import ServicesDep
+from clipforge.api.fields import QueryInt
 from clipforge.errors import LinkRefused
 from clipforge.files.base import media_type
 from clipforge.files.local import FILES_PATH, LocalStorage
@@ -28,7 +29,7 @@ router = APIRouter(tags=["files"])
 def download(
     key: str,
     services: ServicesDep,
-    expires: Annotated[int, Query()] = 0,
+    expires: Annotated[QueryInt, Query()] = 0,
     signature: Annotated[str, Query(max_length=128)] = "",
 ) -> FileResponse:
     storage = services.storage

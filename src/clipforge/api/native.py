@@ -22,6 +22,7 @@ from clipforge import __version__
 from clipforge.api.aimlapi import CreateVideoBody, create_from
 from clipforge.api.deps import Authorized, CallerDep, JobsDep, Services, ServicesDep
 from clipforge.api.error_bodies import AIML_ERRORS
+from clipforge.api.fields import QueryInt
 from clipforge.api.idempotency import IdempotencyHeader
 from clipforge.files.base import still_key
 from clipforge.schemas import GenerationRequest, Job, JobStatus
@@ -141,8 +142,8 @@ async def list_models(services: ServicesDep) -> ModelList:
 async def list_jobs(
     services: ServicesDep,
     jobs: JobsDep,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    limit: Annotated[QueryInt, Query(ge=1, le=100)] = 20,
+    offset: Annotated[QueryInt, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> JobList:
     return await services.call(job_page, jobs, services, limit, offset)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 from functools import partial
 from typing import Annotated, Any, Literal
 
@@ -26,7 +27,8 @@ from clipforge.api.access import Caller
 from clipforge.api.checks import check_model_id, check_prompt
 from clipforge.api.deps import Authorized, CallerDep, JobsDep, Services, ServicesDep
 from clipforge.api.error_bodies import OPENAI_ERRORS
-from clipforge.api.fields import Sampling
+from clipforge.api.errors import where_json_broke
+from clipforge.api.fields import QueryInt, Sampling
 from clipforge.api.idempotency import IdempotencyHeader, fingerprint
 from clipforge.api.intake import Image
 from clipforge.api.openai_models import (
@@ -113,8 +115,11 @@ async def parsed(
                 raise InvalidField(name, "a file is not taken here")
         data = form_values(values)
     else:
+        body = await request.body()
         try:
-            data = await request.json()
+            data = json.loads(body)
+        except json.JSONDecodeError as exc:
+            raise InvalidField("body", where_json_broke(body, exc.pos, exc.msg)) from None
         except ValueError as exc:
             raise InvalidField("body", f"expected a JSON object or a form ({exc})") from None
     try:
@@ -261,7 +266,7 @@ async def list_videos(
     services: ServicesDep,
     jobs: JobsDep,
     after: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    limit: Annotated[QueryInt, Query(ge=1, le=100)] = 20,
     order: Annotated[Literal["asc", "desc"], Query()] = "desc",
 ) -> VideoList:
     return await services.call(_page, jobs, services, after, limit, order == "asc")
