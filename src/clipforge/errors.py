@@ -7,6 +7,7 @@ ClipForgeError
 │   ├── AuthenticationFailed     401: no bearer key, or not a known one
 │   ├── LinkRefused              403: a file link that was tampered with or has expired
 │   ├── JobNotFound              404: no job with that id
+│   ├── ModelNotFound            404: no served model by that name (GET /v1/models/{id})
 │   ├── IdempotencyKeyReused     422: an Idempotency-Key sent again with another body
 │   └── RateLimited              429: too many requests or queued jobs for this key
 │       └── QueueFull            429: this key's queued-job cap is reached (raised by the store)
@@ -88,6 +89,14 @@ class JobNotFound(RequestError):
     def __init__(self, job_id: str, field: str = "generation_id") -> None:
         super().__init__(f"no generation with id {job_id!r}", field=field)
         self.job_id = job_id
+
+
+class ModelNotFound(RequestError):
+    status_code = 404
+    code = "ResourceNotFound"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no model {name!r} is served here (GET /v1/models lists them)")
 
 
 class IdempotencyKeyReused(RequestError):

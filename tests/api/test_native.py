@@ -199,3 +199,16 @@ def test_eta_is_extrapolated_from_the_steps_done(server: LiveServer, http: httpx
     # 1 step of 4 took the time since the claim: 3 more steps take 3 times as long.
     assert 3 * (recorded - claimed) - 0.1 <= job["eta_seconds"] <= 3 * (after - before) + 0.1
     assert job["eta_seconds"] >= 1.4
+
+
+def test_one_model_by_id_or_alias(server: LiveServer, http: httpx.Client) -> None:
+    listed = {model["id"]: model for model in http.get("/v1/models").json()["data"]}
+    lite = "bytedance/seedance-1-0-lite-t2v"
+    one = http.get(f"/v1/models/{lite}")
+    assert one.status_code == 200 and one.json() == listed[lite]
+    alias = http.get("/v1/models/sora-2-pro").json()  # the served model the alias stands for
+    assert alias == listed["bytedance/seedance-1-0-pro-t2v"]
+    missing = http.get("/v1/models/bytedance/no-such-model")
+    assert missing.status_code == 404 and "no-such-model" in missing.json()["message"]
+    with server.client() as anonymous:
+        assert anonymous.get(f"/v1/models/{lite}").status_code == 401

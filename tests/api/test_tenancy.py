@@ -164,6 +164,7 @@ CREATE_ROUTES = {
     "aiml universal create": lambda h: h.post(UNIVERSAL, json=AIML),
     "native create": lambda h: h.post("/v1/jobs", json=AIML),
     "ark create": lambda h: h.post(TASKS, json=ARK),
+    "openai create": lambda h: h.post("/v1/videos", json={"prompt": "a ball", "seconds": "4"}),
 }
 CREATE_EXPECTED = {"owner": 2, "other": 2, "admin": 2, "none": 4, "revoked": 4}
 
@@ -187,6 +188,7 @@ def test_creates_belong_to_their_caller(tenants: Tenants, name: str, caller: str
 LIST_ROUTES = {
     "native list": lambda h: [j["id"] for j in h.get("/v1/jobs?limit=100").json()["data"]],
     "ark list": lambda h: [t["id"] for t in h.get(f"{TASKS}?page_size=500").json()["items"]],
+    "openai list": lambda h: [v["id"] for v in h.get("/v1/videos?limit=100").json()["data"]],
 }
 
 
@@ -209,6 +211,17 @@ def test_listings_and_counts_show_only_the_callers_jobs(tenants: Tenants, name: 
     for caller in ("none", "revoked"):
         with tenants.http(caller) as http:
             assert http.get("/v1/jobs").status_code == http.get(TASKS).status_code == 401
+
+
+def test_another_keys_job_is_no_cursor(tenants: Tenants) -> None:
+    """`GET /v1/videos?after=` with another key's id answers as for an unknown id."""
+    mine, unknown = tenants.job(), "00000000-0000-4000-8000-000000000000"
+    with tenants.http("other") as http:
+        theirs, none = (http.get("/v1/videos", params={"after": i}) for i in (mine, unknown))
+    assert theirs.status_code == none.status_code == 404
+    assert theirs.json()["error"]["param"] == none.json()["error"]["param"] == "after"
+    with tenants.http("owner") as http:
+        assert http.get("/v1/videos", params={"after": mine}).status_code == 200
 
 
 def test_a_video_link_reaches_only_whoever_the_owner_hands_it(tenants: Tenants) -> None:

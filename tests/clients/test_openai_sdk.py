@@ -68,6 +68,7 @@ report["oldest_first"] = [item.id for item in client.videos.list(order="asc")]
 deleted = client.videos.delete(remix.id)
 report["deleted"] = deleted.model_dump()
 report["models"] = [model.id for model in client.models.list()]
+report["retrieved"] = client.models.retrieve("sora-2").id
 
 errors = {}
 for name, call in {
@@ -75,6 +76,7 @@ for name, call in {
     "deleted": lambda: client.videos.retrieve(remix.id),
     "seconds": lambda: client.videos.create(prompt="x", seconds="30"),
     "size": lambda: client.videos.create(prompt="x", size="100x100"),
+    "model": lambda: client.models.retrieve("no-such-model"),
 }.items():
     try:
         call()
@@ -157,12 +159,14 @@ def test_remix_extend_list_delete(report: tuple[dict[str, Any], Path]) -> None:
     assert result["oldest_first"][0] == video["id"]
     assert result["deleted"] == {"id": remix["id"], "deleted": True, "object": "video.deleted"}
     assert "bytedance/seedance-1-0-pro-t2v" in result["models"]
+    assert result["retrieved"] == "bytedance/seedance-1-0-pro-fast"  # what sora-2 stands for
 
 
 def test_errors_reach_the_sdk_in_openai_shape(report: tuple[dict[str, Any], Path]) -> None:
     errors = report[0]["errors"]
     assert errors["missing"]["status"] == 404 and errors["missing"]["type"] == "NotFoundError"
     assert errors["deleted"]["status"] == 404
+    assert errors["model"]["status"] == 404 and errors["model"]["type"] == "NotFoundError"
     for name, param in (("seconds", "seconds"), ("size", "size")):
         assert errors[name]["status"] == 400 and errors[name]["type"] == "BadRequestError"
         body = errors[name]["body"]

@@ -24,7 +24,9 @@ from clipforge.api.deps import Authorized, CallerDep, JobsDep, Services, Service
 from clipforge.api.error_bodies import AIML_ERRORS
 from clipforge.api.fields import QueryInt
 from clipforge.api.idempotency import IdempotencyHeader
+from clipforge.errors import InvalidField, ModelNotFound
 from clipforge.files.base import still_key
+from clipforge.routing import ServedModel
 from clipforge.schemas import GenerationRequest, Job, JobStatus
 from clipforge.store.tenant import TenantJobs
 
@@ -123,19 +125,30 @@ async def healthz() -> Health:
 
 @router.get("/v1/models", dependencies=[Authorized], summary="Model ids served here")
 async def list_models(services: ServicesDep) -> ModelList:
-    data = [
-        ModelOut(
-            id=model.id,
-            created=STARTED,
-            backend=model.backend,
-            weights=model.weights,
-            image_input=model.image_input,
-            last_frame=model.last_frame,
-            max_duration=model.capabilities.max_duration,
-        )
-        for model in services.models
-    ]
-    return ModelList(data=data)
+    return ModelList(data=[model_out(model) for model in services.models])
+
+
+@router.get(
+    "/v1/models/{name:path}", dependencies=[Authorized], summary="One served model (or alias)"
+)
+async def get_model(name: str, services: ServicesDep) -> ModelOut:
+    """A served id, or a name the routing maps to one (`sora-2`): the served model it means."""
+    try:
+        return model_out(services.models.resolve(name))
+    except InvalidField:
+        raise ModelNotFound(name) from None
+
+
+def model_out(model: ServedModel) -> ModelOut:
+    return ModelOut(
+        id=model.id,
+        created=STARTED,
+        backend=model.backend,
+        weights=model.weights,
+        image_input=model.image_input,
+        last_frame=model.last_frame,
+        max_duration=model.capabilities.max_duration,
+    )
 
 
 @router.get("/v1/jobs", dependencies=[Authorized], summary="Job history, newest first")
