@@ -217,15 +217,18 @@ ENTRIES: tuple[CatalogEntry, ...] = (
         "Wan-AI/Wan2.1-FLF2V-14B-720P-diffusers",
         "WanImageToVideoPipeline",
         "14B",
-        ((1280, 720),),
+        ((1280, 720), (832, 480)),
+        # Trained for 720p; Wan's SUPPORTED_SIZES also lists 480p for flf2v-14B, with the
+        # same shift (generate.py: 16 for flf2v at every size).
         _wan(
             "wan2.1-flf2v-14b-720p",
-            "Wan 2.1 FLF2V 14B: first and last frame to 720p, 16 fps.",
+            "Wan 2.1 FLF2V 14B: first and last frame to 720p (or 480p), 16 fps.",
             needs_image=True,
             last_frame=True,
             needs_last_frame=True,
             short_side=720,
-            flow_shift={720: 16.0},
+            short_sides=_BOTH,
+            flow_shift={480: 16.0, 720: 16.0},
             sources={
                 "sizes": W21_SIZES,
                 "steps": W21_GENERATE,
