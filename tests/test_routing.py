@@ -95,3 +95,24 @@ def test_each_builtin_backend_declares_its_capabilities(tmp_path: Path) -> None:
     wan = settings.model_copy(update={"model": "wan2.2-ti2v-5b"})
     assert registry.capabilities("diffusers", wan).fps == 24
     assert registry.capabilities("testpattern", settings).fps == 8
+
+
+def test_the_catalogue_map_serves_every_id_with_weights_that_can() -> None:
+    """Under CLIPFORGE_MODEL=catalogue every Seedance id is served: image-to-video ids by
+    weights that take a first frame, text-to-video ids by weights that take text alone."""
+    routing = ModelRouting(Settings(backend="diffusers", model="catalogue"))
+    assert set(routing.ids) == set(DEFAULT_MODEL_MAP) == set(SEEDANCE_MODELS)
+    for model in routing:
+        entry = CATALOGUE[DEFAULT_MODEL_MAP[model.id]]
+        if model.id in IMAGE_TO_VIDEO_MODELS:
+            assert model.capabilities.first_frame and entry.rules.first_frame, model.id
+        else:
+            assert model.capabilities.text_to_video and not entry.rules.needs_image, model.id
+
+
+def test_readme_shows_the_catalogue_map() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    for model_id, weights in DEFAULT_MODEL_MAP.items():
+        row = f"| `{model_id}` "
+        (line,) = [line for line in readme.splitlines() if line.startswith(row)]
+        assert f"`{weights}` ({CATALOGUE[weights].hub_id})" in line, line
