@@ -41,8 +41,14 @@ def scrape_allowed(token: str | None, authorization: str) -> bool:
     return hmac.compare_digest(authorization.encode(), f"Bearer {token}".encode())
 
 
-PHASE_TIMINGS = {"load": "load_s", "denoise": "denoise_s", "encode": "encode_s"}
-"""Histogram phase -> the worker's timing key (decoding streams inside encoding)."""
+PHASE_TIMINGS = {
+    "load": "load_s",
+    "denoise": "denoise_s",
+    "decode": "decode_s",
+    "encode": "encode_s",
+}
+"""Histogram phase -> the worker's timing key (decode: from the last step until frames reach
+the encoder; streamed frames decode inside encode)."""
 
 
 class Metrics:

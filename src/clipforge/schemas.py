@@ -153,8 +153,10 @@ class GenerationRequest(BaseModel):
         return usage_tokens(width, height, self.frames)
 
 
-PHASES = ("loading", "denoising", "encoding", "uploading")
-"""A running job's phases, in order (decoding happens while encoding: frames stream)."""
+PHASES = ("loading", "denoising", "decoding", "encoding", "uploading")
+"""A running job's phases, in order. Decoding runs from the last denoising step until frames
+reach the encoder: diffusers decodes the latents with its VAE there; the built-in model and
+the test pattern stream their frames, so theirs is short and the rest happens while encoding."""
 
 SERVICE_TIERS = ("default", "flex")
 """Ark's service tiers, in claim order: every queued `default` job goes before a `flex` one."""
@@ -210,10 +212,12 @@ class Job:
     expires_at: float | None = None
     """When the job, still queued, ends expired (Ark's `execution_expires_after`)."""
     phase: str | None = None
-    """What a running job is doing: loading, denoising, encoding or uploading (`PHASES`)."""
+    """What a running job is doing: loading, denoising, decoding, encoding or uploading
+    (`PHASES`)."""
     phase_started_at: float | None = None
     expected_tail_s: float | None = None
-    """The worker's estimate of the seconds after denoising (decode, encode, upload)."""
+    """The worker's estimate of the seconds from the start of this phase to the end of the
+    job, denoising steps left aside (decode, encode, upload: `worker/tail.py`)."""
     reading: dict[str, object] = field(default_factory=dict)
     """What the model made of the request (`backends.base.Reading`): the prompt it used, and
     for the built-in model the attributes it read and the words it did not use."""

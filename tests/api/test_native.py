@@ -132,6 +132,13 @@ def test_events_follow_queue_place_progress_and_end(server: LiveServer, http: ht
         seen.append(next(stream))  # generating, no step yet
         assert store.record_progress(claim, 2, 4)
         seen.append(next(stream))  # generating, step 2 of 4
+        assert store.record_progress(claim, 4, 4)
+        assert store.record_phase(claim, "decoding", 30.0)
+        seen.append(next(stream))  # the steps are done: decoding, with what is left after them
+        if seen[-1]["phase"] != "decoding":  # the two changes came as two events
+            seen[-1:] = [next(stream)]
+        assert store.record_phase(claim, "encoding", 20.0)
+        seen.append(next(stream))
         assert store.fail(claim, "GenerationError", "the test ends it here")
         seen.extend(stream)  # error, then the stream ends
     shape = [(e["status"], e["queue_position"], e["progress"]["step"]) for e in seen]
@@ -140,8 +147,12 @@ def test_events_follow_queue_place_progress_and_end(server: LiveServer, http: ht
         ("queued", 0, 0),
         ("generating", None, 0),
         ("generating", None, 2),
-        ("error", None, 2),
+        ("generating", None, 4),
+        ("generating", None, 4),
+        ("error", None, 4),
     ]
+    assert [e["phase"] for e in seen[4:6]] == ["decoding", "encoding"]
+    assert 0 < seen[4]["eta_seconds"] <= 30.0 and 0 < seen[5]["eta_seconds"] <= 20.0
     assert seen[3]["progress"]["total"] == 4 and seen[3]["eta_seconds"] is not None
     assert seen[2]["eta_seconds"] is None
     assert seen[-1]["error"] == {"name": "GenerationError", "message": "the test ends it here"}

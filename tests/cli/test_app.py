@@ -200,7 +200,7 @@ def test_progress_shows_queue_place_then_steps_and_eta(tmp_path: Path) -> None:
         time.sleep(1.0)  # the CLI polls twice a second
         run("cancel", ahead, *on(live))
         time.sleep(1.0)
-        with paced_worker(live, step_seconds=0.8):
+        with paced_worker(live, step_seconds=0.8, decode_seconds=1.5, frame_seconds=0.015):
             _, stderr = process.communicate(timeout=60)
     assert process.returncode == 0, stderr
     for needle in ("position 2 in line", "position 1 in line", "ETA"):
@@ -208,6 +208,7 @@ def test_progress_shows_queue_place_then_steps_and_eta(tmp_path: Path) -> None:
     step = re.search(r"step [123]/4", stderr)
     assert step is not None, "no step i/4 drawn"
     assert stderr.index("position 2") < stderr.index("position 1") < step.start()
+    assert step.start() < stderr.index("decoding") < stderr.index("encoding")
     assert "saved" in stderr and (tmp_path / "watched.mp4").stat().st_size > 0
 
 

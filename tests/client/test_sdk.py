@@ -45,7 +45,7 @@ from tests.live import LiveServer, free_port, live_server
 from tests.slow_worker import paced_worker
 
 KEY = "sdk-key"
-PHASES = ("loading", "denoising", "encoding", "uploading")  # the documented order
+PHASES = ("loading", "denoising", "decoding", "encoding", "uploading")  # the documented order
 STEP_SECONDS = 0.15
 
 

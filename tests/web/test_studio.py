@@ -126,7 +126,7 @@ def test_generate_watch_progress_and_play(page: Page, server: LiveServer) -> Non
     job_id = submit(page, "a red ball rolling to the right")
     status = page.locator("#progress-text")
     expect(status).to_have_text("Queued: position 1 in line")
-    with paced_worker(server, step_seconds=0.4):
+    with paced_worker(server, step_seconds=0.4, decode_seconds=1.5, frame_seconds=0.015):
         expect(status).to_contain_text("Generating: step")
         card = page.locator(f'.card[data-job-id="{job_id}"]')
         expect(card).to_have_attribute("data-status", "completed", timeout=60_000)
@@ -141,6 +141,9 @@ def test_generate_watch_progress_and_play(page: Page, server: LiveServer) -> Non
         "Model read: a red ball rolling to the right"  # the test pattern uses it as it is
     )
     assert any(text.startswith("Generating: step") and "s left" in text for text in log), log
+    later = [text.split(",")[0] for text in log if not text.startswith(("Queued", "Generating"))]
+    phases = list(dict.fromkeys(later))  # in the order they were first shown
+    assert phases[:2] == ["Decoding the frames", "Encoding the video"], log
     assert page.locator("#progress-box").get_attribute("data-transport") == "sse"
     assert card.get_by_role("link", name="Download").get_attribute("href")
     with server.client(KEY) as http:

@@ -47,15 +47,19 @@ def test_a_job_goes_through_every_phase_in_order(tmp_path: Path) -> None:
     first, second = store.create(REQUEST), store.create(REQUEST)
     assert worker.run_once() and worker.run_once()
     names = [phase for phase, _, _ in store.phases]
-    assert names == ["loading", "denoising", "encoding", "uploading"] * 2
-    steps_before = {phase: step for phase, _, step in store.phases[:4]}
-    assert steps_before["denoising"] == 0 and steps_before["encoding"] == 4  # after the steps
-    guess, learnt = store.phases[1][1], store.phases[5][1]
+    assert names == ["loading", "denoising", "decoding", "encoding", "uploading"] * 2
+    steps_before = {phase: step for phase, _, step in store.phases[:5]}
+    assert steps_before["denoising"] == 0 and steps_before["decoding"] == 4  # after the steps
+    tails = [tail for _, tail, _ in store.phases]
+    guess, learnt = tails[1], tails[6]
     assert guess is not None and learnt is not None and learnt != guess  # the measured rate
+    assert all(tail is not None and tail >= 0 for tail in tails[1:5] + tails[6:])
+    assert tails[7] >= tails[8] >= tails[9] >= 0  # each phase expects less of the rest
     done = store.get(first.id)
     assert done is not None and done.status is JobStatus.COMPLETED and done.phase is None
     assert done.reading == {"prompt": "a red ball"} and store.readings[0] == done.reading
-    assert {"load_s", "denoise_s", "encode_s", "total_s"} <= set(done.timings)
+    assert {"load_s", "denoise_s", "decode_s", "encode_s", "upload_s"} <= set(done.timings)
+    assert all(done.timings[key] >= 0 for key in ("denoise_s", "decode_s", "encode_s"))
     assert store.get(second.id).reading == done.reading  # type: ignore[union-attr]
 
 
@@ -75,6 +79,21 @@ def test_the_eta_counts_what_follows_denoising() -> None:
     assert eta_seconds(denoising, now=102.0) == 2.0 + 5.0  # 2 more steps at 1 s each, then 5
     encoding = _running(phase="encoding", phase_started_at=200.0, expected_tail_s=5.0)
     assert eta_seconds(encoding, now=203.0) == 2.0
+    decoding = _running(phase="decoding", phase_started_at=200.0, expected_tail_s=8.0)
+    assert eta_seconds(decoding, now=201.0) == 7.0
     assert eta_seconds(encoding, now=300.0) == 0.0  # late: never negative
     assert eta_seconds(_running(phase="loading", phase_started_at=1.0), now=2.0) is None
     assert eta_seconds(replace(denoising, status=JobStatus.QUEUED), now=102.0) is None
+
+
+def test_the_tail_estimate_shrinks_phase_by_phase() -> None:
+    from clipforge.worker.tail import TailEstimate
+
+    tail = TailEstimate()
+    first_guess = tail.after("denoising", 1_000_000)
+    assert first_guess > 0 and tail.after("uploading", 1_000_000) == 0.0
+    tail.learn({"decode_s": 2.0, "encode_s": 3.0, "upload_s": 0.5}, 1_000_000)
+    assert tail.after("denoising", 2_000_000) == 2 * 2.0 + 2 * 3.0 + 0.5  # scales with pixels
+    assert tail.after("decoding", 1_000_000) == 5.5
+    assert tail.after("encoding", 1_000_000) == 3.5
+    assert tail.after("uploading", 1_000_000) == 0.5

@@ -272,14 +272,14 @@ def to_job_out(job: Job, jobs: TenantJobs, services: Services) -> JobOut:
 def eta_seconds(job: Job, now: float) -> float | None:
     """Seconds left while generating, the whole job: the denoising steps left, extrapolated
     linearly from those done since denoising began, plus the worker's estimate of what comes
-    after (decoding, encoding, uploading: `expected_tail_s`, from its last encode); while
-    encoding or uploading, what is left of that estimate. None while loading and before the
-    first step."""
+    after (decoding, encoding, uploading: `expected_tail_s`, from its last job); from
+    decoding on, what is left of the estimate the worker gave when the phase began. None
+    while loading and before the first step."""
     if job.status is not JobStatus.GENERATING:
         return None
     tail = job.expected_tail_s or 0.0
     since = max(0.0, now - (job.phase_started_at or job.started_at or now))
-    if job.phase in ("encoding", "uploading"):
+    if job.phase in ("decoding", "encoding", "uploading"):
         return round(max(0.0, tail - since), 1)
     step, total = job.progress_step, job.progress_total
     if job.phase == "loading" or step <= 0:

@@ -35,7 +35,7 @@ def describe(job: Job) -> str:
     if job.status == "generating":
         step, total = job.progress.step, job.progress.total
         eta = "" if job.eta_seconds is None else f", ETA {job.eta_seconds:.0f}s"
-        if job.phase in ("encoding", "uploading"):
+        if job.phase in ("decoding", "encoding", "uploading"):
             return f"{job.phase}{eta}"
         if job.phase == "loading" or not total:
             return "generating, loading the model"
@@ -83,7 +83,7 @@ def _bar_fields(job: Job) -> dict[str, Any]:
     if job.status == "queued":
         return {"description": "queued", "detail": detail, "total": None}
     if job.status == "generating":
-        if job.phase in ("encoding", "uploading"):  # the steps are done; the bar stays full
+        if job.phase in ("decoding", "encoding", "uploading"):  # the steps are done: bar full
             return {
                 "description": job.phase,
                 "completed": total,

@@ -129,6 +129,7 @@ function describe(job) {
       return job.queue_position == null ? "Queued" : `Queued: position ${job.queue_position + 1} in line`; // 0: next
     case "generating": {
       const eta = job.eta_seconds == null ? "" : `, about ${Math.ceil(job.eta_seconds)} s left`;
+      if (job.phase === "decoding") return `Decoding the frames${eta}`;
       if (job.phase === "encoding") return `Encoding the video${eta}`;
       if (job.phase === "uploading") return `Saving the video${eta}`;
       if (job.phase === "loading" || !total) return "Generating: loading the model";

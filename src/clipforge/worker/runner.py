@@ -31,14 +31,12 @@ from clipforge.worker.heartbeat import Heartbeat
 from clipforge.worker.identity import local_worker_id
 from clipforge.worker.presence import Presence
 from clipforge.worker.scratch import process_scratch
+from clipforge.worker.tail import TailEstimate
 from clipforge.worker.warm import WarmBackend
 
 log = logging.getLogger(__name__)
 
 BackendLoader = Callable[[], Backend]
-ENCODE_SECONDS_PER_PIXEL_FRAME = 1.8e-8
-"""A first guess before this worker has encoded anything (bench/encode.py: 4.36 s for 121
-frames of 1920x1088 on 2 cores)."""
 
 
 class Worker:
@@ -69,9 +67,8 @@ class Worker:
         self.current: Claim | None = None
         """The claim of the job running now (None while idle)."""
         self._presence: Presence | None = None
-        self.encode_rate = ENCODE_SECONDS_PER_PIXEL_FRAME
-        """Seconds to decode and encode one output pixel-frame, as this worker last measured
-        it: what the ETA of the next job adds for everything after its denoising."""
+        self.tail = TailEstimate()
+        """What follows denoising, as this worker last measured it (the ETA adds it)."""
 
     @property
     def backend(self) -> Backend:
@@ -177,10 +174,14 @@ class Worker:
         if not self.store.record_reading(claim, backend.interpret(request).as_dict()):
             raise JobCancelled("claim lost before generating")
         width, height = request.size
-        self._phase(claim, "denoising", self.encode_rate * request.frames * width * height)
-        clip = backend.generate(request, self._progress(claim, beat), images)
-        denoised = time.perf_counter()
-        self._phase(claim, "encoding")
+        pixel_frames = request.frames * width * height
+        self._phase(claim, "denoising", self.tail.after("denoising", pixel_frames))
+        steps_done: list[float] = []
+        progress = self._progress(claim, beat, steps_done, pixel_frames)
+        clip = backend.generate(request, progress, images)
+        decoded = time.perf_counter()
+        denoised = steps_done[0] if steps_done else decoded
+        self._phase(claim, "encoding", self.tail.after("encoding", pixel_frames))
         stills = Stills(request.frames)
         stats = render_video(
             clip.frames,
@@ -194,12 +195,12 @@ class Worker:
             stills=stills,
         )
         beat.check()
-        self.encode_rate = stats.seconds / (request.frames * width * height)
         first_started = claim.job.started_at or claim.job.created_at
         timings = {
             "queue_wait_s": max(0.0, first_started - claim.job.created_at),
             "load_s": loaded - started,
             "denoise_s": denoised - loaded,
+            "decode_s": decoded - denoised,
             "encode_s": stats.seconds,
             "total_s": time.perf_counter() - started,
         }
@@ -230,12 +231,15 @@ class Worker:
         if not self.store.heartbeat(claim, self.settings.lease_seconds):
             raise JobCancelled("claim lost before publishing")
         job_id = claim.job.id
-        self._phase(claim, "uploading")
+        request = claim.job.request
+        pixel_frames = request.frames * request.size[0] * request.size[1]
+        self._phase(claim, "uploading", self.tail.after("uploading", pixel_frames))
         started = time.perf_counter()
         for kind, data in still_files.items():
             self.storage.put_bytes(still_key(job_id, kind), data)
         self.storage.put(result.video_key, scratch)
         result.timings["upload_s"] = time.perf_counter() - started
+        self.tail.learn(result.timings, pixel_frames)
         if not self.store.complete(claim, result):
             # Cancelled (or deleted) meanwhile: nothing will point at these files. A job
             # taken over by another worker keeps them: that worker writes the same keys.
@@ -245,11 +249,19 @@ class Worker:
                         self.storage.delete(key)
             raise JobCancelled("claim lost before completion")
 
-    def _progress(self, claim: Claim, beat: Heartbeat) -> Callable[[int, int], None]:
+    def _progress(
+        self, claim: Claim, beat: Heartbeat, steps_done: list[float], pixel_frames: int
+    ) -> Callable[[int, int], None]:
+        """The backend's step callback; after the last step the job is decoding (the time
+        goes into `steps_done`)."""
+
         def progress(step: int, total: int) -> None:
             beat.check()
             if not self.store.record_progress(claim, step, total):
                 raise JobCancelled("job cancelled")
+            if step == total and not steps_done:
+                steps_done.append(time.perf_counter())
+                self._phase(claim, "decoding", self.tail.after("decoding", pixel_frames))
 
         return progress
 
