@@ -22,7 +22,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from clipforge.schemas import Job, JobStatus
+from clipforge.schemas import SURFACES, Job, JobStatus
 from clipforge.store.filters import EXPIRED
 from clipforge.store.operations import OperationsStore
 
@@ -65,9 +65,10 @@ class Metrics:
         )
         self.jobs_finished = Counter(
             "clipforge_jobs_finished",
-            "Jobs this process ended, by model and outcome (completed, error, cancelled, "
-            "expired); `error` names the error of an outcome error.",
-            ["model", "outcome", "error"],
+            "Jobs this process ended, by the surface that created them, model and outcome "
+            "(completed, error, cancelled, expired); `error` names the error of an outcome "
+            "error.",
+            ["surface", "model", "outcome", "error"],
             registry=registry,
         )
         self.job_seconds = Histogram(
@@ -93,8 +94,9 @@ class Metrics:
         )
         self.http_seconds = Histogram(
             "clipforge_http_request_duration_seconds",
-            "Seconds from a request's arrival to the end of its response.",
-            ["route", "method"],
+            "Seconds from a request's arrival to the end of its response, by route template, "
+            "method and status code.",
+            ["route", "method", "status"],
             buckets=HTTP_SECONDS_BUCKETS,
             registry=registry,
         )
@@ -115,25 +117,26 @@ class Metrics:
     def expect(self, models: Iterable[str]) -> None:
         """Start each model's outcome series at 0, so that the first job that ends shows as
         an increase (Prometheus' `increase` misses a series' first sample)."""
-        for model in models:
-            for outcome in ("completed", "cancelled", "expired"):
-                self.jobs_finished.labels(model, outcome, "")
+        for surface in SURFACES:
+            for model in models:
+                for outcome in ("completed", "cancelled", "expired"):
+                    self.jobs_finished.labels(surface, model, outcome, "")
 
     def job_created(self, surface: str, job: Job) -> None:
         self.jobs_created.labels(surface, job.request.model).inc()
 
     def job_finished(self, job: Job) -> None:
         """Count a job this process ended; a completed one also feeds the histograms."""
-        model = job.request.model
         if job.status is JobStatus.COMPLETED:
-            self.jobs_finished.labels(model, "completed", "").inc()
+            outcome, error = "completed", ""
             self._observe(job)
         elif job.status is JobStatus.CANCELLED:
-            self.jobs_finished.labels(model, "cancelled", "").inc()
+            outcome, error = "cancelled", ""
         elif job.error_name == EXPIRED:
-            self.jobs_finished.labels(model, "expired", "").inc()
+            outcome, error = "expired", ""
         else:
-            self.jobs_finished.labels(model, "error", job.error_name or "").inc()
+            outcome, error = "error", job.error_name or ""
+        self.jobs_finished.labels(job.surface, job.request.model, outcome, error).inc()
 
     def _observe(self, job: Job) -> None:
         model, resolution = job.request.model, job.request.resolution.value

@@ -158,6 +158,9 @@ PHASES = ("loading", "denoising", "decoding", "encoding", "uploading")
 reach the encoder: diffusers decodes the latents with its VAE there; the built-in model and
 the test pattern stream their frames, so theirs is short and the rest happens while encoding."""
 
+SURFACES = ("aimlapi", "ark", "native", "openai")
+"""The API dialects a job can come through (what its record, the metrics and the logs say)."""
+
 SERVICE_TIERS = ("default", "flex")
 """Ark's service tiers, in claim order: every queued `default` job goes before a `flex` one."""
 
@@ -221,6 +224,9 @@ class Job:
     reading: dict[str, object] = field(default_factory=dict)
     """What the model made of the request (`backends.base.Reading`): the prompt it used, and
     for the built-in model the attributes it read and the words it did not use."""
+    surface: str = ""
+    """The API dialect that created the job (`SURFACES`; empty for jobs made before it was
+    recorded, or by code that is no surface)."""
 
 
 @dataclass(frozen=True)

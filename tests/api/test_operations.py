@@ -79,9 +79,11 @@ def test_jobs_http_and_refusals_are_counted(server: LiveServer) -> None:
 
     for surface in ("native", "aimlapi", "ark", "openai"):
         assert grew("clipforge_jobs_created_total", surface=surface) == 1, surface
+        finished = grew("clipforge_jobs_finished_total", surface=surface, outcome="completed")
+        assert finished == 1, surface
     assert grew("clipforge_jobs_finished_total", outcome="completed") == 4
     assert grew("clipforge_job_seconds_count", phase="total") == 4
-    for phase in ("queue_wait", "load", "denoise", "encode", "upload"):
+    for phase in ("queue_wait", "load", "denoise", "decode", "encode", "upload"):
         assert grew("clipforge_job_seconds_count", phase=phase) == 4, phase
     assert grew("clipforge_job_seconds_sum", phase="total") > 0
     assert grew("clipforge_denoise_step_seconds_count") == 4
@@ -89,6 +91,10 @@ def test_jobs_http_and_refusals_are_counted(server: LiveServer) -> None:
     assert "/v1/jobs/{job_id}" in routes and "unmatched" in routes
     assert not any(job_id in str(route) for route in routes for job_id in ids)  # bounded
     assert grew("clipforge_http_requests_total", route="/v1/jobs", status="401") == 1
+    timed_401 = grew(
+        "clipforge_http_request_duration_seconds_count", route="/v1/jobs", status="401"
+    )
+    assert timed_401 == 1
     assert grew("clipforge_auth_failures_total") == 1
     assert value(after, "clipforge_workers_alive") == 1
     assert value(after, "clipforge_worker_busy") == 0
@@ -108,10 +114,9 @@ def test_the_queue_and_the_cap_as_the_database_has_them(tmp_path: Path) -> None:
     assert value(samples, "clipforge_rate_limited_total", limit="queue") == 1
     assert value(samples, "clipforge_workers_alive") == 0
     # started at 0 so that the first ending shows as an increase
-    assert (
-        "clipforge_jobs_finished_total",
-        (("error", ""), ("model", MODEL), ("outcome", "completed")),
-    ) in samples
+    for surface in ("aimlapi", "ark", "native", "openai"):
+        labels = (("error", ""), ("model", MODEL), ("outcome", "completed"), ("surface", surface))
+        assert samples[("clipforge_jobs_finished_total", labels)] == 0
 
 
 def test_a_metrics_token_guards_metrics_and_metrics_can_be_off(tmp_path: Path) -> None:

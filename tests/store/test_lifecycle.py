@@ -8,6 +8,7 @@ import pytest
 
 from clipforge.schemas import Job, JobResult, JobStatus
 from clipforge.store import Claim, JobStore
+from clipforge.store.base import JobExtras
 from tests.store.conftest import Engine, MakeStore
 from tests.store.support import FakeClock, request
 
@@ -481,3 +482,9 @@ def test_jobs_survive_reopening_the_database(engine: Engine, make_store: MakeSto
     assert second.get(job.id) == claim.job
     assert second.complete(claim, RESULT)
     assert current(second, job.id).status is JobStatus.COMPLETED
+
+
+def test_a_job_keeps_the_surface_it_came_through(store: JobStore) -> None:
+    job = store.create(request(), JobExtras(surface="ark"))
+    assert job.surface == "ark" and current(store, job.id) == job
+    assert current(store, store.create(request()).id).surface == ""  # no surface: empty

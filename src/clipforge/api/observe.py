@@ -34,10 +34,8 @@ class RequestCounter:
         key = (route, method, status)
         children = self._children.get(key)
         if children is None:
-            children = (
-                self.requests.labels(route, method, str(status)),
-                self.seconds.labels(route, method),
-            )
+            labels = (route, method, str(status))
+            children = (self.requests.labels(*labels), self.seconds.labels(*labels))
             self._children[key] = children
         children[0].inc()
         children[1].observe(seconds)

@@ -67,7 +67,13 @@ async def submit(
         await asyncio.to_thread(_store, services.storage, job_id, images, width, height)
     try:
         job = await services.call(
-            create_job, jobs, caller, request, key, fingerprint_of, replace(extras, job_id=job_id)
+            create_job,
+            jobs,
+            caller,
+            request,
+            key,
+            fingerprint_of,
+            replace(extras, job_id=job_id, surface=surface),
         )
     except BaseException:
         await asyncio.to_thread(_remove, services.storage, job_id, images)

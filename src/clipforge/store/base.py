@@ -72,6 +72,8 @@ class JobExtras:
     tier: str = "default"
     job_id: str | None = None
     """The new job's id, when the caller made it first (to store its images under it)."""
+    surface: str = ""
+    """The API dialect the create came through (`schemas.SURFACES`)."""
 
 
 @dataclass(frozen=True)

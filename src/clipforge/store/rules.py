@@ -68,13 +68,19 @@ _CRASH: Changes = {"worker_crashes": Column("worker_crashes", plus=1)}
 
 
 def new_job(
-    request: GenerationRequest, now: float, owner: str | None = None, job_id: str | None = None
+    request: GenerationRequest,
+    now: float,
+    owner: str | None = None,
+    job_id: str | None = None,
+    surface: str = "",
 ) -> Job:
     """A queued job with `job_id` (a canonical uuid) or a fresh uuid4 id."""
     if job_id is not None and not is_job_id(job_id):
         raise ValueError(f"not a job id: {job_id!r}")
     job_id = job_id or str(uuid.uuid4())
-    return Job(job_id, request, QUEUED, created_at=now, updated_at=now, owner=owner)
+    return Job(
+        job_id, request, QUEUED, created_at=now, updated_at=now, owner=owner, surface=surface
+    )
 
 
 def is_job_id(value: object) -> bool:

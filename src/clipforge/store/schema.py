@@ -100,4 +100,6 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
     # 10: workers report themselves (readiness and metrics: `store/presence.py`).
     presence.MIGRATION,
+    # 11: the API dialect each job came through (the metrics of finished jobs say it).
+    ("ALTER TABLE jobs ADD COLUMN surface TEXT NOT NULL DEFAULT ''",),
 )

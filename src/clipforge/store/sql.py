@@ -50,6 +50,7 @@ JOB_COLUMNS = (
     "phase_started_at",
     "expected_tail_s",
     "reading",
+    "surface",
 )
 WRITE_ONLY_COLUMNS = (
     "listed_model",
@@ -111,6 +112,7 @@ def job_from_row(row: Row) -> Job:
         phase_started_at=row["phase_started_at"],
         expected_tail_s=row["expected_tail_s"],
         reading=json.loads(row["reading"]),
+        surface=row["surface"],
     )
 
 
@@ -133,6 +135,7 @@ def insert(job: Job, extras: JobExtras) -> Statement:
         "tier": SERVICE_TIERS.index(extras.tier),
         "expires_at": _deadline(job.created_at, extras.expires_after),
         "callback_url": extras.callback_url,
+        "surface": extras.surface,
     }
     names = ", ".join(values)
     marks = ", ".join(f":{name}" for name in values)

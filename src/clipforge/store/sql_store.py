@@ -66,7 +66,7 @@ class SqlJobStore(SqlOperations, JobStore):
                 waiting = int(tx.rows(sql.count_jobs(queued))[0][0])
                 if waiting >= extras.max_queued:
                     raise QueueFull(waiting, extras.max_queued)
-            job = rules.new_job(request, self._clock(), extras.owner, extras.job_id)
+            job = rules.new_job(request, self._clock(), extras.owner, extras.job_id, extras.surface)
             tx.rows(sql.insert(job, extras))
             if once is not None:
                 tx.rows(sql.idempotency_insert(once, job.id, job.created_at))
