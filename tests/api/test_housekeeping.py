@@ -6,7 +6,10 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
+from clipforge.client import Client
+from clipforge.errors import JobFailedError
 from tests.live import live_server
 
 TASKS = "/api/v3/contents/generations/tasks"
@@ -81,6 +84,16 @@ def test_finished_jobs_files_are_removed_after_the_retention_period(tmp_path: Pa
         task = http.get(f"{TASKS}/{job_id}").json()
         assert task["status"] == "succeeded" and task["content"]["video_url"] is None
         assert task["error"]["code"] == "VideoExpired"
+        video = http.get(f"/v1/videos/{job_id}").json()
+        assert video["status"] == "completed" and video["expires_at"] <= time.time()
+        content = http.get(f"/v1/videos/{job_id}/content")
+        assert content.status_code == 400 and "retention" in content.json()["error"]["message"]
+        with Client(live.url) as client:
+            job = client.get(job_id)
+            assert job.status == "completed" and job.video_expired and job.video_url is None
+            with pytest.raises(JobFailedError, match="expired"):
+                client.download(job, tmp_path / "gone.mp4")
+        assert not (tmp_path / "gone.mp4").exists()
 
 
 def test_retention_removes_a_jobs_frames_with_its_video(tmp_path: Path) -> None:

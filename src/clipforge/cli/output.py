@@ -41,7 +41,7 @@ def describe(job: Job) -> str:
             return "generating, loading the model"
         return f"generating, step {step}/{total}{eta}"
     if job.status == "completed":
-        return "completed"
+        return "completed, video expired" if job.video_expired else "completed"
     reason = f": {job.error.message}" if job.error else ""
     return f"{job.status}{reason}"
 
@@ -142,7 +142,7 @@ def job_details(job: Job) -> Table:
         ("created", _when(job.created_at)),
         ("finished", _when(job.finished_at)),
         ("attempts", str(job.attempts)),
-        ("url", job.video_url or "-"),
+        ("url", job.video_url or ("expired (retention)" if job.video_expired else "-")),
         ("model read", reading_text(job) or "-"),
     ]
     table = Table.grid(padding=(0, 2))

@@ -158,6 +158,10 @@ def require_video(job: Job) -> str:
     """The job's video URL, or JobFailedError saying why there is none."""
     if job.ok and job.video_url:
         return job.video_url
+    if job.video_expired:
+        raise JobFailedError(
+            job, f"generation {job.id} completed, but its video has expired (retention)"
+        )
     reason = job.error.message if job.error else job.status
     raise JobFailedError(job, f"generation {job.id} has no video: {reason}")
 

@@ -55,7 +55,8 @@ class Job(_Lenient):
     `status` is queued, generating, completed, error or cancelled; while queued,
     `queue_position` is the number of jobs ahead (0: next; `place_in_line` counts from 1, as
     the CLI and the studio show it); while generating, `phase` is loading, denoising,
-    encoding or uploading and `eta_seconds` estimates what is left of the whole job.
+    decoding, encoding or uploading and `eta_seconds` estimates what is left of the whole job.
+    `video_expired` is True once the server's retention removed a completed job's video.
     `reading` is what the model made of the request (`prompt`: the prompt it used; the
     built-in model adds `attributes` and `unused_words`).
     """
@@ -76,6 +77,7 @@ class Job(_Lenient):
     backend: str | None = None
     timings: dict[str, float] = {}
     poster_url: str | None = None
+    video_expired: bool = False
     reading: dict[str, Any] = {}
 
     @property
