@@ -23,6 +23,7 @@ import httpx
 import pytest
 
 from clipforge.api.callbacks import PAUSE_AFTER_FAILURES, SIGNATURE_HEADER
+from clipforge.logs import JsonFormatter
 from tests.live import LiveServer, live_server
 
 TASKS = "/api/v3/contents/generations/tasks"
@@ -290,6 +291,10 @@ def test_a_failing_receiver_is_paused_and_its_notifications_wait(tmp_path: Path)
         time.sleep(1.0)
         assert len(failing.calls) == PAUSE_AFTER_FAILURES  # then nothing while paused
         assert any("paused" in message for message in logged)
+        lines = [json.loads(line) for line in logged]
+        unanswered = [line for line in lines if "not acknowledged" in line["message"]]
+        assert unanswered and all(line["job_id"] in line["message"] for line in unanswered)
+        assert all(line["surface"] == "ark" and line["model"] for line in unanswered)
         store = live.server.store
         waiting = store.lease_notifications(60.0)
         assert waiting == []  # deferred until the pause ends, not given up
@@ -328,11 +333,12 @@ def test_the_connection_goes_to_the_address_that_was_checked(
 
 @contextmanager
 def caplog_at(name: str) -> Iterator[list[str]]:
+    """The lines logged under `name`, as CLIPFORGE_LOG_FORMAT=json writes them."""
     messages: list[str] = []
 
     class Keep(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
-            messages.append(record.getMessage())
+            messages.append(JsonFormatter().format(record))
 
     logger, handler = logging.getLogger(name), Keep()
     logger.addHandler(handler)

@@ -57,6 +57,15 @@ def test_without_a_key_only_loopback_or_explicit_open_access_is_open(tmp_path: P
         live.client() as anonymous,
     ):
         assert anonymous.get("/v1/jobs").status_code == 200
+    # An app built in production (not through `clipforge serve`, which refuses to start):
+    # never open, on loopback or with open access.
+    production = {"environment": "production", "signing_secret": "s" * 32, **API_ONLY}
+    for name, host, open_access in (("c", "127.0.0.1", False), ("d", "0.0.0.0", True)):
+        with (
+            live_server(tmp_path / name, host=host, open_access=open_access, **production) as live,
+            live.client() as anonymous,
+        ):
+            assert anonymous.get("/v1/jobs").status_code == 401, (host, open_access)
 
 
 def test_401_names_the_header_and_the_cli_option(tmp_path: Path) -> None:

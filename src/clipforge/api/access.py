@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from clipforge.errors import AuthenticationFailed, RateLimited
-from clipforge.settings import Settings
+from clipforge.settings import Environment, Settings
 from clipforge.store import throttle
 from clipforge.store.base import JobStore
 from clipforge.store.keys import ApiKey, digest
@@ -124,6 +124,10 @@ class FrontDoor:
         return self._keyed
 
     def open_mode_allowed(self) -> bool:
+        """No key needed: only outside production, on loopback or by CLIPFORGE_OPEN_ACCESS
+        (checked here too, not only when `clipforge serve` starts)."""
+        if self.settings.environment is Environment.PRODUCTION:
+            return False
         return self.settings.open_access or is_loopback(self.settings.host)
 
     def identify(self, offered: str | None, address: str) -> Caller:

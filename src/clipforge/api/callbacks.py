@@ -43,6 +43,7 @@ from clipforge.api.ark import task_out
 from clipforge.api.deps import Services
 from clipforge.api.urls import pinned, resolve
 from clipforge.errors import InvalidField
+from clipforge.logs import log_fields
 from clipforge.store.base import Notification
 
 log = logging.getLogger(__name__)
@@ -191,10 +192,12 @@ class CallbackDispatcher:
     async def _drain(self, lane: _Lane) -> None:
         while lane.waiting:
             notification = lane.waiting.popleft()
-            try:
-                await self._deliver(lane, notification)
-            except Exception:
-                log.exception("callback for job %s failed", notification.job.id)
+            job = notification.job
+            with log_fields(job_id=job.id, model=job.request.model, surface=job.surface or None):
+                try:
+                    await self._deliver(lane, notification)
+                except Exception:
+                    log.exception("callback for job %s failed", job.id)
 
     async def _deliver(self, lane: _Lane, notification: Notification) -> None:
         job, store = notification.job, self.services.store

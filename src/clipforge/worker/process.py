@@ -15,6 +15,7 @@ import threading
 from collections.abc import Sequence
 
 from clipforge.files.factory import build_storage
+from clipforge.logs import log_fields
 from clipforge.metrics import Metrics
 from clipforge.queue import queue_name
 from clipforge.queue.procrastinate_queue import TASK, ProcrastinateQueue, make_app
@@ -75,10 +76,11 @@ def _serve(
 
     @app.task(name=TASK)
     def run_job(job_id: str) -> None:
-        claim = queue.claim(job_id, worker.worker_id)
-        if claim is None:
-            log.info("job %s: not claimable (finished, cancelled or held); task done", job_id)
-            return
+        with log_fields(job_id=job_id, worker=worker.worker_id):
+            claim = queue.claim(job_id, worker.worker_id)
+            if claim is None:
+                log.info("job %s: not claimable (finished, cancelled or held); task done", job_id)
+                return
         worker.execute(claim)
 
     stop = threading.Event()
