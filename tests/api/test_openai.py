@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from clipforge.files.base import job_keys
 from tests.images import data_url, encoded, halves
 from tests.live import LiveServer, live_server
+from tests.slow_worker import paced_worker
 
 VIDEOS = "/v1/videos"
 
@@ -154,3 +157,35 @@ def test_errors_have_the_openai_body(server: LiveServer) -> None:
     assert missing.status_code == 404
     assert missing.json()["error"]["type"] == "invalid_request_error"
     assert missing.json()["error"]["code"] == "not_found"
+
+
+def test_delete_removes_a_finished_video_and_every_file(
+    server: LiveServer, http: httpx.Client
+) -> None:
+    video = finished(http, http.post(VIDEOS, json={"prompt": "a ball", "size": "864x480"}).json())
+    storage = server.server.storage
+    assert storage.exists(f"{video['id']}.mp4")
+    assert sum(storage.exists(key) for key in job_keys(video["id"])) >= 3  # video and stills
+    assert http.delete(f"{VIDEOS}/{video['id']}").json() == {
+        "id": video["id"],
+        "object": "video.deleted",
+        "deleted": True,
+    }
+    assert [key for key in job_keys(video["id"]) if storage.exists(key)] == []
+    assert http.get(f"{VIDEOS}/{video['id']}").status_code == 404
+
+
+def test_delete_of_a_running_video_cancels_it_and_leaves_no_file(tmp_path: Path) -> None:
+    settings = {"backend": "testpattern", "workers": 0, "callbacks": False}
+    with live_server(tmp_path, **settings) as live, live.client() as http:
+        video = http.post(VIDEOS, json={"prompt": "a ball", "size": "864x480"}).json()
+        with paced_worker(live, step_seconds=0.5):
+            deadline = time.monotonic() + 30
+            while http.get(f"{VIDEOS}/{video['id']}").json()["status"] != "in_progress":
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            assert http.delete(f"{VIDEOS}/{video['id']}").json()["deleted"] is True
+            assert http.get(f"{VIDEOS}/{video['id']}").status_code == 404
+            time.sleep(3.0)  # the worker stops at its next step and writes nothing
+        storage = live.server.storage
+        assert [key for key in job_keys(video["id"]) if storage.exists(key)] == []

@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from clipforge.files.base import job_keys
 from tests.live import live_server
 
 ark_runtime = pytest.importorskip("byteplussdkarkruntime")
@@ -38,6 +39,7 @@ def test_create_get_list_delete_and_decode(tmp_path: Path) -> None:
         assert task.model == MODEL
         assert (task.resolution, task.ratio, task.duration, task.seed) == ("480p", "16:9", 5, 11)
         assert task.framespersecond == 24
+        assert task.revised_prompt == "a red ball rolls"  # what the model used: no commands
         assert task.usage.completion_tokens == 864 * 480 * 121 // 1024
 
         video = httpx.get(task.content.video_url, timeout=30)
@@ -56,6 +58,12 @@ def test_create_get_list_delete_and_decode(tmp_path: Path) -> None:
         queued = tasks.create(model=MODEL, content=[{"type": "text", "text": "x --dur 10"}])
         tasks.delete(task_id=queued.id)
         assert tasks.get(task_id=queued.id).status in ("cancelled", "succeeded")
+
+        storage = live.server.storage
+        kept = [key for key in job_keys(created.id) if storage.exists(key)]
+        assert f"{created.id}.mp4" in kept and len(kept) >= 3  # the video and its stills
+        tasks.delete(task_id=created.id)  # finished: the task and every file go
+        assert [key for key in job_keys(created.id) if storage.exists(key)] == []
 
 
 def test_errors_reach_the_sdk_as_its_own_exceptions(tmp_path: Path) -> None:
