@@ -14,8 +14,16 @@ L text tokens, width d, feed-forward width f:
     cross-attention scores + AV:             2 * 2*N*L*d   = 4 N L d
     feed-forward (two matmuls):              2 * 2*N*d*f   = 4 N d f
 
-times the number of blocks. Embeddings, norms, modulation and the output head are left out
-(under 1%). "attention" below is the scores + AV part, the part that grows as N^2.
+times the number of blocks. Wan 2.1's image-to-video models (I2V, FLF2V) also attend to I
+CLIP image tokens (257 per image) with k, v projections of their own:
+
+    image k, v projections:                  2 * 2*I*d*d   = 4 I d^2
+    image scores + AV:                       2 * 2*N*I*d   = 4 N I d
+
+Embeddings, norms, modulation and the output head are left out (under 1%). "attention" below
+is the scores + AV part, the part that grows as N^2. Image-to-video latents carry the image's
+latent and mask beside the noise (36 input channels on Wan), which only the patch embedding
+sees.
 """
 
 from __future__ import annotations
@@ -38,6 +46,8 @@ class Architecture:
     text_tokens: int
     experts: int = 1
     """Wan 2.2 A14B holds two 14B experts (one runs per step: same compute, twice the memory)."""
+    image_tokens: int = 0
+    """CLIP image tokens the cross-attention also reads (Wan 2.1 I2V: 257, FLF2V: 514)."""
 
     @property
     def width(self) -> int:
@@ -69,6 +79,16 @@ def _wan(heads: int, ffn: int, layers: int, channels: int = 16) -> dict[str, Any
     }
 
 
+def _wan_i2v(heads: int, ffn: int, layers: int, images: int) -> dict[str, Any]:
+    """Wan 2.1 I2V / FLF2V: 36 input channels, a CLIP image embedding (1280 wide) projected
+    into its own cross-attention keys and values; FLF2V's table has two images' tokens."""
+    width = heads * 128
+    extra = {"image_dim": 1280, "added_kv_proj_dim": width}
+    if images == 2:
+        extra["pos_embed_seq_len"] = 2 * 257
+    return {**_wan(heads, ffn, layers, channels=16), "in_channels": 36, **extra}
+
+
 def _ltx(heads: int, head_dim: int, layers: int) -> dict[str, Any]:
     width = heads * head_dim
     return {
@@ -91,6 +111,36 @@ ARCHITECTURES: dict[str, Architecture] = {
         Architecture("wan2.1-t2v-14b", "wan", _wan(40, 13824, 40), 16, 4, 16, 512),
         Architecture("wan2.2-ti2v-5b", "wan", _wan(24, 14336, 30, channels=48), 32, 4, 24, 512),
         Architecture("wan2.2-t2v-a14b", "wan", _wan(40, 13824, 40), 16, 4, 16, 512, experts=2),
+        Architecture(
+            "wan2.1-i2v-14b-720p",
+            "wan",
+            _wan_i2v(40, 13824, 40, 1),
+            16,
+            4,
+            16,
+            512,
+            image_tokens=257,
+        ),
+        Architecture(
+            "wan2.1-flf2v-14b-720p",
+            "wan",
+            _wan_i2v(40, 13824, 40, 2),
+            16,
+            4,
+            16,
+            512,
+            image_tokens=514,
+        ),
+        Architecture(
+            "wan2.2-i2v-a14b",
+            "wan",
+            {**_wan(40, 13824, 40), "in_channels": 36},
+            16,
+            4,
+            16,
+            512,
+            experts=2,
+        ),
         Architecture("ltx-video-0.9.5", "ltx", _ltx(32, 64, 28), 32, 8, 24, 128),
         Architecture("ltx-video-0.9.7-distilled", "ltx", _ltx(32, 128, 48), 32, 8, 24, 128),
     )
@@ -98,6 +148,22 @@ ARCHITECTURES: dict[str, Architecture] = {
 
 TINY: dict[str, Architecture] = {
     "wan-tiny": Architecture("wan-tiny", "wan", {**_wan(2, 32, 2), "text_dim": 32}, 16, 4, 16, 8),
+    "wan-i2v-tiny": Architecture(
+        "wan-i2v-tiny",
+        "wan",
+        {
+            **_wan(2, 32, 2),
+            "text_dim": 32,
+            "in_channels": 36,
+            "image_dim": 16,
+            "added_kv_proj_dim": 256,
+        },
+        16,
+        4,
+        16,
+        8,
+        image_tokens=4,
+    ),
     "ltx-tiny": Architecture(
         "ltx-tiny", "ltx", {**_ltx(2, 16, 2), "caption_channels": 32}, 32, 8, 24, 8
     ),
@@ -119,9 +185,9 @@ def tokens(arch: Architecture, width: int, height: int, frames: int) -> int:
 
 def forward_flops(arch: Architecture, n: int) -> tuple[float, float]:
     """(total FLOPs, attention scores+AV FLOPs) of one transformer forward over n tokens."""
-    d, f, text = arch.width, arch.ffn, arch.text_tokens
-    attention = 4 * n * n * d + 4 * n * text * d
-    projections = 8 * n * d * d + 4 * n * d * d + 4 * text * d * d
+    d, f, text, image = arch.width, arch.ffn, arch.text_tokens, arch.image_tokens
+    attention = 4 * n * n * d + 4 * n * text * d + 4 * n * image * d
+    projections = 8 * n * d * d + 4 * n * d * d + 4 * text * d * d + 4 * image * d * d
     mlp = 4 * n * d * f
     per_block = attention + projections + mlp
     return float(per_block * arch.layers), float(attention * arch.layers)

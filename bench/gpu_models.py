@@ -39,7 +39,6 @@ from gpu_flops import ARCHITECTURES, TINY, Architecture, forward_flops, frames_f
 
 SIZES = {"480p": (832, 480), "720p": (1280, 720)}
 TINY_SIZES = {"tiny": (64, 32)}
-DEFAULT_STEPS = {"wan2.2-t2v-a14b": 40, "ltx-video-0.9.7-distilled": 8}
 
 
 def record(kind: str, **fields: object) -> None:
@@ -77,7 +76,11 @@ def inputs(
     step = torch.tensor([500], device=device)
     if arch.family == "wan":
         latents = torch.randn(1, cfg["in_channels"], t, h, w, device=device, dtype=dtype)
-        return {"hidden_states": latents, "timestep": step, "encoder_hidden_states": text}
+        args = {"hidden_states": latents, "timestep": step, "encoder_hidden_states": text}
+        if arch.image_tokens:
+            shape = (1, arch.image_tokens, cfg["image_dim"])
+            args["encoder_hidden_states_image"] = torch.randn(*shape, device=device, dtype=dtype)
+        return args
     packed = torch.randn(1, t * h * w, cfg["in_channels"], device=device, dtype=dtype)
     mask = torch.ones(1, arch.text_tokens, device=device, dtype=dtype)
     return {
@@ -126,6 +129,14 @@ def tune(model: Any, attention: str | None, compile_mode: str | None, device: to
     return "+".join(applied) or "none-on-this-device"
 
 
+def default_steps(name: str) -> int:
+    """The denoising steps ClipForge's catalogue runs the model with (toy models: 50)."""
+    from clipforge.backends.diffusers_catalog import CATALOGUE
+
+    entry = CATALOGUE.get(name)
+    return entry.rules.steps if entry is not None else 50
+
+
 def measure_row(
     arch: Architecture,
     size_name: str,
@@ -140,7 +151,7 @@ def measure_row(
     frames = frames_for(arch, 5)
     n = tokens(arch, size[0], size[1], frames)
     flops, _ = forward_flops(arch, n)
-    steps = options.steps or DEFAULT_STEPS.get(arch.name, 50)
+    steps = options.steps or default_steps(arch.name)
     cuda = device.type == "cuda"
     sync = torch.cuda.synchronize if cuda else (lambda: None)
     args = inputs(arch, size, frames, device, dtype)

@@ -7,7 +7,7 @@ data: URL: intake (decode, EXIF, fit to the frame size, PNG into storage), the b
 animation at the output size, and the H.264 encode. Also the create alone (POST to 200), where
 the intake happens. Median of --repeat runs.
 
-    python bench/i2v.py [--record] [--repeat 3]
+    python bench/i2v.py [--record] [--repeat 3] [--resolutions 480p 720p 1080p]
 
 GPU rows for the i2v models come from bench/gpu_models.py where a GPU is available.
 """
@@ -63,6 +63,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=18790)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--record", action="store_true")
+    parser.add_argument(
+        "--resolutions", nargs="*", default=[r for r, _ in CASES], choices=[r for r, _ in CASES]
+    )
     args = parser.parse_args()
     image = photo()
     rows = []
@@ -73,7 +76,7 @@ def main() -> None:
             with httpx.Client(base_url=f"http://127.0.0.1:{args.port}", timeout=120) as http:
                 base = {"prompt": "a scene", "aspect_ratio": "16:9", "seed": 1}
                 timed(http, {**base, "model": "bytedance/seedance-1-0-lite-t2v"})  # warm
-                for resolution, duration in CASES:
+                for resolution, duration in [c for c in CASES if c[0] in args.resolutions]:
                     common = {**base, "resolution": resolution, "duration": duration}
                     t2v = [
                         timed(http, {**common, "model": "bytedance/seedance-1-0-lite-t2v"})

@@ -42,7 +42,7 @@ def test_every_architecture_and_size_gets_a_flops_record(
     records: list[tuple[str, dict[str, str]]],
 ) -> None:
     flops = [(r["model"], r["res"]) for kind, r in records if kind == "FLOPS"]
-    assert len(flops) == 12 and len(set(flops)) == 12
+    assert len(flops) == 18 and len(set(flops)) == 18  # 9 architectures x 480p, 720p
     assert sum(kind == "MACHINE" for kind, _ in records) == 1
 
 
@@ -75,7 +75,7 @@ def test_tiny_timings_are_recorded_for_both_settings(
 ) -> None:
     results = [r for kind, r in records if kind == "RESULT"]
     assert {(r["model"], r["setting"]) for r in results} == {
-        (m, s) for m in ("wan-tiny", "ltx-tiny") for s in ("plain", "tuned")
+        (m, s) for m in ("wan-tiny", "wan-i2v-tiny", "ltx-tiny") for s in ("plain", "tuned")
     }
     for r in results:
         forward, step = float(r["forward_s"]), float(r["step_s"])
@@ -92,8 +92,26 @@ def test_every_row_runs_in_a_fresh_process_with_its_own_kernel(
     """diffusers' set_attention_backend also sets a process-wide default: in one process every
     plain row after the first tuned one ran the tuned kernel."""
     results = [r for kind, r in records if kind == "RESULT"]
-    assert len({r["pid"] for r in results}) == len(results) == 4
+    assert len({r["pid"] for r in results}) == len(results) == 6
     for r in results:
         expected = "_native_math" if r["setting"] == "tuned" else "native"
         assert r["attention"] == expected, r
         assert ("attention:_native_math" in r["applied"]) == (r["setting"] == "tuned")
+
+
+def test_image_to_video_models_count_their_image_tokens(
+    records: list[tuple[str, dict[str, str]]],
+) -> None:
+    """Wan 2.1 I2V reads 257 CLIP image tokens, FLF2V 514, beside the text: more work than
+    its text-to-video twin by exactly those tokens' k, v and attention."""
+    rows = {(r["model"], r["res"]): r for kind, r in records if kind == "FLOPS"}
+    n, d = 32760, 40 * 128
+    t2v = float(rows[("wan2.1-t2v-14b", "480p")]["tflop_per_forward"])
+    for name, images in (("wan2.1-i2v-14b-720p", 257), ("wan2.1-flf2v-14b-720p", 514)):
+        extra = (4 * images * d * d + 4 * n * images * d) * 40 / 1e12
+        printed = float(rows[(name, "480p")]["tflop_per_forward"])  # 6 significant digits
+        assert printed == pytest.approx(t2v + extra, rel=1e-5)
+    assert (
+        rows[("wan2.2-i2v-a14b", "480p")]["tflop_per_forward"]
+        == rows[("wan2.2-t2v-a14b", "480p")]["tflop_per_forward"]
+    )  # the image enters as latent channels only
