@@ -21,9 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import av
+import httpx
 import pytest
 from PIL import Image
 
+from tests.clients.test_aimlapi_sdk import sdk_python as aimlapi_python
 from tests.clients.test_openai_sdk import sdk_python as openai_python
 from tests.live import LiveServer, live_server
 
@@ -88,6 +90,13 @@ def check_hosted(ran: Ran) -> None:
     assert ran.report["id"] == ran.report["polled_id"]
 
 
+def check_aimlapi(ran: Ran) -> None:
+    status, url = ran.printed[-1].split(" ", 1)
+    assert status == "completed" and ran.report["url"] == url
+    (ran.folder / "linked.mp4").write_bytes(httpx.get(url, timeout=30).content)
+    assert decoded_frames(ran.folder / "linked.mp4") == 121
+
+
 def check_ark(ran: Ran) -> None:
     assert ran.report["model"] == "seedance-1-0-pro-250528"
     assert ran.report["status"] in {"queued", "running", "succeeded"}
@@ -115,6 +124,12 @@ EXAMPLES = [
         "import json; print(json.dumps({'status': status['status'], 'id': job['id'], "
         "'polled_id': status['id']}))",
         check_hosted,
+    ),
+    Example(
+        "from aimlapi import AIMLAPI",
+        "import json; print(json.dumps({'url': result['video']['url']}))",
+        check_aimlapi,
+        aimlapi_python,
     ),
     Example(
         "from byteplussdkarkruntime import Ark",

@@ -179,6 +179,35 @@ def test_bad_images_are_400s_naming_the_field_and_leave_nothing(
     assert _jobs_and_frames(server) == before
 
 
+@pytest.mark.parametrize("path", sorted(BAD_ROUTES))
+def test_bad_images_are_refused_alike_on_every_surface_and_field(
+    server: LiveServer, http: httpx.Client, images: ImageServer, path: str
+) -> None:
+    """The AI/ML legacy path, native /v1/jobs, a last frame on each dialect, OpenAI's
+    input_reference: the same 400 naming the field, and nothing kept of the good first
+    image sent beside a bad last one."""
+    route, problem = BAD_ROUTES[path]
+    images.routes[path] = route
+    bad, good = f"{images.url}{path}", data_url(encoded(halves()))
+    before = _jobs_and_frames(server)
+    aiml = {"model": I2V, "prompt": "the scene comes alive", "resolution": "480p"}
+    for where in ("/v2/generate/video/bytedance/generation", "/v1/jobs"):
+        assert problem in refusal(http.post(where, json={**aiml, "image_url": bad}))
+    last = http.post(UNIVERSAL, json={**aiml, "image_url": good, "last_image_url": bad})
+    assert problem in refusal(last, "last_image_url")
+    frames = [
+        {"type": "image_url", "image_url": {"url": good}, "role": "first_frame"},
+        {"type": "image_url", "image_url": {"url": bad}, "role": "last_frame"},
+    ]
+    body = {"model": "seedance-1-0-lite-i2v-250428", "content": [_text(), *frames]}
+    answer = http.post(TASKS, json=body).json()["error"]
+    assert answer["param"] == "content[2].image_url" and problem in answer["message"]
+    openai = {"prompt": "it moves", "seconds": "4", "input_reference": {"image_url": bad}}
+    error = http.post("/v1/videos", json=openai).json()["error"]
+    assert error["param"] == "input_reference" and problem in error["message"], error
+    assert _jobs_and_frames(server) == before
+
+
 @pytest.mark.parametrize(
     "url, problem",
     [

@@ -404,6 +404,22 @@ def test_without_offload_the_pipeline_is_loaded_in_place(
     assert not getattr(for_offload, "hf_device_map", None)  # offload hooks move it later
 
 
+def test_an_indexed_gpu_is_loaded_in_place_as_the_current_device() -> None:
+    """diffusers takes device_map "cuda" or "cpu" only: `--device cuda:1` (every documented
+    worker) loaded on the host and then moved, about 70 GB of host memory for A14B."""
+    from clipforge.backends.diffusers_loading import current_device, in_place_device
+
+    assert in_place_device(torch.device("cuda:1")) == "cuda"
+    assert in_place_device(torch.device("cuda")) == "cuda"
+    assert in_place_device(torch.device("cpu")) == "cpu"
+    assert in_place_device(torch.device("meta")) is None
+    with current_device(torch.device("cpu")):  # nothing to switch
+        pass
+    if torch.cuda.device_count() > 1:  # runs where there are two GPUs
+        with current_device(torch.device("cuda:1")):
+            assert torch.cuda.current_device() == 1
+
+
 @pytest.mark.parametrize(
     ("name", "full_precision"),
     [("wan2.1-t2v-14b", True), ("wan2.1-i2v-14b-720p", True), ("ltx-video-0.9.5", False)],

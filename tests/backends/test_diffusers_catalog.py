@@ -28,7 +28,9 @@ from clipforge.backends.diffusers_catalog import (
     capabilities_for,
     find_entry,
     lookup,
+    rules_for,
 )
+from clipforge.backends.diffusers_config import repository_names
 from clipforge.backends.diffusers_loading import load_pipeline, resolve_weights
 from clipforge.backends.tiny import build_tiny_pipeline
 from clipforge.errors import JobCancelled, ModelUnavailable
@@ -325,6 +327,25 @@ def test_a_hub_cache_snapshot_gets_the_rules_of_its_repository(
         entry, config = lookup(weights)
         assert entry is CATALOGUE["wan2.1-i2v-14b-480p"]
         assert config is not None and config.has_image_encoder
+
+
+def test_another_repositorys_look_alike_gets_generic_rules(
+    i2v_folder: Path, tmp_path: Path
+) -> None:
+    """LTX-Video 0.9.7 dev has the distilled model's configs; Wan I2V fine-tunes on the hub
+    have the I2V configs: weights that name a repository outside the catalogue (a hub cache
+    path, a hub id) get their pipeline class's generic rules, not a look-alike entry's."""
+    other = _snapshot(tmp_path, "someone/Wan2.1-I2V-finetune", i2v_folder)
+    entry, config = lookup(str(other))
+    assert entry is None and config is not None
+    rules = rules_for(entry, config)
+    assert rules is not None and rules.name != CATALOGUE["wan2.1-i2v-14b-480p"].rules.name
+    assert rules.first_frame  # still an image-to-video pipeline, by its class
+    renamed = tmp_path / "my-wan-i2v"  # a local folder's own name decides nothing
+    shutil.copytree(i2v_folder, renamed)
+    assert lookup(str(renamed))[0] is CATALOGUE["wan2.1-i2v-14b-720p"]
+    assert repository_names("someone/model") == ["someone/model"]
+    assert repository_names(str(renamed)) == []
 
 
 def test_config_wins_over_a_misleading_name(i2v_folder: Path, tmp_path: Path) -> None:

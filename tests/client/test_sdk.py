@@ -193,6 +193,22 @@ def test_async_client_has_the_same_methods(server: LiveServer, tmp_path: Path) -
     assert [job.status for job in listed] == ["cancelled", "completed"]
 
 
+def test_sampling_overrides_are_named_arguments(client: Client) -> None:
+    generation = client.generate("a ball", resolution="480p", num_inference_steps=3)
+    assert generation.job.request.num_inference_steps == 3
+    assert generation.wait().progress.total == 3  # the backend ran that many steps
+    for name, value in (("guidance_scale", 2.0), ("negative_prompt", "blur")):
+        with pytest.raises(BadRequestError, match=name):  # the test pattern takes neither
+            client.generate("a ball", resolution="480p", **{name: value})
+
+    async def from_async() -> int | None:
+        async with AsyncClient(client.base_url, KEY) as sdk:
+            job = await sdk.generate("a ball", resolution="480p", num_inference_steps=2)
+            return job.job.request.num_inference_steps
+
+    assert asyncio.run(from_async()) == 2
+
+
 def test_import_clipforge_stays_light() -> None:
     code = (
         "import sys, clipforge\n"

@@ -18,7 +18,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from clipforge.backends.base import Capabilities
-from clipforge.backends.diffusers_config import WeightsConfig, name_hints, read_config
+from clipforge.backends.diffusers_config import (
+    WeightsConfig,
+    name_hints,
+    read_config,
+    repository_names,
+)
 from clipforge.backends.diffusers_entries import CATALOGUE, ENTRIES
 from clipforge.backends.diffusers_rules import (
     FAMILIES,
@@ -66,10 +71,19 @@ def find_entry(weights: str) -> CatalogEntry | None:
     return None
 
 
-def identify(config: WeightsConfig, hints: Sequence[str] = ()) -> CatalogEntry | None:
+def identify(
+    config: WeightsConfig, hints: Sequence[str] = (), repositories: Sequence[str] = ()
+) -> CatalogEntry | None:
     """The entry whose signature the config matches; a name among `hints` chooses between
     entries with identical configs. A config no entry matches takes a named entry of the same
-    pipeline kind (a fine-tune keeps its base model's rules), else None."""
+    pipeline kind (a fine-tune keeps its base model's rules), else None.
+
+    Weights that name a hub repository outside the catalogue (`repositories`: a hub id, a
+    cache path) get None, whatever their config looks like: LTX-Video 0.9.7 dev has the
+    distilled model's configs but wants 30+ guided steps, not 8 unguided ones. Their
+    pipeline class's generic rules are the safer guess."""
+    if any(find_entry(name) is None for name in repositories):
+        return None
     named = [e for e in (find_entry(h) for h in hints) if e is not None]
     candidates = [e for e in ENTRIES if e.signature.matches(config)]
     for entry in named:
@@ -92,7 +106,7 @@ def lookup(weights: str | Path | None) -> tuple[CatalogEntry | None, WeightsConf
         config = read_config(named.hub_id)  # a catalogue name whose weights are in the cache
     if config is None:
         return next((e for e in map(find_entry, hints) if e is not None), None), None
-    return identify(config, hints), config
+    return identify(config, hints, repository_names(weights)), config
 
 
 def rules_for(entry: CatalogEntry | None, config: WeightsConfig | None) -> ModelFamily | None:

@@ -122,6 +122,25 @@ def name_hints(weights: str | Path | None) -> list[str]:
     return list(dict.fromkeys(h for h in hints if h))
 
 
+def repository_names(weights: str | Path | None) -> list[str]:
+    """The hub repositories `weights` names for certain: itself when it is a hub id
+    (`owner/name` that is no folder here), and the `owner/name` of a hub cache path. A
+    folder's own name is not one: folders get renamed."""
+    if not weights:
+        return []
+    text = str(weights).strip()
+    path = Path(text).expanduser()
+    names = []
+    if text.count("/") == 1 and not text.startswith((".", "/", "~")) and not path.exists():
+        names.append(text)
+    for part in reversed(path.parts):
+        match = _CACHE_REPO.match(part)
+        if match:
+            names.append(f"{match['owner']}/{match['name']}")
+            break
+    return names
+
+
 def _component(index: dict[str, Any], name: str) -> bool:
     value = index.get(name)
     return isinstance(value, list) and len(value) == 2 and value[1] is not None

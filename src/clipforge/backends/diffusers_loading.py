@@ -13,6 +13,8 @@ from __future__ import annotations
 import importlib.util
 import logging
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,10 +100,24 @@ def component_dtypes(rules: ModelFamily | None, dtype: torch.dtype) -> Any:
 
 def in_place_device(device: torch.device) -> str | None:
     """The `device_map` that loads every component straight onto `device`, if diffusers
-    takes one for it (a plain "cuda" or "cpu", with accelerate installed)."""
-    if importlib.util.find_spec("accelerate") is None or device.index is not None:
+    takes one for it (with accelerate installed). diffusers takes only "cuda" and "cpu": an
+    indexed GPU (`clipforge worker --device cuda:1`) is "cuda" loaded while it is the current
+    device (`current_device`)."""
+    if importlib.util.find_spec("accelerate") is None:
         return None
-    return device.type if device.type in ("cuda", "cpu") else None
+    if device.type == "cuda" or (device.type == "cpu" and device.index is None):
+        return device.type
+    return None
+
+
+@contextmanager
+def current_device(device: torch.device) -> Iterator[None]:
+    """Make `device` the current CUDA device in the block ("cuda" then means it)."""
+    if device.type == "cuda" and device.index is not None:
+        with torch.cuda.device(device.index):
+            yield
+    else:
+        yield
 
 
 def load_pipeline(
@@ -123,7 +139,8 @@ def load_pipeline(
     if device_map is not None:
         kwargs["device_map"] = device_map
     try:
-        pipeline = loader.from_pretrained(weights.source, **kwargs)
+        with current_device(device) if device is not None else nullcontext():
+            pipeline = loader.from_pretrained(weights.source, **kwargs)
     except Exception as exc:
         raise ModelUnavailable(_load_failure(weights, offline, exc)) from exc
     if device is not None and device_map is None:

@@ -67,16 +67,17 @@ class AsyncClient:
         watermark: bool | None = None,
         image: _base.ImageSource | None = None,
         last_image: _base.ImageSource | None = None,
+        negative_prompt: str | None = None,
+        num_inference_steps: int | None = None,
+        guidance_scale: float | None = None,
         **options: Any,
     ) -> AsyncGeneration:
         """Queue a generation (see `Client.generate`)."""
         options.update(resolution=resolution, aspect_ratio=aspect_ratio, duration=duration)
         options.update(seed=seed, camera_fixed=camera_fixed, watermark=watermark)
-        if image is not None:
-            options["image_url"] = _base.image_url(image)
-        if last_image is not None:
-            options["last_image_url"] = _base.image_url(last_image)
-        body = _base.create_body(prompt, model, options)
+        options.update(negative_prompt=negative_prompt, guidance_scale=guidance_scale)
+        options.update(num_inference_steps=num_inference_steps)
+        body = _base.create_body(prompt, model, options, image, last_image)
         created = (await self._request("POST", _base.CREATE_PATH, json=body)).json()
         return await self.generation(created["id"])
 

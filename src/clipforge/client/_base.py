@@ -131,8 +131,19 @@ def image_url(image: ImageSource) -> str:
     return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
 
 
-def create_body(prompt: str, model: str, options: dict[str, Any]) -> dict[str, Any]:
-    """The AI/ML API create body; options left as None are not sent (the server's defaults)."""
+def create_body(
+    prompt: str,
+    model: str,
+    options: dict[str, Any],
+    image: ImageSource | None = None,
+    last_image: ImageSource | None = None,
+) -> dict[str, Any]:
+    """The AI/ML API create body of `generate`, the images as URLs; options left as None are
+    not sent (the server's defaults)."""
+    if image is not None:
+        options["image_url"] = image_url(image)
+    if last_image is not None:
+        options["last_image_url"] = image_url(last_image)
     body = {"model": model, "prompt": prompt}
     body.update({name: value for name, value in options.items() if value is not None})
     return body

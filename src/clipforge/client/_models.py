@@ -30,6 +30,9 @@ class JobRequest(_Lenient):
     camera_fixed: bool = False
     image_url: str | None = None
     last_image_url: str | None = None
+    negative_prompt: str | None = None
+    num_inference_steps: int | None = None
+    guidance_scale: float | None = None
 
 
 class Progress(_Lenient):

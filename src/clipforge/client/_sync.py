@@ -71,19 +71,22 @@ class Client:
         watermark: bool | None = None,
         image: _base.ImageSource | None = None,
         last_image: _base.ImageSource | None = None,
+        negative_prompt: str | None = None,
+        num_inference_steps: int | None = None,
+        guidance_scale: float | None = None,
         **options: Any,
     ) -> Generation:
         """Queue a generation; options left out take the server's defaults (1080p, 16:9, 5 s,
         a random seed). `image` and `last_image` are the first and last frames of an
-        image-to-video model (a path, bytes, or an http(s)/data: URL); other API fields pass
-        through `options`."""
+        image-to-video model (a path, bytes, or an http(s)/data: URL); `negative_prompt`,
+        `num_inference_steps` and `guidance_scale` override the model's sampling where its
+        backend takes them (else the server answers 400 naming the field); other API fields
+        pass through `options`."""
         options.update(resolution=resolution, aspect_ratio=aspect_ratio, duration=duration)
         options.update(seed=seed, camera_fixed=camera_fixed, watermark=watermark)
-        if image is not None:
-            options["image_url"] = _base.image_url(image)
-        if last_image is not None:
-            options["last_image_url"] = _base.image_url(last_image)
-        body = _base.create_body(prompt, model, options)
+        options.update(negative_prompt=negative_prompt, guidance_scale=guidance_scale)
+        options.update(num_inference_steps=num_inference_steps)
+        body = _base.create_body(prompt, model, options, image, last_image)
         created = self._request("POST", _base.CREATE_PATH, json=body).json()
         return self.generation(created["id"])
 
