@@ -139,8 +139,9 @@ class Settings(BaseSettings):
     )
     callbacks: bool = Field(
         True,
-        description="Send callback_url notifications from this API process (false: leave them "
-        "to another replica on the same database; they wait in the store meanwhile).",
+        description="Send callback_url notifications from this process, an API replica or a "
+        "`clipforge worker` (false: leave them to the others on the same database; they wait "
+        "in the store meanwhile).",
     )
     callback_timeout_seconds: float = Field(
         5.0, gt=0, description="How long a callback_url has to acknowledge a notification."

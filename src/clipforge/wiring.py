@@ -3,14 +3,17 @@ from settings (what `clipforge serve` runs)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from fastapi import FastAPI
 
 from clipforge.api.app import create_app
+from clipforge.api.callbacks import CallbackDispatcher
+from clipforge.api.deps import Services
 from clipforge.backends.registry import BackendRegistry
 from clipforge.files.base import Storage
 from clipforge.files.factory import build_storage
+from clipforge.metrics import Metrics
 from clipforge.routing import ModelRouting
 from clipforge.settings import Settings
 from clipforge.store import JobStore, is_postgres_url, open_store
@@ -36,6 +39,18 @@ def build_server(settings: Settings, registry: BackendRegistry | None = None) ->
     pool = WorkerPool(store, storage, models.for_workers(), settings)
     app = create_app(settings, store, storage, models, background=[pool])
     return Server(app, store, storage, pool, models)
+
+
+def callback_sender(
+    settings: Settings, store: JobStore, storage: Storage, models: ModelRouting, metrics: Metrics
+) -> CallbackDispatcher | None:
+    """The callback dispatcher of a process that is no API (`clipforge worker`), counted in
+    its metrics; None with CLIPFORGE_CALLBACKS=false."""
+    if not settings.callbacks:
+        return None
+    dispatcher = CallbackDispatcher(Services(settings, store, storage, models, metrics=metrics))
+    metrics.watch_callbacks(lambda: asdict(dispatcher.stats))
+    return dispatcher
 
 
 def attach_queue(store: JobStore, settings: Settings) -> None:

@@ -4,10 +4,15 @@ rate and queued-job cap hold across both, and each callback goes out once, from 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -82,10 +87,9 @@ def test_the_queued_job_cap_holds_for_concurrent_creates_on_both(
     assert sorted(answers) == [200] * 3 + [429] * 9
 
 
-def test_each_callback_is_sent_once_from_one_replica(
-    replicas: tuple[str, list[ServerProcess]],
-) -> None:
-    _, servers = replicas
+@contextmanager
+def receiver() -> Iterator[tuple[str, list[tuple[str, str]]]]:
+    """A callback receiver on loopback: its URL and the (task id, status) pairs it got."""
     got: list[tuple[str, str]] = []
     lock = threading.Lock()
 
@@ -101,10 +105,20 @@ def test_each_callback_is_sent_once_from_one_replica(
         def log_message(self, *args: object) -> None:
             pass
 
-    receiver = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=receiver.serve_forever, daemon=True).start()
-    hook = f"http://127.0.0.1:{receiver.server_address[1]}/hook"
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/hook", got
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_each_callback_is_sent_once_from_one_replica(
+    replicas: tuple[str, list[ServerProcess]],
+) -> None:
+    _, servers = replicas
+    with receiver() as (hook, got):
         ids = []
         for n in range(6):
             body = {
@@ -123,6 +137,39 @@ def test_each_callback_is_sent_once_from_one_replica(
         time.sleep(1.0)  # a duplicate would come now
         expected = {(i, "queued") for i in ids} | {(i, "cancelled") for i in ids[:3]}
         assert sorted(got) == sorted(expected)
+
+
+def test_a_worker_sends_the_callbacks_when_no_api_replica_does(
+    postgres: PostgresCluster, tmp_path: Path
+) -> None:
+    """Notifications wait in the database; a `clipforge worker` leases and sends them too, so
+    an API that sends none (CLIPFORGE_CALLBACKS=false, or down) loses none."""
+    env = {
+        **os.environ,
+        "CLIPFORGE_DATABASE_URL": postgres.new_database("worker_callbacks"),
+        "CLIPFORGE_BACKEND": "testpattern",
+        "CLIPFORGE_SIGNING_SECRET": "s" * 32,
+        "CLIPFORGE_URL_ALLOWLIST": "127.0.0.1",
+        "CLIPFORGE_DATA_DIR": str(tmp_path),
+    }
+    api = start_server_process(tmp_path, {**env, "CLIPFORGE_CALLBACKS": "false"}, "--workers", "0")
+    log = (tmp_path / "worker.log").open("wb")
+    command = [sys.executable, "-m", "clipforge", "worker"]
+    worker = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        with receiver() as (hook, got), httpx.Client(base_url=api.url, timeout=30) as http:
+            body = {
+                "model": "seedance-1-0-lite-t2v-250428",
+                "content": [{"type": "text", "text": "a ball --rs 480p"}],
+                "callback_url": hook,
+            }
+            task_id = http.post(TASKS, json=body).json()["id"]
+            deadline = time.monotonic() + 120
+            while (task_id, "succeeded") not in got:
+                assert time.monotonic() < deadline, (got, (tmp_path / "worker.log").read_text())
+                time.sleep(0.1)
+        assert got[0] == (task_id, "queued") and got[-1] == (task_id, "succeeded")
     finally:
-        receiver.shutdown()
-        receiver.server_close()
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(30)
+        api.kill()

@@ -1,11 +1,11 @@
 """Ark `callback_url` notifications: the task object POSTed on every status change.
 
 The store is the outbox: a job whose status differs from the last one notified is pending.
-A dispatcher in each API process leases pending notifications from the store (so that with
-several API replicas on one PostgreSQL each notification goes out from one of them, and one
-whose dispatcher died is leased again when the lease ends) and delivers them on its own
-event loop, in a thread of the server process: neither the workers nor the API's event loop
-ever wait on a receiver.
+A dispatcher in each API process and each `clipforge worker` leases pending notifications
+from the store (so that with several processes on one PostgreSQL each notification goes out
+from one of them, and one whose dispatcher died is leased again when the lease ends) and
+delivers them on its own event loop, in a thread of its own: neither a job nor the API's
+event loop ever waits on a receiver.
 
 Receivers are kept apart: each receiver (scheme, host and port of the URL) has its own lane,
 which delivers one notification at a time (so one job's statuses arrive in order) and holds

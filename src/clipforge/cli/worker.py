@@ -20,6 +20,7 @@ def run_worker_command(
     overrides = {"device": device, "backend": backend}
     settings = Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
     configure_logging(settings.log_format)
+    from clipforge.wiring import callback_sender
     from clipforge.worker.process import run_worker_process
 
-    return run_worker_process(settings, models, metrics)
+    return run_worker_process(settings, models, metrics, sidecars=(callback_sender,))

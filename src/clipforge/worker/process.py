@@ -6,14 +6,20 @@ serves. Each task names a job; the worker claims the job's row (fenced), runs it
 same `Worker` as the embedded engine (heartbeat, progress, cooperative cancellation through
 the store), and a sweeper thread runs the queue's `recover_stalled` every heartbeat.
 SIGTERM or SIGINT stops it after the running job (procrastinate's graceful shutdown).
+
+Beside the jobs it runs what `sidecars` build (the command line passes the callback sender,
+`wiring.callback_sender`: notifications wait in the database and every API replica and worker
+leases them from there, so an API that sends none, or is down, loses none).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
+from clipforge.files.base import Storage
 from clipforge.files.factory import build_storage
 from clipforge.logs import log_fields
 from clipforge.metrics import Metrics
@@ -31,11 +37,29 @@ from clipforge.worker.scratch import remove_orphaned_scratch
 log = logging.getLogger(__name__)
 
 
+class Sidecar(Protocol):
+    """Something the worker process runs beside its jobs while it lives."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+SidecarFactory = Callable[
+    [Settings, PostgresJobStore, Storage, ModelRouting, Metrics], Sidecar | None
+]
+"""Builds a sidecar from the worker's parts (None: not wanted under these settings)."""
+
+
 def run_worker_process(
-    settings: Settings, models: Sequence[str] = (), metrics_at: tuple[str, int] | None = None
+    settings: Settings,
+    models: Sequence[str] = (),
+    metrics_at: tuple[str, int] | None = None,
+    sidecars: Sequence[SidecarFactory] = (),
 ) -> int:
     """Serve `models` (default: every served id) until stopped; returns the exit code (2: a
-    configuration problem). `metrics_at` (host, port): serve the jobs' metrics there."""
+    configuration problem). `metrics_at` (host, port): serve the jobs' metrics there;
+    `sidecars` run beside the jobs."""
     url = settings.resolved_database_url
     if not is_postgres_url(url):
         log.error("clipforge worker needs CLIPFORGE_DATABASE_URL=postgresql://...; got %s", url)
@@ -44,12 +68,18 @@ def run_worker_process(
     queue = ProcrastinateQueue(
         store, lease_seconds=settings.lease_seconds, stalled_after=settings.lease_seconds
     )
-    routing = ModelRouting(settings).for_workers(models)
-    worker = Worker(store, build_storage(settings), routing, settings, local_worker_id(0))
+    served = ModelRouting(settings)
+    routing = served.for_workers(models)
+    storage = build_storage(settings)
+    worker = Worker(store, storage, routing, settings, local_worker_id(0))
     metrics = Metrics()
     store.on_finished = metrics.job_finished
     metrics.expect(routing.model_ids)
     port: MetricsPort | None = None
+    built = [make(settings, store, storage, served, metrics) for make in sidecars]
+    started = [sidecar for sidecar in built if sidecar is not None]
+    for sidecar in started:
+        sidecar.start()
     try:
         if metrics_at is not None:
             host, number = metrics_at
@@ -61,6 +91,8 @@ def run_worker_process(
         with worker.present():
             _serve(settings, queue, worker, routing.model_ids)
     finally:
+        for sidecar in started:
+            sidecar.stop()
         if port is not None:
             port.close()
         worker.close()
