@@ -15,6 +15,7 @@ pytest.importorskip("diffusers")
 from clipforge.backends.base import ImageInput
 from clipforge.backends.diffusers_backend import DiffusersBackend
 from clipforge.backends.diffusers_catalog import CATALOGUE
+from clipforge.backends.diffusers_sampling import image_pipeline
 from clipforge.backends.tiny import build_tiny_pipeline
 from clipforge.errors import GenerationFailed
 from clipforge.schemas import GenerationRequest
@@ -122,3 +123,17 @@ def test_progress_and_cancel_work_with_images(backends: dict[str, DiffusersBacke
 
     with pytest.raises(JobCancelled):
         backend.generate(REQUEST, cancel, ImageInput(first=_picture(1)))
+
+
+def test_a_plain_ltx_folder_takes_a_first_frame_through_the_image_pipeline(
+    tiny_ltx_path: Path,
+) -> None:
+    """An LTXPipeline folder outside the catalogue (generic LTX rules) renders an image job
+    with LTXImageToVideoPipeline built on the same loaded modules."""
+    backend = DiffusersBackend.from_settings(make_tiny_settings(tiny_ltx_path))
+    assert backend.capabilities.first_frame and not backend.capabilities.last_frame
+    one = _frames(backend, ImageInput(first=_picture(1)))
+    other = _frames(backend, ImageInput(first=_picture(2)))
+    assert not np.array_equal(one[0], other[0])
+    assert type(image_pipeline(backend.pipeline)).__name__ == "LTXImageToVideoPipeline"
+    assert image_pipeline(backend.pipeline).transformer is backend.pipeline.transformer
