@@ -158,3 +158,39 @@ def test_served_end_to_end_with_a_profile(folders: dict[str, Path], tmp_path: Pa
             client, created.json()["id"], lambda j: j["status"] in ("completed", "error")
         )
     assert job["status"] == "completed", job
+
+
+def test_an_image_job_is_served_end_to_end(folders: dict[str, Path], tmp_path: Path) -> None:
+    """`clipforge serve` with Wan 2.1 FLF2V under another name: a first and a last frame go
+    through the intake, the store and the worker to the pipeline; the MP4 decodes."""
+    from tests.images import data_url, encoded, halves
+
+    folder = folders["wan2.1-flf2v-14b-720p"]
+    with (
+        live_server(
+            tmp_path, backend="diffusers", model=str(folder), workers=1, **TINY_NATIVE
+        ) as live,
+        live.client() as client,
+    ):
+        served = {model["id"] for model in client.get("/v1/models").json()["data"]}
+        assert served == {"bytedance/seedance-1-0-lite-i2v", "bytedance/seedance-1-0-pro-i2v"}
+        body = {
+            "model": "bytedance/seedance-1-0-lite-i2v",
+            "prompt": "the flag waves",
+            "resolution": "480p",
+            "image_url": data_url(encoded(halves(640, 360))),
+            "last_image_url": data_url(encoded(halves(640, 360)[:, ::-1].copy())),
+        }
+        created = client.post("/v2/video/generations", json=body)
+        assert created.status_code == 200, created.text
+        job = wait_for_job(
+            client, created.json()["id"], lambda j: j["status"] in ("completed", "error")
+        )
+        assert job["status"] == "completed", job
+        video = client.get(job["video_url"])
+    out = tmp_path / "flf2v.mp4"
+    out.write_bytes(video.content)
+    import av
+
+    with av.open(str(out)) as container:
+        assert sum(1 for _ in container.decode(video=0)) == job["request"]["duration"] * 24 + 1
