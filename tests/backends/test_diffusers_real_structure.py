@@ -194,3 +194,24 @@ def test_an_image_job_is_served_end_to_end(folders: dict[str, Path], tmp_path: P
 
     with av.open(str(out)) as container:
         assert sum(1 for _ in container.decode(video=0)) == job["request"]["duration"] * 24 + 1
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_group_offload_hooks_run_on_every_component(name: str, folders: dict[str, Path]) -> None:
+    """The hooks the small-gpu profile installs (leaf level on diffusers models, A14B's second
+    expert included; block level on the text and CLIP image encoders), installed here with
+    the CPU as the onload device: the same job, the same frames."""
+    from clipforge.backends.diffusers_options import group_offload
+
+    plain = DiffusersBackend.from_settings(_settings(folders[name]))
+    offloaded = DiffusersBackend.from_settings(_settings(folders[name]))
+    group_offload(offloaded.pipeline, torch.device("cpu"))
+    modules = [c for c in offloaded.pipeline.components.values() if isinstance(c, torch.nn.Module)]
+    unhooked = [
+        type(component).__name__
+        for component in modules
+        if not any(getattr(m, "_diffusers_hook", None) for m in component.modules())
+    ]
+    assert modules and not unhooked, unhooked
+    images = plain.capabilities.first_frame
+    assert np.array_equal(_run(plain, images=images), _run(offloaded, images=images))
