@@ -28,7 +28,8 @@ from tests.images import (
     png_claiming,
     rotated_jpeg,
 )
-from tests.live import LiveServer, live_server
+from tests.live import LiveServer, live_server, wait_for_job
+from tests.slow_worker import paced_worker
 
 I2V = "bytedance/seedance-1-0-lite-i2v"
 UNIVERSAL = "/v2/video/generations"
@@ -271,3 +272,25 @@ def test_ark_roles(server: LiveServer, http: httpx.Client) -> None:
     assert refused.status_code == 400 and refused.json()["error"]["param"] == "content[1].role"
     twice = task(image(first), image(last, "first_frame"))
     assert twice.json()["error"]["param"] == "content[2].image_url"
+
+
+def test_a_retried_job_reads_its_stored_frame_and_never_fetches_again(
+    images: ImageServer, tmp_path: Path
+) -> None:
+    """The image is fetched once, at accept time; an attempt that ends (the worker gave the
+    job back) and the retry that completes it read the stored PNG."""
+    images.routes["/once.png"] = Route(body=encoded(halves(640, 360)))
+    settings = {"backend": "testpattern", "workers": 0, "callbacks": False}
+    settings |= {"url_allowlist": "127.0.0.1", "url_allowlist_only": True}
+    with live_server(tmp_path, **settings) as live, live.client() as http:
+        created = create(http, f"{images.url}/once.png")
+        assert created.status_code == 200, created.text
+        job_id = created.json()["id"]
+        claim = live.server.store.claim("first-attempt", 30)
+        assert claim is not None and claim.job.id == job_id
+        assert live.server.store.release(claim)  # given back, as a worker that stops does
+        with paced_worker(live, step_seconds=0.0):
+            done = wait_for_job(http, job_id, lambda j: j["status"] in ("completed", "error"), 60)
+        assert done["status"] == "completed" and done["attempts"] == 2, done
+        assert images.hits.count("/once.png") == 1
+        assert stored_first_frame(live, job_id).shape == (480, 864, 3)
