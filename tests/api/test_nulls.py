@@ -63,3 +63,20 @@ def test_null_is_the_same_as_absent(server: LiveServer, surface: str, field: str
 
 def test_every_optional_field_is_walked() -> None:
     assert len(CASES) >= 40 and ("ark", "generate_audio") in CASES and ("openai", "size") in CASES
+
+
+def test_null_inside_an_ark_content_item_is_absent(server: LiveServer) -> None:
+    """The Ark SDKs send an image item's unset `role` as null: the first frame, as without."""
+    from tests.images import data_url, encoded, halves
+
+    image = {"type": "image_url", "image_url": {"url": data_url(encoded(halves(640, 360)))}}
+    text = {"type": "text", "text": "the flag waves"}
+    path = "/api/v3/contents/generations/tasks"
+    with server.client() as http:
+        views = []
+        for item in ({**image, "role": None}, image):
+            body = {"model": "seedance-1-0-lite-i2v-250428", "content": [text, item], "seed": 3}
+            created = http.post(path, json=body)
+            assert created.status_code == 200, created.text
+            views.append(http.get(f"/v1/jobs/{created.json()['id']}").json()["request"])
+    assert views[0] == views[1] and views[0]["image_url"] is not None

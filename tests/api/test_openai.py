@@ -189,3 +189,22 @@ def test_delete_of_a_running_video_cancels_it_and_leaves_no_file(tmp_path: Path)
             time.sleep(3.0)  # the worker stops at its next step and writes nothing
         storage = live.server.storage
         assert [key for key in job_keys(video["id"]) if storage.exists(key)] == []
+
+
+def test_progress_from_the_steps_and_a_failure_with_its_error(tmp_path: Path) -> None:
+    settings = {"backend": "testpattern", "workers": 0, "callbacks": False}
+    with live_server(tmp_path, **settings) as live, live.client() as http:
+        video = http.post(VIDEOS, json={"prompt": "a ball", "size": "864x480"}).json()
+        assert (video["status"], video["progress"]) == ("queued", 0)
+        store = live.server.store
+        claim = store.claim("test-worker", 30)
+        assert claim is not None and claim.job.id == video["id"]
+        assert store.record_progress(claim, 3, 8)
+        running = http.get(f"{VIDEOS}/{video['id']}")
+        assert running.json()["status"] == "in_progress" and running.json()["progress"] == 37
+        assert running.headers["openai-poll-after-ms"] == "500"
+        assert store.fail(claim, "GenerationError", "the model ran out of memory")
+        failed = http.get(f"{VIDEOS}/{video['id']}").json()
+    assert failed["status"] == "failed" and failed["completed_at"] is None
+    assert failed["error"] == {"code": "GenerationError", "message": "the model ran out of memory"}
+    assert failed["progress"] == 37  # where it stopped
