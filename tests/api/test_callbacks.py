@@ -299,6 +299,12 @@ def test_a_failing_receiver_is_paused_and_its_notifications_wait(tmp_path: Path)
         waiting = store.lease_notifications(60.0)
         assert waiting == []  # deferred until the pause ends, not given up
         assert dispatcher.stats.failed == PAUSE_AFTER_FAILURES
+        with live.client() as http:
+            exposition = http.get("/metrics").text
+        assert 'clipforge_callbacks_total{outcome="paused"} 1.0' in exposition
+        assert (
+            f'clipforge_callbacks_total{{outcome="failed"}} {PAUSE_AFTER_FAILURES}.0' in exposition
+        )
 
 
 def test_the_connection_goes_to_the_address_that_was_checked(

@@ -161,3 +161,30 @@ def test_request_ids_are_taken_or_made_and_echoed(server: LiveServer) -> None:
         made = http.get("/healthz", headers={"X-Request-ID": "bad id\twith spaces"})
     assert given.headers["x-request-id"] == "trace-42.a"
     assert made.headers["x-request-id"] == made.headers["x-inference-id"] != "bad id"
+
+
+def test_errors_cancels_and_every_limit_are_counted(tmp_path: Path) -> None:
+    limits = {"api_keys": KEY, "workers": 0, "rate_limit_per_minute": 4}
+    limits |= {"auth_failures_per_minute": 2, "callbacks": False}
+    with live_server(tmp_path, backend="testpattern", **limits) as live:
+        with live.client(KEY) as http:
+            failing = http.post(AIML, json={"model": MODEL, "prompt": "fails"}).json()["id"]
+            cancelled = http.post(AIML, json={"model": MODEL, "prompt": "goes"}).json()["id"]
+            http.post(f"/v1/jobs/{cancelled}/cancel")
+            statuses = [http.get("/v1/jobs").status_code for _ in range(3)]
+        store = live.server.store
+        claim = store.claim("test-worker", 30)
+        assert claim is not None and claim.job.id == failing
+        assert store.fail(claim, "GenerationError", "out of memory")
+        with live.client("wrong") as http:
+            refused = [http.get("/v1/jobs").status_code for _ in range(3)]
+        samples = scrape(live)
+    assert statuses[-1] == 429 and refused[-1] == 429
+    finished = "clipforge_jobs_finished_total"
+    error = {"outcome": "error", "error": "GenerationError", "surface": "aimlapi"}
+    assert value(samples, finished, model=MODEL, **error) == 1
+    assert value(samples, finished, model=MODEL, outcome="cancelled", surface="aimlapi") == 1
+    assert value(samples, finished, outcome="completed") == 0
+    assert value(samples, "clipforge_rate_limited_total", limit="rate") >= 1
+    assert value(samples, "clipforge_rate_limited_total", limit="auth_throttle") >= 1
+    assert value(samples, "clipforge_auth_failures_total") >= 2
