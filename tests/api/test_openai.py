@@ -208,3 +208,12 @@ def test_progress_from_the_steps_and_a_failure_with_its_error(tmp_path: Path) ->
     assert failed["status"] == "failed" and failed["completed_at"] is None
     assert failed["error"] == {"code": "GenerationError", "message": "the model ran out of memory"}
     assert failed["progress"] == 37  # where it stopped
+
+
+def test_a_job_from_another_surface_reads_as_a_video(http: httpx.Client) -> None:
+    """An Ark task of 57 frames (2 1/3 s) reads here with a short `seconds`."""
+    content = [{"type": "text", "text": "a ball --rs 480p"}]
+    body = {"model": "seedance-1-0-lite-t2v-250428", "content": content, "frames": 57}
+    task = http.post("/api/v3/contents/generations/tasks", json=body).json()
+    video = http.get(f"{VIDEOS}/{task['id']}").json()
+    assert (video["object"], video["seconds"], video["size"]) == ("video", "2.33", "864x480")

@@ -201,7 +201,7 @@ def video_out(job: Job, jobs: TenantJobs, services: Services) -> Video:
         completed_at=int(job.finished_at) if status == "completed" and job.finished_at else None,
         expires_at=None if expires is None else int(expires),
         prompt=request.prompt,
-        seconds=f"{request.seconds:g}",
+        seconds=f"{round(request.seconds, 2):g}",  # Ark frames=57: "2.33"
         size=f"{width}x{height}",
         remixed_from_video_id=None if extension else request.source_job,
         error=error,
