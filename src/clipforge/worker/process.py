@@ -76,11 +76,13 @@ def run_worker_process(
     store.on_finished = metrics.job_finished
     metrics.expect(routing.model_ids)
     port: MetricsPort | None = None
-    built = [make(settings, store, storage, served, metrics) for make in sidecars]
-    started = [sidecar for sidecar in built if sidecar is not None]
-    for sidecar in started:
-        sidecar.start()
+    started: list[Sidecar] = []
     try:
+        for make in sidecars:
+            sidecar = make(settings, store, storage, served, metrics)
+            if sidecar is not None:
+                sidecar.start()
+                started.append(sidecar)
         if metrics_at is not None:
             host, number = metrics_at
             port = MetricsPort(metrics, host, number, settings.metrics_token)
