@@ -148,9 +148,14 @@ class GenerationRequest(BaseModel):
         return (self.frames - 1) / FPS
 
     @property
-    def usage_tokens(self) -> int:
+    def pixel_frames(self) -> int:
+        """Output pixels times frames: what decoding and encoding scale with."""
         width, height = self.size
-        return usage_tokens(width, height, self.frames)
+        return width * height * self.frames
+
+    @property
+    def usage_tokens(self) -> int:
+        return self.pixel_frames // 1024
 
 
 PHASES = ("loading", "denoising", "decoding", "encoding", "uploading")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from clipforge.errors import GenerationFailed
 from clipforge.schemas import GenerationRequest
 
 ProgressCallback = Callable[[int, int], None]
@@ -72,6 +73,16 @@ class ImageInput:
 
     def __bool__(self) -> bool:
         return self.first is not None or self.last is not None
+
+    def refuse_untaken(self, name: str, capabilities: Capabilities) -> None:
+        """GenerationFailed for a first or last frame that `name` (whose `capabilities` these
+        are) takes none of."""
+        for kind, image, taken in (
+            ("first", self.first, capabilities.first_frame),
+            ("last", self.last, capabilities.last_frame),
+        ):
+            if image is not None and not taken:
+                raise GenerationFailed(f"{name} takes no {kind}-frame image")
 
 
 NO_IMAGES = ImageInput()

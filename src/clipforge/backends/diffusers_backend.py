@@ -230,12 +230,7 @@ class DiffusersBackend(Backend):
 
     def _check_images(self, images: ImageInput) -> None:
         family = self.family
-        for kind, image, taken in (
-            ("first", images.first, family.first_frame),
-            ("last", images.last, family.last_frame),
-        ):
-            if image is not None and not taken:
-                raise GenerationFailed(f"{family.name} takes no {kind}-frame image")
+        images.refuse_untaken(family.name, self.capabilities)
         if images.last is not None and images.first is None:
             raise GenerationFailed(f"{family.name} takes a last frame only with a first frame")
         if family.needs_last_frame and images.first is not None and images.last is None:

@@ -45,6 +45,12 @@ _WAN_CLASSES = ("WanPipeline", "WanImageToVideoPipeline")
 _LTX_CLASSES = ("LTXPipeline", "LTXConditionPipeline", "LTXImageToVideoPipeline")
 
 
+def _published(sizes: str, settings: str, **more: str) -> dict[str, str]:
+    """Sources of a Wan entry: its sizes from one document, its steps, guidance and flow shift
+    from another (`more` names the fields cited elsewhere)."""
+    return {"sizes": sizes, "steps": settings, "guidance": settings, "flow_shift": settings} | more
+
+
 def _wan(entry: str, description: str, sources: dict[str, str], **values: object) -> ModelFamily:
     base = WAN_I2V if values.get("needs_image") else WAN
     cited = {"fps": W21_SHARED, "vae": WAN_VAE, "negative_prompt": W21_SHARED} | sources
@@ -71,12 +77,7 @@ ENTRIES: tuple[CatalogEntry, ...] = (
             short_side=480,
             guidance_scale=6.0,
             flow_shift={480: 8.0},
-            sources={
-                "sizes": W21_SIZES,
-                "steps": W21_GENERATE,
-                "guidance": W21_SMALL,
-                "flow_shift": W21_SMALL,
-            },
+            sources=_published(W21_SIZES, W21_SMALL, steps=W21_GENERATE),
         ),
         Signature(
             ("WanPipeline",),
@@ -99,12 +100,7 @@ ENTRIES: tuple[CatalogEntry, ...] = (
             short_side=720,
             short_sides=_BOTH,
             flow_shift={480: 3.0, 720: 5.0},
-            sources={
-                "sizes": W21_SIZES,
-                "steps": W21_GENERATE,
-                "guidance": W21_GENERATE,
-                "flow_shift": W21_DIFFUSERS,
-            },
+            sources=_published(W21_SIZES, W21_GENERATE, flow_shift=W21_DIFFUSERS),
         ),
         Signature(
             ("WanPipeline",),
@@ -131,14 +127,7 @@ ENTRIES: tuple[CatalogEntry, ...] = (
             flow_shift={704: 5.0},
             trained_frames=121,
             first_frame=True,
-            sources={
-                "sizes": W22_SIZES,
-                "fps": W22_TI2V,
-                "steps": W22_TI2V,
-                "guidance": W22_TI2V,
-                "flow_shift": W22_TI2V,
-                "frames": W22_TI2V,
-            },
+            sources=_published(W22_SIZES, W22_TI2V, fps=W22_TI2V, frames=W22_TI2V),
         ),
         Signature(_WAN_CLASSES, expand_timesteps=True, vae_z_dim=48),
     ),
@@ -158,12 +147,7 @@ ENTRIES: tuple[CatalogEntry, ...] = (
             guidance_scale=4.0,
             guidance_scale_2=3.0,
             flow_shift={480: 12.0, 720: 12.0},
-            sources={
-                "sizes": W22_SIZES,
-                "steps": W22_T2V,
-                "guidance": W22_T2V,
-                "flow_shift": W22_T2V,
-            },
+            sources=_published(W22_SIZES, W22_T2V),
         ),
         Signature(("WanPipeline",), in_channels=16, two_experts=True),
     ),
@@ -181,12 +165,7 @@ ENTRIES: tuple[CatalogEntry, ...] = (
             short_sides=_BOTH,
             steps=40,
             flow_shift={480: 3.0, 720: 5.0},
-            sources={
-                "sizes": W21_SIZES,
-                "steps": W21_GENERATE,
-                "guidance": W21_GENERATE,
-                "flow_shift": W21_GENERATE,
-            },
+            sources=_published(W21_SIZES, W21_GENERATE),
         ),
         Signature(("WanImageToVideoPipeline",), image_encoder=True, first_last=False),
     ),
@@ -203,12 +182,7 @@ ENTRIES: tuple[CatalogEntry, ...] = (
             short_side=480,
             steps=40,
             flow_shift={480: 3.0},
-            sources={
-                "sizes": W21_SIZES,
-                "steps": W21_GENERATE,
-                "guidance": W21_GENERATE,
-                "flow_shift": W21_GENERATE,
-            },
+            sources=_published(W21_SIZES, W21_GENERATE),
         ),
         Signature(("WanImageToVideoPipeline",), image_encoder=True, first_last=False),
     ),
@@ -229,12 +203,7 @@ ENTRIES: tuple[CatalogEntry, ...] = (
             short_side=720,
             short_sides=_BOTH,
             flow_shift={480: 16.0, 720: 16.0},
-            sources={
-                "sizes": W21_SIZES,
-                "steps": W21_GENERATE,
-                "guidance": W21_GENERATE,
-                "flow_shift": W21_GENERATE,
-            },
+            sources=_published(W21_SIZES, W21_GENERATE),
         ),
         Signature(("WanImageToVideoPipeline",), image_encoder=True, first_last=True),
     ),
@@ -254,12 +223,7 @@ ENTRIES: tuple[CatalogEntry, ...] = (
             guidance_scale=3.5,
             guidance_scale_2=3.5,
             flow_shift={480: 5.0, 720: 5.0},
-            sources={
-                "sizes": W22_SIZES,
-                "steps": W22_I2V,
-                "guidance": W22_I2V,
-                "flow_shift": W22_I2V,
-            },
+            sources=_published(W22_SIZES, W22_I2V),
         ),
         Signature(("WanImageToVideoPipeline",), two_experts=True, image_encoder=False),
     ),

@@ -245,15 +245,21 @@ def latent_upsampler() -> LTXLatentUpsamplerModel:
     )
 
 
+def ltx_text(tokenizer: T5Tokenizer, seeded: Seeded) -> dict[str, Any]:
+    config = T5Config(vocab_size=len(tokenizer), **T5_SIZE)
+    return {
+        "tokenizer": tokenizer,
+        "text_encoder": seeded(1, lambda: T5EncoderModel(config).eval()),
+    }
+
+
 def build_ltx(kind: str, tokenizer: T5Tokenizer, seeded: Seeded) -> Any:
     """LTX-Video 0.9.5 (saved as LTXPipeline by the conversion) or 0.9.7 distilled
     (LTXConditionPipeline); both with the fixed-shift scheduler the conversion saves."""
-    config = T5Config(vocab_size=len(tokenizer), **T5_SIZE)
     cls = LTXPipeline if kind == "ltx-video-0.9.5" else LTXConditionPipeline
     head_dim = 64 if kind == "ltx-video-0.9.5" else 128
     return cls(
-        tokenizer=tokenizer,
-        text_encoder=seeded(1, lambda: T5EncoderModel(config).eval()),
+        **ltx_text(tokenizer, seeded),
         vae=seeded(2, ltx_vae),
         transformer=seeded(3, lambda: ltx_transformer(head_dim)),
         scheduler=FlowMatchEulerDiscreteScheduler(use_dynamic_shifting=False),
@@ -261,6 +267,9 @@ def build_ltx(kind: str, tokenizer: T5Tokenizer, seeded: Seeded) -> Any:
 
 
 def seeded_by(seed: int) -> Seeded:
+    """`seeded(offset, make)`: each component made from its own seed, independent of the
+    others."""
+
     def seeded(offset: int, make: Callable[[], Any]) -> Any:
         torch.manual_seed(seed * 1000 + offset)
         return make()

@@ -32,17 +32,15 @@ import torch
 import transformers
 from diffusers import (
     AutoencoderKLLTXVideo,
-    AutoencoderKLWan,
     FlowMatchEulerDiscreteScheduler,
     LTXConditionPipeline,
     LTXLatentUpsamplePipeline,
     LTXPipeline,
     LTXVideoTransformer3DModel,
-    UniPCMultistepScheduler,
     WanPipeline,
     WanTransformer3DModel,
 )
-from transformers import T5Config, T5EncoderModel, T5Tokenizer, UMT5Config, UMT5EncoderModel
+from transformers import T5Tokenizer
 
 from clipforge.backends import diffusers_tiny
 from clipforge.backends.diffusers_catalog import CATALOGUE
@@ -152,37 +150,13 @@ def tiny_tokenizer() -> T5Tokenizer:
     return T5Tokenizer(vocab=vocab, extra_ids=0, model_max_length=512)
 
 
-def _seeded(seed: int, offset: int, make: Callable[[], Any]) -> Any:
-    """Create one component from its own seed, so that each is independent of the others."""
-    torch.manual_seed(seed * 1000 + offset)
-    return make()
-
-
-_T5_SIZE = diffusers_tiny.T5_SIZE
-
-
 def _build_wan(seed: int) -> WanPipeline:
-    tokenizer = tiny_tokenizer()
-    config = UMT5Config(vocab_size=len(tokenizer), **_T5_SIZE)
+    seeded = diffusers_tiny.seeded_by(seed)
     return WanPipeline(
-        tokenizer=tokenizer,
-        text_encoder=_seeded(seed, 1, lambda: UMT5EncoderModel(config).eval()),
-        vae=_seeded(seed, 2, _wan_vae),
-        transformer=_seeded(seed, 3, _wan_transformer),
-        scheduler=UniPCMultistepScheduler(
-            prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=3.0
-        ),
-    )
-
-
-def _wan_vae() -> AutoencoderKLWan:
-    # Four levels: three spatial halvings (8x) and two temporal ones (4x), as in Wan 2.1.
-    return AutoencoderKLWan(
-        base_dim=4,
-        z_dim=16,
-        dim_mult=[1, 1, 1, 1],
-        num_res_blocks=1,
-        temperal_downsample=[False, True, True],
+        **diffusers_tiny.wan_text(tiny_tokenizer(), seeded),
+        vae=seeded(2, diffusers_tiny.wan_vae),  # Wan 2.1's: 8x spatial, 4x temporal
+        transformer=seeded(3, _wan_transformer),
+        scheduler=diffusers_tiny.wan_scheduler(3.0),
     )
 
 
@@ -202,13 +176,11 @@ def _wan_transformer() -> WanTransformer3DModel:
 
 
 def _build_ltx(seed: int) -> LTXPipeline:
-    tokenizer = tiny_tokenizer()
-    config = T5Config(vocab_size=len(tokenizer), **_T5_SIZE)
+    seeded = diffusers_tiny.seeded_by(seed)
     return LTXPipeline(
-        tokenizer=tokenizer,
-        text_encoder=_seeded(seed, 1, lambda: T5EncoderModel(config).eval()),
-        vae=_seeded(seed, 2, _ltx_vae),
-        transformer=_seeded(seed, 3, _ltx_transformer),
+        **diffusers_tiny.ltx_text(tiny_tokenizer(), seeded),
+        vae=seeded(2, _ltx_vae),
+        transformer=seeded(3, _ltx_transformer),
         scheduler=FlowMatchEulerDiscreteScheduler(
             use_dynamic_shifting=True,
             base_shift=0.95,
@@ -223,13 +195,11 @@ def _build_ltx(seed: int) -> LTXPipeline:
 def _build_ltx_condition(seed: int) -> LTXConditionPipeline:
     """LTX-Video 0.9.5 and later (the distilled 0.9.7 too) are saved as LTXConditionPipeline,
     whose scheduler uses a fixed shift instead of the resolution-dependent one."""
-    tokenizer = tiny_tokenizer()
-    config = T5Config(vocab_size=len(tokenizer), **_T5_SIZE)
+    seeded = diffusers_tiny.seeded_by(seed)
     return LTXConditionPipeline(
-        tokenizer=tokenizer,
-        text_encoder=_seeded(seed, 1, lambda: T5EncoderModel(config).eval()),
-        vae=_seeded(seed, 2, _ltx_vae),
-        transformer=_seeded(seed, 3, _ltx_transformer),
+        **diffusers_tiny.ltx_text(tiny_tokenizer(), seeded),
+        vae=seeded(2, _ltx_vae),
+        transformer=seeded(3, _ltx_transformer),
         scheduler=FlowMatchEulerDiscreteScheduler(use_dynamic_shifting=False, shift=1.0),
     )
 

@@ -174,7 +174,7 @@ class Worker:
         if not self.store.record_reading(claim, backend.interpret(request).as_dict()):
             raise JobCancelled("claim lost before generating")
         width, height = request.size
-        pixel_frames = request.frames * width * height
+        pixel_frames = request.pixel_frames
         self._phase(claim, "denoising", self.tail.after("denoising", pixel_frames))
         steps_done: list[float] = []
         progress = self._progress(claim, beat, steps_done, pixel_frames)
@@ -231,8 +231,7 @@ class Worker:
         if not self.store.heartbeat(claim, self.settings.lease_seconds):
             raise JobCancelled("claim lost before publishing")
         job_id = claim.job.id
-        request = claim.job.request
-        pixel_frames = request.frames * request.size[0] * request.size[1]
+        pixel_frames = claim.job.request.pixel_frames
         self._phase(claim, "uploading", self.tail.after("uploading", pixel_frames))
         started = time.perf_counter()
         for kind, data in still_files.items():
@@ -278,12 +277,7 @@ def check_plan(backend: Backend, request: GenerationRequest, images: ImageInput)
     nothing to render (a job-level failure naming why, instead of a crash inside the model).
     The API refuses these before a job exists; this catches a worker whose weights changed."""
     capabilities = backend.capabilities
-    for kind, image, taken in (
-        ("first", images.first, capabilities.first_frame),
-        ("last", images.last, capabilities.last_frame),
-    ):
-        if image is not None and not taken:
-            raise GenerationFailed(f"{backend.name} takes no {kind}-frame image")
+    images.refuse_untaken(backend.name, capabilities)
     longest = capabilities.max_duration
     if request.seconds > longest:
         raise GenerationFailed(
