@@ -91,6 +91,12 @@ NOT_RUN = {
     "clipforge serve --model Wan-AI/Wan2.1-T2V-14B-Diffusers": HUB,
     "CLIPFORGE_MODEL=catalogue clipforge serve": HUB,
     "clipforge worker": "needs PostgreSQL; tests/fault/test_scale_out.py runs workers on it",
+    "clipforge keys rotate-webhook-secret ID": "tests/cli/test_keys.py runs it on a real "
+    "database and checks a live server's callbacks (tests/api/test_webhook_secrets.py)",
+    "clipforge keys webhook-secret ID": "tests/cli/test_keys.py runs it on a real database "
+    "and checks a live server's callbacks (tests/api/test_webhook_secrets.py)",
+    "clipforge keys revoke ID": "tests/cli/test_keys.py runs it on a real database, used by a "
+    "live server",
     "clipforge worker --device cuda:0": GPU,
     "clipforge worker --device cuda:0 [--model ID ...]": GPU,
     "python bench/gpu_models.py": GPU + " (tests/bench runs it at tiny size)",

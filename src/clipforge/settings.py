@@ -63,7 +63,8 @@ class Settings(BaseSettings):
     )
     signing_secret: str | None = Field(
         None,
-        description="HMAC secret for file links; default a random one kept in <data_dir>/secret.",
+        description="Server secret: the file-link key and each API key's default webhook "
+        "secret are derived from it (HKDF); default a random one kept in <data_dir>/secret.",
     )
     url_ttl_seconds: int = Field(
         24 * 3600, gt=0, description="How long a signed video link stays valid."

@@ -24,6 +24,8 @@ import pytest
 
 from clipforge.api.callbacks import PAUSE_AFTER_FAILURES, SIGNATURE_HEADER
 from clipforge.logs import JsonFormatter
+from clipforge.signing import derived_webhook_secret, secret_bytes
+from clipforge.store.tenant import OPEN_OWNER
 from tests.live import LiveServer, live_server
 
 TASKS = "/api/v3/contents/generations/tasks"
@@ -115,7 +117,7 @@ def test_every_status_is_posted_in_order_and_signed(tmp_path: Path) -> None:
             "running",
             "succeeded",
         }
-        secret = live.settings.resolved_signing_secret
+        secret = secret_bytes(open_tenant_secret(live))
         for body, raw, signature in got.calls:
             assert body["id"] == task_id
             expected = "sha256=" + hmac.new(secret, raw, hashlib.sha256).hexdigest()
@@ -144,14 +146,19 @@ def test_a_terminal_status_is_retried_three_times_then_given_up(tmp_path: Path) 
         assert ids == [f"{task_id}.queued"] + [f"{task_id}.cancelled"] * 4  # a retry keeps its id
 
 
-def _readme_verifier() -> Callable[[bytes, bytes, dict[str, str]], bool]:
+def open_tenant_secret(live: LiveServer) -> str:
+    """The webhook secret of the keyless server's one tenant (derived: none is stored)."""
+    return derived_webhook_secret(live.settings.resolved_signing_secret, OPEN_OWNER)
+
+
+def _readme_verifier() -> Callable[[str, bytes, dict[str, str]], bool]:
     """The receiver code README.md tells users to write, run as written."""
     readme = (Path(__file__).parents[2] / "README.md").read_text()
     blocks = [block.split("```", 1)[0] for block in readme.split("```python\n")[1:]]
     (snippet,) = [block for block in blocks if "def verified(" in block]
     namespace: dict[str, Any] = {}
     exec(snippet, namespace)
-    verified: Callable[[bytes, bytes, dict[str, str]], bool] = namespace["verified"]
+    verified: Callable[[str, bytes, dict[str, str]], bool] = namespace["verified"]
     return verified
 
 
@@ -165,8 +172,8 @@ def test_callbacks_verify_with_standard_webhooks_and_the_readme_code(tmp_path: P
     ):
         task_id = create(live, got.url)
         got.wait_for_status("succeeded")
-        secret = live.settings.resolved_signing_secret
-    library = Webhook("whsec_" + base64.b64encode(secret).decode())
+        secret = open_tenant_secret(live)
+    library = Webhook(secret)
     for (_, raw, _), headers in zip(got.calls, got.headers, strict=True):
         assert headers["webhook-id"].startswith(f"{task_id}.")
         assert abs(time.time() - int(headers["webhook-timestamp"])) < 120
@@ -176,7 +183,8 @@ def test_callbacks_verify_with_standard_webhooks_and_the_readme_code(tmp_path: P
         assert tampered != raw and not verified(secret, tampered, headers)
         with pytest.raises(WebhookVerificationError):
             library.verify(tampered, headers)
-        assert not verified(b"another secret", raw, headers)
+        another = "whsec_" + base64.b64encode(b"another secret").decode()
+        assert not verified(another, raw, headers)
         stale = headers | {"webhook-timestamp": str(int(time.time()) - 3600)}
         assert not verified(secret, raw, stale)  # a replay an hour later is refused
     assert len({headers["webhook-id"] for headers in got.headers}) == len(got.calls)

@@ -89,3 +89,38 @@ def test_keys_go_to_one_data_folder_whatever_the_current_folder(
         live.client(made["key"]) as http,
     ):
         assert http.post("/v2/video/generations", json=BODY).status_code == 200
+
+
+def test_a_key_comes_with_its_webhook_secret_shown_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clipforge.api.access import configured_keys
+    from clipforge.settings import Settings
+    from clipforge.signing import derived_webhook_secret
+
+    monkeypatch.setenv("CLIPFORGE_API_KEYS", "cf_from-the-environment")
+    runner = CliRunner()
+    folder = ["--data-dir", str(tmp_path)]
+    made = json.loads(runner.invoke(app, ["keys", "create", "ci", *folder, "--json"]).stdout)
+    assert made["webhook_secret"].startswith("whsec_")
+    plain = runner.invoke(app, ["keys", "create", "laptop", *folder])
+    assert "webhook secret" in plain.stderr and "whsec_" in plain.stderr
+    assert "whsec_" not in plain.stdout  # stdout stays the key alone, for scripts
+    stored = runner.invoke(app, ["keys", "webhook-secret", made["id"], *folder])
+    assert stored.exit_code == 1 and "not shown again" in stored.output
+    assert made["webhook_secret"] not in stored.output
+
+    [env_id] = [key.key_id for key in configured_keys(["cf_from-the-environment"])]
+    listed = json.loads(runner.invoke(app, ["keys", "list", *folder, "--json"]).stdout)
+    assert env_id in [key["id"] for key in listed]
+    derived = runner.invoke(app, ["keys", "webhook-secret", env_id, *folder])
+    assert derived.exit_code == 0, derived.output
+    server_secret = Settings(data_dir=tmp_path).resolved_signing_secret
+    assert derived.stdout.strip() == derived_webhook_secret(server_secret, env_id)
+    rotated = runner.invoke(app, ["keys", "rotate-webhook-secret", env_id, *folder])
+    assert rotated.exit_code == 0 and rotated.stdout.strip() != derived.stdout.strip()
+    assert runner.invoke(app, ["keys", "webhook-secret", env_id, *folder]).exit_code == 1
+
+    assert runner.invoke(app, ["keys", "revoke", made["id"], *folder]).exit_code == 0
+    gone = runner.invoke(app, ["keys", "rotate-webhook-secret", made["id"], *folder])
+    assert gone.exit_code == 1 and "no active key" in gone.output

@@ -7,18 +7,21 @@ from one of them, and one whose dispatcher died is leased again when the lease e
 delivers them on its own event loop, in a thread of its own: neither a job nor the API's
 event loop ever waits on a receiver.
 
-Receivers are kept apart: each receiver (scheme, host and port of the URL) has its own lane,
-which delivers one notification at a time (so one job's statuses arrive in order) and holds
-at most `LANE_DEPTH` waiting. A slow or dead receiver therefore delays only its own
-notifications. Connecting is given `CONNECT_TIMEOUT_SECONDS`, the whole POST
-`callback_timeout_seconds`. After `PAUSE_AFTER_FAILURES` failed attempts in a row a receiver
+Receivers are kept apart: each tenant (the job's API key) has a lane per receiver (scheme,
+host and port of the URL), which delivers one notification at a time (so one job's statuses
+arrive in order) and holds at most `LANE_DEPTH` waiting. A slow or dead receiver therefore
+delays only its own notifications. Connecting is given `CONNECT_TIMEOUT_SECONDS`, the whole
+POST `callback_timeout_seconds`. After `PAUSE_AFTER_FAILURES` failed attempts in a row a lane
 is paused (30 s, doubling up to 10 min; a log line and `stats.paused` count it): its
-notifications wait in the store until the pause ends, and nothing is held meanwhile.
+notifications wait in the store until the pause ends, and nothing is held meanwhile. Another
+tenant's notifications to the same host go on: one tenant cannot pause another's.
 
 Each POST is signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`,
-`webhook-signature` over id.timestamp.body: `webhook_headers`) and, for one more release,
-with `X-ClipForge-Signature: sha256=<hex>` over the body alone (see README, "Callbacks").
-A receiver acknowledges with any 2xx; a terminal status that is not acknowledged is retried
+`webhook-signature` over id.timestamp.body: `webhook_headers`) with the webhook secret of the
+job's key (`clipforge/signing.py`; during a rotation's grace period with the old one too, both
+signatures space-separated), and, for one more release, with `X-ClipForge-Signature:
+sha256=<hex>` over the body alone under the current one (see README, "Callbacks"). A receiver
+acknowledges with any 2xx; a terminal status that is not acknowledged is retried
 `callback_retries` times (backing off 0.5 s, 1 s, 2 s, ...), others are sent once. The URL
 is checked again before each attempt and the connection goes to the address that check
 resolved (`api/urls.py`).
@@ -34,6 +37,7 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -44,7 +48,9 @@ from clipforge.api.deps import Services
 from clipforge.api.urls import pinned, resolve
 from clipforge.errors import InvalidField
 from clipforge.logs import log_fields
+from clipforge.signing import webhook_secrets
 from clipforge.store.base import Notification
+from clipforge.store.tenant import OPEN_OWNER
 
 log = logging.getLogger(__name__)
 
@@ -69,26 +75,35 @@ def sign(secret: bytes, body: bytes) -> str:
     return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
 
 
-def webhook_headers(secret: bytes, message_id: str, body: bytes, now: float) -> dict[str, str]:
+def webhook_headers(
+    secrets: Sequence[bytes], message_id: str, body: bytes, now: float
+) -> dict[str, str]:
     """Standard Webhooks headers (standardwebhooks.com): `webhook-id`, `webhook-timestamp`
-    (unix seconds) and `webhook-signature`, `v1,` and the base64 HMAC-SHA256 of
-    `id.timestamp.body` under the signing secret's bytes, so that a receiver can refuse a
-    replayed or stale notification. (The standardwebhooks libraries take the secret as
-    `whsec_` + base64 of those bytes.)"""
+    (unix seconds) and `webhook-signature`: for each secret, `v1,` and the base64
+    HMAC-SHA256 of `id.timestamp.body` under its bytes, space-separated (a receiver accepts
+    any one), so that a receiver can refuse a replayed or stale notification."""
     timestamp = str(int(now))
     signed = f"{message_id}.{timestamp}.".encode() + body
-    digest = base64.b64encode(hmac.new(secret, signed, hashlib.sha256).digest()).decode()
+    signatures = [
+        "v1," + base64.b64encode(hmac.new(secret, signed, hashlib.sha256).digest()).decode()
+        for secret in secrets
+    ]
     return {
         "webhook-id": message_id,
         "webhook-timestamp": timestamp,
-        "webhook-signature": f"v1,{digest}",
+        "webhook-signature": " ".join(signatures),
     }
 
 
 def receiver(url: str) -> str:
-    """The lane a URL's notifications go through: scheme, host and port."""
+    """The receiver a URL names: scheme, host and port."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{(parts.hostname or '').lower()}:{parts.port or ''}"
+
+
+def owner_of(notification: Notification) -> str:
+    """The key whose job it is (jobs made before keys belong to the open tenant)."""
+    return notification.job.owner or OPEN_OWNER
 
 
 @dataclass
@@ -105,6 +120,7 @@ class DeliveryStats:
 @dataclass
 class _Lane:
     name: str
+    owner: str
     waiting: deque[Notification] = field(default_factory=deque)
     failures: int = 0
     pauses: int = 0
@@ -118,7 +134,7 @@ class CallbackDispatcher:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.stats = DeliveryStats()
-        self._lanes: dict[str, _Lane] = {}
+        self._lanes: dict[tuple[str, str], _Lane] = {}
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._ready = threading.Event()
@@ -178,7 +194,8 @@ class CallbackDispatcher:
         return len(leased)
 
     async def _offer(self, notification: Notification) -> None:
-        lane = self._lanes.setdefault(receiver(notification.url), _Lane(receiver(notification.url)))
+        owner, name = owner_of(notification), receiver(notification.url)
+        lane = self._lanes.setdefault((owner, name), _Lane(name, owner))
         now = time.time()
         if lane.paused_until > now:
             await self._defer(notification, lane.paused_until)
@@ -207,6 +224,7 @@ class CallbackDispatcher:
             await asyncio.to_thread(store.mark_notified, job.id, job.status)
             return
         body = task_out(job, self.services).model_dump_json().encode()
+        secrets = await asyncio.to_thread(self._secrets_of, lane.owner)
         attempts = 1 + (self.services.settings.callback_retries if job.status.is_terminal else 0)
         for attempt in range(attempts):
             if attempt:
@@ -214,7 +232,8 @@ class CallbackDispatcher:
             if lane.paused_until > time.time():
                 await self._defer(notification, lane.paused_until)
                 return
-            if await self._post(notification.url, body, f"{job.id}.{job.status.value}"):
+            message_id = f"{job.id}.{job.status.value}"
+            if await self._post(notification.url, body, message_id, secrets):
                 lane.failures, lane.pauses = 0, 0
                 self.stats.delivered += 1
                 await asyncio.to_thread(store.mark_notified, job.id, job.status)
@@ -233,8 +252,9 @@ class CallbackDispatcher:
         lane.paused_until = time.time() + pause
         self.stats.paused += 1
         log.warning(
-            "callback receiver %s paused for %.0f s after %d failed deliveries in a row",
+            "callback receiver %s of key %s paused for %.0f s after %d failed deliveries in a row",
             lane.name,
+            lane.owner,
             pause,
             lane.failures,
         )
@@ -244,7 +264,13 @@ class CallbackDispatcher:
     async def _defer(self, notification: Notification, until: float) -> None:
         await asyncio.to_thread(self.services.store.defer_notification, notification.job.id, until)
 
-    async def _post(self, url: str, body: bytes, message_id: str) -> bool:
+    def _secrets_of(self, owner: str) -> list[bytes]:
+        """The keys that sign `owner`'s notifications now (its webhook secret; during a
+        rotation's grace period the old one too)."""
+        server_secret = self.services.settings.resolved_signing_secret
+        return webhook_secrets(self.services.store, server_secret, owner).valid_at(time.time())
+
+    async def _post(self, url: str, body: bytes, message_id: str, secrets: list[bytes]) -> bool:
         settings = self.services.settings
         try:
             target = await resolve(
@@ -256,8 +282,8 @@ class CallbackDispatcher:
         address, headers, extensions = pinned(target)
         headers |= {
             "Content-Type": "application/json",
-            SIGNATURE_HEADER: sign(settings.resolved_signing_secret, body),
-            **webhook_headers(settings.resolved_signing_secret, message_id, body, time.time()),
+            SIGNATURE_HEADER: sign(secrets[0], body),
+            **webhook_headers(secrets, message_id, body, time.time()),
         }
         assert self._client is not None
         try:

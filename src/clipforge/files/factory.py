@@ -5,6 +5,7 @@ from __future__ import annotations
 from clipforge.files.base import Storage
 from clipforge.files.local import LocalStorage
 from clipforge.settings import Settings
+from clipforge.signing import link_key
 
 
 def build_storage(settings: Settings) -> Storage:
@@ -19,7 +20,7 @@ def build_storage(settings: Settings) -> Storage:
         )
     return LocalStorage(
         settings.videos_dir,
-        secret=settings.resolved_signing_secret,
+        secret=link_key(settings.resolved_signing_secret),
         public_base_url=settings.resolved_public_base_url,
         ttl_seconds=settings.url_ttl_seconds,
     )

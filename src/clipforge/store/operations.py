@@ -7,6 +7,7 @@ from abc import ABC, abstractmethod
 
 from clipforge.store.keys import NO_LIMITS, ApiKey, KeyLimits
 from clipforge.store.presence import QueueShape, WorkerPresence
+from clipforge.store.webhooks import StoredWebhookSecret
 
 
 class OperationsStore(ABC):
@@ -47,7 +48,18 @@ class OperationsStore(ABC):
 
     @abstractmethod
     def revoke_key(self, key_id: str) -> bool:
-        """Revoke a key by id; False if unknown or already revoked."""
+        """Revoke a key by id; False if unknown or already revoked. Its queued jobs are
+        cancelled with it (running ones finish)."""
+
+    @abstractmethod
+    def webhook_secret(self, key_id: str) -> StoredWebhookSecret | None:
+        """The webhook secrets stored for `key_id`, or None (it uses a derived one)."""
+
+    @abstractmethod
+    def put_webhook_secret(
+        self, key_id: str, secret: str, previous: str | None, previous_until: float | None
+    ) -> None:
+        """Store `key_id`'s webhook secret, and the one still valid until `previous_until`."""
 
     @abstractmethod
     def take_request(self, key_id: str, per_minute: int) -> float | None:

@@ -6,7 +6,7 @@ the steps applied; a change appends a step and never edits one.
 
 from __future__ import annotations
 
-from clipforge.store import keys, presence, throttle
+from clipforge.store import keys, presence, throttle, webhooks
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # 1: the jobs table. A later schema change appends a step; `user_version` counts them.
@@ -102,4 +102,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     presence.MIGRATION,
     # 11: the API dialect each job came through (the metrics of finished jobs say it).
     ("ALTER TABLE jobs ADD COLUMN surface TEXT NOT NULL DEFAULT ''",),
+    # 12: each key's webhook secret, and the one it replaced while still valid
+    # (`store/webhooks.py`).
+    webhooks.MIGRATION,
 )

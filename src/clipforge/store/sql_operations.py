@@ -8,11 +8,12 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
-from clipforge.store import keys, sql, throttle
+from clipforge.store import keys, sql, throttle, webhooks
 from clipforge.store import presence as present
 from clipforge.store.keys import NO_LIMITS, ApiKey, KeyLimits
 from clipforge.store.operations import OperationsStore
 from clipforge.store.presence import QueueShape, WorkerPresence
+from clipforge.store.webhooks import StoredWebhookSecret
 
 
 class Transaction(Protocol):
@@ -72,8 +73,14 @@ class SqlOperations(OperationsStore):
     def list_keys(self) -> list[ApiKey]:
         return [keys.from_row(row) for row in self._execute(keys.list_all())]
 
-    def revoke_key(self, key_id: str) -> bool:
-        return bool(self._execute(keys.revoke(key_id, self._clock())))
+    def webhook_secret(self, key_id: str) -> StoredWebhookSecret | None:
+        rows = self._execute(webhooks.find(key_id))
+        return webhooks.from_row(rows[0]) if rows else None
+
+    def put_webhook_secret(
+        self, key_id: str, secret: str, previous: str | None, previous_until: float | None
+    ) -> None:
+        self._execute(webhooks.put(key_id, secret, previous, previous_until, self._clock()))
 
     def take_request(self, key_id: str, per_minute: int) -> float | None:
         now = self._clock()

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from clipforge.errors import QueueFull
 from clipforge.schemas import GenerationRequest, Job, JobResult, JobStatus
-from clipforge.store import rules, sql
+from clipforge.store import keys, rules, sql
 from clipforge.store.base import NO_EXTRAS, Claim, IdempotencyKey, JobExtras, JobStore, Notification
 from clipforge.store.filters import EVERYTHING, JobFilter
 from clipforge.store.sql_operations import SqlOperations, Transaction
@@ -129,6 +129,18 @@ class SqlJobStore(SqlOperations, JobStore):
             return None
         rows = self._execute(sql.delete_finished(job_id, owner))
         return sql.job_from_row(rows[0]) if rows else None
+
+    def revoke_key(self, key_id: str) -> bool:
+        """The key and its queued jobs in one transaction: a worker claims none of them after.
+        Running ones finish (their worker is not interrupted)."""
+        with self._transaction() as tx:
+            now = self._clock()
+            if not tx.rows(keys.revoke(key_id, now)):
+                return False
+            queued = {"status": JobStatus.QUEUED, "owner": key_id}
+            rows = tx.rows(sql.update(rules.cancelled(now), queued, returning=True))
+        self._ended([sql.job_from_row(row) for row in rows])
+        return True
 
     # --- a worker's writes ----------------------------------------------------------------------
 
