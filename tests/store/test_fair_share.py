@@ -3,6 +3,7 @@ behind all of it; priority and service tier still come first (run against every 
 
 from __future__ import annotations
 
+from clipforge.schemas import JobResult
 from clipforge.store import JobStore
 from clipforge.store.base import JobExtras
 from tests.store.support import FakeClock, request
@@ -26,6 +27,40 @@ def _claim_all(store: JobStore) -> list[str]:
     while (claim := store.claim("w", 30)) is not None:
         taken.append(claim.job.id)
     return taken
+
+
+def _run_one(store: JobStore, clock: FakeClock) -> str | None:
+    """One worker: claim the next job, and finish it a second later."""
+    claim = store.claim("w", 30)
+    if claim is None:
+        return None
+    clock.advance(1)
+    assert store.complete(claim, JobResult(f"{claim.job.id}.mp4", "testpattern"))
+    return claim.job.id
+
+
+def test_one_worker_runs_the_second_keys_job_right_after_the_running_one(
+    store: JobStore, clock: FakeClock
+) -> None:
+    backlog = _submit(store, clock, "key-a", BACKLOG)
+    assert _run_one(store, clock) == backlog[0]
+    running = store.claim("w", 30)
+    assert running is not None and running.job.id == backlog[1]
+    (second,) = _submit(store, clock, "key-b", 1)
+    clock.advance(1)
+    assert store.complete(running, JobResult("a.mp4", "testpattern"))
+
+    assert store.queue_position(second) == 0
+    assert _run_one(store, clock) == second
+    ran = [job_id for job_id in iter(lambda: _run_one(store, clock), None)]
+    assert ran == backlog[2:]
+
+
+def test_one_worker_alternates_between_two_backlogs(store: JobStore, clock: FakeClock) -> None:
+    a = _submit(store, clock, "key-a", 3)
+    b = _submit(store, clock, "key-b", 3)
+    ran = [job_id for job_id in iter(lambda: _run_one(store, clock), None)]
+    assert ran == [a[0], b[0], a[1], b[1], a[2], b[2]]
 
 
 def test_a_second_keys_first_job_does_not_wait_behind_a_backlog(

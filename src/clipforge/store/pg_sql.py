@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from clipforge.store import sql
+from clipforge.store import claim_sql, sql
 
 _PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
@@ -36,7 +36,6 @@ def psycopg_style(statement: sql.Statement) -> tuple[str, dict[str, object]]:
 
 
 def claim_candidate(now: float, models: Sequence[str] | None, job_id: str | None) -> sql.Statement:
-    """`sql.claim_candidate`, row-locked: rows other claimers hold are skipped, not waited
-    for; a row another claimer changed meanwhile is rechecked and skipped if no longer
-    claimable (the window of the ranking forbids locking at its own level: `OF jobs`)."""
-    return sql.claim_candidate(now, models, job_id, " FOR UPDATE OF jobs SKIP LOCKED")
+    """`claim_sql.claim_candidate`, row-locked: rows other claimers hold are skipped, not
+    waited for (only `jobs` is locked: the ranking's window function cannot be)."""
+    return claim_sql.claim_candidate(now, models, job_id, " FOR UPDATE OF jobs SKIP LOCKED")

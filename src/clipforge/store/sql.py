@@ -8,7 +8,7 @@ another style rewrites them in one place. Every write is built from a rule's `Ch
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from clipforge.schemas import SERVICE_TIERS, GenerationRequest, Job, JobStatus
@@ -61,9 +61,6 @@ WRITE_ONLY_COLUMNS = (
 """Columns written on insert and used by filters, not part of a `Job`."""
 _SELECT = "SELECT " + ", ".join(JOB_COLUMNS) + " FROM jobs"
 _RETURNING = " RETURNING " + ", ".join(JOB_COLUMNS)
-CLAIM_ORDER = "tier, priority DESC, turn, created_at, id"
-"""The order jobs are claimed in: the default tier before flex, then higher priority, then the
-job's turn in its owner's line (fair share between keys: `_ranked`), then the oldest."""
 
 
 class Row(Protocol):
@@ -189,62 +186,6 @@ def owned(guard: dict[str, object], owner: str | None) -> dict[str, object]:
     return guard if owner is None else guard | {"owner": owner}
 
 
-def claim_candidate(
-    now: float, models: Sequence[str] | None, job_id: str | None, lock: str = ""
-) -> Statement:
-    """The claimable job (queued, or generating with a lease that ran out; among `models`, or
-    this one job) whose turn it is by `CLAIM_ORDER`. `lock` is what the engine adds so that
-    concurrent claimers skip each other's candidates (PostgreSQL: `FOR UPDATE ... SKIP
-    LOCKED`, which rechecks the outer conditions on a row changed meanwhile)."""
-    ranked, params = _ranked(now, models, job_id)
-    columns = ", ".join(f"jobs.{name}" for name in JOB_COLUMNS)
-    order = ", ".join(f"r.{term}" for term in CLAIM_ORDER.split(", "))
-    sql = (
-        f"SELECT {columns} FROM jobs JOIN ({ranked}) AS r ON r.id = jobs.id"
-        f" WHERE {_CLAIMABLE.format(t='jobs.')} ORDER BY {order} LIMIT 1{lock}"
-    )
-    return sql, params
-
-
-_CLAIMABLE = (
-    "(({t}status = :queued AND ({t}expires_at IS NULL OR {t}expires_at > :now))"
-    " OR ({t}status = :generating AND {t}lease_expires_at <= :now))"
-)
-"""A job a worker may take: queued and not past its deadline (a queued job past it is the
-expiry sweep's), or generating on a lease that ran out."""
-
-
-def _ranked(now: float, models: Sequence[str] | None, job_id: str | None) -> Statement:
-    """Every claimable job (among `models`, or this one job) with its `turn`: 1 + how many
-    jobs of its owner run on a live lease or come before it in the owner's own queue.
-
-    Ordering by turn within (tier, priority) is the fair share between keys: a key's tenth
-    job waits for every other key's first, however early it was queued."""
-    params: dict[str, object] = {"queued": QUEUED.value, "generating": GENERATING.value}
-    params["now"] = now
-    only = ""
-    if models is not None:
-        marks = [f":model_{i}" for i in range(len(models))]
-        only = f" AND model IN ({', '.join(marks)})"
-        params |= {f"model_{i}": model for i, model in enumerate(models)}
-    if job_id is not None:
-        only, params["id"] = only + " AND id = :id", job_id
-    fields = "id, status, owner, tier, priority, created_at"
-    waiting = f"SELECT {fields}, 0 AS held FROM jobs WHERE {_CLAIMABLE.format(t='')}{only}"
-    running = (
-        f"SELECT {fields}, 1 AS held FROM jobs"
-        " WHERE status = :generating AND lease_expires_at > :now"
-    )
-    # A running job is first in its owner's line; the rest follow in the owner's claim order.
-    line = "PARTITION BY owner ORDER BY held DESC, tier, priority DESC, created_at, id"
-    sql = (
-        f"SELECT id, status, tier, priority, created_at, turn FROM"
-        f" (SELECT {fields}, held, ROW_NUMBER() OVER ({line}) AS turn"
-        f" FROM ({waiting} UNION ALL {running}) AS c) AS w WHERE held = 0"
-    )
-    return sql, params
-
-
 def list_jobs(where: JobFilter, limit: int, offset: int, oldest_first: bool = False) -> Statement:
     condition, params = filtered(where)
     way = "" if oldest_first else " DESC"
@@ -340,21 +281,6 @@ def filtered(where: JobFilter) -> tuple[str, dict[str, object]]:
             )
             params |= {f"{name}_at": bound[0], f"{name}_id": bound[1]}
     return terms, params
-
-
-def queue_position(job_id: str, now: float) -> Statement:
-    """One row (the count of queued jobs ahead) if the job is queued and claimable; no row
-    otherwise."""
-    ranked, params = _ranked(now, None, None)
-    # Ahead: claimed first by CLAIM_ORDER (row values compare left to right).
-    key = "({t}.tier, -{t}.priority, {t}.turn, {t}.created_at, {t}.id)"
-    ahead = f"{key.format(t='q')} < {key.format(t='j')}"
-    sql = (
-        f"WITH r AS ({ranked}) SELECT (SELECT COUNT(*) FROM r AS q"
-        f" WHERE q.status = :queued AND {ahead}) FROM r AS j"
-        " WHERE j.id = :job_id AND j.status = :queued"
-    )
-    return sql, params | {"job_id": job_id}
 
 
 def cancel_requested(job_id: str) -> Statement:

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 from clipforge.errors import QueueFull
 from clipforge.schemas import GenerationRequest, Job, JobResult, JobStatus
-from clipforge.store import rules, sql
+from clipforge.store import claim_sql, rules, sql
 from clipforge.store.base import NO_EXTRAS, Claim, IdempotencyKey, JobExtras, JobStore, Notification
 from clipforge.store.filters import EVERYTHING, JobFilter
 from clipforge.store.sql_operations import SqlOperations, Transaction
@@ -109,7 +109,7 @@ class SqlJobStore(SqlOperations, JobStore):
     def queue_position(self, job_id: str) -> int | None:
         if not rules.is_job_id(job_id):
             return None
-        rows = self._execute(sql.queue_position(job_id, self._clock()))
+        rows = self._execute(claim_sql.queue_position(job_id, self._clock()))
         return int(rows[0][0]) if rows else None
 
     # --- a client's writes ----------------------------------------------------------------------
