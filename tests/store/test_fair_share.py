@@ -113,3 +113,16 @@ def test_jobs_without_a_key_share_as_one_tenant(store: JobStore, clock: FakeCloc
         clock.advance(1)
     (keyed,) = _submit(store, clock, "key-b", 1)
     assert _claim_all(store)[:2] == [anonymous[0], keyed]
+
+
+def test_a_warm_workers_preference_still_comes_before_the_turn(
+    store: JobStore, clock: FakeClock
+) -> None:
+    warm, other = "bytedance/seedance-1-0-lite-t2v", "bytedance/seedance-1-0-pro-t2v"
+    mine = []
+    for _ in range(2):
+        mine.append(store.create(request(model=warm), JobExtras(owner="key-a")).id)
+        clock.advance(1)
+    theirs = store.create(request(model=other), JobExtras(owner="key-b")).id
+    claims = [store.claim("w", 30, prefer=[warm]) for _ in range(3)]
+    assert [c.job.id if c else None for c in claims] == [*mine, theirs]
