@@ -109,3 +109,29 @@ def _result(job_id: str):  # type: ignore[no-untyped-def]
     from clipforge.schemas import JobResult
 
     return JobResult(f"{job_id}.mp4", "testpattern")
+
+
+def test_tasks_run_jobs_in_the_stores_fair_order_not_oldest_task_first(
+    queue: ProcrastinateQueue, clock: FakeClock
+) -> None:
+    from clipforge.store.base import JobExtras
+
+    queue.store.on_created = queue.enqueue
+    backlog = []
+    for n in range(6):
+        backlog.append(queue.store.create(request(f"a {n}", model=MODEL), JobExtras("key-a")).id)
+        clock.advance(0.01)
+    second = queue.store.create(request("b", model=MODEL), JobExtras("key-b")).id
+    # procrastinate hands tasks out by priority, then oldest first: every one of the backlog's
+    # tasks comes before the second key's.
+    tasks = queue.app.job_manager.list_jobs(task=TASK, status="todo")
+    named = [str(t.task_kwargs["job_id"]) for t in sorted(tasks, key=lambda t: t.id or 0)]
+    assert named == [*backlog, second]
+
+    ran = [queue.claim_turn(job_id, "w1") for job_id in named]
+
+    assert [claim.job.id if claim else None for claim in ran] == [
+        backlog[0],
+        second,
+        *backlog[1:],
+    ]

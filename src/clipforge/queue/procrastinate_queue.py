@@ -2,7 +2,8 @@
 
 One procrastinate task, `clipforge.run_job(job_id)`, deferred on the queue of the job's model
 with the job id as its queueing lock (so at most one waiting task per job). The task only
-names the job: the worker then claims the job row through the store, fenced as in the
+names the job: the worker then claims the row whose turn it is on that model (`claim_turn`:
+the store's fair order between keys, not procrastinate's oldest-task-first), fenced as in the
 embedded engine, so a task run twice, or a job run by a worker that was thought dead, can
 never finish the job twice.
 
@@ -77,6 +78,19 @@ class ProcrastinateQueue:
 
     def claim(self, job_id: str, worker_id: str) -> Claim | None:
         return self.store.claim_job(job_id, worker_id, self.lease_seconds)
+
+    def claim_turn(self, job_id: str, worker_id: str) -> Claim | None:
+        """A task for `job_id` runs: claim the job whose turn it is on that job's model (the
+        store's fair order between keys), which need not be `job_id` itself.
+
+        procrastinate hands out tasks oldest first; a task is taken as a token for one run on
+        its model's queue, so the store, not the task's age, picks the job. There is one task
+        per claimable job, so every job still runs once; a job whose task ran another job is
+        served by that job's task (or the recovery sweep), and a spare task claims nothing."""
+        job = self.store.get(job_id)
+        if job is None:
+            return None
+        return self.store.claim(worker_id, self.lease_seconds, models=[job.request.model])
 
     def heartbeat(self, claim: Claim) -> bool:
         return self.store.heartbeat(claim, self.lease_seconds)

@@ -160,14 +160,15 @@ class JobStore(OperationsStore):
         models: Sequence[str] | None = None,
         prefer: Sequence[str] | None = None,
     ) -> Claim | None:
-        """Atomically take the oldest queued job (or one whose lease expired).
+        """Atomically take the next queued job (or one whose lease expired).
 
         Sets status generating, increments attempts, sets worker_id and the lease, sets
         started_at on the first attempt and clears what an earlier attempt left (progress,
-        error, result). Oldest means by created_at, then id, over both kinds. A job whose lease
+        error, result). Next means by tier, priority, then keys taking turns, then the
+        oldest, over both kinds (`store/claim_sql.py`). A job whose lease
         expired after `max_attempts` attempts is moved to error `WorkerLost` instead, and the
         search goes on. `models` limits the search to jobs for those models (an empty list
-        finds nothing). `prefer` (a warm worker's models) is searched first: its oldest job
+        finds nothing). `prefer` (a warm worker's models) is searched first: its next job
         goes before older jobs for other models. Returns None when nothing is claimable.
         """
 

@@ -8,7 +8,7 @@ another style rewrites them in one place. Every write is built from a rule's `Ch
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from clipforge.schemas import SERVICE_TIERS, GenerationRequest, Job, JobStatus
@@ -61,10 +61,6 @@ WRITE_ONLY_COLUMNS = (
 """Columns written on insert and used by filters, not part of a `Job`."""
 _SELECT = "SELECT " + ", ".join(JOB_COLUMNS) + " FROM jobs"
 _RETURNING = " RETURNING " + ", ".join(JOB_COLUMNS)
-CLAIM_ORDER = "tier, priority DESC, created_at, id"
-"""The order jobs are claimed in: the default tier before flex, then higher priority, then the
-oldest (`store/pg_sql.py` claims in the same order)."""
-_FIRST = f"ORDER BY {CLAIM_ORDER} LIMIT 1"
 
 
 class Row(Protocol):
@@ -190,28 +186,6 @@ def owned(guard: dict[str, object], owner: str | None) -> dict[str, object]:
     return guard if owner is None else guard | {"owner": owner}
 
 
-def claim_candidate(now: float, models: Sequence[str] | None, job_id: str | None) -> Statement:
-    """The oldest job that is queued, or generating with a lease that ran out (among `models`,
-    or this one job).
-
-    PostgreSQL locks its candidate instead (`store/pg_sql.py`): keep the two in step."""
-    params: dict[str, object] = {"queued": QUEUED.value, "generating": GENERATING.value}
-    params["now"] = now
-    only = ""
-    if models is not None:
-        marks = [f":model_{i}" for i in range(len(models))]
-        only = f" AND model IN ({', '.join(marks)})"
-        params |= {f"model_{i}": model for i, model in enumerate(models)}
-    if job_id is not None:
-        only, params["id"] = only + " AND id = :id", job_id
-    # A queued job past its deadline is the expiry sweep's, never a worker's.
-    due = " AND (expires_at IS NULL OR expires_at > :now)"
-    queued = f"{_SELECT} WHERE status = :queued{due}{only} {_FIRST}"
-    expired = f"{_SELECT} WHERE status = :generating AND lease_expires_at <= :now{only} {_FIRST}"
-    sql = f"SELECT * FROM ({queued}) AS q UNION ALL SELECT * FROM ({expired}) AS e {_FIRST}"
-    return sql, params
-
-
 def list_jobs(where: JobFilter, limit: int, offset: int, oldest_first: bool = False) -> Statement:
     condition, params = filtered(where)
     way = "" if oldest_first else " DESC"
@@ -307,19 +281,6 @@ def filtered(where: JobFilter) -> tuple[str, dict[str, object]]:
             )
             params |= {f"{name}_at": bound[0], f"{name}_id": bound[1]}
     return terms, params
-
-
-def queue_position(job_id: str) -> Statement:
-    """One row (the count of queued jobs ahead) if the job is queued; no row otherwise."""
-    # Ahead: claimed first by CLAIM_ORDER (tier, then priority, then age).
-    older = "(q.created_at < j.created_at OR (q.created_at = j.created_at AND q.id < j.id))"
-    same_rank = f"(q.priority > j.priority OR (q.priority = j.priority AND {older}))"
-    ahead = f"(q.tier < j.tier OR (q.tier = j.tier AND {same_rank}))"
-    sql = (
-        f"SELECT (SELECT COUNT(*) FROM jobs AS q WHERE q.status = :queued AND {ahead})"
-        " FROM jobs AS j WHERE j.id = :id AND j.status = :queued"
-    )
-    return sql, {"id": job_id, "queued": QUEUED.value}
 
 
 def cancel_requested(job_id: str) -> Statement:

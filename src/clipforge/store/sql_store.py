@@ -6,7 +6,8 @@ An engine supplies only (`_execute` and `_transaction` are declared in `sql_oper
 - `_transaction()`: a `Transaction` whose `lock(name)` serialises writers that decide from a
   read (SQLite: its `BEGIN IMMEDIATE` already holds the one write lock; PostgreSQL: an advisory
   lock on the name);
-- `_claim_candidate(...)`: the oldest claimable job (PostgreSQL locks it, skipping locked rows);
+- `_claim_candidate(...)`: the claimable job whose turn it is (PostgreSQL locks it, skipping
+  locked rows);
 - `_row_lock`: what makes a SELECT lock its rows inside a transaction (PostgreSQL only);
 - connections and migrations, and `_created(job)` if a new job must be announced (the queue).
 """
@@ -18,7 +19,7 @@ from collections.abc import Sequence
 
 from clipforge.errors import QueueFull
 from clipforge.schemas import GenerationRequest, Job, JobResult, JobStatus
-from clipforge.store import keys, rules, sql
+from clipforge.store import claim_sql, keys, rules, sql
 from clipforge.store.base import NO_EXTRAS, Claim, IdempotencyKey, JobExtras, JobStore, Notification
 from clipforge.store.filters import EVERYTHING, JobFilter
 from clipforge.store.sql_operations import SqlOperations, Transaction
@@ -34,7 +35,7 @@ class SqlJobStore(SqlOperations, JobStore):
     def _claim_candidate(
         self, now: float, models: Sequence[str] | None, job_id: str | None
     ) -> sql.Statement:
-        """The oldest claimable job among `models` (or this one job), for a claim."""
+        """The claimable job whose turn it is among `models` (or this one job), for a claim."""
 
     def _created(self, job: Job) -> None:
         """Called once a new job's insert has committed."""
@@ -108,7 +109,7 @@ class SqlJobStore(SqlOperations, JobStore):
     def queue_position(self, job_id: str) -> int | None:
         if not rules.is_job_id(job_id):
             return None
-        rows = self._execute(sql.queue_position(job_id))
+        rows = self._execute(claim_sql.queue_position(job_id, self._clock()))
         return int(rows[0][0]) if rows else None
 
     # --- a client's writes ----------------------------------------------------------------------

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from clipforge.store import sql
+from clipforge.store import claim_sql, sql
 from clipforge.store.schema import MIGRATIONS
 from clipforge.store.sql_store import SqlJobStore
 
@@ -83,7 +83,7 @@ class SQLiteJobStore(SqlJobStore):
     def _claim_candidate(
         self, now: float, models: Sequence[str] | None, job_id: str | None
     ) -> sql.Statement:
-        return sql.claim_candidate(now, models, job_id)
+        return claim_sql.claim_candidate(now, models, job_id)
 
     def _execute(self, statement: sql.Statement) -> list[sqlite3.Row]:
         # fetchall() steps the statement to its end, which is what commits an autocommit write.

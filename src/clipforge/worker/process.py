@@ -2,7 +2,8 @@
 procrastinate, on any machine that reaches the PostgreSQL database and the object store.
 
 The process loads its model first, then listens on one procrastinate queue per model it
-serves. Each task names a job; the worker claims the job's row (fenced), runs it with the
+serves. Each task names a job; the worker claims the row whose turn it is on that job's model
+(fair share between keys: `ProcrastinateQueue.claim_turn`, fenced), runs it with the
 same `Worker` as the embedded engine (heartbeat, progress, cooperative cancellation through
 the store), and a sweeper thread runs the queue's `recover_stalled` every heartbeat.
 SIGTERM or SIGINT stops it after the running job (procrastinate's graceful shutdown).
@@ -111,9 +112,9 @@ def _serve(
     @app.task(name=TASK)
     def run_job(job_id: str) -> None:
         with log_fields(job_id=job_id, worker=worker.worker_id):
-            claim = queue.claim(job_id, worker.worker_id)
+            claim = queue.claim_turn(job_id, worker.worker_id)
             if claim is None:
-                log.info("job %s: not claimable (finished, cancelled or held); task done", job_id)
+                log.info("task for job %s: nothing claimable on its model; task done", job_id)
                 return
         worker.execute(claim)
 
