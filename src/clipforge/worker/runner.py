@@ -3,7 +3,10 @@
 Failures are sorted once, here (DESIGN.md habit 6):
 - JobFailure (and anything unexpected): job-level, the job ends in `error` with the message;
 - JobCancelled, or a claim that is no longer ours: nothing to write, the store already says so;
-- WorkerFailure: worker-level, the job goes back to the queue and the backend is reloaded.
+- WorkerFailure: worker-level, the job goes back to the queue and the backend is reloaded;
+- a storage or scratch fault (`files/faults.py`): the infrastructure's, the job goes back to
+  the queue uncounted and the worker claims nothing until storage passes a probe.
+Job messages never carry the server's paths.
 """
 
 from __future__ import annotations
@@ -17,8 +20,16 @@ from pathlib import Path
 import numpy as np
 
 from clipforge.backends.base import Backend, ImageInput
-from clipforge.errors import GenerationFailed, JobCancelled, JobFailure, WorkerFailure
+from clipforge.errors import (
+    GenerationFailed,
+    JobCancelled,
+    JobFailure,
+    StorageUnavailable,
+    WorkerFailure,
+)
 from clipforge.files.base import Storage, frame_key, job_keys, still_key, video_key
+from clipforge.files.faults import as_storage_fault, scrub_paths
+from clipforge.files.health import StorageHealth
 from clipforge.logs import log_fields
 from clipforge.routing import WeightsRouting
 from clipforge.schemas import GenerationRequest, JobResult
@@ -30,7 +41,7 @@ from clipforge.video.stills import Stills
 from clipforge.worker.heartbeat import Heartbeat
 from clipforge.worker.identity import local_worker_id
 from clipforge.worker.presence import Presence
-from clipforge.worker.scratch import process_scratch
+from clipforge.worker.scratch import process_scratch, storage_health
 from clipforge.worker.tail import TailEstimate
 from clipforge.worker.warm import WarmBackend
 
@@ -53,10 +64,13 @@ class Worker:
         load_backend: BackendLoader | WeightsRouting,
         settings: Settings,
         worker_id: str | None = None,
+        health: StorageHealth | None = None,
     ) -> None:
         self.store = store
         self.storage = storage
         self.settings = settings
+        self.health = health or storage_health(storage, settings.data_dir)
+        """Whether storage takes writes (shared by the workers of a process)."""
         self.worker_id = worker_id or local_worker_id(0)
         routing = (
             load_backend
@@ -98,6 +112,9 @@ class Worker:
         """Take jobs until `stop` is set."""
         with self.present():
             while not stop.is_set():
+                if paused := self.health.wait_before_claim():
+                    stop.wait(paused)
+                    continue
                 try:
                     busy = self.run_once()
                 except Exception:
@@ -144,10 +161,24 @@ class Worker:
             self.store.release(claim)
             self._drop_backend()
         except JobFailure as exc:
-            self.store.fail(claim, exc.name, str(exc))
+            self.store.fail(claim, exc.name, self._scrubbed(str(exc)))
         except Exception as exc:
+            if (fault := as_storage_fault(exc)) is not None:
+                self._give_back(claim, fault)
+                return
             log.exception("job %s failed", claim.job.id)
-            self.store.fail(claim, "GenerationError", f"{type(exc).__name__}: {exc}")
+            message = self._scrubbed(f"{type(exc).__name__}: {exc}")
+            self.store.fail(claim, "GenerationError", message)
+
+    def _give_back(self, claim: Claim, fault: StorageUnavailable) -> None:
+        log.warning(
+            "job %s: %s; job back in the queue (attempt not counted)", claim.job.id, fault,
+            exc_info=fault.__cause__ or fault,
+        )
+        self.health.fault(fault, job_given_back=self.store.give_back(claim))
+
+    def _scrubbed(self, message: str) -> str:
+        return scrub_paths(message, self.settings.data_dir)
 
     def close(self) -> None:
         self._drop_backend()
@@ -159,7 +190,10 @@ class Worker:
                 result, still_files = self._render(claim, beat, scratch)
             self._publish(claim, scratch, result, still_files)
         finally:
-            scratch.unlink(missing_ok=True)
+            try:
+                scratch.unlink(missing_ok=True)
+            except OSError as exc:  # unwritable scratch: the restart's cleanup removes it
+                log.warning("scratch file not removed: %s", type(exc).__name__)
 
     def _render(
         self, claim: Claim, beat: Heartbeat, scratch: Path
