@@ -31,7 +31,7 @@ INFRASTRUCTURE_ERRNOS: dict[int, str] = {
 
 _BOTO_MODULES = ("botocore.exceptions", "boto3.exceptions", "s3transfer.exceptions")
 _NOT_FOUND = ("404", "NoSuchKey", "NotFound")
-_ABSOLUTE_PATH = re.compile(r"(?<![\w:/.~-])/(?:[^\s/'\"]+/)*[^\s/'\",;)]*")
+_ABSOLUTE_PATH = re.compile(r"(?<![\w:/.~>-])/(?:[^\s/'\"]+/)*[^\s/'\",;)]*")
 
 
 def as_storage_fault(exc: BaseException) -> StorageUnavailable | None:
