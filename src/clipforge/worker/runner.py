@@ -20,19 +20,13 @@ from pathlib import Path
 import numpy as np
 
 from clipforge.backends.base import Backend, ImageInput
-from clipforge.errors import (
-    GenerationFailed,
-    JobCancelled,
-    JobFailure,
-    StorageUnavailable,
-    WorkerFailure,
-)
+from clipforge.errors import GenerationFailed, JobCancelled, JobFailure, WorkerFailure
 from clipforge.files.base import Storage, frame_key, job_keys, still_key, video_key
 from clipforge.files.faults import as_storage_fault, scrub_paths
 from clipforge.files.health import StorageHealth
 from clipforge.logs import log_fields
 from clipforge.routing import WeightsRouting
-from clipforge.schemas import GenerationRequest, JobResult
+from clipforge.schemas import JobResult
 from clipforge.settings import Settings
 from clipforge.store.base import Claim, JobStore
 from clipforge.video import render_video
@@ -40,6 +34,7 @@ from clipforge.video.images import decode_png
 from clipforge.video.stills import Stills
 from clipforge.worker.heartbeat import Heartbeat
 from clipforge.worker.identity import local_worker_id
+from clipforge.worker.plan import check_plan, job_metadata
 from clipforge.worker.presence import Presence
 from clipforge.worker.scratch import process_scratch, storage_health
 from clipforge.worker.tail import TailEstimate
@@ -163,19 +158,13 @@ class Worker:
         except JobFailure as exc:
             self.store.fail(claim, exc.name, self._scrubbed(str(exc)))
         except Exception as exc:
-            if (fault := as_storage_fault(exc)) is not None:
-                self._give_back(claim, fault)
+            if (fault := as_storage_fault(exc)) is None:
+                log.exception("job %s failed", claim.job.id)
+                message = self._scrubbed(f"{type(exc).__name__}: {exc}")
+                self.store.fail(claim, "GenerationError", message)
                 return
-            log.exception("job %s failed", claim.job.id)
-            message = self._scrubbed(f"{type(exc).__name__}: {exc}")
-            self.store.fail(claim, "GenerationError", message)
-
-    def _give_back(self, claim: Claim, fault: StorageUnavailable) -> None:
-        log.warning(
-            "job %s: %s; job back in the queue (attempt not counted)", claim.job.id, fault,
-            exc_info=fault.__cause__ or fault,
-        )
-        self.health.fault(fault, job_given_back=self.store.give_back(claim))
+            log.warning("job %s: %s; queued again, uncounted", claim.job.id, fault, exc_info=exc)
+            self.health.fault(fault, job_given_back=self.store.give_back(claim))
 
     def _scrubbed(self, message: str) -> str:
         return scrub_paths(message, self.settings.data_dir)
@@ -225,7 +214,7 @@ class Worker:
             height=height,
             num_frames=request.frames,
             watermark=request.watermark,
-            metadata=_metadata(claim, backend.name),
+            metadata=job_metadata(claim, backend.name),
             stills=stills,
         )
         beat.check()
@@ -303,31 +292,3 @@ class Worker:
 
     def _drop_backend(self) -> None:
         self.warm.close()
-
-
-def check_plan(backend: Backend, request: GenerationRequest, images: ImageInput) -> None:
-    """Refuse, before any model work, a request the backend cannot render as planned: its
-    duration beyond the backend's longest clip, an image it takes none of, or a plan with
-    nothing to render (a job-level failure naming why, instead of a crash inside the model).
-    The API refuses these before a job exists; this catches a worker whose weights changed."""
-    capabilities = backend.capabilities
-    images.refuse_untaken(backend.name, capabilities)
-    longest = capabilities.max_duration
-    if request.seconds > longest:
-        raise GenerationFailed(
-            f"{backend.name} renders at most {longest} s; asked {request.seconds:g} s"
-        )
-    plan = backend.plan(request)
-    if min(plan.width, plan.height, plan.num_frames, plan.steps) < 1 or plan.fps <= 0:
-        raise GenerationFailed(f"{backend.name} planned nothing to render: {plan}")
-
-
-def _metadata(claim: Claim, backend: str) -> dict[str, str]:
-    request = claim.job.request
-    return {
-        "clipforge_prompt": request.prompt,
-        "clipforge_seed": str(request.seed),
-        "clipforge_model": request.model,
-        "clipforge_backend": backend,
-        "clipforge_job_id": claim.job.id,
-    }
