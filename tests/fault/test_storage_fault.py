@@ -12,8 +12,12 @@ from typing import Any
 import httpx
 
 from tests.api.test_storage import CREATES, message_of
+from tests.fault.processes import Workers
 from tests.files.immutable import require_chattr, unwritable
-from tests.live import live_server, wait_for_job
+from tests.live import live_server, start_server_process, wait_for_job
+from tests.postgres import PostgresCluster, postgres
+
+__all__ = ["postgres"]  # the cluster fixture
 
 JOBS = 6
 FAULT_SECONDS = 8.0
@@ -76,3 +80,38 @@ def _wait_for(condition: Any, timeout: float = 30) -> None:
     while not condition():
         assert time.monotonic() < deadline, "never happened"
         time.sleep(0.2)
+
+
+def test_a_clipforge_worker_on_postgresql_waits_out_the_fault_too(
+    postgres: PostgresCluster, tmp_path: Path
+) -> None:
+    """The scale-out engine: a `clipforge worker` process (procrastinate) gives its job back
+    and leaves the others queued while storage is down, with one attempt each allowed."""
+    require_chattr(tmp_path)
+    env = {
+        "CLIPFORGE_DATABASE_URL": postgres.new_database(),
+        "CLIPFORGE_DATA_DIR": str(tmp_path),
+        "CLIPFORGE_BACKEND": "testpattern",
+        "CLIPFORGE_LEASE_SECONDS": "5",
+        "CLIPFORGE_HEARTBEAT_SECONDS": "0.5",
+        "CLIPFORGE_MAX_ATTEMPTS": "1",
+    }
+    api = start_server_process(tmp_path, env, "--workers", "0", "--backend", "testpattern")
+    workers = Workers(1, env, tmp_path)
+    try:
+        with httpx.Client(base_url=api.url, timeout=30) as http:
+            ids = [_create(http, "/v1/jobs", TEXT) for _ in range(4)]
+            wait_for_job(http, ids[0], lambda job: job["status"] != "queued", timeout=120)
+            folders = [tmp_path / "videos", tmp_path / "tmp", *(tmp_path / "tmp").iterdir()]
+            with unwritable(*folders):
+                started = time.monotonic()
+                while time.monotonic() - started < FAULT_SECONDS:
+                    assert not [j for j in _jobs(http, ids) if j["status"] == "error"]
+                    time.sleep(0.5)
+            done = [wait_for_job(http, job_id, _ended, timeout=180) for job_id in ids]
+        assert [job["status"] for job in done] == ["completed"] * len(ids), done
+        log = "".join(p.read_text() for p in tmp_path.glob("worker-*.log"))
+        assert "storage unavailable" in log and "storage is back" in log
+    finally:
+        workers.stop()
+        api.kill()
