@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.api.test_storage import CREATES, message_of
 from tests.fault.processes import Workers
@@ -18,6 +19,8 @@ from tests.live import live_server, start_server_process, wait_for_job
 from tests.postgres import PostgresCluster, postgres
 
 __all__ = ["postgres"]  # the cluster fixture
+
+pytestmark = pytest.mark.slow
 
 JOBS = 6
 FAULT_SECONDS = 8.0
