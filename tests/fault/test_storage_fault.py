@@ -23,7 +23,7 @@ __all__ = ["postgres"]  # the cluster fixture
 pytestmark = pytest.mark.slow
 
 JOBS = 6
-FAULT_SECONDS = 8.0
+FAULT_SECONDS = 12.0  # as long as the outage that failed every job before
 TEXT = {"model": "bytedance/seedance-1-0-pro-t2v", "prompt": "a red ball", "resolution": "480p"}
 
 
