@@ -109,6 +109,9 @@ DOCUMENTED_METRICS: dict[str, str] = {
     "clipforge_worker_busy": "gauge",
     "clipforge_worker_warm_model": "gauge",
     "clipforge_worker_device_memory_bytes": "gauge",
+    "clipforge_storage_healthy": "gauge",
+    "clipforge_storage_faults_total": "counter",
+    "clipforge_jobs_given_back_total": "counter",
 }
 """Every metric the monitoring files may use (the names of docs/DEPLOY.md's table), with its
 type: a histogram is queried through its _bucket, _sum and _count series."""
@@ -196,6 +199,7 @@ def test_every_alert_has_a_severity_and_annotations_that_use_its_labels() -> Non
         "ClipForgeQueueStuck",
         "ClipForgeHighErrorRate",
         "ClipForgeCallbacksPaused",
+        "ClipForgeStorageUnavailable",
     }
     for rule in rules:
         assert rule["labels"]["severity"] in {"critical", "warning"}, rule

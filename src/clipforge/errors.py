@@ -9,14 +9,18 @@ ClipForgeError
 │   ├── JobNotFound              404: no job with that id
 │   ├── ModelNotFound            404: no served model by that name (GET /v1/models/{id})
 │   ├── IdempotencyKeyReused     422: an Idempotency-Key sent again with another body
-│   └── RateLimited              429: too many requests or queued jobs for this key
-│       └── QueueFull            429: this key's queued-job cap is reached (raised by the store)
+│   ├── RateLimited              429: too many requests or queued jobs for this key
+│   │   └── QueueFull            429: this key's queued-job cap is reached (raised by the store)
+│   └── StorageQuotaExceeded     507: the data folder or bucket prefix holds its quota
 ├── JobFailure                   job-level: the job ends in `error` with this message
 │   ├── GenerationFailed         the backend could not make the clip
 │   └── ModelUnavailable         no backend or weights for the requested model
 ├── JobCancelled                 the job was cancelled (or taken over) while it ran: the
 │                                worker stops and writes nothing, the store already says so
 ├── WorkerFailure                worker-level: the worker restarts, the job is retried
+├── StorageUnavailable           infrastructure: storage or scratch cannot be written or
+│                                reached; the job goes back to the queue uncounted, the
+│                                worker pauses, the API answers 503 with Retry-After
 └── ClientError                  the SDK and CLI: a call to a server did not give what it asked
     ├── ApiConnectionError       the server could not be reached or did not answer in time
     ├── ApiError                 the server answered with an error status (any other 4xx)
@@ -30,9 +34,11 @@ ClipForgeError
     └── WaitTimeoutError         the job did not finish within the time given to wait()
 ```
 
-`api/errors.py` maps the `RequestError` branch to HTTP in one table; the worker sorts
-failures into the job-level and worker-level branches (anything unexpected is job-level,
-so that a poison job cannot loop forever) and stops quietly on `JobCancelled`. The client
+`api/errors.py` maps the `RequestError` branch to HTTP in one table (and
+`StorageUnavailable` to 503); the worker sorts failures into the job-level, worker-level and
+infrastructure branches (anything unexpected is job-level, so that a poison job cannot loop
+forever, unless `files/faults.py` classifies it as a storage fault) and stops quietly on
+`JobCancelled`. The client
 (`clipforge.client`) maps HTTP back to the `ClientError` branch in one table, and retries
 connection errors, 429 and 5xx first.
 """
@@ -138,6 +144,21 @@ class QueueFull(RateLimited):
         self.waiting, self.limit = waiting, limit
 
 
+class StorageQuotaExceeded(RequestError):
+    """New jobs are refused while the stored files hold `quota` bytes or more
+    (CLIPFORGE_STORAGE_QUOTA_BYTES): refused at once, before the disk is full."""
+
+    status_code = 507
+    code = "InsufficientStorage"
+
+    def __init__(self, used: int, quota: int) -> None:
+        super().__init__(
+            f"storage quota reached: {used} of {quota} bytes in use; no new jobs until "
+            "files are removed (finished jobs deleted or expired by retention)"
+        )
+        self.used, self.quota = used, quota
+
+
 class JobFailure(ClipForgeError):
     """The job ends in `error`; `name` is what the API shows in `error.name`."""
 
@@ -159,6 +180,20 @@ class JobCancelled(ClipForgeError):
 
 class WorkerFailure(ClipForgeError):
     """The worker itself is unhealthy (device lost, out of memory); the job is retried."""
+
+
+class StorageUnavailable(ClipForgeError):
+    """Infrastructure, never the job's fault: storage or scratch space cannot be written or
+    reached (permission, read-only, no space, I/O, an S3 error or timeout). Raised at the
+    storage seam (`files/faults.py`). The message names the kind of fault, never a server
+    path; `retry_after` (seconds) goes into the 503's Retry-After header."""
+
+    RETRY_AFTER_SECONDS = 10
+
+    def __init__(self, reason: str, retry_after: int = RETRY_AFTER_SECONDS) -> None:
+        super().__init__(f"storage unavailable: {reason}")
+        self.reason = reason
+        self.retry_after = retry_after
 
 
 class ClientError(ClipForgeError):

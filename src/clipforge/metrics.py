@@ -22,6 +22,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from clipforge.files.health import StorageHealth
 from clipforge.schemas import SURFACES, Job, JobStatus
 from clipforge.store.filters import EXPIRED
 from clipforge.store.operations import OperationsStore
@@ -166,6 +167,10 @@ class Metrics:
         """Report the callback dispatcher's delivery counts at every scrape."""
         self.registry.register(CallbackCollector(counts))
 
+    def watch_storage(self, health: StorageHealth) -> None:
+        """Report whether this process's workers find storage healthy, at every scrape."""
+        self.registry.register(StorageCollector(health))
+
     def exposition(self) -> bytes:
         """The registry in the Prometheus text format (reads the database: not on a loop)."""
         return generate_latest(self.registry)
@@ -186,6 +191,32 @@ class CallbackCollector(Collector):
         for outcome, count in self.counts().items():
             family.add_metric([outcome], count)
         yield family
+
+
+class StorageCollector(Collector):
+    """`clipforge_storage_healthy` (0 while this process's workers pause for a storage
+    fault), `clipforge_storage_faults_total` and `clipforge_jobs_given_back_total` (jobs put
+    back in the queue, uncounted, because storage failed under them)."""
+
+    def __init__(self, health: StorageHealth) -> None:
+        self.health = health
+
+    def collect(self) -> Iterable[Metric]:
+        health = self.health
+        healthy = GaugeMetricFamily(
+            "clipforge_storage_healthy",
+            "1 while storage takes this process's writes; 0 while its workers pause claiming.",
+        )
+        healthy.add_metric([], int(health.healthy))
+        faults = CounterMetricFamily(
+            "clipforge_storage_faults", "Storage or scratch faults (infrastructure errors)."
+        )
+        faults.add_metric([], health.faults)
+        given_back = CounterMetricFamily(
+            "clipforge_jobs_given_back", "Jobs given back to the queue for a storage fault."
+        )
+        given_back.add_metric([], health.given_back)
+        yield from (healthy, faults, given_back)
 
 
 class StoreCollector(Collector):

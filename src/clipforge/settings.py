@@ -204,6 +204,18 @@ class Settings(BaseSettings):
         None, description="S3 endpoint for MinIO, R2, Ceph...; unset: AWS."
     )
     s3_region: str | None = Field(None, description="S3 region (unset: boto3's default).")
+    storage_quota_bytes: int | None = Field(
+        None,
+        gt=0,
+        description="Bytes the stored files (the videos folder, or the bucket prefix) may "
+        "hold: new jobs are refused with a 507 once they hold this much; unset: no quota.",
+    )
+    storage_usage_refresh_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="How often the quota's count of stored bytes is refreshed (a walk of the "
+        "folder or a listing of the prefix, never one per request).",
+    )
     # --- diffusers: which weights serve which API id, and speed/memory options (docs/GPU.md)
     model_map: dict[str, str] = Field(
         default_factory=dict,

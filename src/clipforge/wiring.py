@@ -37,7 +37,9 @@ def build_server(settings: Settings, registry: BackendRegistry | None = None) ->
         attach_queue(store, settings)
     models = ModelRouting(settings, registry)
     pool = WorkerPool(store, storage, models.for_workers(), settings)
-    app = create_app(settings, store, storage, models, background=[pool])
+    app = create_app(
+        settings, store, storage, models, background=[pool], storage_health=pool.health
+    )
     return Server(app, store, storage, pool, models)
 
 

@@ -329,5 +329,7 @@ def test_backoff_grows_with_jitter_and_reads_retry_after() -> None:
     assert retry_after_seconds(httpx.Response(429, headers={"Retry-After": date})) < 0
     assert retry_after_seconds(httpx.Response(429)) is None
     assert policy.next_delay(5, httpx.Response(503)) is None
+    assert policy.next_delay(0, httpx.Response(503)) is not None  # a storage fault: wait
+    assert policy.next_delay(0, httpx.Response(507)) is None  # the quota: waiting won't do
     assert policy.next_delay(0, httpx.Response(404)) is None
     assert policy.next_delay(0, httpx.ConnectError("refused")) is not None

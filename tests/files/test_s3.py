@@ -13,6 +13,7 @@ parameters. Nor does moto model bucket policies, encryption or eventual consiste
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,8 +22,10 @@ from urllib.parse import parse_qs, urlsplit
 import boto3
 import httpx
 import pytest
+from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
+from clipforge.errors import StorageUnavailable
 from clipforge.files.base import video_key
 from clipforge.files.factory import build_storage
 from clipforge.files.s3 import S3Storage
@@ -106,3 +109,37 @@ def test_settings_select_s3_by_url(endpoint: str, tmp_path: Path) -> None:
     assert storage.bucket == BUCKET and storage.object_key("a.mp4") == "some/prefix/a.mp4"
     with pytest.raises(ValueError):
         S3Storage.from_url("gs://bucket", ttl_seconds=1)
+
+
+def test_s3_errors_and_timeouts_are_storage_faults(endpoint: str, tmp_path: Path) -> None:
+    """A bucket that is not there (an S3 error) and an endpoint that does not answer (a
+    botocore connection error): StorageUnavailable naming the kind, never the endpoint; a
+    missing object is still FileNotFoundError."""
+    missing = S3Storage("no-such-bucket", ttl_seconds=60, endpoint_url=endpoint)
+    with pytest.raises(StorageUnavailable) as raised:
+        missing.put(video_key(JOB_ID), _video(tmp_path))
+    assert str(raised.value) == "storage unavailable: object storage: S3UploadFailedError"
+    with pytest.raises(StorageUnavailable) as raised:
+        missing.put_bytes(video_key(JOB_ID), b"x")
+    assert str(raised.value) == "storage unavailable: object storage: error NoSuchBucket"
+
+    with socket.socket() as closed:  # a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    quick = Config(connect_timeout=1, read_timeout=1, retries={"max_attempts": 1})
+    client = boto3.client("s3", endpoint_url=dead, region_name="us-east-1", config=quick)
+    away = S3Storage(BUCKET, ttl_seconds=60, client=client)
+    for call in (lambda: away.put_bytes(video_key(JOB_ID), b"x"), away.used_bytes):
+        with pytest.raises(StorageUnavailable) as raised:
+            call()
+        assert "EndpointConnectionError" in str(raised.value) and dead not in str(raised.value)
+
+
+def test_a_missing_object_is_not_a_fault_and_usage_counts_the_prefix(
+    storage: S3Storage, tmp_path: Path
+) -> None:
+    with pytest.raises(FileNotFoundError):
+        storage.get_bytes(f"{JOB_ID[:-1]}0.mp4")
+    before = storage.used_bytes()
+    storage.put_bytes(f"{JOB_ID[:-1]}1.first.png", b"12345")
+    assert storage.used_bytes() == before + 5

@@ -317,6 +317,29 @@ def test_release_gives_the_job_back_and_counts_the_attempt(
     assert store.claim("w1", LEASE) is None
 
 
+def test_give_back_returns_the_job_without_using_up_its_attempts(make_store: MakeStore) -> None:
+    """A storage fault is the infrastructure's: given back any number of times, the job is
+    queued again with its attempt uncounted, and a stale claim writes nothing."""
+    store = make_store(max_attempts=2)
+    job = store.create(request())
+    for _ in range(5):
+        claim = claim_one(store, "w1")
+        assert claim.attempt == 1
+        store.record_progress(claim, 1, 4)
+        assert store.give_back(claim)
+        back = current(store, job.id)
+        assert (back.status, back.attempts, back.worker_id, back.progress_step) == (
+            JobStatus.QUEUED,
+            0,
+            None,
+            0,
+        )
+        assert not store.give_back(claim) and not store.complete(claim, RESULT)
+    last = claim_one(store, "w2")
+    assert store.complete(last, RESULT)
+    assert current(store, job.id).status is JobStatus.COMPLETED
+
+
 def test_cancel_a_queued_job_at_once(store: JobStore, clock: FakeClock) -> None:
     job = store.create(request())
     when = clock.advance(3)

@@ -19,6 +19,7 @@ from clipforge.api.housekeeping import Housekeeper
 from clipforge.api.limits import BodyLimitMiddleware
 from clipforge.api.observe import RequestCounter
 from clipforge.files.base import Storage
+from clipforge.files.health import StorageHealth
 from clipforge.routing import ModelRouting
 from clipforge.settings import Settings
 from clipforge.store.base import JobStore
@@ -39,11 +40,15 @@ def create_app(
     models: ModelRouting,
     *,
     background: Sequence[BackgroundService] = (),
+    storage_health: StorageHealth | None = None,
 ) -> FastAPI:
     """Build the API. `background` services start with the app and stop with it, after the
-    housekeeping sweep (expired tasks, file retention) that every app runs."""
+    housekeeping sweep (expired tasks, file retention) that every app runs;
+    `storage_health` is the in-process workers' (for `/readyz` and the metrics)."""
 
-    shared = Services(settings, store, storage, models)
+    shared = Services(settings, store, storage, models, storage_health=storage_health)
+    if storage_health is not None:
+        shared.metrics.watch_storage(storage_health)
     services: list[BackgroundService] = [Housekeeper(store, storage, settings)]
     dispatcher = CallbackDispatcher(shared) if settings.callbacks else None
     if dispatcher is not None:

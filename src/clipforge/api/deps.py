@@ -16,6 +16,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from clipforge.api.access import Caller, FrontDoor
 from clipforge.files.base import Storage
+from clipforge.files.health import StorageHealth
+from clipforge.files.quota import StorageQuota
 from clipforge.metrics import Metrics
 from clipforge.routing import ModelRouting
 from clipforge.settings import Settings
@@ -45,9 +47,17 @@ class Services:
     callbacks_due: threading.Event = field(default_factory=threading.Event)
     """Set when this process changed a job that has a callback URL: the dispatcher wakes at
     once instead of at its next poll (changes made elsewhere are found by the poll)."""
+    storage_health: StorageHealth | None = None
+    """How this process's workers find storage (None: no in-process workers)."""
+    quota: StorageQuota = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "door", FrontDoor(self.settings, self.store))
+        settings = self.settings
+        quota = StorageQuota(
+            self.storage, settings.storage_quota_bytes, settings.storage_usage_refresh_seconds
+        )
+        object.__setattr__(self, "quota", quota)
 
     async def call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run store work: inline when the store says its calls are short and local (SQLite

@@ -11,6 +11,7 @@ except on paths under /v1/videos (the OpenAI-style dialect), which get OpenAI's 
 | RequestError subclasses           | its status_code (400 ... 404)    | its own `code`       |
 | request validation (pydantic)     | 400, naming field and values     | InvalidParameter     |
 | HTTPException (routing: 404, 405) | its own status                   | by status (ARK_TYPES) |
+| StorageUnavailable                | 503 with Retry-After             | ServiceUnavailable   |
 | anything else                     | 500, details logged              | InternalServiceError |
 """
 
@@ -26,7 +27,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from clipforge.api.context import inference_id
-from clipforge.errors import AuthenticationFailed, RateLimited, RequestError
+from clipforge.errors import AuthenticationFailed, RateLimited, RequestError, StorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,8 @@ ARK_TYPES: dict[int, tuple[str, str]] = {
     422: ("UnprocessableEntity", "IdempotencyKeyReused"),
     429: ("TooManyRequests", "RateLimitExceeded"),
     500: ("InternalServerError", "InternalServiceError"),
+    503: ("ServiceUnavailable", "ServiceUnavailable"),
+    507: ("InsufficientStorage", "InsufficientStorage"),
 }
 
 
@@ -62,6 +65,8 @@ OPENAI_TYPES: dict[int, tuple[str, str]] = {
     422: ("invalid_request_error", "idempotency_key_reused"),
     429: ("rate_limit_error", "rate_limit_exceeded"),
     500: ("server_error", "server_error"),
+    503: ("server_error", "service_unavailable"),
+    507: ("server_error", "insufficient_storage"),
 }
 
 
@@ -178,6 +183,16 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     return response
 
 
+async def _on_storage_fault(request: Request, exc: Exception) -> JSONResponse:
+    """Storage failed under the request (`files/faults.py`): the client may try again."""
+    assert isinstance(exc, StorageUnavailable)
+    log.warning("%s: %s", request.url.path, exc, exc_info=exc.__cause__ or exc)
+    message = f"{exc}; try again in {exc.retry_after} s"
+    response = error_response(request, 503, message, code="ServiceUnavailable")
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s", request.url.path, exc_info=exc)
     return error_response(request, 500, "internal server error")
@@ -187,4 +202,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestError, _on_request_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(HTTPException, _on_http_error)
+    app.add_exception_handler(StorageUnavailable, _on_storage_fault)
     app.add_exception_handler(Exception, _on_unexpected)

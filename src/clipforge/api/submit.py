@@ -5,6 +5,7 @@ behind when the create is refused or answered by an earlier job."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Callable, Sequence
@@ -14,6 +15,7 @@ from clipforge.api.access import Caller
 from clipforge.api.deps import Services
 from clipforge.api.idempotency import create_job
 from clipforge.api.intake import Image, fitted_png, nearest_ratio, take_image
+from clipforge.errors import StorageUnavailable
 from clipforge.files.base import Storage, frame_key
 from clipforge.logs import log_fields
 from clipforge.schemas import GenerationRequest, Job
@@ -63,6 +65,8 @@ async def submit(
     `surface` (aimlapi, ark, native, openai) is what the metrics and the log line say."""
     job_id = str(uuid.uuid4())
     width, height = request.size
+    if services.quota.enabled:
+        await asyncio.to_thread(services.quota.check)
     if images:
         await asyncio.to_thread(_store, services.storage, job_id, images, width, height)
     try:
@@ -88,8 +92,13 @@ async def submit(
 
 
 def _store(storage: Storage, job_id: str, images: Sequence[Image], width: int, height: int) -> None:
-    for image in images:
-        storage.put_bytes(frame_key(job_id, image.which), fitted_png(image, width, height))
+    try:
+        for image in images:
+            storage.put_bytes(frame_key(job_id, image.which), fitted_png(image, width, height))
+    except StorageUnavailable:  # 503: leave no first frame without its job
+        with contextlib.suppress(StorageUnavailable):
+            _remove(storage, job_id, images)
+        raise
 
 
 def _remove(storage: Storage, job_id: str, images: Sequence[Image]) -> None:

@@ -54,9 +54,13 @@ ProgressCallback = Callable[[Job], object]
 """on_progress(job): called with each job snapshot whose status, step or queue place changed."""
 
 
+INSUFFICIENT_STORAGE = 507
+"""The server's storage quota is reached: waiting alone does not fix it, so not retried."""
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Exponential backoff with jitter for connection errors, 429 and 5xx."""
+    """Exponential backoff with jitter for connection errors, 429 and 5xx (507 excepted)."""
 
     max_retries: int = 3
     base_delay: float = 0.25
@@ -77,7 +81,8 @@ class RetryPolicy:
             return None
         if isinstance(outcome, Exception):
             return self.delay(attempt)
-        if outcome.status_code == 429 or outcome.status_code >= 500:
+        status = outcome.status_code
+        if status == 429 or (status >= 500 and status != INSUFFICIENT_STORAGE):
             return self.delay(attempt, retry_after_seconds(outcome))
         return None
 

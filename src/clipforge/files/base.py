@@ -1,5 +1,6 @@
 """The storage contract: a job's files (its video, its first and last frames) go in under keys
-derived from the job id, never from anything a client typed."""
+derived from the job id, never from anything a client typed. Every method raises
+`StorageUnavailable` for a fault of the storage itself (`files/faults.py`)."""
 
 from __future__ import annotations
 
@@ -75,3 +76,8 @@ class Storage(ABC):
     @abstractmethod
     def exists(self, key: str) -> bool:
         """True if `key` is stored."""
+
+    def used_bytes(self) -> int | None:
+        """Bytes stored now (a walk of the folder or a listing of the bucket prefix: call
+        it now and then, never per request); None where the storage cannot tell."""
+        return None

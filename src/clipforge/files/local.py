@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 from clipforge.errors import LinkRefused
 from clipforge.files.base import Storage, check_key
+from clipforge.files.faults import storage_faults
 
 FILES_PATH = "/files"
 
@@ -41,21 +42,37 @@ class LocalStorage(Storage):
         return self.root / check_key(key)
 
     def put(self, key: str, source: Path) -> None:
-        os.replace(source, self.path(key))
+        with storage_faults():
+            os.replace(source, self.path(key))
 
     def put_bytes(self, key: str, data: bytes) -> None:
         partial = self.path(key).with_name(f".{key}.{secrets.token_hex(4)}.part")
-        partial.write_bytes(data)
-        os.replace(partial, self.path(key))
+        with storage_faults():
+            try:
+                partial.write_bytes(data)
+                os.replace(partial, self.path(key))
+            finally:
+                partial.unlink(missing_ok=True)  # a disk that filled up mid-write
 
     def get_bytes(self, key: str) -> bytes:
-        return self.path(key).read_bytes()
+        with storage_faults():
+            return self.path(key).read_bytes()
 
     def delete(self, key: str) -> None:
-        self.path(key).unlink(missing_ok=True)
+        with storage_faults():
+            self.path(key).unlink(missing_ok=True)
 
     def exists(self, key: str) -> bool:
-        return self.path(key).is_file()
+        with storage_faults():
+            return self.path(key).is_file()
+
+    def used_bytes(self) -> int:
+        total = 0
+        with storage_faults(), os.scandir(self.root) as entries:
+            for entry in entries:
+                if entry.is_file(follow_symlinks=False):
+                    total += entry.stat(follow_symlinks=False).st_size
+        return total
 
     def url(self, key: str) -> str:
         expires = int(self._clock()) + self._ttl

@@ -15,6 +15,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from clipforge.files.base import Storage, check_key, media_type
+from clipforge.files.faults import is_not_found, storage_faults
 
 
 class S3Storage(Storage):
@@ -55,22 +56,27 @@ class S3Storage(Storage):
 
     def put(self, key: str, source: Path) -> None:
         extra = {"ContentType": media_type(key)}
-        self._client.upload_file(str(source), self.bucket, self.object_key(key), ExtraArgs=extra)
+        with storage_faults():
+            self._client.upload_file(
+                str(source), self.bucket, self.object_key(key), ExtraArgs=extra
+            )
         source.unlink(missing_ok=True)
 
     def put_bytes(self, key: str, data: bytes) -> None:
-        self._client.put_object(
-            Bucket=self.bucket, Key=self.object_key(key), Body=data, ContentType=media_type(key)
-        )
+        with storage_faults():
+            self._client.put_object(
+                Bucket=self.bucket, Key=self.object_key(key), Body=data, ContentType=media_type(key)
+            )
 
     def get_bytes(self, key: str) -> bytes:
-        try:
-            answer = self._client.get_object(Bucket=self.bucket, Key=self.object_key(key))
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                raise FileNotFoundError(key) from exc
-            raise
-        data: bytes = answer["Body"].read()
+        with storage_faults():
+            try:
+                answer = self._client.get_object(Bucket=self.bucket, Key=self.object_key(key))
+            except ClientError as exc:
+                if is_not_found(exc):
+                    raise FileNotFoundError(key) from exc
+                raise
+            data: bytes = answer["Body"].read()
         return data
 
     def url(self, key: str) -> str:
@@ -81,13 +87,23 @@ class S3Storage(Storage):
         return url
 
     def delete(self, key: str) -> None:
-        self._client.delete_object(Bucket=self.bucket, Key=self.object_key(key))
+        with storage_faults():
+            self._client.delete_object(Bucket=self.bucket, Key=self.object_key(key))
 
     def exists(self, key: str) -> bool:
-        try:
-            self._client.head_object(Bucket=self.bucket, Key=self.object_key(key))
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                return False
-            raise
+        with storage_faults():
+            try:
+                self._client.head_object(Bucket=self.bucket, Key=self.object_key(key))
+            except ClientError as exc:
+                if is_not_found(exc):
+                    return False
+                raise
         return True
+
+    def used_bytes(self) -> int:
+        total = 0
+        with storage_faults():
+            pages = self._client.get_paginator("list_objects_v2")
+            for page in pages.paginate(Bucket=self.bucket, Prefix=self.prefix):
+                total += sum(item["Size"] for item in page.get("Contents", ()))
+        return total

@@ -209,6 +209,13 @@ class JobStore(OperationsStore):
         """
 
     @abstractmethod
+    def give_back(self, claim: Claim) -> bool:
+        """Give a claimed job back to the queue without counting the attempt: the
+        infrastructure failed (storage), neither the job nor the worker, so it never uses
+        up the job's attempts. False (and no change) if the claim is no longer valid.
+        """
+
+    @abstractmethod
     def cancel(self, job_id: str, owner: str | None = None) -> Job | None:
         """Request cancellation: queued -> cancelled at once; generating -> cancelled (the
         worker notices on its next progress or heartbeat). Terminal jobs are returned as is.

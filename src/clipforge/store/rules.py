@@ -176,6 +176,20 @@ def abandoned(attempts: int, now: float, max_attempts: int, how: str, *, crashed
     }
 
 
+def given_back(now: float) -> Changes:
+    """A worker gives its job back because storage failed: queued again with the attempt
+    uncounted (the next claim takes the same attempt number; the fence still holds, as the
+    job is no longer generating under this worker)."""
+    return {
+        **_FRESH_ATTEMPT,
+        "status": QUEUED,
+        "attempts": Column("attempts", plus=-1),
+        "worker_id": None,
+        "lease_expires_at": None,
+        "updated_at": now,
+    }
+
+
 def as_names(values: Sequence[str]) -> tuple[str, ...]:
     """Model or worker names as a tuple (a lone string is one name, not its letters)."""
     return (values,) if isinstance(values, str) else tuple(values)

@@ -208,6 +208,9 @@ class SqlJobStore(SqlOperations, JobStore):
         lost = rules.abandoned(claim.attempt, self._clock(), self.max_attempts, how, crashed=False)
         return self._fenced(claim, lost, ends=True)
 
+    def give_back(self, claim: Claim) -> bool:
+        return self._fenced(claim, rules.given_back(self._clock()))
+
     def recover(self, dead_worker_ids: Sequence[str]) -> int:
         dead = rules.as_names(dead_worker_ids)
         if not dead:

@@ -13,7 +13,7 @@ from clipforge.settings import Settings
 from clipforge.store.base import JobStore
 from clipforge.worker.identity import is_dead_local_worker, local_worker_id
 from clipforge.worker.runner import Worker
-from clipforge.worker.scratch import remove_orphaned_scratch
+from clipforge.worker.scratch import remove_orphaned_scratch, storage_health
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +30,10 @@ class WorkerPool:
     ) -> None:
         self.store = store
         self.settings = settings
+        self.health = storage_health(storage, settings.data_dir)
+        """One view of storage for every worker thread: one pauses, all pause."""
         self.workers = [
-            Worker(store, storage, load_backend, settings, local_worker_id(index))
+            Worker(store, storage, load_backend, settings, local_worker_id(index), self.health)
             for index in range(settings.workers)
         ]
         self._stop = threading.Event()

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from clipforge.files.base import Storage
 from clipforge.files.factory import build_storage
+from clipforge.files.health import StorageHealth
 from clipforge.logs import log_fields
 from clipforge.metrics import Metrics
 from clipforge.queue import queue_name
@@ -74,6 +76,7 @@ def run_worker_process(
     storage = build_storage(settings)
     worker = Worker(store, storage, routing, settings, local_worker_id(0))
     metrics = Metrics()
+    metrics.watch_storage(worker.health)
     store.on_finished = metrics.job_finished
     metrics.expect(routing.model_ids)
     port: MetricsPort | None = None
@@ -112,6 +115,9 @@ def _serve(
     @app.task(name=TASK)
     def run_job(job_id: str) -> None:
         with log_fields(job_id=job_id, worker=worker.worker_id):
+            if not _storage_ready(worker.health, settings.lease_seconds):
+                log.info("job %s: storage unavailable; left queued for a later task", job_id)
+                return
             claim = queue.claim_turn(job_id, worker.worker_id)
             if claim is None:
                 log.info("task for job %s: nothing claimable on its model; task done", job_id)
@@ -139,6 +145,17 @@ def _serve(
     finally:
         stop.set()
         sweeper.join(5)
+
+
+def _storage_ready(health: StorageHealth, within: float) -> bool:
+    """Wait (probing) up to `within` seconds for storage to take writes again; the task
+    then claims its job, or leaves it queued for the sweeper to give it a task later."""
+    deadline = time.monotonic() + within
+    while (wait := health.wait_before_claim()) > 0:
+        if time.monotonic() + wait > deadline:
+            return False
+        time.sleep(wait)
+    return True
 
 
 def _sweep(queue: ProcrastinateQueue, interval: float, stop: threading.Event) -> None:

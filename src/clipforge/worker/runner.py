@@ -3,7 +3,10 @@
 Failures are sorted once, here (DESIGN.md habit 6):
 - JobFailure (and anything unexpected): job-level, the job ends in `error` with the message;
 - JobCancelled, or a claim that is no longer ours: nothing to write, the store already says so;
-- WorkerFailure: worker-level, the job goes back to the queue and the backend is reloaded.
+- WorkerFailure: worker-level, the job goes back to the queue and the backend is reloaded;
+- a storage or scratch fault (`files/faults.py`): the infrastructure's, the job goes back to
+  the queue uncounted and the worker claims nothing until storage passes a probe.
+Job messages never carry the server's paths.
 """
 
 from __future__ import annotations
@@ -19,9 +22,11 @@ import numpy as np
 from clipforge.backends.base import Backend, ImageInput
 from clipforge.errors import GenerationFailed, JobCancelled, JobFailure, WorkerFailure
 from clipforge.files.base import Storage, frame_key, job_keys, still_key, video_key
+from clipforge.files.faults import as_storage_fault, scrub_paths
+from clipforge.files.health import StorageHealth
 from clipforge.logs import log_fields
 from clipforge.routing import WeightsRouting
-from clipforge.schemas import GenerationRequest, JobResult
+from clipforge.schemas import JobResult
 from clipforge.settings import Settings
 from clipforge.store.base import Claim, JobStore
 from clipforge.video import render_video
@@ -29,8 +34,9 @@ from clipforge.video.images import decode_png
 from clipforge.video.stills import Stills
 from clipforge.worker.heartbeat import Heartbeat
 from clipforge.worker.identity import local_worker_id
+from clipforge.worker.plan import check_plan, job_metadata
 from clipforge.worker.presence import Presence
-from clipforge.worker.scratch import process_scratch
+from clipforge.worker.scratch import process_scratch, storage_health
 from clipforge.worker.tail import TailEstimate
 from clipforge.worker.warm import WarmBackend
 
@@ -53,10 +59,13 @@ class Worker:
         load_backend: BackendLoader | WeightsRouting,
         settings: Settings,
         worker_id: str | None = None,
+        health: StorageHealth | None = None,
     ) -> None:
         self.store = store
         self.storage = storage
         self.settings = settings
+        self.health = health or storage_health(storage, settings.data_dir)
+        """Whether storage takes writes (shared by the workers of a process)."""
         self.worker_id = worker_id or local_worker_id(0)
         routing = (
             load_backend
@@ -98,6 +107,9 @@ class Worker:
         """Take jobs until `stop` is set."""
         with self.present():
             while not stop.is_set():
+                if paused := self.health.wait_before_claim():
+                    stop.wait(paused)
+                    continue
                 try:
                     busy = self.run_once()
                 except Exception:
@@ -144,10 +156,18 @@ class Worker:
             self.store.release(claim)
             self._drop_backend()
         except JobFailure as exc:
-            self.store.fail(claim, exc.name, str(exc))
+            self.store.fail(claim, exc.name, self._scrubbed(str(exc)))
         except Exception as exc:
-            log.exception("job %s failed", claim.job.id)
-            self.store.fail(claim, "GenerationError", f"{type(exc).__name__}: {exc}")
+            if (fault := as_storage_fault(exc)) is None:
+                log.exception("job %s failed", claim.job.id)
+                message = self._scrubbed(f"{type(exc).__name__}: {exc}")
+                self.store.fail(claim, "GenerationError", message)
+                return
+            log.warning("job %s: %s; queued again, uncounted", claim.job.id, fault, exc_info=exc)
+            self.health.fault(fault, job_given_back=self.store.give_back(claim))
+
+    def _scrubbed(self, message: str) -> str:
+        return scrub_paths(message, self.settings.data_dir)
 
     def close(self) -> None:
         self._drop_backend()
@@ -159,7 +179,10 @@ class Worker:
                 result, still_files = self._render(claim, beat, scratch)
             self._publish(claim, scratch, result, still_files)
         finally:
-            scratch.unlink(missing_ok=True)
+            try:
+                scratch.unlink(missing_ok=True)
+            except OSError as exc:  # unwritable scratch: the restart's cleanup removes it
+                log.warning("scratch file not removed: %s", type(exc).__name__)
 
     def _render(
         self, claim: Claim, beat: Heartbeat, scratch: Path
@@ -191,7 +214,7 @@ class Worker:
             height=height,
             num_frames=request.frames,
             watermark=request.watermark,
-            metadata=_metadata(claim, backend.name),
+            metadata=job_metadata(claim, backend.name),
             stills=stills,
         )
         beat.check()
@@ -269,31 +292,3 @@ class Worker:
 
     def _drop_backend(self) -> None:
         self.warm.close()
-
-
-def check_plan(backend: Backend, request: GenerationRequest, images: ImageInput) -> None:
-    """Refuse, before any model work, a request the backend cannot render as planned: its
-    duration beyond the backend's longest clip, an image it takes none of, or a plan with
-    nothing to render (a job-level failure naming why, instead of a crash inside the model).
-    The API refuses these before a job exists; this catches a worker whose weights changed."""
-    capabilities = backend.capabilities
-    images.refuse_untaken(backend.name, capabilities)
-    longest = capabilities.max_duration
-    if request.seconds > longest:
-        raise GenerationFailed(
-            f"{backend.name} renders at most {longest} s; asked {request.seconds:g} s"
-        )
-    plan = backend.plan(request)
-    if min(plan.width, plan.height, plan.num_frames, plan.steps) < 1 or plan.fps <= 0:
-        raise GenerationFailed(f"{backend.name} planned nothing to render: {plan}")
-
-
-def _metadata(claim: Claim, backend: str) -> dict[str, str]:
-    request = claim.job.request
-    return {
-        "clipforge_prompt": request.prompt,
-        "clipforge_seed": str(request.seed),
-        "clipforge_model": request.model,
-        "clipforge_backend": backend,
-        "clipforge_job_id": claim.job.id,
-    }

@@ -9,6 +9,8 @@ import shutil
 import time
 from pathlib import Path
 
+from clipforge.files.base import Storage
+from clipforge.files.health import PROBE, StorageHealth, probe_storage
 from clipforge.worker.identity import is_dead_local_process, process_name
 
 log = logging.getLogger(__name__)
@@ -46,3 +48,22 @@ def remove_orphaned_scratch(data_dir: Path) -> int:
     if removed:
         log.warning("removed %d scratch folder(s) left by processes that died", removed)
     return removed
+
+
+def storage_health(storage: Storage, data_dir: Path) -> StorageHealth:
+    """Storage health whose probe writes to `storage` and to this process's scratch folder."""
+
+    def probe() -> None:
+        probe_storage(storage)
+        probe_scratch(data_dir)
+
+    return StorageHealth(probe)
+
+
+def probe_scratch(data_dir: Path) -> None:
+    """Write and remove a small file in this process's scratch folder (OSError if not)."""
+    path = process_scratch(data_dir) / f"probe-{time.monotonic_ns()}.tmp"
+    try:
+        path.write_bytes(PROBE)
+    finally:
+        path.unlink(missing_ok=True)
