@@ -30,7 +30,8 @@ from clipforge.api.error_bodies import OPENAI_ERRORS
 from clipforge.api.errors import where_json_broke
 from clipforge.api.fields import QueryInt, Sampling
 from clipforge.api.idempotency import IdempotencyHeader, fingerprint
-from clipforge.api.intake import Image
+from clipforge.api.media import Image, digest, take_video_last_frame
+from clipforge.api.media.forms import read_form
 from clipforge.api.openai_models import (
     DEFAULT_MODEL,
     DEFAULT_SECONDS,
@@ -60,7 +61,7 @@ from clipforge.schemas import (
 )
 from clipforge.store.filters import JobFilter
 from clipforge.store.tenant import TenantJobs
-from clipforge.video.images import ImageRejected, decode_png, last_video_frame
+from clipforge.video.images import decode_png
 
 PATH = "/v1/videos"
 POLL_AFTER_HEADER = "openai-poll-after-ms"
@@ -93,26 +94,23 @@ def _body(model: type[BaseModel]) -> dict[str, Any]:
 async def parsed(
     request: Request, model: type[BaseModel], files: tuple[str, ...] = ()
 ) -> tuple[Any, dict[str, bytes]]:
-    """The body as `model`, from JSON or a multipart form, and the files uploaded in the form
-    fields named in `files`; a body that does not validate is the usual 400 naming the field.
-    An `input_reference` file becomes the data: URL of `input_reference.image_url`."""
+    """The body as `model`, from JSON or a form (parsed off the event loop), and the files
+    uploaded in the form fields named in `files`; a body that does not validate is the usual
+    400 naming the field. An `input_reference` file becomes the data: URL of
+    `input_reference.image_url`."""
     data: Any
     uploads: dict[str, bytes] = {}
     content_type = request.headers.get("content-type", "")
     if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
-        form = await request.form()
-        values: dict[str, Any] = {}
-        for name, value in form.multi_items():
-            if isinstance(value, str):
-                values[name] = value
-            elif name in files:
-                uploads[name] = await value.read()
-                if name == "input_reference":
-                    kind = value.content_type or "application/octet-stream"
-                    encoded = base64.b64encode(uploads.pop(name)).decode("ascii")
-                    values[f"{name}[image_url]"] = f"data:{kind};base64,{encoded}"
-            else:
+        form = await read_form(request)
+        values: dict[str, Any] = dict(form.values)
+        for name, content, kind in form.files:
+            if name not in files:
                 raise InvalidField(name, "a file is not taken here")
+            if name == "input_reference":
+                values[f"{name}[image_url]"] = await asyncio.to_thread(_data_url, content, kind)
+            else:
+                uploads[name] = content
         data = form_values(values)
     else:
         body = await request.body()
@@ -126,6 +124,11 @@ async def parsed(
         return model.model_validate(data), uploads
     except ValidationError as exc:
         raise RequestValidationError(exc.errors()) from None
+
+
+def _data_url(content: bytes, kind: str | None) -> str:
+    encoded = base64.b64encode(content).decode("ascii")
+    return f"data:{kind or 'application/octet-stream'};base64,{encoded}"
 
 
 def _size(text: str) -> tuple[Resolution, AspectRatio, int, int]:
@@ -224,9 +227,11 @@ async def _create(
     body: BaseModel,
     surface: str,
     stored: list[Image] | None = None,
+    uploads: dict[str, bytes] | None = None,
 ) -> Job:
     request, taken = await with_images(request, images, services, adaptive=False)
-    once = partial(fingerprint, surface, body)
+    digests = {name: digest(data) for name, data in (uploads or {}).items()}
+    once = partial(fingerprint, surface, body, digests)
     all_images = [*taken, *(stored or [])]
     return await submit(services, caller, jobs, request, all_images, key, once, surface="openai")
 
@@ -368,10 +373,7 @@ async def extend_video(
 ) -> Video:
     body, uploads = await parsed(request, VideoExtendBody, ("video",))
     if "video" in uploads:  # a video file: the extension starts from its last frame
-        try:
-            last = await asyncio.to_thread(last_video_frame, uploads["video"])
-        except ImageRejected as exc:
-            raise InvalidField("video", str(exc)) from None
+        last = await take_video_last_frame("video", uploads["video"], services.settings)
         source = None
     elif body.video is not None:
         source = await services.call(_finished_source, jobs, body.video.id, "video.id")
@@ -383,7 +385,8 @@ async def extend_video(
         raise InvalidField("video", "field required: a video file or {id} of a video")
     asked = await services.call(_extension, body, source, last, services)
     stored = [Image("video", "first", last, asked.image_url or "")]
-    job = await _create(asked, [], services, caller, jobs, key, body, f"{PATH}/extensions", stored)
+    surface = f"{PATH}/extensions"
+    job = await _create(asked, [], services, caller, jobs, key, body, surface, stored, uploads)
     return _with_poll_hint(await services.call(video_out, job, jobs, services), response)
 
 

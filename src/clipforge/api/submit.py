@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from clipforge.api.access import Caller
 from clipforge.api.deps import Services
 from clipforge.api.idempotency import create_job
-from clipforge.api.intake import Image, fitted_png, nearest_ratio, take_image
+from clipforge.api.media import Image, fitted_png, nearest_ratio, take_image
 from clipforge.files.base import Storage, frame_key
 from clipforge.logs import log_fields
 from clipforge.schemas import GenerationRequest, Job

@@ -1,0 +1,117 @@
+"""Form bodies (multipart/form-data, as the OpenAI SDK sends an upload, or urlencoded),
+parsed off the event loop: the body is received as it arrives (the body limit of
+`api/limits.py` applies), then split into values and files in a worker thread, so that a
+20 MB upload being parsed never holds up another request (`/healthz` included)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
+
+from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.requests import Request
+
+from clipforge.errors import InvalidField
+
+MAX_PARTS = 200
+"""Fields and files one form may have (each costs a little; no create needs many)."""
+
+
+@dataclass
+class Part:
+    name: str = ""
+    filename: str | None = None
+    content_type: str | None = None
+    chunks: list[bytes] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Form:
+    """A parsed form: its text values and its files (name, bytes, declared content type)."""
+
+    values: list[tuple[str, str]]
+    files: list[tuple[str, bytes, str | None]]
+
+
+async def read_form(request: Request) -> Form:
+    """The request's form body, parsed in a thread; a malformed one is a 400 naming `body`."""
+    body = await request.body()
+    return await asyncio.to_thread(parse_form, request.headers.get("content-type", ""), body)
+
+
+def parse_form(content_type: str, body: bytes) -> Form:
+    kind, options = parse_options_header(content_type)
+    if kind == b"application/x-www-form-urlencoded":
+        try:
+            text = body.decode("utf-8")
+            pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_PARTS)
+        except ValueError as exc:
+            raise InvalidField("body", f"not a valid urlencoded form ({exc})") from None
+        return Form(pairs, [])
+    boundary = options.get(b"boundary")
+    if not boundary:
+        raise InvalidField("body", "a multipart form needs a boundary")
+    parts = _parts(boundary, body)
+    values, files = [], []
+    for part in parts:
+        data = b"".join(part.chunks)
+        if part.filename is not None:
+            files.append((part.name, data, part.content_type))
+            continue
+        try:
+            values.append((part.name, data.decode("utf-8")))
+        except UnicodeDecodeError:
+            raise InvalidField(part.name or "body", "a form value must be UTF-8 text") from None
+    return Form(values, files)
+
+
+def _parts(boundary: bytes, body: bytes) -> list[Part]:
+    parts: list[Part] = []
+    header: list[bytes] = [b"", b""]
+
+    def begin() -> None:
+        if len(parts) >= MAX_PARTS:
+            raise InvalidField("body", f"a form may have at most {MAX_PARTS} parts")
+        parts.append(Part())
+
+    def header_field(data: bytes, start: int, end: int) -> None:
+        header[0] += data[start:end]
+
+    def header_value(data: bytes, start: int, end: int) -> None:
+        header[1] += data[start:end]
+
+    def header_end() -> None:
+        _take_header(parts[-1], header[0].lower(), header[1])
+        header[:] = [b"", b""]
+
+    def part_data(data: bytes, start: int, end: int) -> None:
+        parts[-1].chunks.append(data[start:end])
+
+    callbacks = {
+        "on_part_begin": begin,
+        "on_header_field": header_field,
+        "on_header_value": header_value,
+        "on_header_end": header_end,
+        "on_part_data": part_data,
+    }
+    parser = MultipartParser(boundary, callbacks)  # type: ignore[arg-type]
+    try:
+        parser.write(body)
+        parser.finalize()
+    except InvalidField:
+        raise
+    except Exception as exc:  # python-multipart's errors: a malformed body
+        raise InvalidField("body", f"not a valid multipart form ({exc})") from None
+    return parts
+
+
+def _take_header(part: Part, name: bytes, value: bytes) -> None:
+    text = value.decode("latin-1")
+    if name == b"content-disposition":
+        _, options = parse_options_header(text)
+        part.name = options.get(b"name", b"").decode("utf-8", "replace")
+        filename = options.get(b"filename")
+        part.filename = None if filename is None else filename.decode("utf-8", "replace")
+    elif name == b"content-type":
+        part.content_type = text.strip()
