@@ -11,8 +11,6 @@ stitched one: its `seconds` are its own. Errors have OpenAI's body (`api/errors.
 
 from __future__ import annotations
 
-import asyncio
-import base64
 import json
 from functools import partial
 from typing import Annotated, Any, Literal
@@ -74,6 +72,8 @@ STATUS: dict[JobStatus, VideoStatus] = {
     JobStatus.CANCELLED: "failed",
 }
 VARIANTS = {"video": None, "thumbnail": "poster", "spritesheet": "sprites"}
+UPLOADED = "upload:input_reference"
+"""`input_reference.image_url` of a form that uploads the image as a file."""
 EXTENSION_PREFIX = "video:"
 """How an extension records its first frame: `video:<source id>#last_frame`."""
 
@@ -96,21 +96,20 @@ async def parsed(
 ) -> tuple[Any, dict[str, bytes]]:
     """The body as `model`, from JSON or a form (parsed off the event loop), and the files
     uploaded in the form fields named in `files`; a body that does not validate is the usual
-    400 naming the field. An `input_reference` file becomes the data: URL of
-    `input_reference.image_url`."""
+    400 naming the field. An `input_reference` file is taken as uploaded bytes (its
+    `image_url` reads `UPLOADED`)."""
     data: Any
     uploads: dict[str, bytes] = {}
     content_type = request.headers.get("content-type", "")
     if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
         form = await read_form(request)
         values: dict[str, Any] = dict(form.values)
-        for name, content, kind in form.files:
+        for name, content, _ in form.files:
             if name not in files:
                 raise InvalidField(name, "a file is not taken here")
-            if name == "input_reference":
-                values[f"{name}[image_url]"] = await asyncio.to_thread(_data_url, content, kind)
-            else:
-                uploads[name] = content
+            uploads[name] = content
+            if name == "input_reference":  # the image comes as bytes (no data: URL made)
+                values[f"{name}[image_url]"] = UPLOADED
         data = form_values(values)
     else:
         body = await request.body()
@@ -124,11 +123,6 @@ async def parsed(
         return model.model_validate(data), uploads
     except ValidationError as exc:
         raise RequestValidationError(exc.errors()) from None
-
-
-def _data_url(content: bytes, kind: str | None) -> str:
-    encoded = base64.b64encode(content).decode("ascii")
-    return f"data:{kind or 'application/octet-stream'};base64,{encoded}"
 
 
 def _size(text: str) -> tuple[Resolution, AspectRatio, int, int]:
@@ -245,13 +239,15 @@ async def create_video(
     jobs: JobsDep,
     key: IdempotencyHeader = None,
 ) -> Video:
-    body, _ = await parsed(request, VideoCreateBody, ("input_reference",))
+    body, uploads = await parsed(request, VideoCreateBody, ("input_reference",))
     asked = await services.call(to_request, body, services)
-    reference = body.input_reference
+    reference, upload = body.input_reference, uploads.get("input_reference")
     images = (
-        [] if reference is None else [ImageField("input_reference", "first", reference.image_url)]
+        []
+        if reference is None
+        else [ImageField("input_reference", "first", reference.image_url, upload)]
     )
-    job = await _create(asked, images, services, caller, jobs, key, body, PATH)
+    job = await _create(asked, images, services, caller, jobs, key, body, PATH, uploads=uploads)
     return _with_poll_hint(await services.call(video_out, job, jobs, services), response)
 
 

@@ -51,10 +51,17 @@ class Image:
     described: str
 
 
-async def take_image(field: str, which: str, url: str, settings: Settings) -> Image:
-    """Fetch (or read) and decode one image; InvalidField naming `field` when it fails."""
-    if url.startswith("data:"):
-        data = _read_data_url(field, url, settings.max_image_bytes)
+async def take_image(
+    field: str, which: str, url: str, settings: Settings, uploaded: bytes | None = None
+) -> Image:
+    """Fetch (or read, or take as `uploaded`) and decode one image; InvalidField naming
+    `field` when it fails. Inline bytes are recorded by their type and digest."""
+    if uploaded is not None or url.startswith("data:"):
+        data = (
+            _read_data_url(field, url, settings.max_image_bytes) if uploaded is None else uploaded
+        )
+        if len(data) > settings.max_image_bytes:
+            raise InvalidField(field, f"the image is larger than {settings.max_image_bytes} bytes")
         described = f"data:{image_format(data) or 'unknown'};sha256={digest(data)[:16]}"
     else:
         data, described = await fetch(field, url, settings), url
