@@ -4,7 +4,9 @@ can be told apart), and the hostile files that pretend to be videos."""
 from __future__ import annotations
 
 import io
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 
 import av
 import numpy as np
@@ -23,13 +25,33 @@ def video(
     kind: str = "mp4",
     key_every: int = 12,
     picture: Callable[[int, int, int], np.ndarray] | None = None,
+    index_first: bool = False,
 ) -> bytes:
     """An H.264 MP4 or a VP9 WebM: `frames` flat grey frames of `size`, a key frame every
-    `key_every` frames (`picture(index, width, height)` draws a frame instead)."""
-    width, height = size
+    `key_every` frames (`picture(index, width, height)` draws a frame instead); an MP4's
+    index at the start with `index_first` (as for streaming)."""
+    if index_first:  # FFmpeg moves the index in a second pass over a file
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "video.mp4"
+            _write(str(path), frames, size, kind, key_every, picture, {"movflags": "faststart"})
+            return path.read_bytes()
     out = io.BytesIO()
+    _write(out, frames, size, kind, key_every, picture, {})
+    return out.getvalue()
+
+
+def _write(
+    out: str | io.BytesIO,
+    frames: int,
+    size: tuple[int, int],
+    kind: str,
+    key_every: int,
+    picture: Callable[[int, int, int], np.ndarray] | None,
+    options: dict[str, str],
+) -> None:
+    width, height = size
     codec = {"mp4": "libx264", "webm": "libvpx-vp9"}[kind]
-    with av.open(out, "w", format=kind) as container:
+    with av.open(out, "w", format=kind, options=options) as container:
         stream = container.add_stream(codec, rate=24)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.gop_size = key_every
@@ -43,7 +65,6 @@ def video(
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
-    return out.getvalue()
 
 
 def _flat(index: int, width: int, height: int) -> np.ndarray:

@@ -21,6 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from clipforge.api.media import intake as media_intake
 from clipforge.api.media.clips import ClipLimits, last_frame
 from clipforge.api.media.intake import MAX_PIXELS, MIN_SIDE
 from clipforge.files.base import frame_key
@@ -90,7 +91,9 @@ HOSTILE = {
     "text": (lambda: b"#EXTM3U\n#EXT-X-VERSION:3\nhttp://127.0.0.1:9/a.ts\n", "not an MP4"),
     "empty": (lambda: b"", "not an MP4"),
     "cut mp4": (lambda: _cut(video(40)), "damaged or cut short"),
-    "cut webm": (lambda: video(40, kind="webm")[:300], "damaged or cut short"),
+    "cut mp4, index first": (lambda: _cut(video(240, index_first=True)), "cut short"),
+    "cut webm": (lambda: _cut(video(240, kind="webm", key_every=24)), "cut short"),
+    "webm header only": (lambda: video(40, kind="webm")[:300], "damaged or cut short"),
     "mp4 header only": (lambda: video(40)[:64], "damaged or cut short"),
     "huge frame": (lambda: video(1, (8192, 8192)), "more than 40000000 pixels"),
     "tiny frame": (lambda: video(3, (32, 32)), "smaller than 64"),
@@ -250,3 +253,25 @@ def test_damaged_media_in_any_field_is_never_a_server_error(
     if answer.status_code == 400:
         error = answer.json()
         assert field in str(error), error
+
+
+def test_uploads_beyond_the_pool_and_its_queue_are_a_429(
+    server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(media_intake, "VIDEO_WAITING", 0)  # two decode, none may wait
+    heavy = long_static(1500, 250, (1280, 720))
+    answers: list[httpx.Response] = []
+
+    def upload() -> None:
+        with server.client(KEYS[0]) as a:
+            answers.append(extend(a, heavy))
+
+    uploaders = [threading.Thread(target=upload) for _ in range(5)]
+    for thread in uploaders:
+        thread.start()
+    for thread in uploaders:
+        thread.join(120)
+    statuses = sorted(answer.status_code for answer in answers)
+    assert 200 in statuses and 429 in statuses and set(statuses) <= {200, 429}, statuses
+    busy = next(answer for answer in answers if answer.status_code == 429)
+    assert busy.headers["retry-after"] == "2"

@@ -25,6 +25,8 @@ from clipforge.api.media.stills import check_size
 
 CODECS = {"h264", "hevc", "vp8", "vp9", "av1", "mpeg4"}
 _OPTIONS = {"protocol_whitelist": "none", "enable_drefs": "0", "use_absolute_path": "0"}
+CUT_SLACK_SECONDS = 1.0
+"""How far before its declared end a video's last frame may be, at least (5% at most)."""
 _FAR = 1 << 60
 """Seek target past any real end: the demuxer goes back to the last key frame before it."""
 
@@ -49,6 +51,7 @@ def last_frame(data: bytes, limits: ClipLimits) -> np.ndarray:
     try:
         with av.open(io.BytesIO(data), mode="r", format=demuxer, options=_OPTIONS) as container:
             stream = _checked_stream(container, limits)
+            declared = _seconds(container, stream)
             frame = _decode_last(container, stream, limits, deadline)
     except MediaRejected:
         raise
@@ -58,6 +61,7 @@ def last_frame(data: bytes, limits: ClipLimits) -> np.ndarray:
         raise MediaRejected(f"the video is damaged or cut short ({exc})") from None
     if frame is None:
         raise MediaRejected("the video has no frames")
+    _check_whole(frame, declared)
     check_size((frame.width, frame.height), limits.max_pixels, limits.min_side)
     return np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
 
@@ -75,9 +79,17 @@ def _checked_stream(container: av.container.InputContainer, limits: ClipLimits) 
         raise MediaRejected(f"the video is longer than {limits.max_seconds:g} s")
     if stream.frames > limits.max_frames:
         raise MediaRejected(f"the video has more than {limits.max_frames} frames")
-    stream.thread_type = "SLICE"  # one upload, one core: the pool bounds the rest
-    stream.codec_context.thread_count = 1
+    stream.codec_context.thread_count = 1  # one upload, one core: the pool bounds the rest
     return stream
+
+
+def _check_whole(frame: av.VideoFrame, declared: float) -> None:
+    """A file cut short decodes up to the cut without an error: its last frame comes well
+    before the length its header declares (the slack allows for a longer audio track)."""
+    slack = max(CUT_SLACK_SECONDS, 0.05 * declared)
+    if frame.time is not None and declared > 0 and frame.time + slack < declared:
+        ends = f"frames end at {frame.time:.1f} s of {declared:.1f} s"
+        raise MediaRejected(f"the video is damaged or cut short ({ends})")
 
 
 def _seconds(container: av.container.InputContainer, stream: av.VideoStream) -> float:

@@ -25,7 +25,7 @@ from clipforge.api.media.clips import ClipLimits, last_frame
 from clipforge.api.media.fetch import fetch
 from clipforge.api.media.kinds import MediaRejected, image_format
 from clipforge.api.media.stills import decode_image
-from clipforge.errors import InvalidField
+from clipforge.errors import InvalidField, RateLimited
 from clipforge.schemas import FRAME_SIZES, AspectRatio, Resolution
 from clipforge.settings import Settings
 from clipforge.video.images import encode_png
@@ -36,8 +36,12 @@ MAX_PIXELS = 40_000_000
 MIN_SIDE = 64
 VIDEO_THREADS = 2
 """Uploaded videos decoded at once in this process; more wait their turn."""
+VIDEO_WAITING = 16
+"""Uploads that may wait for the pool; more are a 429 (each holds its bytes in memory)."""
 
 _video_pool = ThreadPoolExecutor(VIDEO_THREADS, thread_name_prefix="video-intake")
+_videos_taken = 0
+"""Uploads in the pool or waiting for it (changed on the event loop only)."""
 
 
 @dataclass(frozen=True)
@@ -81,12 +85,18 @@ async def take_video_last_frame(field: str, data: bytes, settings: Settings) -> 
         max_frames=settings.max_video_frames,
         deadline_seconds=settings.video_decode_seconds,
     )
+    global _videos_taken
+    if _videos_taken >= VIDEO_THREADS + VIDEO_WAITING:
+        raise RateLimited("too many uploaded videos are being taken in; retry soon", 2, "uploads")
     loop = asyncio.get_running_loop()
     work = partial(contextvars.copy_context().run, last_frame, data, limits)
+    _videos_taken += 1
     try:
         return await loop.run_in_executor(_video_pool, work)
     except MediaRejected as exc:
         raise InvalidField(field, str(exc)) from None
+    finally:
+        _videos_taken -= 1
 
 
 def digest(data: bytes) -> str:
