@@ -28,8 +28,8 @@ from clipforge.api.error_bodies import OPENAI_ERRORS
 from clipforge.api.errors import where_json_broke
 from clipforge.api.fields import QueryInt, Sampling
 from clipforge.api.idempotency import IdempotencyHeader, fingerprint
-from clipforge.api.media import Image, digest, take_video_last_frame
-from clipforge.api.media.forms import read_form
+from clipforge.api.media import Image, take_video_last_frame
+from clipforge.api.media.forms import Upload, read_form
 from clipforge.api.openai_models import (
     DEFAULT_MODEL,
     DEFAULT_SECONDS,
@@ -93,23 +93,23 @@ def _body(model: type[BaseModel]) -> dict[str, Any]:
 
 async def parsed(
     request: Request, model: type[BaseModel], files: tuple[str, ...] = ()
-) -> tuple[Any, dict[str, bytes]]:
+) -> tuple[Any, dict[str, Upload]]:
     """The body as `model`, from JSON or a form (parsed off the event loop), and the files
     uploaded in the form fields named in `files`; a body that does not validate is the usual
     400 naming the field. An `input_reference` file is taken as uploaded bytes (its
     `image_url` reads `UPLOADED`)."""
     data: Any
-    uploads: dict[str, bytes] = {}
+    uploads: dict[str, Upload] = {}
     content_type = request.headers.get("content-type", "")
     if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
         form = await read_form(request)
         values: dict[str, Any] = dict(form.values)
-        for name, content, _ in form.files:
-            if name not in files:
-                raise InvalidField(name, "a file is not taken here")
-            uploads[name] = content
-            if name == "input_reference":  # the image comes as bytes (no data: URL made)
-                values[f"{name}[image_url]"] = UPLOADED
+        for upload in form.files:
+            if upload.name not in files:
+                raise InvalidField(upload.name, "a file is not taken here")
+            uploads[upload.name] = upload
+            if upload.name == "input_reference":  # the image comes as bytes, no data: URL
+                values["input_reference[image_url]"] = UPLOADED
         data = form_values(values)
     else:
         body = await request.body()
@@ -221,10 +221,10 @@ async def _create(
     body: BaseModel,
     surface: str,
     stored: list[Image] | None = None,
-    uploads: dict[str, bytes] | None = None,
+    uploads: dict[str, Upload] | None = None,
 ) -> Job:
     request, taken = await with_images(request, images, services, adaptive=False)
-    digests = {name: digest(data) for name, data in (uploads or {}).items()}
+    digests = {name: upload.sha256 for name, upload in (uploads or {}).items()}
     once = partial(fingerprint, surface, body, digests)
     all_images = [*taken, *(stored or [])]
     return await submit(services, caller, jobs, request, all_images, key, once, surface="openai")
@@ -242,10 +242,11 @@ async def create_video(
     body, uploads = await parsed(request, VideoCreateBody, ("input_reference",))
     asked = await services.call(to_request, body, services)
     reference, upload = body.input_reference, uploads.get("input_reference")
+    data = None if upload is None else upload.data
     images = (
         []
         if reference is None
-        else [ImageField("input_reference", "first", reference.image_url, upload)]
+        else [ImageField("input_reference", "first", reference.image_url, data)]
     )
     job = await _create(asked, images, services, caller, jobs, key, body, PATH, uploads=uploads)
     return _with_poll_hint(await services.call(video_out, job, jobs, services), response)
@@ -369,7 +370,7 @@ async def extend_video(
 ) -> Video:
     body, uploads = await parsed(request, VideoExtendBody, ("video",))
     if "video" in uploads:  # a video file: the extension starts from its last frame
-        last = await take_video_last_frame("video", uploads["video"], services.settings)
+        last = await take_video_last_frame("video", uploads["video"].data, services.settings)
         source = None
     elif body.video is not None:
         source = await services.call(_finished_source, jobs, body.video.id, "video.id")

@@ -6,6 +6,7 @@ parsed off the event loop: the body is received as it arrives (the body limit of
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
@@ -22,16 +23,25 @@ MAX_PARTS = 200
 class Part:
     name: str = ""
     filename: str | None = None
-    content_type: str | None = None
     chunks: list[bytes] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
+class Upload:
+    """A file of a form: its field, its bytes and their SHA-256 (hashed in the parsing
+    thread, not on the event loop: what an Idempotency-Key compares)."""
+
+    name: str
+    data: bytes
+    sha256: str
+
+
+@dataclass(frozen=True)
 class Form:
-    """A parsed form: its text values and its files (name, bytes, declared content type)."""
+    """A parsed form: its text values and its files."""
 
     values: list[tuple[str, str]]
-    files: list[tuple[str, bytes, str | None]]
+    files: list[Upload]
 
 
 async def read_form(request: Request) -> Form:
@@ -55,11 +65,12 @@ def parse_form(content_type: str, chunks: list[bytes]) -> Form:
     if not boundary:
         raise InvalidField("body", "a multipart form needs a boundary")
     parts = _parts(boundary, chunks)
-    values, files = [], []
+    values: list[tuple[str, str]] = []
+    files: list[Upload] = []
     for part in parts:
         data = b"".join(part.chunks)
         if part.filename is not None:
-            files.append((part.name, data, part.content_type))
+            files.append(Upload(part.name, data, hashlib.sha256(data).hexdigest()))
             continue
         try:
             values.append((part.name, data.decode("utf-8")))
@@ -116,5 +127,3 @@ def _take_header(part: Part, name: bytes, value: bytes) -> None:
         part.name = options.get(b"name", b"").decode("utf-8", "replace")
         filename = options.get(b"filename")
         part.filename = None if filename is None else filename.decode("utf-8", "replace")
-    elif name == b"content-type":
-        part.content_type = text.strip()

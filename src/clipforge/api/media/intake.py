@@ -60,20 +60,29 @@ async def take_image(
 ) -> Image:
     """Fetch (or read, or take as `uploaded`) and decode one image; InvalidField naming
     `field` when it fails. Inline bytes are recorded by their type and digest."""
-    if uploaded is not None or url.startswith("data:"):
-        data = (
-            _read_data_url(field, url, settings.max_image_bytes) if uploaded is None else uploaded
-        )
-        if len(data) > settings.max_image_bytes:
-            raise InvalidField(field, f"the image is larger than {settings.max_image_bytes} bytes")
-        described = f"data:{image_format(data) or 'unknown'};sha256={digest(data)[:16]}"
+    inline = uploaded is not None or url.startswith("data:")
+    if uploaded is not None:
+        data = uploaded
+    elif inline:
+        data = _read_data_url(field, url, settings.max_image_bytes)
     else:
-        data, described = await fetch(field, url, settings), url
+        data = await fetch(field, url, settings)
+    if len(data) > settings.max_image_bytes:
+        raise InvalidField(field, f"the image is larger than {settings.max_image_bytes} bytes")
     try:
-        pixels = await asyncio.to_thread(decode_image, data, MAX_PIXELS, MIN_SIDE)
+        pixels, described = await asyncio.to_thread(_decoded, data, inline)
     except MediaRejected as exc:
         raise InvalidField(field, str(exc)) from None
-    return Image(field, which, pixels, described)
+    return Image(field, which, pixels, described or url)
+
+
+def _decoded(data: bytes, inline: bool) -> tuple[np.ndarray, str | None]:
+    """The pixels, and how the request records inline bytes (by type and digest; hashing a
+    20 MB upload is work for this thread, not the event loop)."""
+    pixels = decode_image(data, MAX_PIXELS, MIN_SIDE)
+    if not inline:
+        return pixels, None
+    return pixels, f"data:{image_format(data) or 'unknown'};sha256={digest(data)[:16]}"
 
 
 async def take_video_last_frame(field: str, data: bytes, settings: Settings) -> np.ndarray:
