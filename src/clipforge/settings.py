@@ -189,6 +189,20 @@ class Settings(BaseSettings):
     image_fetch_timeout_seconds: float = Field(
         20.0, gt=0, description="How long fetching one image URL may take in all (5 s to connect)."
     )
+    max_video_seconds: float = Field(
+        600.0,
+        gt=0,
+        description="Longest uploaded video (an extension's source) taken, by its header.",
+    )
+    max_video_frames: int = Field(
+        20_000,
+        ge=1,
+        description="Most frames an uploaded video may have (by its header) and decode from its "
+        "last key frame.",
+    )
+    video_decode_seconds: float = Field(
+        10.0, gt=0, description="How long finding an uploaded video's last frame may take."
+    )
     url_allowlist: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Comma-separated hosts or networks (CIDR) that callback and image URLs may "

@@ -103,6 +103,14 @@ def test_exif_orientation_is_applied(server: LiveServer, http: httpx.Client) -> 
     assert left[0] > 150 > left[2] and right[2] > 150 > right[0]
 
 
+def test_a_16_bit_image_is_scaled_not_clipped(server: LiveServer, http: httpx.Client) -> None:
+    ramp = np.tile(np.linspace(0, 65535, 256).astype(np.uint16), (144, 1))  # full range
+    job_id = create(http, data_url(encoded(ramp)), aspect_ratio="16:9").json()["id"]
+    grey = stored_first_frame(server, job_id).astype(int)
+    assert abs(grey.mean() - 127.5) < 6, grey.mean()  # clipped, it was almost white
+    assert grey[:, :20].mean() < 30 and grey[:, -20:].mean() > 225
+
+
 @pytest.mark.parametrize("kind", ["WEBP", "PNG"])
 def test_an_animation_gives_its_first_frame(
     server: LiveServer, http: httpx.Client, kind: str
@@ -161,6 +169,19 @@ BAD_ROUTES = {
     ),
     "/tiny.png": (Route(body=encoded(halves(32, 32))), "smaller than 64"),
     "/bomb.png": (Route(body=png_claiming(50_000, 50_000)), "pixels"),
+    "/cut.jpg": (
+        Route(body=encoded(_noise(150, 100), "JPEG")[:100], content_type="image/jpeg"),
+        "damaged or cut short",
+    ),
+    "/cut.webp": (
+        Route(body=encoded(_noise(150, 100), "WEBP")[:30], content_type="image/webp"),
+        "damaged or cut short",
+    ),
+    "/to-data.png": (
+        Route(302, location=data_url(encoded(halves()))),
+        "not http(s)",
+    ),
+    "/to-file.png": (Route(302, location="file:///etc/hostname"), "not http(s)"),
 }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Annotated
 
@@ -37,9 +37,13 @@ IdempotencyHeader = Annotated[
 ]
 
 
-def fingerprint(surface: str, body: BaseModel) -> str:
-    """What 'the same body' means: the validated body on the same surface, canonical JSON."""
-    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+def fingerprint(surface: str, body: BaseModel, uploads: Mapping[str, str] | None = None) -> str:
+    """What 'the same body' means: the validated body on the same surface, canonical JSON,
+    and the files uploaded with it (field -> SHA-256 of the bytes)."""
+    values = body.model_dump(mode="json")
+    if uploads:
+        values = {"body": values, "uploads": dict(uploads)}
+    canonical = json.dumps(values, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(f"{surface}\n{canonical}".encode()).hexdigest()
 
 

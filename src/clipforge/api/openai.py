@@ -11,8 +11,6 @@ stitched one: its `seconds` are its own. Errors have OpenAI's body (`api/errors.
 
 from __future__ import annotations
 
-import asyncio
-import base64
 import json
 from functools import partial
 from typing import Annotated, Any, Literal
@@ -30,7 +28,8 @@ from clipforge.api.error_bodies import OPENAI_ERRORS
 from clipforge.api.errors import where_json_broke
 from clipforge.api.fields import QueryInt, Sampling
 from clipforge.api.idempotency import IdempotencyHeader, fingerprint
-from clipforge.api.intake import Image
+from clipforge.api.media import Image, take_video_last_frame
+from clipforge.api.media.forms import Upload, read_form
 from clipforge.api.openai_models import (
     DEFAULT_MODEL,
     DEFAULT_SECONDS,
@@ -60,7 +59,7 @@ from clipforge.schemas import (
 )
 from clipforge.store.filters import JobFilter
 from clipforge.store.tenant import TenantJobs
-from clipforge.video.images import ImageRejected, decode_png, last_video_frame
+from clipforge.video.images import decode_png
 
 PATH = "/v1/videos"
 POLL_AFTER_HEADER = "openai-poll-after-ms"
@@ -73,6 +72,8 @@ STATUS: dict[JobStatus, VideoStatus] = {
     JobStatus.CANCELLED: "failed",
 }
 VARIANTS = {"video": None, "thumbnail": "poster", "spritesheet": "sprites"}
+UPLOADED = "upload:input_reference"
+"""`input_reference.image_url` of a form that uploads the image as a file."""
 EXTENSION_PREFIX = "video:"
 """How an extension records its first frame: `video:<source id>#last_frame`."""
 
@@ -92,27 +93,23 @@ def _body(model: type[BaseModel]) -> dict[str, Any]:
 
 async def parsed(
     request: Request, model: type[BaseModel], files: tuple[str, ...] = ()
-) -> tuple[Any, dict[str, bytes]]:
-    """The body as `model`, from JSON or a multipart form, and the files uploaded in the form
-    fields named in `files`; a body that does not validate is the usual 400 naming the field.
-    An `input_reference` file becomes the data: URL of `input_reference.image_url`."""
+) -> tuple[Any, dict[str, Upload]]:
+    """The body as `model`, from JSON or a form (parsed off the event loop), and the files
+    uploaded in the form fields named in `files`; a body that does not validate is the usual
+    400 naming the field. An `input_reference` file is taken as uploaded bytes (its
+    `image_url` reads `UPLOADED`)."""
     data: Any
-    uploads: dict[str, bytes] = {}
+    uploads: dict[str, Upload] = {}
     content_type = request.headers.get("content-type", "")
     if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
-        form = await request.form()
-        values: dict[str, Any] = {}
-        for name, value in form.multi_items():
-            if isinstance(value, str):
-                values[name] = value
-            elif name in files:
-                uploads[name] = await value.read()
-                if name == "input_reference":
-                    kind = value.content_type or "application/octet-stream"
-                    encoded = base64.b64encode(uploads.pop(name)).decode("ascii")
-                    values[f"{name}[image_url]"] = f"data:{kind};base64,{encoded}"
-            else:
-                raise InvalidField(name, "a file is not taken here")
+        form = await read_form(request)
+        values: dict[str, Any] = dict(form.values)
+        for upload in form.files:
+            if upload.name not in files:
+                raise InvalidField(upload.name, "a file is not taken here")
+            uploads[upload.name] = upload
+            if upload.name == "input_reference":  # the image comes as bytes, no data: URL
+                values["input_reference[image_url]"] = UPLOADED
         data = form_values(values)
     else:
         body = await request.body()
@@ -224,9 +221,11 @@ async def _create(
     body: BaseModel,
     surface: str,
     stored: list[Image] | None = None,
+    uploads: dict[str, Upload] | None = None,
 ) -> Job:
     request, taken = await with_images(request, images, services, adaptive=False)
-    once = partial(fingerprint, surface, body)
+    digests = {name: upload.sha256 for name, upload in (uploads or {}).items()}
+    once = partial(fingerprint, surface, body, digests)
     all_images = [*taken, *(stored or [])]
     return await submit(services, caller, jobs, request, all_images, key, once, surface="openai")
 
@@ -240,13 +239,16 @@ async def create_video(
     jobs: JobsDep,
     key: IdempotencyHeader = None,
 ) -> Video:
-    body, _ = await parsed(request, VideoCreateBody, ("input_reference",))
+    body, uploads = await parsed(request, VideoCreateBody, ("input_reference",))
     asked = await services.call(to_request, body, services)
-    reference = body.input_reference
+    reference, upload = body.input_reference, uploads.get("input_reference")
+    data = None if upload is None else upload.data
     images = (
-        [] if reference is None else [ImageField("input_reference", "first", reference.image_url)]
+        []
+        if reference is None
+        else [ImageField("input_reference", "first", reference.image_url, data)]
     )
-    job = await _create(asked, images, services, caller, jobs, key, body, PATH)
+    job = await _create(asked, images, services, caller, jobs, key, body, PATH, uploads=uploads)
     return _with_poll_hint(await services.call(video_out, job, jobs, services), response)
 
 
@@ -368,10 +370,7 @@ async def extend_video(
 ) -> Video:
     body, uploads = await parsed(request, VideoExtendBody, ("video",))
     if "video" in uploads:  # a video file: the extension starts from its last frame
-        try:
-            last = await asyncio.to_thread(last_video_frame, uploads["video"])
-        except ImageRejected as exc:
-            raise InvalidField("video", str(exc)) from None
+        last = await take_video_last_frame("video", uploads["video"].data, services.settings)
         source = None
     elif body.video is not None:
         source = await services.call(_finished_source, jobs, body.video.id, "video.id")
@@ -383,7 +382,8 @@ async def extend_video(
         raise InvalidField("video", "field required: a video file or {id} of a video")
     asked = await services.call(_extension, body, source, last, services)
     stored = [Image("video", "first", last, asked.image_url or "")]
-    job = await _create(asked, [], services, caller, jobs, key, body, f"{PATH}/extensions", stored)
+    surface = f"{PATH}/extensions"
+    job = await _create(asked, [], services, caller, jobs, key, body, surface, stored, uploads)
     return _with_poll_hint(await services.call(video_out, job, jobs, services), response)
 
 

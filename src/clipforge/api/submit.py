@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from clipforge.api.access import Caller
 from clipforge.api.deps import Services
 from clipforge.api.idempotency import create_job
-from clipforge.api.intake import Image, fitted_png, nearest_ratio, take_image
+from clipforge.api.media import Image, fitted_png, nearest_ratio, take_image
 from clipforge.errors import StorageUnavailable
 from clipforge.files.base import Storage, frame_key
 from clipforge.logs import log_fields
@@ -27,11 +27,13 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ImageField:
-    """An image a request names: the field it came in (for errors), first or last, its URL."""
+    """An image a request names: the field it came in (for errors), first or last, its URL
+    (or, for a file uploaded in a form, its bytes)."""
 
     field: str
     which: str
     url: str
+    data: bytes | None = None
 
 
 async def with_images(
@@ -39,7 +41,7 @@ async def with_images(
 ) -> tuple[GenerationRequest, list[Image]]:
     """The request with its images taken in: the image fields as the job records them, and
     (with `adaptive`) the aspect ratio nearest the first image's."""
-    images = [await take_image(f.field, f.which, f.url, services.settings) for f in fields]
+    images = [await take_image(f.field, f.which, f.url, services.settings, f.data) for f in fields]
     changes: dict[str, object] = {}
     for image in images:
         changes["image_url" if image.which == "first" else "last_image_url"] = image.described
