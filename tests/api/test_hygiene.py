@@ -4,6 +4,7 @@ commands is refused in milliseconds without stalling anyone else's requests."""
 
 from __future__ import annotations
 
+import json
 import statistics
 import threading
 import time
@@ -69,7 +70,7 @@ def refusal(path: str, response: httpx.Response, field: str) -> str:
     """The refusal in the surface's own error shape, naming `field`."""
     if path == TASKS:
         return ark_refusal(response, field)
-    if path == VIDEOS:
+    if path.startswith(VIDEOS):
         return openai_refusal(response, field)
     return aiml_refusal(response, field)
 
@@ -91,10 +92,50 @@ def test_blank_prompts_and_control_characters_are_refused_everywhere(
 ) -> None:
     for path in AIML_CREATES:
         aiml_refusal(http.post(path, json={**AIML, "prompt": prompt}), "prompt")
-    ark_refusal(http.post(TASKS, json=ark(prompt)), "content")
+    # A blank text is refused as the task's content, a control character in the item's text.
+    blank = prompt in (" ", "\n\t  ")
+    ark_refusal(http.post(TASKS, json=ark(prompt)), "content" if blank else "content.0.text")
     openai_refusal(http.post(VIDEOS, json={**OPENAI, "prompt": prompt}), "prompt")
     form = {name: (None, value) for name, value in {**OPENAI, "prompt": prompt}.items()}
     openai_refusal(http.post(VIDEOS, files=form), "prompt")  # multipart, as the openai SDK sends
+
+
+INVISIBLE_OR_REORDERED = [
+    "\u200b\u200c\u200d",  # zero-width space, non-joiner, joiner
+    "\u2060\ufeff \u200b",  # word joiner, byte order mark, a space
+    "\u3164\u3164",  # Hangul filler: a letter that draws nothing
+    "\u0301\u0308",  # combining marks on nothing
+    "a red ball \u202erolling\u202c",  # right-to-left override
+    "a red ball \u2067rolling\u2069",  # right-to-left isolate
+]
+
+
+@pytest.mark.parametrize("prompt", INVISIBLE_OR_REORDERED)
+def test_invisible_prompts_and_bidi_overrides_are_refused_everywhere(
+    http: httpx.Client, prompt: str
+) -> None:
+    for path in AIML_CREATES:
+        aiml_refusal(http.post(path, json={**AIML, "prompt": prompt}), "prompt")
+    ark_message = http.post(TASKS, json=ark(prompt)).json()["error"]
+    assert ark_message["param"].startswith("content") and ark_message["type"] == "BadRequest"
+    openai_refusal(http.post(VIDEOS, json={**OPENAI, "prompt": prompt}), "prompt")
+    form = {name: (None, value) for name, value in {**OPENAI, "prompt": prompt}.items()}
+    openai_refusal(http.post(VIDEOS, files=form), "prompt")
+
+
+def test_control_characters_are_refused_in_every_text_field(http: httpx.Client) -> None:
+    for path in AIML_CREATES:
+        negative = {**AIML, "negative_prompt": "blurry\x07"}
+        assert "U+0007" in aiml_refusal(http.post(path, json=negative), "negative_prompt")
+    openai_refusal(
+        http.post(VIDEOS, json={**OPENAI, "negative_prompt": "a\x00"}), "negative_prompt"
+    )
+    openai_refusal(http.post(VIDEOS, json={**OPENAI, "model": "sora-2\x1b"}), "model")
+    for identifier in ("user-1\x00", "user\u202e1"):
+        ark_refusal(http.post(TASKS, json=ark(safety_identifier=identifier)), "safety_identifier")
+    ark_refusal(http.post(TASKS, json=ark(model="seedance\x00")), "model")
+    fine = http.post(TASKS, json=ark(safety_identifier="user-1"))
+    assert fine.status_code == 200, fine.text
 
 
 def test_newlines_and_tabs_are_part_of_a_prompt(http: httpx.Client) -> None:
@@ -213,6 +254,37 @@ def test_a_body_that_does_not_parse_says_where(http: httpx.Client) -> None:
         assert "line 2, column 13" in refusal(
             path, http.post(path, content=broken, headers=headers), "body"
         )
+
+
+JSON_BODIES = [
+    *((path, AIML) for path in AIML_CREATES),
+    (TASKS, ark()),
+    (VIDEOS, OPENAI),
+    (f"{VIDEOS}/no-such-video/remix", {"prompt": "again"}),
+]
+
+
+@pytest.mark.parametrize("path, body", JSON_BODIES)
+def test_deep_json_and_duplicate_keys_are_400s_in_the_surface_shape(
+    http: httpx.Client, path: str, body: dict[str, Any]
+) -> None:
+    text = json.dumps(body)[:-1]
+    headers = {"Content-Type": "application/json"}
+    deep = text + ', "extra": ' + "[" * 1000 + "]" * 1000 + "}"
+    assert "nested deeper than 32" in refusal(
+        path, http.post(path, content=deep, headers=headers), "body"
+    )
+    first = next(iter(body))  # named again, with the same value
+    twice = text + f", {json.dumps(first)}: {json.dumps(body[first])}}}"
+    assert f"duplicate key {first!r}" in refusal(
+        path, http.post(path, content=twice, headers=headers), "body"
+    )
+    nested_twice = text + ', "extra": {"a": 1, "a": 2}}'
+    assert "duplicate key 'a'" in refusal(
+        path, http.post(path, content=nested_twice, headers=headers), "body"
+    )
+    shallow = text + ', "extra": ' + "[" * 30 + "]" * 30 + "}"  # parses; refused as unknown
+    assert "extra" in refusal(path, http.post(path, content=shallow, headers=headers), "extra")
 
 
 def test_a_body_full_of_commands_is_refused_fast_and_healthz_stays_fast(
