@@ -106,9 +106,8 @@ class StoredFileGone(RequestError):
     status_code = 410
     code = "ResourceGone"
 
-    def __init__(self, job_id: str, what: str, field: str) -> None:
-        super().__init__(f"the {what} of {job_id!r} is no longer stored here", field=field)
-        self.job_id = job_id
+    def __init__(self, what: str, field: str | None = None) -> None:
+        super().__init__(f"{what} is no longer stored here", field=field)
 
 
 class IdempotencyKeyReused(RequestError):

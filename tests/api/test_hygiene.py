@@ -9,6 +9,7 @@ import statistics
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -330,3 +331,39 @@ def _healthz_latency(client: httpx.Client, samples: int = 40) -> float:
         assert client.get("/healthz").status_code == 200
         seconds.append(time.perf_counter() - started)
     return statistics.median(seconds)
+
+
+def test_a_stored_file_that_is_gone_is_a_410_not_a_500(tmp_path: Path) -> None:
+    """A finished video whose files were removed behind the server's back (by hand, with a
+    lost volume): its content, a remix and an extension of it, and its links are a 410."""
+    from clipforge.files.base import job_keys
+    from tests.images import data_url, encoded, halves
+
+    settings = {"backend": "testpattern", "workers": 1, "callbacks": False}
+    with live_server(tmp_path, **settings) as live, live.client() as http:
+        image = data_url(encoded(halves()))
+        created = http.post(VIDEOS, data={"prompt": "a flag", "input_reference[image_url]": image})
+        assert created.status_code == 200, created.text
+        video_id = created.json()["id"]
+        for _ in range(600):
+            job = http.get(f"/v1/jobs/{video_id}").json()
+            if job["status"] == "completed":
+                break
+            time.sleep(0.1)
+        assert job["status"] == "completed", job
+        assert http.get(f"{VIDEOS}/{video_id}/content").status_code == 200
+        for key in job_keys(video_id):
+            live.server.storage.delete(key)
+        for variant in ("video", "thumbnail", "spritesheet"):
+            gone = http.get(f"{VIDEOS}/{video_id}/content", params={"variant": variant})
+            assert gone.status_code == 410, gone.text
+            assert gone.json()["error"]["param"] == "video_id"
+        remix = http.post(f"{VIDEOS}/{video_id}/remix", json={"prompt": "again"})
+        assert remix.status_code == 410 and remix.json()["error"]["param"] == "video_id"
+        extend = {"prompt": "on", "seconds": "4", "video": {"id": video_id}}
+        extension = http.post(f"{VIDEOS}/extensions", json=extend)
+        assert extension.status_code == 410, extension.text
+        assert extension.json()["error"]["param"] == "video.id"
+        link = http.get(job["video_url"])
+        assert link.status_code == 410 and link.json()["statusCode"] == 410
+        assert str(tmp_path) not in link.text + remix.text + extension.text

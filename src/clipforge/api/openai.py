@@ -333,7 +333,7 @@ async def download_content(
     storage = services.storage
     if isinstance(storage, LocalStorage):
         if not await asyncio.to_thread(storage.exists, key):
-            raise StoredFileGone(job.id, variant, "video_id")
+            raise StoredFileGone(f"the {variant} of video {job.id!r}", "video_id")
         return FileResponse(storage.path(key), media_type=_media_type(key))
     return RedirectResponse(storage.url(key), status_code=307)
 
@@ -455,7 +455,7 @@ def stored_bytes(services: Services, job_id: str, key: str, what: str, field: st
     try:
         return services.storage.get_bytes(key)
     except FileNotFoundError:
-        raise StoredFileGone(job_id, what, field) from None
+        raise StoredFileGone(f"the {what} of video {job_id!r}", field) from None
 
 
 def _stored_frames(source: Job, services: Services) -> list[Image]:
