@@ -22,6 +22,7 @@ class _BoundedServer(ThreadingHTTPServer):
     """A thread per connection, MAX_CONNECTIONS threads at most."""
 
     daemon_threads = True
+    request_queue_size = 128  # accept a burst at once (and close what is over the cap)
 
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
         super().__init__(address, handler)
