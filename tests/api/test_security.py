@@ -4,8 +4,11 @@ body and prompt limits, and refusal of URLs that point inside the network."""
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
 import socket
 import sqlite3
+import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import closing
@@ -345,3 +348,31 @@ def _answer_if_closed(sock: socket.socket) -> bytes | None:
         if not chunk:
             return received or b"closed"
         received += chunk
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("chattr") is None, reason="needs root and chattr"
+)
+def test_readyz_shows_no_server_paths(tmp_path: Path) -> None:
+    """/readyz answers without a key: it says storage is failing, never where it is."""
+    with live_server(tmp_path, backend="testpattern", workers=0, callbacks=False) as live:
+        videos = str(live.settings.videos_dir)
+        subprocess.run(["chattr", "+i", videos], check=True)
+        try:
+            ready = httpx.get(f"{live.url}/readyz")
+        finally:
+            subprocess.run(["chattr", "-i", videos], check=True)
+        assert ready.status_code == 503
+        [storage] = [p for p in ready.json()["problems"] if p.startswith("storage")]
+        assert str(tmp_path) not in ready.text and "<server path>" in storage, storage
+
+
+def test_server_paths_are_left_out_of_error_messages() -> None:
+    from clipforge.api.errors import without_server_paths
+
+    here = str(Path.cwd())
+    assert without_server_paths(f"cannot read '{here}/x.mp4': gone") == (
+        "cannot read '<server path>': gone"
+    )
+    for kept in ("no model (GET /v1/models lists them)", "https://example.com/tmp/a.png"):
+        assert without_server_paths(kept) == kept
