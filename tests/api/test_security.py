@@ -376,3 +376,18 @@ def test_server_paths_are_left_out_of_error_messages() -> None:
     )
     for kept in ("no model (GET /v1/models lists them)", "https://example.com/tmp/a.png"):
         assert without_server_paths(kept) == kept
+
+
+def test_clipforge_serve_runs_with_the_header_deadline(tmp_path: Path) -> None:
+    env = {**_env(), "CLIPFORGE_HEADER_TIMEOUT_SECONDS": "1", "CLIPFORGE_TRUSTED_PROXIES": ""}
+    server = start_server_process(tmp_path, env, "--backend", "testpattern", "--workers", "0")
+    try:
+        port = int(server.url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port)) as half:
+            half.sendall(b"GET /healthz HTT")
+            half.settimeout(10)
+            started = time.monotonic()
+            assert half.recv(100).startswith(b"HTTP/1.1 408")
+            assert time.monotonic() - started < 5
+    finally:
+        server.kill()
