@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import uvicorn
 
+from clipforge.api.serving import uvicorn_options
 from clipforge.settings import Settings
 from clipforge.wiring import Server, build_server
 
@@ -52,6 +53,7 @@ def live_server(data_dir: Path, loop: str = "auto", **overrides: Any) -> Iterato
         port=port,
         log_level="warning",
         loop=loop,  # type: ignore[arg-type]
+        **uvicorn_options(settings),  # the connection limits `clipforge serve` runs with
     )
     uv = uvicorn.Server(config)
     thread = threading.Thread(target=uv.run, daemon=True)

@@ -8,6 +8,7 @@ ClipForgeError
 │   ├── LinkRefused              403: a file link that was tampered with or has expired
 │   ├── JobNotFound              404: no job with that id
 │   ├── ModelNotFound            404: no served model by that name (GET /v1/models/{id})
+│   ├── StoredFileGone           410: a job's stored file (video, frame) is no longer there
 │   ├── IdempotencyKeyReused     422: an Idempotency-Key sent again with another body
 │   ├── RateLimited              429: too many requests or queued jobs for this key
 │   │   └── QueueFull            429: this key's queued-job cap is reached (raised by the store)
@@ -103,6 +104,16 @@ class ModelNotFound(RequestError):
 
     def __init__(self, name: str) -> None:
         super().__init__(f"no model {name!r} is served here (GET /v1/models lists them)")
+
+
+class StoredFileGone(RequestError):
+    """A job exists but a file it stored is gone (removed by hand, lost with a volume)."""
+
+    status_code = 410
+    code = "ResourceGone"
+
+    def __init__(self, what: str, field: str | None = None) -> None:
+        super().__init__(f"{what} is no longer stored here", field=field)
 
 
 class IdempotencyKeyReused(RequestError):

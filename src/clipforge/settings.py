@@ -170,6 +170,21 @@ class Settings(BaseSettings):
         description="Failed authentications per client address per minute before that address "
         "gets 429 for a while; 0: no throttle.",
     )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated addresses or networks (CIDR) of reverse proxies whose "
+        "X-Forwarded-For names the client (the address failed keys are throttled by); "
+        "default none: the connecting address is the client, whatever the header says.",
+    )
+    header_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="A connection must send a request's headers within this many seconds "
+        "(408 and closed otherwise); `clipforge serve` only (docs/DEPLOY.md).",
+    )
+    keep_alive_seconds: float = Field(
+        5.0, gt=0, description="An idle keep-alive connection is closed after this many seconds."
+    )
     max_body_bytes: int = Field(
         1_000_000, ge=1024, description="Largest request body accepted (413 beyond)."
     )
@@ -269,7 +284,7 @@ class Settings(BaseSettings):
         "(step-distilled weights), which also halves the work per step.",
     )
 
-    @field_validator("api_keys", "url_allowlist", mode="before")
+    @field_validator("api_keys", "url_allowlist", "trusted_proxies", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
         if isinstance(value, str):

@@ -313,7 +313,7 @@ def test_a_task_runs_to_succeeded_with_a_video_url(tmp_path: Path) -> None:
         assert http.delete(f"{TASKS}/{task_id}").json() == {}
         assert http.get(f"{TASKS}/{task_id}").status_code == 404
         assert not live.server.storage.exists(f"{task_id}.mp4")
-        assert http.get(task["content"]["video_url"]).status_code == 403
+        assert http.get(task["content"]["video_url"]).status_code == 410  # gone with the task
 
 
 def test_the_ratio_field_takes_every_served_ratio_and_adaptive(http: httpx.Client) -> None:

@@ -1,5 +1,6 @@
 """The front door fails closed: a keyed server stays keyed, open mode only where it is safe,
-401s that say how to authenticate, failed keys throttled per address, limits per key."""
+401s that say how to authenticate, failed keys throttled per address and key (the address
+from a trusted proxy only), limits per key."""
 
 from __future__ import annotations
 
@@ -75,17 +76,53 @@ def test_401_names_the_header_and_the_cli_option(tmp_path: Path) -> None:
         assert "CLIPFORGE_API_KEY" in message
 
 
-def test_failed_authentication_is_throttled_per_address(tmp_path: Path) -> None:
-    settings = {"api_keys": "right", "auth_failures_per_minute": 3, **API_ONLY}
+def test_failed_authentication_is_throttled_per_address_and_key(tmp_path: Path) -> None:
+    settings = {"api_keys": "right,other-good", "auth_failures_per_minute": 3, **API_ONLY}
     with live_server(tmp_path, **settings) as live:
+        with live.client("right") as http:
+            assert http.get("/v1/jobs").status_code == 200
         with live.client("wrong") as http:
             assert [http.get("/v1/jobs").status_code for _ in range(3)] == [401] * 3
             throttled = http.get("/v1/jobs")
             assert throttled.status_code == 429
             assert 1 <= int(throttled.headers["Retry-After"]) <= 60
             assert http.get(TASKS).json()["error"]["code"] == "RateLimitExceeded"
-        with live.client("right") as http:  # refused before its key is even looked at
-            assert http.get("/v1/jobs").status_code == 429
+        # Good keys from the same address (one NAT) keep working, used before or not.
+        for good in ("right", "other-good"):
+            with live.client(good) as http:
+                assert http.get("/v1/jobs").status_code == 200, good
+        # Ever-new bad keys: the address closes to keys not seen to work from it.
+        answers = []
+        for n in range(31):
+            with live.client(f"{n:03d}-guess") as http:
+                answers.append(http.get("/v1/jobs").status_code)
+        assert answers[:27] == [401] * 27 and answers[-1] == 429, answers
+        with live.client("right") as http:
+            assert http.get("/v1/jobs").status_code == 200
+
+
+def test_x_forwarded_for_is_believed_only_from_trusted_proxies(tmp_path: Path) -> None:
+    """Rotating X-Forwarded-For does not get around the throttle (it was believed from any
+    loopback peer); from a configured proxy it names the client."""
+    settings = {"api_keys": "right", "auth_failures_per_minute": 2, **API_ONLY}
+    with live_server(tmp_path / "direct", **settings) as live, live.client("wrong") as http:
+        answers = [
+            http.get("/v1/jobs", headers={"X-Forwarded-For": f"203.0.113.{n}"}).status_code
+            for n in range(4)
+        ]
+        assert answers == [401, 401, 429, 429]
+    proxied = {**settings, "trusted_proxies": "10.0.0.0/8,127.0.0.1"}
+    with live_server(tmp_path / "proxied", **proxied) as live, live.client("wrong") as http:
+        answers = [
+            http.get("/v1/jobs", headers={"X-Forwarded-For": f"203.0.113.{n}"}).status_code
+            for n in range(4)
+        ]
+        assert answers == [401] * 4  # four clients behind the proxy, one failure each
+        same = [
+            http.get("/v1/jobs", headers={"X-Forwarded-For": "198.51.100.7"}).status_code
+            for _ in range(3)
+        ]
+        assert same == [401, 401, 429]
 
 
 def test_admin_keys_from_the_setting(tmp_path: Path) -> None:

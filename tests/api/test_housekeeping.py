@@ -71,7 +71,7 @@ def test_finished_jobs_files_are_removed_after_the_retention_period(tmp_path: Pa
         while live.server.storage.exists(key):
             assert time.monotonic() < deadline, "the file outlived its retention"
             time.sleep(0.05)
-        assert http.get(url).status_code == 403  # a link handed out before stays dead
+        assert http.get(url).status_code == 410  # a link handed out before stays dead
         # Every surface now says the video expired instead of handing out dead links.
         deadline = time.monotonic() + 10
         while not (native := http.get(f"/v1/jobs/{job_id}").json())["video_expired"]:

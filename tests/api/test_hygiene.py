@@ -4,10 +4,12 @@ commands is refused in milliseconds without stalling anyone else's requests."""
 
 from __future__ import annotations
 
+import json
 import statistics
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -69,7 +71,7 @@ def refusal(path: str, response: httpx.Response, field: str) -> str:
     """The refusal in the surface's own error shape, naming `field`."""
     if path == TASKS:
         return ark_refusal(response, field)
-    if path == VIDEOS:
+    if path.startswith(VIDEOS):
         return openai_refusal(response, field)
     return aiml_refusal(response, field)
 
@@ -91,10 +93,50 @@ def test_blank_prompts_and_control_characters_are_refused_everywhere(
 ) -> None:
     for path in AIML_CREATES:
         aiml_refusal(http.post(path, json={**AIML, "prompt": prompt}), "prompt")
-    ark_refusal(http.post(TASKS, json=ark(prompt)), "content")
+    # A blank text is refused as the task's content, a control character in the item's text.
+    blank = prompt in (" ", "\n\t  ")
+    ark_refusal(http.post(TASKS, json=ark(prompt)), "content" if blank else "content.0.text")
     openai_refusal(http.post(VIDEOS, json={**OPENAI, "prompt": prompt}), "prompt")
     form = {name: (None, value) for name, value in {**OPENAI, "prompt": prompt}.items()}
     openai_refusal(http.post(VIDEOS, files=form), "prompt")  # multipart, as the openai SDK sends
+
+
+INVISIBLE_OR_REORDERED = [
+    "\u200b\u200c\u200d",  # zero-width space, non-joiner, joiner
+    "\u2060\ufeff \u200b",  # word joiner, byte order mark, a space
+    "\u3164\u3164",  # Hangul filler: a letter that draws nothing
+    "\u0301\u0308",  # combining marks on nothing
+    "a red ball \u202erolling\u202c",  # right-to-left override
+    "a red ball \u2067rolling\u2069",  # right-to-left isolate
+]
+
+
+@pytest.mark.parametrize("prompt", INVISIBLE_OR_REORDERED)
+def test_invisible_prompts_and_bidi_overrides_are_refused_everywhere(
+    http: httpx.Client, prompt: str
+) -> None:
+    for path in AIML_CREATES:
+        aiml_refusal(http.post(path, json={**AIML, "prompt": prompt}), "prompt")
+    ark_message = http.post(TASKS, json=ark(prompt)).json()["error"]
+    assert ark_message["param"].startswith("content") and ark_message["type"] == "BadRequest"
+    openai_refusal(http.post(VIDEOS, json={**OPENAI, "prompt": prompt}), "prompt")
+    form = {name: (None, value) for name, value in {**OPENAI, "prompt": prompt}.items()}
+    openai_refusal(http.post(VIDEOS, files=form), "prompt")
+
+
+def test_control_characters_are_refused_in_every_text_field(http: httpx.Client) -> None:
+    for path in AIML_CREATES:
+        negative = {**AIML, "negative_prompt": "blurry\x07"}
+        assert "U+0007" in aiml_refusal(http.post(path, json=negative), "negative_prompt")
+    openai_refusal(
+        http.post(VIDEOS, json={**OPENAI, "negative_prompt": "a\x00"}), "negative_prompt"
+    )
+    openai_refusal(http.post(VIDEOS, json={**OPENAI, "model": "sora-2\x1b"}), "model")
+    for identifier in ("user-1\x00", "user\u202e1"):
+        ark_refusal(http.post(TASKS, json=ark(safety_identifier=identifier)), "safety_identifier")
+    ark_refusal(http.post(TASKS, json=ark(model="seedance\x00")), "model")
+    fine = http.post(TASKS, json=ark(safety_identifier="user-1"))
+    assert fine.status_code == 200, fine.text
 
 
 def test_newlines_and_tabs_are_part_of_a_prompt(http: httpx.Client) -> None:
@@ -215,6 +257,37 @@ def test_a_body_that_does_not_parse_says_where(http: httpx.Client) -> None:
         )
 
 
+JSON_BODIES = [
+    *((path, AIML) for path in AIML_CREATES),
+    (TASKS, ark()),
+    (VIDEOS, OPENAI),
+    (f"{VIDEOS}/no-such-video/remix", {"prompt": "again"}),
+]
+
+
+@pytest.mark.parametrize("path, body", JSON_BODIES)
+def test_deep_json_and_duplicate_keys_are_400s_in_the_surface_shape(
+    http: httpx.Client, path: str, body: dict[str, Any]
+) -> None:
+    text = json.dumps(body)[:-1]
+    headers = {"Content-Type": "application/json"}
+    deep = text + ', "extra": ' + "[" * 1000 + "]" * 1000 + "}"
+    assert "nested deeper than 32" in refusal(
+        path, http.post(path, content=deep, headers=headers), "body"
+    )
+    first = next(iter(body))  # named again, with the same value
+    twice = text + f", {json.dumps(first)}: {json.dumps(body[first])}}}"
+    assert f"duplicate key {first!r}" in refusal(
+        path, http.post(path, content=twice, headers=headers), "body"
+    )
+    nested_twice = text + ', "extra": {"a": 1, "a": 2}}'
+    assert "duplicate key 'a'" in refusal(
+        path, http.post(path, content=nested_twice, headers=headers), "body"
+    )
+    shallow = text + ', "extra": ' + "[" * 30 + "]" * 30 + "}"  # parses; refused as unknown
+    assert "extra" in refusal(path, http.post(path, content=shallow, headers=headers), "extra")
+
+
 def test_a_body_full_of_commands_is_refused_fast_and_healthz_stays_fast(
     server: LiveServer,
 ) -> None:
@@ -258,3 +331,39 @@ def _healthz_latency(client: httpx.Client, samples: int = 40) -> float:
         assert client.get("/healthz").status_code == 200
         seconds.append(time.perf_counter() - started)
     return statistics.median(seconds)
+
+
+def test_a_stored_file_that_is_gone_is_a_410_not_a_500(tmp_path: Path) -> None:
+    """A finished video whose files were removed behind the server's back (by hand, with a
+    lost volume): its content, a remix and an extension of it, and its links are a 410."""
+    from clipforge.files.base import job_keys
+    from tests.images import data_url, encoded, halves
+
+    settings = {"backend": "testpattern", "workers": 1, "callbacks": False}
+    with live_server(tmp_path, **settings) as live, live.client() as http:
+        image = data_url(encoded(halves()))
+        created = http.post(VIDEOS, data={"prompt": "a flag", "input_reference[image_url]": image})
+        assert created.status_code == 200, created.text
+        video_id = created.json()["id"]
+        for _ in range(600):
+            job = http.get(f"/v1/jobs/{video_id}").json()
+            if job["status"] == "completed":
+                break
+            time.sleep(0.1)
+        assert job["status"] == "completed", job
+        assert http.get(f"{VIDEOS}/{video_id}/content").status_code == 200
+        for key in job_keys(video_id):
+            live.server.storage.delete(key)
+        for variant in ("video", "thumbnail", "spritesheet"):
+            gone = http.get(f"{VIDEOS}/{video_id}/content", params={"variant": variant})
+            assert gone.status_code == 410, gone.text
+            assert gone.json()["error"]["param"] == "video_id"
+        remix = http.post(f"{VIDEOS}/{video_id}/remix", json={"prompt": "again"})
+        assert remix.status_code == 410 and remix.json()["error"]["param"] == "video_id"
+        extend = {"prompt": "on", "seconds": "4", "video": {"id": video_id}}
+        extension = http.post(f"{VIDEOS}/extensions", json=extend)
+        assert extension.status_code == 410, extension.text
+        assert extension.json()["error"]["param"] == "video.id"
+        link = http.get(job["video_url"])
+        assert link.status_code == 410 and link.json()["statusCode"] == 410
+        assert str(tmp_path) not in link.text + remix.text + extension.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -104,3 +105,41 @@ def test_a_native_create_returns_the_job(server: LiveServer) -> None:
         assert http.get(f"/v1/jobs/{job['id']}").json()["id"] == job["id"]
     with server.client() as anonymous:
         assert anonymous.post("/v1/jobs", json=AIML).status_code == 401
+
+
+def test_a_remix_or_extension_of_another_video_under_the_same_key_is_a_422(
+    tmp_path: Path,
+) -> None:
+    """The key's request includes what a remix or an extension is of, not only the body:
+    the same key and body on another source video is another request."""
+    settings = {"backend": "testpattern", "workers": 1, "callbacks": False}
+    with live_server(tmp_path, **settings) as live, live.client() as http:
+        first, second = (_finished_video(http, f"ball {n}") for n in range(2))
+        remix = {"prompt": "again, in blue"}
+        key = {"Idempotency-Key": "remix-1"}
+        made = http.post(f"/v1/videos/{first}/remix", json=remix, headers=key)
+        assert made.status_code == 200, made.text
+        again = http.post(f"/v1/videos/{first}/remix", json=remix, headers=key)
+        assert again.json()["id"] == made.json()["id"]
+        other = http.post(f"/v1/videos/{second}/remix", json=remix, headers=key)
+        assert other.status_code == 422, other.text
+        assert other.json()["error"]["code"] == "idempotency_key_reused"
+        extend = {"prompt": "on", "seconds": "4", "video": {"id": first}}
+        key = {"Idempotency-Key": "extend-1"}
+        made = http.post("/v1/videos/extensions", json=extend, headers=key)
+        assert made.status_code == 200, made.text
+        other = http.post(
+            "/v1/videos/extensions", json={**extend, "video": {"id": second}}, headers=key
+        )
+        assert other.status_code == 422, other.text
+
+
+def _finished_video(http: httpx.Client, prompt: str) -> str:
+    video = http.post("/v1/videos", json={"prompt": prompt, "size": "864x480"}).json()
+    for _ in range(600):
+        if video["status"] == "completed":
+            return str(video["id"])
+        assert video["status"] in ("queued", "in_progress"), video
+        time.sleep(0.1)
+        video = http.get(f"/v1/videos/{video['id']}").json()
+    raise AssertionError(f"video never finished: {video}")

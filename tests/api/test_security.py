@@ -4,7 +4,12 @@ body and prompt limits, and refusal of URLs that point inside the network."""
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
+import socket
 import sqlite3
+import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
@@ -193,6 +198,10 @@ def test_body_and_prompt_limits(limited: str) -> None:
         "http://[::127.0.0.1]/hook",  # IPv4-compatible
         "http://[::ffff:169.254.169.254]/hook",  # IPv4-mapped
         "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/hook",  # Teredo
+        "http://[::ffff:0:7f00:1]/hook",  # IPv4-translated (SIIT) 127.0.0.1
+        "http://[fec0::1]/hook",  # IPv6 site-local
+        "http://192.0.0.8/hook",  # IETF protocol assignments (the IPv4 dummy address)
+        "https://93.184.216.34/" + "a" * 2030,  # public, but 2049 characters
     ],
 )
 def test_callback_urls_inside_the_network_are_refused(url: str, http: httpx.Client) -> None:
@@ -207,6 +216,8 @@ def test_public_and_allowlisted_callback_urls_are_accepted(
     assert (
         http.post(TASKS, json=ark_body(callback_url="https://93.184.216.34/h")).status_code == 200
     )
+    longest = "https://93.184.216.34/" + "a" * 2026  # 2048 characters: the cap
+    assert http.post(TASKS, json=ark_body(callback_url=longest)).status_code == 200
     # Nothing is delivered from here (no dispatcher): 10.9.9.9 is only checked, never reached.
     allow = {"url_allowlist": "127.0.0.1,10.0.0.0/8", "callbacks": False}
     with (
@@ -247,6 +258,11 @@ def test_image_urls_inside_the_network_are_refused_and_data_urls_pass() -> None:
         ("fe80::1", False),
         ("ff02::1", False),
         ("100.64.0.1", False),  # carrier-grade NAT
+        ("::ffff:0:7f00:1", False),  # IPv4-translated 127.0.0.1
+        ("::ffff:0:5db8:d822", True),  # IPv4-translated public address
+        ("fec0::1", False),
+        ("192.0.0.8", False),
+        ("192.0.0.170", False),
     ],
 )
 def test_addresses_that_embed_a_private_ipv4_are_not_public(address: str, public: bool) -> None:
@@ -280,3 +296,98 @@ def test_allowlist_only_refuses_public_addresses_too() -> None:
     with pytest.raises(InvalidField, match="not in CLIPFORGE_URL_ALLOWLIST"):
         check_url_now("callback_url", "https://93.184.216.34/h", ["127.0.0.1"], only=True)
     check_url_now("callback_url", "https://93.184.216.34/h", ["127.0.0.1"])  # public: fine
+
+
+def test_connections_that_never_finish_their_headers_are_closed(tmp_path: Path) -> None:
+    """200 connections that send half a request line get a 408 and are closed at the header
+    deadline (uvicorn alone kept all of them open: 500 of 500 after 40 s); one that sends
+    nothing is closed too, headers over the cap are a 431, an idle keep-alive connection
+    closes after its timeout, and real requests are served all along."""
+    limits = {"header_timeout_seconds": 1.0, "keep_alive_seconds": 1.0, "api_keys": "k"}
+    with live_server(tmp_path, backend="testpattern", workers=0, callbacks=False, **limits) as live:
+        address = ("127.0.0.1", live.settings.port)
+        half = [socket.create_connection(address) for _ in range(200)]
+        for sock in half:
+            sock.sendall(b"GET /v1/jo")
+        silent = socket.create_connection(address)
+        huge = socket.create_connection(address)
+        huge.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * 70_000)
+        idle = socket.create_connection(address)
+        idle.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        started = time.monotonic()
+        with live.client("k") as http:
+            assert http.get("/v1/jobs").status_code == 200
+        time.sleep(2.5)
+        answers = [_answer_if_closed(sock) for sock in half]
+        closed = sum(answer is not None for answer in answers)
+        print(
+            f"\n{closed} of 200 half-sent connections closed {time.monotonic() - started:.1f} s in"
+        )
+        assert closed == 200
+        assert {answer[:28] for answer in answers if answer} == {b"HTTP/1.1 408 Request Timeout"}
+        assert (_answer_if_closed(silent) or b"open").startswith(b"HTTP/1.1 408")
+        assert (_answer_if_closed(huge) or b"open").startswith(b"HTTP/1.1 431")
+        assert (_answer_if_closed(idle) or b"open").startswith(b"HTTP/1.1 200")
+        with live.client("k") as http:
+            assert http.get("/v1/jobs").status_code == 200
+        for sock in [*half, silent, huge, idle]:
+            sock.close()
+
+
+def _answer_if_closed(sock: socket.socket) -> bytes | None:
+    """What the server sent before it closed `sock`, or None while it is still open."""
+    sock.setblocking(False)
+    received = b""
+    while True:
+        try:
+            chunk = sock.recv(65536)
+        except BlockingIOError:
+            return None
+        except ConnectionResetError:
+            return received or b"reset"
+        if not chunk:
+            return received or b"closed"
+        received += chunk
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("chattr") is None, reason="needs root and chattr"
+)
+def test_readyz_shows_no_server_paths(tmp_path: Path) -> None:
+    """/readyz answers without a key: it says storage is failing, never where it is."""
+    with live_server(tmp_path, backend="testpattern", workers=0, callbacks=False) as live:
+        videos = str(live.settings.videos_dir)
+        subprocess.run(["chattr", "+i", videos], check=True)
+        try:
+            ready = httpx.get(f"{live.url}/readyz")
+        finally:
+            subprocess.run(["chattr", "-i", videos], check=True)
+        assert ready.status_code == 503
+        [storage] = [p for p in ready.json()["problems"] if p.startswith("storage")]
+        assert str(tmp_path) not in ready.text and "<server path>" in storage, storage
+
+
+def test_server_paths_are_left_out_of_error_messages() -> None:
+    from clipforge.api.errors import without_server_paths
+
+    here = str(Path.cwd())
+    assert without_server_paths(f"cannot read '{here}/x.mp4': gone") == (
+        "cannot read '<server path>': gone"
+    )
+    for kept in ("no model (GET /v1/models lists them)", "https://example.com/tmp/a.png"):
+        assert without_server_paths(kept) == kept
+
+
+def test_clipforge_serve_runs_with_the_header_deadline(tmp_path: Path) -> None:
+    env = {**_env(), "CLIPFORGE_HEADER_TIMEOUT_SECONDS": "1", "CLIPFORGE_TRUSTED_PROXIES": ""}
+    server = start_server_process(tmp_path, env, "--backend", "testpattern", "--workers", "0")
+    try:
+        port = int(server.url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port)) as half:
+            half.sendall(b"GET /healthz HTT")
+            half.settimeout(10)
+            started = time.monotonic()
+            assert half.recv(100).startswith(b"HTTP/1.1 408")
+            assert time.monotonic() - started < 5
+    finally:
+        server.kill()

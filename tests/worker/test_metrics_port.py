@@ -3,8 +3,12 @@ API's /metrics follows too."""
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
@@ -56,3 +60,35 @@ def test_closing_frees_the_port() -> None:
     except httpx.ConnectError:
         return
     raise AssertionError("the port still answers after close()")
+
+
+def test_idle_connections_time_out_and_threads_are_bounded(monkeypatch: Any) -> None:
+    """Clients that open the port and never finish a request cost at most MAX_CONNECTIONS
+    threads, are closed after the socket timeout, and scrapes work again at once."""
+    from clipforge.worker import metrics_port
+
+    monkeypatch.setattr(metrics_port, "SOCKET_TIMEOUT_SECONDS", 1.0, raising=False)
+    before = threading.active_count()
+    with port(None) as url:
+        address = ("127.0.0.1", int(url.rsplit(":", 1)[1]))
+        idle = [socket.create_connection(address) for _ in range(60)]
+        for sock in idle:
+            sock.sendall(b"GET /met")
+        time.sleep(0.5)
+        threads = threading.active_count() - before
+        print(f"\n60 idle connections: {threads} threads")
+        assert threads <= 16 + 2  # MAX_CONNECTIONS, and the accepting thread
+        time.sleep(1.5)
+        closed = 0
+        for sock in idle:
+            sock.settimeout(0.2)
+            try:
+                closed += sock.recv(1024) == b""  # timed out, or refused unanswered
+            except ConnectionResetError:
+                closed += 1
+            except TimeoutError:
+                pass  # still open
+            sock.close()
+        assert closed == 60
+        assert threading.active_count() - before <= 2
+        assert httpx.get(f"{url}/metrics").status_code == 200

@@ -9,9 +9,11 @@ Decided once, here, for every route:
 - An unkeyed server is open (one tenant, `open`) only on a loopback address, or with
   CLIPFORGE_OPEN_ACCESS=true (refused in production); otherwise every request is a 401 that
   says how to make a key.
-- Failed authentications are throttled per client address (429 with Retry-After), in the
-  memory of each API process; the per-key request rate is counted in the database
-  (`store.take_request`), so that several API replicas enforce one limit.
+- Failed authentications are throttled per client address and key prefix (429 with
+  Retry-After; `FailureThrottle`), in the memory of each API process; the client address is
+  the connecting one, or X-Forwarded-For from CLIPFORGE_TRUSTED_PROXIES only (`serving.py`).
+  The per-key request rate is counted in the database (`store.take_request`), so that
+  several API replicas enforce one limit.
 """
 
 from __future__ import annotations
@@ -34,6 +36,10 @@ ADMIN_SUFFIX = ":admin"
 """A CLIPFORGE_API_KEYS entry written KEY:admin is an admin key."""
 HOW_TO_SEND = "send `Authorization: Bearer KEY` (CLI: --api-key or $CLIPFORGE_API_KEY)"
 MAX_TRACKED_ADDRESSES = 10_000
+KEY_PREFIX_CHARS = 8
+"""How much of an offered key the failed-key throttle tells keys apart by (`cf_` + 5)."""
+ADDRESS_FACTOR = 10
+"""Failures of ever-new keys an address may have, per CLIPFORGE_AUTH_FAILURES_PER_MINUTE."""
 
 
 @dataclass(frozen=True)
@@ -77,34 +83,67 @@ def is_loopback(host: str) -> bool:
 
 
 class FailureThrottle:
-    """Failed authentications per client address, `per_minute` at most (GCRA, in memory)."""
+    """Failed authentications, counted per client address *and* key prefix (GCRA, in memory).
+
+    A key that keeps failing from an address is refused there (429) after `per_minute`
+    failures, while other keys from the same address (colleagues behind one NAT) keep working.
+    A flood of ever-new keys from one address (ADDRESS_FACTOR times as many failures) also
+    closes the address to keys it has not seen succeed, so rotating keys buys nothing.
+    """
 
     def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
         self.per_minute = per_minute
         self._clock = clock
         self._next: dict[str, float] = {}
+        self._good: dict[str, float] = {}
         self._lock = threading.Lock()
 
-    def check(self, address: str) -> None:
-        """RateLimited while `address` has used up its failures."""
+    def check(self, address: str, offered: str | None = None) -> None:
+        """RateLimited while this key (by prefix) or, for a key not seen to succeed here,
+        this address has used up its failures."""
         if not self.per_minute:
             return
+        pair = _pair(address, offered)
         with self._lock:
-            _, wait = throttle.next_arrival(self._next.get(address), self._clock(), self.per_minute)
+            now = self._clock()
+            wait = self._wait(pair, now, self.per_minute)
+            if not wait and pair not in self._good:
+                wait = self._wait(address, now, self.per_minute * ADDRESS_FACTOR)
         if wait:
             message = "too many failed authentications from this address"
             raise RateLimited(message, max(1, round(wait + 0.5)), limit_name="auth_throttle")
 
-    def failed(self, address: str) -> None:
+    def failed(self, address: str, offered: str | None = None) -> None:
         if not self.per_minute:
             return
         now = self._clock()
         with self._lock:
             if len(self._next) >= MAX_TRACKED_ADDRESSES:
                 self._next = {a: t for a, t in self._next.items() if t > now}
-            moved, _ = throttle.next_arrival(self._next.get(address), now, self.per_minute)
-            if moved is not None:
-                self._next[address] = moved
+            for name, rate in (
+                (_pair(address, offered), self.per_minute),
+                (address, self.per_minute * ADDRESS_FACTOR),
+            ):
+                moved, _ = throttle.next_arrival(self._next.get(name), now, rate)
+                if moved is not None:
+                    self._next[name] = moved
+
+    def succeeded(self, address: str, offered: str) -> None:
+        """Remember that this key works from this address (it passes an address flood)."""
+        if not self.per_minute:
+            return
+        with self._lock:
+            if len(self._good) >= MAX_TRACKED_ADDRESSES:
+                self._good.clear()
+            self._good[_pair(address, offered)] = self._clock()
+
+    def _wait(self, name: str, now: float, rate: int) -> float:
+        _, wait = throttle.next_arrival(self._next.get(name), now, rate)
+        return wait
+
+
+def _pair(address: str, offered: str | None) -> str:
+    return f"{address} {(offered or '')[:KEY_PREFIX_CHARS]}"
 
 
 class FrontDoor:
@@ -134,10 +173,11 @@ class FrontDoor:
         """The caller behind a bearer key (None: none sent), from `address`; raises
         AuthenticationFailed (401) or RateLimited (429). Blocks on the store: call it in a
         thread or where the store runs inline."""
-        self.failures.check(address)
+        self.failures.check(address, offered)
         if offered is not None:
             caller = self._known(offered)
             if caller is not None:
+                self.failures.succeeded(address, offered)
                 return caller
         if not self.keyed():
             if self.open_mode_allowed():
@@ -146,7 +186,7 @@ class FrontDoor:
                 "this server has no API key yet and listens beyond loopback: create one with "
                 "`clipforge keys create NAME` (or set CLIPFORGE_API_KEYS) and " + HOW_TO_SEND
             )
-        self.failures.failed(address)
+        self.failures.failed(address, offered)
         if offered is None:
             raise AuthenticationFailed("missing API key: " + HOW_TO_SEND)
         raise AuthenticationFailed("invalid or revoked API key: " + HOW_TO_SEND)

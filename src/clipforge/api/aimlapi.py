@@ -15,6 +15,7 @@ from clipforge.api.deps import Authorized, CallerDep, JobsDep, Services, Service
 from clipforge.api.error_bodies import AIML_ERRORS
 from clipforge.api.fields import Duration
 from clipforge.api.idempotency import IdempotencyHeader, fingerprint
+from clipforge.api.json_body import StrictJsonRoute
 from clipforge.api.openai_models import Sampling
 from clipforge.api.submit import ImageField, submit, with_images
 from clipforge.schemas import AspectRatio, GenerationRequest, Job, JobStatus, Resolution, new_seed
@@ -23,7 +24,12 @@ from clipforge.store.tenant import TenantJobs
 LEGACY_PATH = "/v2/generate/video/bytedance/generation"
 UNIVERSAL_PATH = "/v2/video/generations"
 
-router = APIRouter(tags=["AI/ML API"], dependencies=[Authorized], responses=AIML_ERRORS)
+router = APIRouter(
+    route_class=StrictJsonRoute,
+    tags=["AI/ML API"],
+    dependencies=[Authorized],
+    responses=AIML_ERRORS,
+)
 
 
 class CreateVideoBody(Sampling):

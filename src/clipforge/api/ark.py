@@ -32,6 +32,7 @@ from clipforge.api.deps import Authorized, CallerDep, JobsDep, Services, Service
 from clipforge.api.error_bodies import ARK_ERRORS
 from clipforge.api.fields import QueryInt
 from clipforge.api.idempotency import IdempotencyHeader, fingerprint
+from clipforge.api.json_body import StrictJsonRoute
 from clipforge.api.submit import submit, with_images
 from clipforge.api.urls import check_urls
 from clipforge.errors import InvalidField
@@ -44,7 +45,12 @@ from clipforge.store.tenant import TenantJobs
 BASE = "/api/v3"
 TASKS_PATH = f"{BASE}/contents/generations/tasks"
 
-router = APIRouter(tags=["BytePlus ModelArk"], dependencies=[Authorized], responses=ARK_ERRORS)
+router = APIRouter(
+    tags=["BytePlus ModelArk"],
+    dependencies=[Authorized],
+    responses=ARK_ERRORS,
+    route_class=StrictJsonRoute,
+)
 
 __all__ = ["RatioIn", "router", "served_model_id", "task_out", "task_status"]
 

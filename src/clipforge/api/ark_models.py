@@ -19,6 +19,9 @@ from clipforge.api.fields import (
 from clipforge.schemas import FPS, JobStatus, Resolution
 from clipforge.store.filters import JobFilter
 
+CALLBACK_URL_MAX_CHARS = 2048
+"""Longest callback_url taken (the common limit of browsers and proxies for a URL)."""
+
 TaskStatus = Literal["queued", "running", "succeeded", "failed", "cancelled", "expired"]
 
 STATUS_OUT: dict[JobStatus, TaskStatus] = {
@@ -74,7 +77,7 @@ class CreateTaskBody(Body):
     seed: Seed | None = None
     camera_fixed: StrictBool | None = None
     watermark: StrictBool | None = None
-    callback_url: StrictStr | None = None
+    callback_url: StrictStr | None = Field(None, max_length=CALLBACK_URL_MAX_CHARS)
     return_last_frame: StrictBool | None = Field(
         None, description="The task object hands out the clip's last frame (last_frame_url)."
     )

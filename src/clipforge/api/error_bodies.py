@@ -48,6 +48,7 @@ _STATUSES = {
     400: "A field is missing, of the wrong type or out of range (the message names it).",
     401: "No API key, or not a known one.",
     404: "No such task or generation.",
+    410: "A file the job stored (its video, a frame) is no longer there.",
     413: "The request body is over the server's limit.",
     422: "The Idempotency-Key was used before with a different body.",
     429: "Too many requests or queued jobs for this key (see Retry-After).",

@@ -13,11 +13,16 @@ except on paths under /v1/videos (the OpenAI-style dialect), which get OpenAI's 
 | HTTPException (routing: 404, 405) | its own status                   | by status (ARK_TYPES) |
 | StorageUnavailable                | 503 with Retry-After             | ServiceUnavailable   |
 | anything else                     | 500, details logged              | InternalServiceError |
+
+No body carries a path of the server's file system (`without_server_paths`).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,6 +50,7 @@ ARK_TYPES: dict[int, tuple[str, str]] = {
     404: ("NotFound", "ResourceNotFound"),
     405: ("MethodNotAllowed", "MethodNotAllowed"),
     409: ("Conflict", "Conflict"),
+    410: ("Gone", "ResourceGone"),
     413: ("PayloadTooLarge", "RequestTooLarge"),
     422: ("UnprocessableEntity", "IdempotencyKeyReused"),
     429: ("TooManyRequests", "RateLimitExceeded"),
@@ -61,6 +67,7 @@ OPENAI_TYPES: dict[int, tuple[str, str]] = {
     403: ("invalid_request_error", "forbidden"),
     404: ("invalid_request_error", "not_found"),
     405: ("invalid_request_error", "method_not_allowed"),
+    410: ("invalid_request_error", "gone"),
     413: ("invalid_request_error", "request_too_large"),
     422: ("invalid_request_error", "idempotency_key_reused"),
     429: ("rate_limit_error", "rate_limit_exceeded"),
@@ -68,6 +75,29 @@ OPENAI_TYPES: dict[int, tuple[str, str]] = {
     503: ("server_error", "service_unavailable"),
     507: ("server_error", "insufficient_storage"),
 }
+
+
+_ABSOLUTE_PATH = re.compile(r"(?<![\w/.:])/([\w.@+-]+)(?:/[\w.@+-]*)*")
+_API_PREFIXES = frozenset({"v1", "v2", "api", "files", "healthz", "readyz", "metrics", "docs"})
+SERVER_PATH = "<server path>"
+
+
+@functools.cache
+def _top_folders() -> frozenset[str]:
+    try:
+        return frozenset(os.listdir("/")) - _API_PREFIXES
+    except OSError:
+        return frozenset()
+
+
+def without_server_paths(text: str) -> str:
+    """`text` with every absolute path on this machine (one that starts in a folder at the
+    root of its file system: /srv/..., /tmp/..., /home/...) replaced by SERVER_PATH, so that
+    no message tells a client where the server keeps its files; API paths stay."""
+    top = _top_folders()
+    return _ABSOLUTE_PATH.sub(
+        lambda found: SERVER_PATH if found.group(1) in top else found.group(0), text
+    )
 
 
 def _under(request: Request, prefix: str) -> bool:
@@ -88,7 +118,9 @@ def error_response(
     param: str | None = None,
 ) -> JSONResponse:
     """The AI/ML API's error body; the Ark body on paths under /api/v3, the OpenAI body
-    `{"error": {"message", "type", "param", "code"}}` under /v1/videos."""
+    `{"error": {"message", "type", "param", "code"}}` under /v1/videos. Server paths in the
+    message are left out (`without_server_paths`)."""
+    message = without_server_paths(message)
     if _under(request, OPENAI_PREFIX):
         kind, default_code = OPENAI_TYPES.get(status, ("server_error", "server_error"))
         error = {"message": message, "type": kind, "param": param, "code": default_code}

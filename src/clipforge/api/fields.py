@@ -2,9 +2,10 @@
 refused, and integer fields are bounded and integers only.
 
 `Body` is the base of every request body: a key whose value is null is dropped before
-validation (the BytePlus and Volcengine SDKs send every unset argument as null), and any
+validation (the BytePlus and Volcengine SDKs send every unset argument as null), any
 other key the body does not declare is a 400 naming it (a field accepted and ignored is a
-defect).
+defect), and every string in it is held to `checks.text_problem` (no control characters,
+no bidi overrides), whatever field it is in.
 
 A JSON number with a fraction or an exponent (`5.0`, `1e400`) is refused for an integer field
 on every surface, the way Ark's own validation refuses it (a 400 naming the field), rather
@@ -28,10 +29,12 @@ from pydantic import (
     StrictInt,
     StrictStr,
     WithJsonSchema,
+    field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
+from clipforge.api.checks import text_problem
 from clipforge.schemas import DURATIONS, FPS, SEED_MAX
 
 
@@ -46,6 +49,18 @@ class Body(BaseModel):
         if isinstance(data, dict):
             return {key: value for key, value in data.items() if value is not None}
         return data
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _clean_text(cls, value: Any) -> Any:
+        """Every string of every body: no control characters, no bidi overrides (checks.py).
+        A data: URL is left to image intake, which decodes it (and may be megabytes long)."""
+        for text in value if isinstance(value, list) else (value,):
+            plain = isinstance(text, str) and not text.startswith("data:")
+            problem = text_problem(text) if plain else None
+            if problem:
+                raise PydanticCustomError("text_control", problem)
+        return value
 
 
 def _ascii_digits(value: object) -> object:

@@ -1,16 +1,18 @@
 """The `Idempotency-Key` header on create, the same on every surface.
 
-The same key with the same body gives back the job the first call made (with the status the
-surface always answers a create with); the same key with another body is a 422
-(`IdempotencyKeyReused`, naming the header). Keys are scoped per API key: two callers never
-see each other's jobs through a key. A key is freed when its job is deleted.
+The same key with the same request gives back the job the first call made (with the status
+the surface always answers a create with); the same key with another request is a 422
+(`IdempotencyKeyReused`, naming the header). "The same request" is the body and whatever
+else the job is made from (`fingerprint`): a remix of another video is another request.
+Keys are scoped per API key: two callers never see each other's jobs through a key. A key is
+freed when its job is deleted.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Annotated
 
@@ -37,14 +39,13 @@ IdempotencyHeader = Annotated[
 ]
 
 
-def fingerprint(surface: str, body: BaseModel, uploads: Mapping[str, str] | None = None) -> str:
-    """What 'the same body' means: the validated body on the same surface, canonical JSON,
-    and the files uploaded with it (field -> SHA-256 of the bytes)."""
-    values = body.model_dump(mode="json")
-    if uploads:
-        values = {"body": values, "uploads": dict(uploads)}
-    canonical = json.dumps(values, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(f"{surface}\n{canonical}".encode()).hexdigest()
+def fingerprint(surface: str, body: BaseModel, **facts: object) -> str:
+    """What 'the same request' means: the validated body on the same surface, and every other
+    fact the job depends on that is not in the body (`facts`: the video a remix or an extension
+    is of, digests of uploaded files), hashed once as canonical JSON."""
+    whole = {"surface": surface, "body": body.model_dump(mode="json"), **facts}
+    canonical = json.dumps(whole, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def create_job(

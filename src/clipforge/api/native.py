@@ -24,13 +24,14 @@ from clipforge.api.deps import Authorized, CallerDep, JobsDep, Services, Service
 from clipforge.api.error_bodies import AIML_ERRORS
 from clipforge.api.fields import QueryInt
 from clipforge.api.idempotency import IdempotencyHeader
+from clipforge.api.json_body import StrictJsonRoute
 from clipforge.errors import InvalidField, ModelNotFound
 from clipforge.files.base import still_key
 from clipforge.routing import ServedModel
 from clipforge.schemas import GenerationRequest, Job, JobStatus
 from clipforge.store.tenant import TenantJobs
 
-router = APIRouter(tags=["ClipForge"], responses=AIML_ERRORS)
+router = APIRouter(tags=["ClipForge"], responses=AIML_ERRORS, route_class=StrictJsonRoute)
 NATIVE_JOBS_PATH = "/v1/jobs"
 MAX_OFFSET = 10_000_000
 """Deepest page offset: beyond any real history, and within every database's integers."""

@@ -11,6 +11,7 @@ stitched one: its `seconds` are its own. Errors have OpenAI's body (`api/errors.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from functools import partial
 from typing import Annotated, Any, Literal
@@ -28,6 +29,7 @@ from clipforge.api.error_bodies import OPENAI_ERRORS
 from clipforge.api.errors import where_json_broke
 from clipforge.api.fields import QueryInt, Sampling
 from clipforge.api.idempotency import IdempotencyHeader, fingerprint
+from clipforge.api.json_body import StrictJsonRoute, loads
 from clipforge.api.media import Image, take_video_last_frame
 from clipforge.api.media.forms import Upload, read_form
 from clipforge.api.openai_models import (
@@ -46,7 +48,7 @@ from clipforge.api.openai_models import (
     form_values,
 )
 from clipforge.api.submit import ImageField, submit, with_images
-from clipforge.errors import InvalidField, JobNotFound
+from clipforge.errors import InvalidField, JobNotFound, StoredFileGone
 from clipforge.files.base import frame_key, job_keys, still_key, video_key
 from clipforge.files.local import LocalStorage
 from clipforge.schemas import (
@@ -77,7 +79,12 @@ UPLOADED = "upload:input_reference"
 EXTENSION_PREFIX = "video:"
 """How an extension records its first frame: `video:<source id>#last_frame`."""
 
-router = APIRouter(tags=["OpenAI videos"], dependencies=[Authorized], responses=OPENAI_ERRORS)
+router = APIRouter(
+    tags=["OpenAI videos"],
+    dependencies=[Authorized],
+    responses=OPENAI_ERRORS,
+    route_class=StrictJsonRoute,
+)
 
 
 def _schema(model: type[BaseModel]) -> dict[str, Any]:
@@ -114,7 +121,7 @@ async def parsed(
     else:
         body = await request.body()
         try:
-            data = json.loads(body)
+            data = loads(body)
         except json.JSONDecodeError as exc:
             raise InvalidField("body", where_json_broke(body, exc.pos, exc.msg)) from None
         except ValueError as exc:
@@ -222,10 +229,12 @@ async def _create(
     surface: str,
     stored: list[Image] | None = None,
     uploads: dict[str, Upload] | None = None,
+    source: str | None = None,
 ) -> Job:
+    """`source`: what a remix or an extension is of (part of the Idempotency-Key's request)."""
     request, taken = await with_images(request, images, services, adaptive=False)
     digests = {name: upload.sha256 for name, upload in (uploads or {}).items()}
-    once = partial(fingerprint, surface, body, digests)
+    once = partial(fingerprint, surface, body, source=source, uploads=digests)
     all_images = [*taken, *(stored or [])]
     return await submit(services, caller, jobs, request, all_images, key, once, surface="openai")
 
@@ -326,6 +335,8 @@ async def download_content(
     key = video_key(job.id) if kind is None else still_key(job.id, kind)
     storage = services.storage
     if isinstance(storage, LocalStorage):
+        if not await asyncio.to_thread(storage.exists, key):
+            raise StoredFileGone(f"the {variant} of video {job.id!r}", "video_id")
         return FileResponse(storage.path(key), media_type=_media_type(key))
     return RedirectResponse(storage.url(key), status_code=307)
 
@@ -351,7 +362,10 @@ async def remix_video(
     update = {"prompt": body.prompt, "source_job": source.id}
     asked = source.request.model_copy(update=update)
     stored = await services.call(_stored_frames, source, services)
-    job = await _create(asked, [], services, caller, jobs, key, body, f"{PATH}/remix", stored)
+    surface = f"{PATH}/remix"
+    job = await _create(
+        asked, [], services, caller, jobs, key, body, surface, stored, source=source.id
+    )
     return _with_poll_hint(await services.call(video_out, job, jobs, services), response)
 
 
@@ -376,14 +390,20 @@ async def extend_video(
         source = await services.call(_finished_source, jobs, body.video.id, "video.id")
         if "lastframe" not in source.stills:
             raise InvalidField("video.id", "this video has no last frame to start from")
-        data = await services.call(services.storage.get_bytes, still_key(source.id, "lastframe"))
+        lastframe = still_key(source.id, "lastframe")
+        data = await services.call(
+            stored_bytes, services, source.id, lastframe, "last frame", "video.id"
+        )
         last = decode_png(data)
     else:
         raise InvalidField("video", "field required: a video file or {id} of a video")
     asked = await services.call(_extension, body, source, last, services)
     stored = [Image("video", "first", last, asked.image_url or "")]
+    origin = None if source is None else source.id
     surface = f"{PATH}/extensions"
-    job = await _create(asked, [], services, caller, jobs, key, body, surface, stored, uploads)
+    job = await _create(
+        asked, [], services, caller, jobs, key, body, surface, stored, uploads, origin
+    )
     return _with_poll_hint(await services.call(video_out, job, jobs, services), response)
 
 
@@ -434,6 +454,14 @@ def _nearest_size(frame: np.ndarray) -> dict[str, Any]:
     return {"resolution": resolution, "aspect_ratio": ratio, "width": exact_w, "height": exact_h}
 
 
+def stored_bytes(services: Services, job_id: str, key: str, what: str, field: str) -> bytes:
+    """A job's stored file, or StoredFileGone (410 naming `field`) when it is not there."""
+    try:
+        return services.storage.get_bytes(key)
+    except FileNotFoundError:
+        raise StoredFileGone(f"the {what} of video {job_id!r}", field) from None
+
+
 def _stored_frames(source: Job, services: Services) -> list[Image]:
     """A remix keeps the source's first and last frames (read back from storage)."""
     frames = []
@@ -442,6 +470,8 @@ def _stored_frames(source: Job, services: Services) -> list[Image]:
         ("last", source.request.last_image_url),
     ):
         if url is not None:
-            pixels = decode_png(services.storage.get_bytes(frame_key(source.id, which)))
+            key = frame_key(source.id, which)
+            data = stored_bytes(services, source.id, key, f"{which} frame", "video_id")
+            pixels = decode_png(data)
             frames.append(Image("video_id", which, pixels, url))
     return frames

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from clipforge.api.deps import Services, ServicesDep
+from clipforge.api.errors import without_server_paths
 from clipforge.errors import AuthenticationFailed
 from clipforge.files.faults import as_storage_fault, scrub_paths
 from clipforge.files.health import probe_storage
@@ -35,7 +36,7 @@ _PROBES = ThreadPoolExecutor(4, thread_name_prefix="readyz")
     responses={503: {"description": "Not ready; `problems` says why."}},
 )
 def readyz(services: ServicesDep) -> JSONResponse:
-    problems = readiness_problems(services)
+    problems = [without_server_paths(problem) for problem in readiness_problems(services)]
     if problems:
         return JSONResponse({"status": "not ready", "problems": problems}, status_code=503)
     return JSONResponse({"status": "ready", "problems": []})

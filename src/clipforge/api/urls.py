@@ -5,8 +5,10 @@ only allowlisted hosts and networks may be reached at all (a closed network; the
 
 Not public: private, loopback, link-local, multicast, reserved or otherwise non-global
 addresses, and every IPv6 address that embeds a non-public IPv4 one: IPv4-mapped
-(`::ffff:a.b.c.d`), IPv4-compatible (`::a.b.c.d`), NAT64 (`64:ff9b::/96`, `64:ff9b:1::/48`),
-6to4 (`2002::/16`) and Teredo (`2001::/32`, both its server and its client address).
+(`::ffff:a.b.c.d`), IPv4-translated (`::ffff:0:a.b.c.d`), IPv4-compatible (`::a.b.c.d`), NAT64
+(`64:ff9b::/96`, `64:ff9b:1::/48`), 6to4 (`2002::/16`) and Teredo (`2001::/32`, both its server
+and its client address). Also never public, whatever the running Python's tables say:
+192.0.0.0/24 (IETF protocol assignments) and fec0::/10 (IPv6 site-local).
 
 `resolve` returns the address it checked, and a delivery connects to exactly that address
 (`pinned`): the name is never looked up a second time between the check and the connection,
@@ -28,7 +30,15 @@ from clipforge.errors import InvalidField
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+# Networks whose low 32 bits are an IPv4 address: NAT64 and SIIT's IPv4-translated addresses.
+_EMBEDDING = (
+    ipaddress.ip_network("64:ff9b::/96"),
+    ipaddress.ip_network("64:ff9b:1::/48"),
+    ipaddress.ip_network("::ffff:0:0:0/96"),
+)
+# Not public although some Python versions' tables say so: IETF protocol assignments (the
+# dummy 192.0.0.8, DS-Lite's 192.0.0.0/29, ...) and the deprecated IPv6 site-local block.
+_NEVER_PUBLIC = (ipaddress.ip_network("192.0.0.0/24"), ipaddress.ip_network("fec0::/10"))
 _LOW_32_BITS = 0xFFFFFFFF
 
 
@@ -51,14 +61,16 @@ def embedded_ipv4(address: IpAddress) -> list[ipaddress.IPv4Address]:
     if address.teredo is not None:
         found += list(address.teredo)
     value = int(address)
-    if any(address in network for network in _NAT64) or value >> 32 == 0:
-        found.append(ipaddress.IPv4Address(value & _LOW_32_BITS))  # NAT64, IPv4-compatible
+    if any(address in network for network in _EMBEDDING) or value >> 32 == 0:
+        found.append(ipaddress.IPv4Address(value & _LOW_32_BITS))  # also IPv4-compatible
     return found
 
 
 def is_public(address: IpAddress) -> bool:
     """True for a global unicast address that embeds no non-public IPv4 address."""
     if not address.is_global or address.is_multicast:
+        return False
+    if any(address in network for network in _NEVER_PUBLIC):
         return False
     return all(is_public(inner) for inner in embedded_ipv4(address))
 

@@ -9,6 +9,7 @@ from typing import Any, TextIO
 import uvicorn
 
 from clipforge.api.access import is_loopback, open_mode_problem
+from clipforge.api.serving import uvicorn_options
 from clipforge.errors import ClipForgeError
 from clipforge.logs import configure_logging
 from clipforge.routing import ModelRouting
@@ -65,7 +66,12 @@ def run_server(overrides: dict[str, Any]) -> int:
     address = f"http://{settings.host}:{settings.port}"
     say.out(f"ClipForge ({backend}) listening on {address}\n  API docs: {address}/docs\n")
     uvicorn.run(
-        server.app, host=settings.host, port=settings.port, log_config=None, access_log=False
+        server.app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        **uvicorn_options(settings),
     )
     return 0
 

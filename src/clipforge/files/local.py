@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
 
-from clipforge.errors import LinkRefused
+from clipforge.errors import LinkRefused, StoredFileGone
 from clipforge.files.base import Storage, check_key
 from clipforge.files.faults import storage_faults
 
@@ -80,7 +80,8 @@ class LocalStorage(Storage):
         return f"{self._base}{FILES_PATH}/{check_key(key)}?{query}"
 
     def open_signed(self, key: str, expires: int, signature: str) -> Path:
-        """The file behind a link, or LinkRefused if the link is forged, expired or dangling."""
+        """The file behind a link: LinkRefused if the link is forged or expired, StoredFileGone
+        (410) if the file is no longer there."""
         check_key(key)
         if not hmac.compare_digest(self._sign(key, expires), signature):
             raise LinkRefused("invalid signature")
@@ -88,7 +89,7 @@ class LocalStorage(Storage):
             raise LinkRefused("link expired")
         path = self.path(key)
         if not path.is_file():
-            raise LinkRefused("file no longer available")
+            raise StoredFileGone("the file of this link")
         return path
 
     def _sign(self, key: str, expires: int) -> str:
