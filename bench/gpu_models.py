@@ -113,7 +113,7 @@ def seconds_per_forward(
 def tune(model: Any, attention: str | None, compile_mode: str | None, device: torch.device) -> str:
     """Apply the tuned settings that run here, as the backend applies them (the attention
     kernel checked on this model and set on it only); returns what was applied."""
-    from clipforge.backends.diffusers_attention import use_attention_backend
+    from clipforge.backends.diffusers.attention import use_attention_backend
     from clipforge.errors import ModelUnavailable
 
     applied = []
@@ -131,7 +131,7 @@ def tune(model: Any, attention: str | None, compile_mode: str | None, device: to
 
 def default_steps(name: str) -> int:
     """The denoising steps ClipForge's catalogue runs the model with (toy models: 50)."""
-    from clipforge.backends.diffusers_catalog import CATALOGUE
+    from clipforge.backends.diffusers.catalog import CATALOGUE
 
     entry = CATALOGUE.get(name)
     return entry.rules.steps if entry is not None else 50
@@ -145,7 +145,7 @@ def measure_row(
     options: argparse.Namespace,
 ) -> None:
     """One setting's timings of one architecture at one size (in its own process)."""
-    from clipforge.backends.diffusers_attention import active_backend
+    from clipforge.backends.diffusers.attention import active_backend
 
     device, dtype = options.device, options.dtype
     frames = frames_for(arch, 5)

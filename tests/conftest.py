@@ -38,7 +38,7 @@ def _build_tiny(
     family: Literal["wan", "ltx", "ltx-condition"], factory: pytest.TempPathFactory
 ) -> Path:
     pytest.importorskip("diffusers")
-    from clipforge.backends.tiny import build_tiny_pipeline
+    from clipforge.backends.diffusers.tiny import build_tiny_pipeline
 
     return build_tiny_pipeline(family, factory.mktemp(f"tiny-{family}"))
 

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import uvicorn
 
-from clipforge.api.serving import uvicorn_options
+from clipforge.api.http.serving import uvicorn_options
 from clipforge.settings import Settings
 from clipforge.wiring import Server, build_server
 

@@ -36,7 +36,7 @@ SHELL_BLOCKS = {"bash", "sh", "shell", "console"}
 PROGRAMS = {"clipforge", "python", "python3", "pip", "docker", "sudo", "cp", "hf", "curl", "sh"}
 PROGRAMS |= {"apt", "apt-get", "systemctl", "psql", "promtool", "bash", ".ci/run"}
 
-TINY = "python -m clipforge.backends.tiny wan ./tiny-wan"
+TINY = "python -m clipforge.backends.diffusers.tiny wan ./tiny-wan"
 TINY_SERVE = (
     "CLIPFORGE_NATIVE_SHORT_SIDE=32 CLIPFORGE_NUM_INFERENCE_STEPS=4 "
     "clipforge serve --model ./tiny-wan"

@@ -21,7 +21,53 @@ FORBIDDEN = {
     "backends": ("clipforge.store", "clipforge.api", "clipforge.worker", "clipforge.files"),
     "video": ("clipforge.api", "clipforge.store", "clipforge.worker", "clipforge.backends"),
     "worker": ("clipforge.api", "clipforge.cli"),
+    "background": ("clipforge.api", "clipforge.backends", "clipforge.worker", "fastapi", "torch"),
 }
+
+# Inside api/: the surfaces use the shared layers, never each other; the plumbing knows no
+# surface. (A surface's package may import its own modules.)
+API_FORBIDDEN = {
+    "api/http": ("clipforge.api.surfaces", "clipforge.api.accept"),
+    "api/accept": ("clipforge.api.surfaces",),
+}
+
+
+SURFACE_EXTENDS = {"native": "aimlapi"}
+"""ClipForge's native surface takes the AI/ML create body as it is (one body, two answers)."""
+
+
+def _surface_of(name: str) -> str | None:
+    prefix = "clipforge.api.surfaces."
+    return name[len(prefix) :].split(".")[0] if name.startswith(prefix) else None
+
+
+def test_api_inner_layers_import_no_surface() -> None:
+    broken = []
+    for folder, forbidden in API_FORBIDDEN.items():
+        for path in sorted((SRC / folder).rglob("*.py")):
+            for name in imports(path):
+                if any(name == f or name.startswith(f + ".") for f in forbidden):
+                    broken.append(f"{path.relative_to(SRC)} imports {name}")
+    surfaces = SRC / "api" / "surfaces"
+    for path in sorted(surfaces.rglob("*.py")):
+        own = path.relative_to(surfaces).parts[0].removesuffix(".py")
+        for name in imports(path):
+            other = _surface_of(name)
+            if other is not None and other not in (own, SURFACE_EXTENDS.get(own)):
+                broken.append(f"{path.relative_to(SRC)} imports another surface: {name}")
+    assert not broken, "\n".join(broken)
+
+
+def test_the_worker_process_shape_imports_no_fastapi() -> None:
+    """`clipforge worker` (wiring + worker process + callback sender) runs without the API."""
+    script = (
+        "import sys, clipforge.wiring, clipforge.worker.process, clipforge.background.callbacks;"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('fastapi', 'starlette')"
+        " or m.startswith('clipforge.api.surfaces.ark.routes')];"
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def imports(path: Path) -> set[str]:

@@ -35,7 +35,7 @@ ClipForgeError
     └── WaitTimeoutError         the job did not finish within the time given to wait()
 ```
 
-`api/errors.py` maps the `RequestError` branch to HTTP in one table (and
+`api/http/errors.py` maps the `RequestError` branch to HTTP in one table (and
 `StorageUnavailable` to 503); the worker sorts failures into the job-level, worker-level and
 infrastructure branches (anything unexpected is job-level, so that a poison job cannot loop
 forever, unless `files/faults.py` classifies it as a storage fault) and stops quietly on

@@ -4,13 +4,11 @@ from settings (what `clipforge serve` runs)."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
-from fastapi import FastAPI
-
-from clipforge.api.app import create_app
-from clipforge.api.callbacks import CallbackDispatcher
-from clipforge.api.deps import Services
+from clipforge.api.surfaces.ark.views import callback_view
 from clipforge.backends.registry import BackendRegistry
+from clipforge.background.callbacks import CallbackContext, CallbackDispatcher
 from clipforge.files.base import Storage
 from clipforge.files.factory import build_storage
 from clipforge.metrics import Metrics
@@ -18,6 +16,9 @@ from clipforge.routing import ModelRouting
 from clipforge.settings import Settings
 from clipforge.store import JobStore, is_postgres_url, open_store
 from clipforge.worker.pool import WorkerPool
+
+if TYPE_CHECKING:  # the worker process shape never imports FastAPI
+    from fastapi import FastAPI
 
 
 @dataclass
@@ -31,6 +32,8 @@ class Server:
 
 def build_server(settings: Settings, registry: BackendRegistry | None = None) -> Server:
     """Everything `clipforge serve` runs, wired together but not started."""
+    from clipforge.api.app import create_app
+
     store = open_store(settings.resolved_database_url, max_attempts=settings.max_attempts)
     storage = build_storage(settings)
     if is_postgres_url(settings.resolved_database_url):
@@ -50,7 +53,7 @@ def callback_sender(
     its metrics; None with CLIPFORGE_CALLBACKS=false."""
     if not settings.callbacks:
         return None
-    dispatcher = CallbackDispatcher(Services(settings, store, storage, models, metrics=metrics))
+    dispatcher = CallbackDispatcher(CallbackContext(settings, store, callback_view(storage)))
     metrics.watch_callbacks(lambda: asdict(dispatcher.stats))
     return dispatcher
 

@@ -319,7 +319,7 @@ def test_a_task_runs_to_succeeded_with_a_video_url(tmp_path: Path) -> None:
 def test_the_ratio_field_takes_every_served_ratio_and_adaptive(http: httpx.Client) -> None:
     from typing import get_args
 
-    from clipforge.api.ark import RatioIn
+    from clipforge.api.surfaces.ark.routes import RatioIn
 
     assert set(get_args(RatioIn)) == {*map(str, AspectRatio), "adaptive"}
     assert created(http, ratio="adaptive")["ratio"] == "16:9"

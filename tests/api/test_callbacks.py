@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from clipforge.api.callbacks import PAUSE_AFTER_FAILURES, SIGNATURE_HEADER
+from clipforge.background.callbacks import PAUSE_AFTER_FAILURES, SIGNATURE_HEADER
 from clipforge.logs import JsonFormatter
 from clipforge.signing import derived_webhook_secret, secret_bytes
 from clipforge.store.tenant import OPEN_OWNER
@@ -287,7 +287,7 @@ def test_a_failing_receiver_is_paused_and_its_notifications_wait(tmp_path: Path)
     with (
         receiver(lambda n: 500) as failing,
         live_server(tmp_path, backend="testpattern", workers=0, **settings) as live,
-        caplog_at("clipforge.api.callbacks") as logged,
+        caplog_at("clipforge.background.callbacks") as logged,
     ):
         for n in range(8):
             create(live, failing.url, f"ball {n}")

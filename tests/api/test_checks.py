@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from clipforge.api.checks import check_images
+from clipforge.api.accept.checks import check_images
 from clipforge.errors import InvalidField
 from clipforge.routing import ModelRouting
 from clipforge.settings import Settings

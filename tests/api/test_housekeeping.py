@@ -97,7 +97,7 @@ def test_finished_jobs_files_are_removed_after_the_retention_period(tmp_path: Pa
 
 
 def test_retention_removes_a_jobs_frames_with_its_video(tmp_path: Path) -> None:
-    from clipforge.api.housekeeping import Housekeeper
+    from clipforge.background.housekeeping import Housekeeper
     from clipforge.files.base import frame_key, job_keys, video_key
     from clipforge.files.local import LocalStorage
     from clipforge.schemas import GenerationRequest, JobResult

@@ -21,9 +21,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from clipforge.api.media import intake as media_intake
-from clipforge.api.media.clips import ClipLimits, last_frame
-from clipforge.api.media.intake import MAX_PIXELS, MIN_SIDE
+from clipforge.api.accept.media import intake as media_intake
+from clipforge.api.accept.media.clips import ClipLimits, last_frame
+from clipforge.api.accept.media.intake import MAX_PIXELS, MIN_SIDE
 from clipforge.files.base import frame_key
 from clipforge.video.images import decode_png
 from tests.images import data_url, encoded, halves

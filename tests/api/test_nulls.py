@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from clipforge.api.aimlapi import CreateVideoBody
-from clipforge.api.ark_models import CreateTaskBody
-from clipforge.api.openai_models import VideoCreateBody
+from clipforge.api.surfaces.aimlapi import CreateVideoBody
+from clipforge.api.surfaces.ark.models import CreateTaskBody
+from clipforge.api.surfaces.openai.models import VideoCreateBody
 from tests.live import LiveServer, live_server
 
 SURFACES: dict[str, tuple[str, type[BaseModel], dict[str, Any]]] = {

@@ -18,8 +18,8 @@ import httpx
 import pytest
 
 from clipforge.api.access import open_mode_problem
-from clipforge.api.urls import check_url, check_url_now
 from clipforge.errors import InvalidField
+from clipforge.outbound import check_url, check_url_now
 from clipforge.settings import Settings
 from clipforge.store import SQLiteJobStore
 from tests.live import live_server, start_server_process
@@ -268,13 +268,13 @@ def test_image_urls_inside_the_network_are_refused_and_data_urls_pass() -> None:
 def test_addresses_that_embed_a_private_ipv4_are_not_public(address: str, public: bool) -> None:
     import ipaddress
 
-    from clipforge.api.urls import is_public
+    from clipforge.outbound import is_public
 
     assert is_public(ipaddress.ip_address(address)) is public
 
 
 def test_a_delivery_connects_to_the_address_that_was_checked() -> None:
-    from clipforge.api.urls import Target, pinned
+    from clipforge.outbound import Target, pinned
 
     target = Target("https://hooks.example:8443/h?x=1", "hooks.example", 8443, _ip("127.0.0.1"))
     url, headers, extensions = pinned(target)
@@ -369,7 +369,7 @@ def test_readyz_shows_no_server_paths(tmp_path: Path) -> None:
 
 
 def test_server_paths_are_left_out_of_error_messages() -> None:
-    from clipforge.api.errors import without_server_paths
+    from clipforge.api.http.errors import without_server_paths
 
     here = str(Path.cwd())
     assert without_server_paths(f"cannot read '{here}/x.mp4': gone") == (

@@ -24,7 +24,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from typer.testing import CliRunner
 
 from clipforge.api.access import configured_keys
-from clipforge.api.callbacks import PAUSE_AFTER_FAILURES
+from clipforge.background.callbacks import PAUSE_AFTER_FAILURES
 from clipforge.cli import app
 from clipforge.signing import as_whsec, derived_webhook_secret, issue, link_key, secret_bytes
 from tests.live import LiveServer, live_server

@@ -15,7 +15,7 @@ pytest.importorskip("diffusers")
 import torch
 
 from clipforge.backends.base import Clip
-from clipforge.backends.diffusers_backend import (
+from clipforge.backends.diffusers.backend import (
     CAMERA_FIXED_SUFFIX,
     LTX,
     WAN,
@@ -385,7 +385,7 @@ def test_tiny_settings_fixture(tiny_settings: Callable[..., Settings], tiny_wan_
 
 @pytest.fixture(scope="module")
 def real_structure(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    from clipforge.backends.tiny import build_tiny_pipeline
+    from clipforge.backends.diffusers.tiny import build_tiny_pipeline
 
     root = tmp_path_factory.mktemp("structure")
     names = ("wan2.1-t2v-14b", "wan2.1-i2v-14b-720p", "ltx-video-0.9.5")
@@ -398,7 +398,7 @@ def test_without_offload_the_pipeline_is_loaded_in_place(
     """device_map puts every component on the device as it loads (no host copy first)."""
     backend = DiffusersBackend.from_settings(tiny_settings(tiny_wan_path))
     assert backend.pipeline.hf_device_map == "cpu"
-    from clipforge.backends.diffusers_loading import load_pipeline, resolve_weights
+    from clipforge.backends.diffusers.loading import load_pipeline, resolve_weights
 
     for_offload = load_pipeline(resolve_weights(str(tiny_wan_path)), torch.float32, None)
     assert not getattr(for_offload, "hf_device_map", None)  # offload hooks move it later
@@ -407,7 +407,7 @@ def test_without_offload_the_pipeline_is_loaded_in_place(
 def test_an_indexed_gpu_is_loaded_in_place_as_the_current_device() -> None:
     """diffusers takes device_map "cuda" or "cpu" only: `--device cuda:1` (every documented
     worker) loaded on the host and then moved, about 70 GB of host memory for A14B."""
-    from clipforge.backends.diffusers_loading import current_device, in_place_device
+    from clipforge.backends.diffusers.loading import current_device, in_place_device
 
     assert in_place_device(torch.device("cuda:1")) == "cuda"
     assert in_place_device(torch.device("cuda")) == "cuda"

@@ -20,8 +20,8 @@ import diffusers
 import torch
 from huggingface_hub import constants as hub_constants
 
-from clipforge.backends.diffusers_backend import DiffusersBackend
-from clipforge.backends.diffusers_catalog import (
+from clipforge.backends.diffusers.backend import DiffusersBackend
+from clipforge.backends.diffusers.catalog import (
     CATALOGUE,
     ENTRIES,
     CatalogEntry,
@@ -30,9 +30,9 @@ from clipforge.backends.diffusers_catalog import (
     lookup,
     rules_for,
 )
-from clipforge.backends.diffusers_config import repository_names
-from clipforge.backends.diffusers_loading import load_pipeline, resolve_weights
-from clipforge.backends.tiny import build_tiny_pipeline
+from clipforge.backends.diffusers.config import repository_names
+from clipforge.backends.diffusers.loading import load_pipeline, resolve_weights
+from clipforge.backends.diffusers.tiny import build_tiny_pipeline
 from clipforge.errors import JobCancelled, ModelUnavailable
 from clipforge.schemas import DURATIONS, AspectRatio, GenerationRequest, Resolution
 from clipforge.settings import Settings
@@ -358,7 +358,7 @@ def test_config_wins_over_a_misleading_name(i2v_folder: Path, tmp_path: Path) ->
 def test_capabilities_read_configs_without_torch(i2v_folder: Path) -> None:
     """The API process asks routing what weights can do: no torch import, no model load."""
     code = (
-        "import sys; from clipforge.backends.diffusers_catalog import capabilities_for; "
+        "import sys; from clipforge.backends.diffusers.catalog import capabilities_for; "
         f"c = capabilities_for({str(i2v_folder)!r}); "
         "assert c.first_frame and not c.last_frame and c.fps == 16, c; "
         "assert 'torch' not in sys.modules and 'diffusers' not in sys.modules"

@@ -13,10 +13,10 @@ import pytest
 pytest.importorskip("diffusers")
 
 from clipforge.backends.base import ImageInput
-from clipforge.backends.diffusers_backend import DiffusersBackend
-from clipforge.backends.diffusers_catalog import CATALOGUE
-from clipforge.backends.diffusers_sampling import image_pipeline
-from clipforge.backends.tiny import build_tiny_pipeline
+from clipforge.backends.diffusers.backend import DiffusersBackend
+from clipforge.backends.diffusers.catalog import CATALOGUE
+from clipforge.backends.diffusers.sampling import image_pipeline
+from clipforge.backends.diffusers.tiny import build_tiny_pipeline
 from clipforge.errors import GenerationFailed
 from clipforge.schemas import GenerationRequest
 from tests.conftest import make_tiny_settings

@@ -17,23 +17,23 @@ pytest.importorskip("diffusers")
 import torch
 from huggingface_hub import constants as hub_constants
 
-from clipforge.backends import diffusers_options
-from clipforge.backends.diffusers_attention import MASK_REFUSING, MASKED_ATTENTION, active_backend
-from clipforge.backends.diffusers_backend import DiffusersBackend
-from clipforge.backends.diffusers_loading import load_pipeline, resolve_weights
-from clipforge.backends.diffusers_options import (
+from clipforge.backends.diffusers import options as diffusers_options
+from clipforge.backends.diffusers.attention import MASK_REFUSING, MASKED_ATTENTION, active_backend
+from clipforge.backends.diffusers.backend import DiffusersBackend
+from clipforge.backends.diffusers.loading import load_pipeline, resolve_weights
+from clipforge.backends.diffusers.options import (
     SpeedOptions,
     apply_options,
     compile_transformers,
     enable_step_cache,
     group_offload,
 )
-from clipforge.backends.diffusers_parallel import (
+from clipforge.backends.diffusers.parallel import (
     context_parallel_config,
     enable_context_parallel,
     parallel_degrees,
 )
-from clipforge.backends.tiny import build_tiny_pipeline
+from clipforge.backends.diffusers.tiny import build_tiny_pipeline
 from clipforge.errors import JobCancelled, ModelUnavailable
 from clipforge.schemas import GenerationRequest
 from clipforge.settings import Settings

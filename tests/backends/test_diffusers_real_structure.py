@@ -16,11 +16,11 @@ pytest.importorskip("diffusers")
 
 import torch
 
-from clipforge.backends import diffusers_options
 from clipforge.backends.base import ImageInput
-from clipforge.backends.diffusers_backend import DiffusersBackend
-from clipforge.backends.diffusers_catalog import CATALOGUE, capabilities_for
-from clipforge.backends.tiny import build_tiny_pipeline
+from clipforge.backends.diffusers import options as diffusers_options
+from clipforge.backends.diffusers.backend import DiffusersBackend
+from clipforge.backends.diffusers.catalog import CATALOGUE, capabilities_for
+from clipforge.backends.diffusers.tiny import build_tiny_pipeline
 from clipforge.errors import ModelUnavailable
 from clipforge.schemas import GenerationRequest
 from clipforge.settings import Settings
@@ -201,7 +201,7 @@ def test_group_offload_hooks_run_on_every_component(name: str, folders: dict[str
     """The hooks the small-gpu profile installs (leaf level on diffusers models, A14B's second
     expert included; block level on the text and CLIP image encoders), installed here with
     the CPU as the onload device: the same job, the same frames."""
-    from clipforge.backends.diffusers_options import group_offload
+    from clipforge.backends.diffusers.options import group_offload
 
     plain = DiffusersBackend.from_settings(_settings(folders[name]))
     offloaded = DiffusersBackend.from_settings(_settings(folders[name]))

@@ -23,8 +23,8 @@ from diffusers import (
 )
 from transformers import T5EncoderModel, T5Tokenizer, UMT5EncoderModel
 
-from clipforge.backends.diffusers_catalog import CATALOGUE, lookup
-from clipforge.backends.tiny import (
+from clipforge.backends.diffusers.catalog import CATALOGUE, lookup
+from clipforge.backends.diffusers.tiny import (
     TRY_SETTINGS,
     build_tiny_pipeline,
     build_tiny_upsampler,

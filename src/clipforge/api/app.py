@@ -10,14 +10,18 @@ from typing import Protocol
 from fastapi import FastAPI
 
 from clipforge import __version__
-from clipforge.api import aimlapi, ark, files, native, openai, operations, studio
-from clipforge.api.callbacks import CallbackDispatcher
-from clipforge.api.context import RequestIdMiddleware
+from clipforge.api import probes as operations
 from clipforge.api.deps import Services
-from clipforge.api.errors import install_error_handlers
-from clipforge.api.housekeeping import Housekeeper
-from clipforge.api.limits import BodyLimitMiddleware
-from clipforge.api.observe import RequestCounter
+from clipforge.api.http.context import RequestIdMiddleware
+from clipforge.api.http.errors import install_error_handlers
+from clipforge.api.http.limits import BodyLimitMiddleware
+from clipforge.api.http.observe import RequestCounter
+from clipforge.api.surfaces import aimlapi, files, native, studio
+from clipforge.api.surfaces.ark import routes as ark
+from clipforge.api.surfaces.ark.views import callback_view
+from clipforge.api.surfaces.openai import routes as openai
+from clipforge.background.callbacks import CallbackContext, CallbackDispatcher
+from clipforge.background.housekeeping import Housekeeper
 from clipforge.files.base import Storage
 from clipforge.files.health import StorageHealth
 from clipforge.routing import ModelRouting
@@ -50,7 +54,11 @@ def create_app(
     if storage_health is not None:
         shared.metrics.watch_storage(storage_health)
     services: list[BackgroundService] = [Housekeeper(store, storage, settings)]
-    dispatcher = CallbackDispatcher(shared) if settings.callbacks else None
+    dispatcher = None
+    if settings.callbacks:
+        dispatcher = CallbackDispatcher(
+            CallbackContext(settings, store, callback_view(storage), shared.callbacks_due)
+        )
     if dispatcher is not None:
         services.append(dispatcher)
         shared.metrics.watch_callbacks(lambda: asdict(dispatcher.stats))

@@ -64,7 +64,7 @@ class BackendRegistry:
 
 
 def _diffusers(settings: Settings) -> Backend:
-    from clipforge.backends.diffusers_backend import DiffusersBackend
+    from clipforge.backends.diffusers.backend import DiffusersBackend
 
     return DiffusersBackend.from_settings(settings)
 
@@ -82,7 +82,7 @@ def _testpattern(settings: Settings) -> Backend:
 
 
 def _diffusers_capabilities(settings: Settings) -> Capabilities:
-    from clipforge.backends.diffusers_catalog import capabilities_for
+    from clipforge.backends.diffusers.catalog import capabilities_for
 
     return capabilities_for(settings.model)
 

@@ -9,7 +9,7 @@ from typing import Any, TextIO
 import uvicorn
 
 from clipforge.api.access import is_loopback, open_mode_problem
-from clipforge.api.serving import uvicorn_options
+from clipforge.api.http.serving import uvicorn_options
 from clipforge.errors import ClipForgeError
 from clipforge.logs import configure_logging
 from clipforge.routing import ModelRouting
@@ -26,7 +26,7 @@ or set CLIPFORGE_MODEL (a local folder, or a hub id on a machine that can reach 
 Without --model, `clipforge serve` runs ClipForge's small built-in model.
 
 To try the service without real weights:
-    python -m clipforge.backends.tiny wan ./tiny-wan     # tiny random-weight model (noise)
+    python -m clipforge.backends.diffusers.tiny wan ./tiny-wan  # tiny random-weight model (noise)
     CLIPFORGE_NATIVE_SHORT_SIDE=32 CLIPFORGE_NUM_INFERENCE_STEPS=4 \\
         clipforge serve --model ./tiny-wan
 or serve a synthetic test pattern: clipforge serve --backend testpattern

@@ -1,5 +1,5 @@
 """The PNG a job keeps of its first and last frames (Pillow, numpy). Taking images and
-videos in from clients is `api/media/` (formats, caps, decoding untrusted bytes)."""
+videos in from clients is `api/accept/media/` (formats, caps, decoding untrusted bytes)."""
 
 from __future__ import annotations
 

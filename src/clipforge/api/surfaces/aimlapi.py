@@ -1,0 +1,198 @@
+"""The AI/ML API surface (API.md section 1): the seed's legacy path and the universal path."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field, StrictBool, StrictStr
+
+from clipforge.api.accept.checks import check_images, check_model_id, check_prompt
+from clipforge.api.accept.fields import Duration, NotSupported, Sampling
+from clipforge.api.accept.idempotency import IdempotencyHeader, fingerprint
+from clipforge.api.accept.submit import ImageField, submit, with_images
+from clipforge.api.access import Caller
+from clipforge.api.deps import Authorized, CallerDep, JobsDep, Services, ServicesDep
+from clipforge.api.http.error_bodies import AIML_ERRORS
+from clipforge.api.http.json_body import StrictJsonRoute
+from clipforge.schemas import AspectRatio, GenerationRequest, Job, JobStatus, Resolution, new_seed
+from clipforge.store.tenant import TenantJobs
+
+LEGACY_PATH = "/v2/generate/video/bytedance/generation"
+UNIVERSAL_PATH = "/v2/video/generations"
+
+router = APIRouter(
+    route_class=StrictJsonRoute,
+    tags=["AI/ML API"],
+    dependencies=[Authorized],
+    responses=AIML_ERRORS,
+)
+
+
+class CreateVideoBody(Sampling):
+    """Create a generation. JSON null means absent; an unknown field is a 400 naming it. The
+    sampling fields (negative_prompt, num_inference_steps, guidance_scale) are the self-hosted
+    peers' extensions, honoured where the model's backend takes them."""
+
+    model: StrictStr = Field(examples=["bytedance/seedance-1-0-pro-t2v"])
+    prompt: StrictStr = Field(min_length=1, description="At most CLIPFORGE_MAX_PROMPT_CHARS.")
+    resolution: Resolution | None = Field(None, description="Short side; default 1080p.")
+    aspect_ratio: AspectRatio | None = Field(None, description="Default 16:9.")
+    duration: Duration | None = Field(None, description="Seconds; default 5.")
+    watermark: StrictBool | None = Field(None, description="Visible 'AI generated' mark.")
+    camerafixed: StrictBool | None = Field(None, description="Keep the camera still.")
+    camera_fixed: StrictBool | None = Field(None, description="Later spelling of camerafixed.")
+    image_url: StrictStr | None = Field(None, description="First frame (image-to-video ids).")
+    last_image_url: StrictStr | None = Field(None, description="Last frame (image-to-video).")
+    generate_audio: NotSupported | None = Field(None, description="No audio here: false only.")
+
+
+class Usage(BaseModel):
+    credits_used: int
+
+
+class Meta(BaseModel):
+    usage: Usage
+
+
+class CreatedGeneration(BaseModel):
+    id: str
+    status: Literal["queued"] = "queued"
+    meta: Meta
+
+
+class VideoOut(BaseModel):
+    url: str
+
+
+class ErrorOut(BaseModel):
+    name: str
+    message: str
+
+
+VIDEO_EXPIRED = ErrorOut(
+    name="VideoExpired",
+    message="the video was removed after the server's retention period; generate it again",
+)
+"""The `error` of a completed generation whose video retention removed (`video` is null)."""
+
+
+class GenerationOut(BaseModel):
+    id: str
+    status: Literal["queued", "generating", "completed", "error"]
+    video: VideoOut | None = None
+    error: ErrorOut | None = None
+    meta: Meta
+
+
+def to_generation_request(body: CreateVideoBody, services: Services) -> GenerationRequest:
+    """Apply the defaults of API.md section 1 and check the model is served here."""
+    check_prompt(body.prompt, "prompt", services.settings.max_prompt_chars)
+    served = services.models.require(check_model_id(body.model))
+    check_images(served, ("image_url", body.image_url), ("last_image_url", body.last_image_url))
+    separate = {"camerafixed", "camera_fixed", "seed", "image_url", "last_image_url"}
+    values = body.model_dump(exclude_none=True, exclude=separate | {"generate_audio"})
+    if body.guidance_scale is not None:
+        values["guidance_scale"] = float(body.guidance_scale)
+    camera_fixed = body.camera_fixed if body.camera_fixed is not None else body.camerafixed
+    if camera_fixed is not None:
+        values["camera_fixed"] = camera_fixed
+    seed = body.seed if body.seed is not None and body.seed >= 0 else new_seed()
+    request = GenerationRequest(**values, seed=seed)
+    services.models.check(request)
+    return request
+
+
+def image_fields(body: CreateVideoBody) -> list[ImageField]:
+    named = (
+        ("image_url", "first", body.image_url),
+        ("last_image_url", "last", body.last_image_url),
+    )
+    return [ImageField(field, which, url) for field, which, url in named if url is not None]
+
+
+async def create_from(
+    body: CreateVideoBody,
+    services: Services,
+    caller: Caller,
+    jobs: TenantJobs,
+    key: str | None,
+    path: str,
+    surface: str = "aimlapi",
+) -> Job:
+    """Validate the body, take in its images, then create the job (once per idempotency key
+    and `path`). An image-to-video request without `aspect_ratio` takes the first image's
+    (Ark's adaptive)."""
+    request = await services.call(to_generation_request, body, services)
+    adaptive = body.aspect_ratio is None
+    request, images = await with_images(request, image_fields(body), services, adaptive)
+    once = partial(fingerprint, path, body)
+    return await submit(services, caller, jobs, request, images, key, once, surface=surface)
+
+
+@router.post(LEGACY_PATH, status_code=201, summary="Create a generation (seed document path)")
+async def create_legacy(
+    body: CreateVideoBody,
+    services: ServicesDep,
+    caller: CallerDep,
+    jobs: JobsDep,
+    key: IdempotencyHeader = None,
+) -> CreatedGeneration:
+    job = await create_from(body, services, caller, jobs, key, LEGACY_PATH)
+    return CreatedGeneration(id=job.id, meta=_meta(job))
+
+
+@router.post(UNIVERSAL_PATH, summary="Create a generation (universal path)")
+async def create_universal(
+    body: CreateVideoBody,
+    services: ServicesDep,
+    caller: CallerDep,
+    jobs: JobsDep,
+    key: IdempotencyHeader = None,
+) -> CreatedGeneration:
+    job = await create_from(body, services, caller, jobs, key, UNIVERSAL_PATH)
+    return CreatedGeneration(id=job.id, meta=_meta(job))
+
+
+GenerationId = Annotated[str, Query(min_length=1, max_length=200)]
+
+
+@router.get(LEGACY_PATH, summary="Poll a generation (seed document path)")
+async def poll_legacy(
+    generation_id: GenerationId, services: ServicesDep, jobs: JobsDep
+) -> GenerationOut:
+    return await services.call(_poll, generation_id, jobs, services)
+
+
+@router.get(UNIVERSAL_PATH, summary="Poll a generation (universal path)")
+async def poll_universal(
+    generation_id: GenerationId, services: ServicesDep, jobs: JobsDep
+) -> GenerationOut:
+    return await services.call(_poll, generation_id, jobs, services)
+
+
+def _poll(job_id: str, jobs: TenantJobs, services: Services) -> GenerationOut:
+    return generation_out(jobs.get(job_id), services)
+
+
+def generation_out(job: Job, services: Services) -> GenerationOut:
+    """A job in the AI/ML shape: only queued, generating, completed and error are shown."""
+    out = GenerationOut(id=job.id, status="queued", meta=_meta(job))
+    if job.status is JobStatus.COMPLETED and job.purged_at is not None:
+        out.status, out.error = "completed", VIDEO_EXPIRED
+    elif job.status is JobStatus.COMPLETED and job.video_key:
+        out.status = "completed"
+        out.video = VideoOut(url=services.storage.url(job.video_key))
+    elif job.status is JobStatus.GENERATING:
+        out.status = "generating"
+    elif job.status in (JobStatus.ERROR, JobStatus.CANCELLED):
+        out.status = "error"
+        out.error = ErrorOut(
+            name=job.error_name or "Cancelled", message=job.error_message or "cancelled"
+        )
+    return out
+
+
+def _meta(job: Job) -> Meta:
+    return Meta(usage=Usage(credits_used=job.request.usage_tokens))

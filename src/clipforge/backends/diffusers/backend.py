@@ -1,0 +1,303 @@
+"""`diffusers`: open-weight video models (Wan 2.1/2.2, LTX-Video, ...) through diffusers.
+
+The pipeline is loaded once from `settings.model` (a catalogue name, a folder or a hub id; see
+`diffusers_loading`), with the speed options applied (`diffusers_options`), and kept warm.
+What differs between models is data (`diffusers_rules.ModelFamily`): the catalogue entry the
+weights' configs identify, else the generic family of the pipeline class, else one derived from
+the VAE's scale factors. Each call follows `diffusers_sampling`; LTX-Video 0.9.7 distilled runs
+its two-stage recipe when its latent upsampler is present (`diffusers_two_stage`).
+"""
+
+from __future__ import annotations
+
+import gc
+from typing import Any
+
+import torch
+
+from clipforge.backends.base import (
+    NO_IMAGES,
+    Backend,
+    Capabilities,
+    Clip,
+    GenerationPlan,
+    ImageInput,
+    ProgressCallback,
+    Reading,
+)
+from clipforge.backends.devices import resolve_device
+from clipforge.backends.diffusers.catalog import (
+    FAMILIES,
+    LTX,
+    LTX_CONDITION,
+    LTX_NEGATIVE_PROMPT,
+    WAN,
+    WAN_I2V,
+    WAN_NEGATIVE_PROMPT,
+    CatalogEntry,
+    ModelFamily,
+)
+from clipforge.backends.diffusers.loading import (
+    HOW_TO_CONFIGURE,
+    load_pipeline,
+    load_upsampler,
+    resolve_dtype,
+    resolve_weights,
+)
+from clipforge.backends.diffusers.options import SpeedOptions, apply_options, reset_step_caches
+from clipforge.backends.diffusers.rules import detect_family, generic_family
+from clipforge.backends.diffusers.sampling import (
+    guidance_arguments,
+    image_arguments,
+    image_pipeline,
+    set_flow_shift,
+    step_callback,
+    uint8_frames,
+)
+from clipforge.backends.diffusers.two_stage import TwoStageRunner, stage_one_size
+from clipforge.backends.geometry import native_size
+from clipforge.errors import ClipForgeError, GenerationFailed, ModelUnavailable, WorkerFailure
+from clipforge.schemas import GenerationRequest
+from clipforge.settings import Settings
+
+__all__ = [
+    "CAMERA_FIXED_SUFFIX",
+    "FAMILIES",
+    "HOW_TO_CONFIGURE",
+    "LTX",
+    "LTX_CONDITION",
+    "LTX_NEGATIVE_PROMPT",
+    "WAN",
+    "WAN_I2V",
+    "WAN_NEGATIVE_PROMPT",
+    "DiffusersBackend",
+    "ModelFamily",
+    "augment_prompt",
+    "detect_family",
+    "generic_family",
+    "native_frame_count",
+    "native_size",
+    "resolve_device",
+    "resolve_dtype",
+]
+
+CAMERA_FIXED_SUFFIX = "The camera stays fixed: a static shot, no pan, no zoom, no camera movement."
+"""Appended to the prompt when camera_fixed is set, as the hosted service does: Wan and LTX
+have no camera conditioning, so this is a prompt augmentation and its effect is not assured."""
+
+
+def native_frame_count(duration: float, family: ModelFamily, cap: int | None = None) -> int:
+    """The valid frame count nearest to duration * fps + 1, at most `cap` when given, and never
+    below the shortest valid clip (frame_step + 1 frames)."""
+    step = family.frame_step
+    frames = round(duration * family.fps / step) * step + 1
+    if cap is not None:
+        frames = min(frames, (cap - 1) // step * step + 1)
+    return max(frames, step + 1)
+
+
+def augment_prompt(prompt: str, camera_fixed: bool) -> str:
+    """The prompt the pipeline receives: with CAMERA_FIXED_SUFFIX when camera_fixed is set."""
+    if not camera_fixed:
+        return prompt
+    text = prompt.rstrip()
+    separator = " " if text.endswith((".", "!", "?")) else ". "
+    return f"{text}{separator}{CAMERA_FIXED_SUFFIX}"
+
+
+class DiffusersBackend(Backend):
+    """Any diffusers video pipeline, loaded once and kept warm on one device."""
+
+    name = "diffusers"
+
+    def __init__(
+        self,
+        pipeline: Any,
+        settings: Settings,
+        device: torch.device,
+        entry: CatalogEntry | None = None,
+        rules: ModelFamily | None = None,
+        upsampler: Any = None,
+    ) -> None:
+        self._pipeline: Any = pipeline
+        self.settings = settings
+        self.device = device
+        self.entry = entry
+        self.family = detect_family(pipeline, rules or (entry.rules if entry else None))
+        family = self.family
+        self.capabilities = Capabilities(
+            fps=family.fps,
+            first_frame=family.first_frame,
+            last_frame=family.last_frame,
+            description=family.description,
+        )
+        self.two_stage = (
+            TwoStageRunner(pipeline, upsampler, family.two_stage, device)
+            if upsampler is not None and family.two_stage is not None
+            else None
+        )
+        self._image_pipeline: Any = None
+        self._schedulers: dict[float, Any] = {}
+        pipeline.set_progress_bar_config(disable=True)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DiffusersBackend:
+        """Load settings.model (catalogue name, folder or hub id) in settings.dtype, in place
+        on settings.device unless offload is asked for, then apply the speed options."""
+        options = SpeedOptions.from_settings(settings)  # a bad option fails before loading
+        weights = resolve_weights(settings.model)
+        device = resolve_device(settings.device)
+        dtype = resolve_dtype(settings.dtype, device)
+        in_place = options.offload == "none" or device.type == "cpu"
+        pipeline = load_pipeline(weights, dtype, device if in_place else None)
+        rules = weights.rules
+        upsampler = None
+        if rules is not None and rules.two_stage is not None:
+            upsampler = load_upsampler(weights, rules.two_stage, dtype)
+        apply_options(pipeline, options, device)
+        return cls(pipeline, settings, device, weights.entry, rules, upsampler)
+
+    @property
+    def pipeline(self) -> Any:
+        """The loaded diffusers pipeline; ModelUnavailable after close()."""
+        if self._pipeline is None:
+            raise ModelUnavailable("the diffusers backend was closed")
+        return self._pipeline
+
+    def native_tier(self, request: GenerationRequest) -> int:
+        """The model's native short side for the request's resolution (480p renders at 480
+        where the model has a 480p size)."""
+        return self.family.short_side_for(str(request.resolution.value))
+
+    def plan(self, request: GenerationRequest) -> GenerationPlan:
+        """Native size with the request's aspect ratio, a valid frame count, the step count."""
+        family, settings = self.family, self.settings
+        short_side = self._short_side(request)
+        width, height = native_size(*request.size, short_side, family.size_multiple)
+        frames = native_frame_count(request.seconds, family, settings.native_max_frames)
+        steps = self._steps(request)
+        if self.two_stage is not None:
+            small = stage_one_size(request.size, short_side, family)
+            width, height = 2 * small[0], 2 * small[1]
+            steps += self.two_stage.stage.refine_steps
+        return GenerationPlan(width, height, frames, family.fps, steps)
+
+    def generate(
+        self, request: GenerationRequest, progress: ProgressCallback, images: ImageInput = NO_IMAGES
+    ) -> Clip:
+        """Run the pipeline; progress(step, total) after each step; frames come out lazily."""
+        self._check_images(images)
+        plan = self.plan(request)
+        reset_step_caches(self.pipeline)
+        try:
+            with torch.inference_mode():
+                video = self._render(request, plan, progress, images)
+        except ClipForgeError:
+            raise  # JobCancelled from progress(): nothing is decoded after a cancel
+        except torch.cuda.OutOfMemoryError as exc:
+            raise WorkerFailure(f"out of device memory on {self.device}: {exc}") from exc
+        except Exception as exc:
+            raise GenerationFailed(f"the pipeline failed: {type(exc).__name__}: {exc}") from exc
+        width, height, count, frames = uint8_frames(video)
+        return Clip(width, height, plan.fps, count, frames)
+
+    def _render(
+        self,
+        request: GenerationRequest,
+        plan: GenerationPlan,
+        progress: ProgressCallback,
+        images: ImageInput,
+    ) -> Any:
+        pipeline = self._pipeline_for(images)
+        arguments = self.call_arguments(request, plan, progress, pipeline)
+        set_flow_shift(pipeline, self.family.shift_for(self.native_tier(request)), self._schedulers)
+        if self.two_stage is not None:
+            small = stage_one_size(request.size, self._short_side(request), self.family)
+            return self.two_stage.run(pipeline, arguments, images, small, plan, progress)
+        if images:
+            arguments |= image_arguments(pipeline, images, plan.width, plan.height, plan.num_frames)
+        return pipeline(**arguments).frames
+
+    def _short_side(self, request: GenerationRequest) -> int:
+        return self.settings.native_short_side or self.native_tier(request)
+
+    def _pipeline_for(self, images: ImageInput) -> Any:
+        if not images:
+            return self.pipeline
+        if self._image_pipeline is None:
+            self._image_pipeline = image_pipeline(self.pipeline)
+        return self._image_pipeline
+
+    def _check_images(self, images: ImageInput) -> None:
+        family = self.family
+        images.refuse_untaken(family.name, self.capabilities)
+        if images.last is not None and images.first is None:
+            raise GenerationFailed(f"{family.name} takes a last frame only with a first frame")
+        if family.needs_last_frame and images.first is not None and images.last is None:
+            raise GenerationFailed(
+                f"{family.name} renders between a first and a last frame: send both "
+                "(image_url and last_image_url)"
+            )
+        if family.needs_image and images.first is None:
+            raise GenerationFailed(
+                f"{family.name} renders from a first frame (image-to-video weights); "
+                "send image_url, or serve text-to-video requests with other weights"
+            )
+
+    def call_arguments(
+        self,
+        request: GenerationRequest,
+        plan: GenerationPlan,
+        progress: ProgressCallback,
+        pipeline: Any = None,
+    ) -> dict[str, Any]:
+        """The keyword arguments `pipeline` (default: the loaded one) is called with."""
+        pipeline = self.pipeline if pipeline is None else pipeline
+        family = self.family
+        arguments: dict[str, Any] = {
+            "prompt": augment_prompt(request.prompt, request.camera_fixed),
+            "width": plan.width,
+            "height": plan.height,
+            "num_frames": plan.num_frames,
+            "num_inference_steps": self._steps(request),
+            "generator": torch.Generator(self.device).manual_seed(request.seed),
+            "output_type": "pt",
+            "callback_on_step_end": step_callback(progress, plan.steps),
+        }
+        if family.timesteps and not (
+            request.num_inference_steps or self.settings.num_inference_steps
+        ):
+            arguments["timesteps"] = list(family.timesteps)
+        negative = self._negative_prompt(request)
+        if negative is not None:
+            arguments["negative_prompt"] = negative
+        guidance = request.guidance_scale
+        if guidance is None:
+            guidance = self.settings.guidance_scale
+        arguments |= guidance_arguments(pipeline, family, guidance)
+        if family.fps_argument is not None:
+            arguments[family.fps_argument] = family.fps
+        return arguments | dict(family.extra_arguments)
+
+    def interpret(self, request: GenerationRequest) -> Reading:
+        """The prompt the pipeline receives (with the camera-fixed suffix) and its negative
+        prompt (the request's, else the model's published one)."""
+        return Reading(
+            augment_prompt(request.prompt, request.camera_fixed), self._negative_prompt(request)
+        )
+
+    def _steps(self, request: GenerationRequest) -> int:
+        return request.num_inference_steps or self.settings.num_inference_steps or self.family.steps
+
+    def _negative_prompt(self, request: GenerationRequest) -> str | None:
+        if request.negative_prompt is not None:
+            return request.negative_prompt
+        return self.family.negative_prompt
+
+    def close(self) -> None:
+        """Drop the pipeline and give its device memory back."""
+        self._pipeline = self._image_pipeline = self.two_stage = None
+        self._schedulers.clear()
+        gc.collect()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()

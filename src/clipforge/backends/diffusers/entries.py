@@ -1,0 +1,289 @@
+"""The catalogue's entries: each published model's rules with their sources (no torch).
+
+Every value an entry sets is cited in its `rules.sources` (field -> the document publishing
+it); the repositories were read at the revisions current when this table was written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from clipforge.backends.diffusers.rules import (
+    LTX_CONDITION,
+    WAN,
+    WAN_I2V,
+    CatalogEntry,
+    ModelFamily,
+    Signature,
+    TwoStage,
+)
+
+# Where the published values come from (repositories at the revisions read for this table).
+W21_GENERATE = "Wan-Video/Wan2.1 generate.py (_validate_args: steps, sample_shift)"
+W21_SIZES = "Wan-Video/Wan2.1 README model table; wan/configs/__init__.py SUPPORTED_SIZES"
+W21_SHARED = "Wan-Video/Wan2.1 wan/configs/shared_config.py (sample_fps 16, frame_num 81)"
+W21_DIFFUSERS = "Wan-Video/Wan2.1 README, 'Running with Diffusers' (flow_shift 5.0 720P, 3.0 480P)"
+W21_SMALL = "Wan-Video/Wan2.1 README note for T2V-1.3B (guide scale 6, shift 8 to 12)"
+W22_T2V = "Wan-Video/Wan2.2 wan/configs/wan_t2v_A14B.py"
+W22_I2V = "Wan-Video/Wan2.2 wan/configs/wan_i2v_A14B.py"
+W22_TI2V = "Wan-Video/Wan2.2 wan/configs/wan_ti2v_5B.py"
+W22_SIZES = "Wan-Video/Wan2.2 wan/configs/__init__.py SUPPORTED_SIZES"
+WAN_VAE = "diffusers docs api/pipelines/wan.md (AutoencoderKLWan in float32); Wan VAE dtype=float"
+LTX_README = "Lightricks/LTX-Video README (sizes divisible by 32, best under 720x1280)"
+LTX_095 = "Lightricks/LTX-Video configs/ltxv-2b-0.9.5.yaml"
+LTX_097D = "Lightricks/LTX-Video configs/ltxv-13b-0.9.7-distilled.yaml"
+LTX_DOCS = "diffusers docs api/pipelines/ltx_video.md (0.9.7 distilled multi-scale example)"
+LTX_FPS = "diffusers LTX examples export at 24 fps; the pipeline takes frame_rate"
+
+_BOTH = MappingProxyType({"480p": 480, "720p": 720, "1080p": 720})
+_LTX_SIZES = MappingProxyType({"480p": 480, "720p": 704, "1080p": 704})
+_LTX_DECODE = {"decode_timestep": 0.05, "decode_noise_scale": 0.025}
+
+
+_WAN_CLASSES = ("WanPipeline", "WanImageToVideoPipeline")
+_LTX_CLASSES = ("LTXPipeline", "LTXConditionPipeline", "LTXImageToVideoPipeline")
+
+
+def _published(sizes: str, settings: str, **more: str) -> dict[str, str]:
+    """Sources of a Wan entry: its sizes from one document, its steps, guidance and flow shift
+    from another (`more` names the fields cited elsewhere)."""
+    return {"sizes": sizes, "steps": settings, "guidance": settings, "flow_shift": settings} | more
+
+
+def _wan(entry: str, description: str, sources: dict[str, str], **values: object) -> ModelFamily:
+    base = WAN_I2V if values.get("needs_image") else WAN
+    cited = {"fps": W21_SHARED, "vae": WAN_VAE, "negative_prompt": W21_SHARED} | sources
+    fields = {"name": entry, "description": description, "trained_frames": 81} | values
+    return base.with_changes(**fields, sources=cited)
+
+
+def _ltx(entry: str, description: str, sources: dict[str, str], **values: object) -> ModelFamily:
+    cited = {"sizes": LTX_README, "fps": LTX_FPS} | sources
+    fields = {"name": entry, "description": description, "short_sides": _LTX_SIZES} | values
+    return LTX_CONDITION.with_changes(**fields, sources=cited)
+
+
+ENTRIES: tuple[CatalogEntry, ...] = (
+    CatalogEntry(
+        "wan2.1-t2v-1.3b",
+        "Wan-AI/Wan2.1-T2V-1.3B-Diffusers",
+        "WanPipeline",
+        "1.3B",
+        ((832, 480),),
+        _wan(
+            "wan2.1-t2v-1.3b",
+            "Wan 2.1 T2V 1.3B: 480p, 16 fps; fits a 24 GB GPU.",
+            short_side=480,
+            guidance_scale=6.0,
+            flow_shift={480: 8.0},
+            sources=_published(W21_SIZES, W21_SMALL, steps=W21_GENERATE),
+        ),
+        Signature(
+            ("WanPipeline",),
+            heads=12,
+            in_channels=16,
+            two_experts=False,
+            expand_timesteps=False,
+            vae_z_dim=16,
+        ),
+    ),
+    CatalogEntry(
+        "wan2.1-t2v-14b",
+        "Wan-AI/Wan2.1-T2V-14B-Diffusers",
+        "WanPipeline",
+        "14B",
+        ((1280, 720), (832, 480)),
+        _wan(
+            "wan2.1-t2v-14b",
+            "Wan 2.1 T2V 14B: 720p or 480p, 16 fps.",
+            short_side=720,
+            short_sides=_BOTH,
+            flow_shift={480: 3.0, 720: 5.0},
+            sources=_published(W21_SIZES, W21_GENERATE, flow_shift=W21_DIFFUSERS),
+        ),
+        Signature(
+            ("WanPipeline",),
+            heads=40,
+            in_channels=16,
+            two_experts=False,
+            expand_timesteps=False,
+            vae_z_dim=16,
+        ),
+    ),
+    CatalogEntry(
+        "wan2.2-ti2v-5b",
+        "Wan-AI/Wan2.2-TI2V-5B-Diffusers",
+        "WanPipeline",
+        "5B",
+        ((1280, 704),),
+        # Wan 2.2 VAE: 16x spatial (x2 patch = 32), 4x temporal; 121 frames at 24 fps.
+        _wan(
+            "wan2.2-ti2v-5b",
+            "Wan 2.2 TI2V 5B: 1280x704, 24 fps; text or a first frame.",
+            fps=24,
+            size_multiple=32,
+            short_side=704,
+            flow_shift={704: 5.0},
+            trained_frames=121,
+            first_frame=True,
+            sources=_published(W22_SIZES, W22_TI2V, fps=W22_TI2V, frames=W22_TI2V),
+        ),
+        Signature(_WAN_CLASSES, expand_timesteps=True, vae_z_dim=48),
+    ),
+    CatalogEntry(
+        "wan2.2-t2v-a14b",
+        "Wan-AI/Wan2.2-T2V-A14B-Diffusers",
+        "WanPipeline",
+        "2x14B (MoE)",
+        ((1280, 720), (832, 480)),
+        # Two experts: guidance 4.0 on the high-noise one, 3.0 on the low-noise one; 40 steps.
+        _wan(
+            "wan2.2-t2v-a14b",
+            "Wan 2.2 T2V A14B (two 14B experts): 720p or 480p, 16 fps.",
+            short_side=720,
+            short_sides=_BOTH,
+            steps=40,
+            guidance_scale=4.0,
+            guidance_scale_2=3.0,
+            flow_shift={480: 12.0, 720: 12.0},
+            sources=_published(W22_SIZES, W22_T2V),
+        ),
+        Signature(("WanPipeline",), in_channels=16, two_experts=True),
+    ),
+    CatalogEntry(
+        "wan2.1-i2v-14b-720p",
+        "Wan-AI/Wan2.1-I2V-14B-720P-Diffusers",
+        "WanImageToVideoPipeline",
+        "14B",
+        ((1280, 720), (832, 480)),
+        _wan(
+            "wan2.1-i2v-14b-720p",
+            "Wan 2.1 I2V 14B 720P: a first frame to 720p (or 480p), 16 fps.",
+            needs_image=True,
+            short_side=720,
+            short_sides=_BOTH,
+            steps=40,
+            flow_shift={480: 3.0, 720: 5.0},
+            sources=_published(W21_SIZES, W21_GENERATE),
+        ),
+        Signature(("WanImageToVideoPipeline",), image_encoder=True, first_last=False),
+    ),
+    CatalogEntry(
+        "wan2.1-i2v-14b-480p",
+        "Wan-AI/Wan2.1-I2V-14B-480P-Diffusers",
+        "WanImageToVideoPipeline",
+        "14B",
+        ((832, 480),),
+        _wan(
+            "wan2.1-i2v-14b-480p",
+            "Wan 2.1 I2V 14B 480P: a first frame to 480p, 16 fps.",
+            needs_image=True,
+            short_side=480,
+            steps=40,
+            flow_shift={480: 3.0},
+            sources=_published(W21_SIZES, W21_GENERATE),
+        ),
+        Signature(("WanImageToVideoPipeline",), image_encoder=True, first_last=False),
+    ),
+    CatalogEntry(
+        "wan2.1-flf2v-14b-720p",
+        "Wan-AI/Wan2.1-FLF2V-14B-720P-diffusers",
+        "WanImageToVideoPipeline",
+        "14B",
+        ((1280, 720), (832, 480)),
+        # Trained for 720p; Wan's SUPPORTED_SIZES also lists 480p for flf2v-14B, with the
+        # same shift (generate.py: 16 for flf2v at every size).
+        _wan(
+            "wan2.1-flf2v-14b-720p",
+            "Wan 2.1 FLF2V 14B: first and last frame to 720p (or 480p), 16 fps.",
+            needs_image=True,
+            last_frame=True,
+            needs_last_frame=True,
+            short_side=720,
+            short_sides=_BOTH,
+            flow_shift={480: 16.0, 720: 16.0},
+            sources=_published(W21_SIZES, W21_GENERATE),
+        ),
+        Signature(("WanImageToVideoPipeline",), image_encoder=True, first_last=True),
+    ),
+    CatalogEntry(
+        "wan2.2-i2v-a14b",
+        "Wan-AI/Wan2.2-I2V-A14B-Diffusers",
+        "WanImageToVideoPipeline",
+        "2x14B (MoE)",
+        ((1280, 720), (832, 480)),
+        _wan(
+            "wan2.2-i2v-a14b",
+            "Wan 2.2 I2V A14B (two 14B experts): a first frame to 720p or 480p, 16 fps.",
+            needs_image=True,
+            short_side=720,
+            short_sides=_BOTH,
+            steps=40,
+            guidance_scale=3.5,
+            guidance_scale_2=3.5,
+            flow_shift={480: 5.0, 720: 5.0},
+            sources=_published(W22_SIZES, W22_I2V),
+        ),
+        Signature(("WanImageToVideoPipeline",), two_experts=True, image_encoder=False),
+    ),
+    CatalogEntry(
+        "ltx-video-0.9.5",
+        "Lightricks/LTX-Video-0.9.5",
+        "LTXConditionPipeline",
+        "2B",
+        ((768, 512),),
+        _ltx(
+            "ltx-video-0.9.5",
+            "LTX-Video 0.9.5 (2B): 24 fps, text, first and last frames.",
+            steps=40,
+            guidance_scale=3.0,
+            extra_arguments={**_LTX_DECODE, "guidance_rescale": 0.7},
+            trained_frames=257,
+            sources={
+                "steps": LTX_095,
+                "guidance": LTX_095,
+                "decode": LTX_095,
+                "guidance_rescale": LTX_095 + " (rescaling_scale)",
+                "frames": LTX_README,
+            },
+        ),
+        Signature(_LTX_CLASSES, head_dim=64, vae_timestep_conditioning=True),
+    ),
+    CatalogEntry(
+        "ltx-video-0.9.7-distilled",
+        "Lightricks/LTX-Video-0.9.7-distilled",
+        "LTXConditionPipeline",
+        "13B",
+        ((768, 512),),
+        # Step- and guidance-distilled: 8 published timesteps, guidance 1.0 (off).
+        _ltx(
+            "ltx-video-0.9.7-distilled",
+            "LTX-Video 0.9.7 distilled (13B): 8 steps, no guidance, two-stage with the upsampler.",
+            steps=8,
+            guidance_scale=1.0,
+            negative_prompt=None,
+            timesteps=(1000, 993, 987, 981, 975, 909, 725, 0.03),
+            extra_arguments={**_LTX_DECODE, "image_cond_noise_scale": 0.0},
+            trained_frames=257,
+            two_stage=TwoStage(
+                upsampler_hub_id="Lightricks/ltxv-spatial-upscaler-0.9.7",
+                downscale=2 / 3,
+                refine_timesteps=(1000, 909, 725, 421, 0),
+                refine_strength=0.999,
+                adain_factor=1.0,
+            ),
+            sources={
+                "steps": LTX_DOCS,
+                "timesteps": LTX_DOCS,
+                "guidance": LTX_097D,
+                "decode": LTX_097D,
+                "two_stage": LTX_DOCS + "; " + LTX_097D,
+                "frames": LTX_README,
+            },
+        ),
+        Signature(_LTX_CLASSES, head_dim=128),
+        distilled=True,
+    ),
+)
+CATALOGUE: Mapping[str, CatalogEntry] = MappingProxyType({e.name: e for e in ENTRIES})

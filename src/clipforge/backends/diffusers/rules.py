@@ -1,0 +1,253 @@
+"""The rules that plan and sample one family of diffusers video pipelines, as data (no torch).
+
+`ModelFamily` holds what the backend needs to know about a model: frame rate and frame-count
+rule, size multiple, the native short side for each requested resolution, sampling defaults
+(steps, guidance, flow shift per native size), precision of the VAE, which images it takes,
+and (LTX-Video 0.9.7 distilled) the two-stage recipe. The catalogue's entries
+(`diffusers_catalog`) are families with published values; the generic families below are for
+pipelines the catalogue does not know.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from clipforge.backends.diffusers.config import WeightsConfig
+
+WAN_NEGATIVE_PROMPT = (
+    "Bright tones, overexposed, static, blurred details, subtitles, style, works, paintings, "
+    "images, static, overall gray, worst quality, low quality, JPEG compression residue, ugly, "
+    "incomplete, extra fingers, poorly drawn hands, poorly drawn faces, deformed, disfigured, "
+    "misshapen limbs, fused fingers, still picture, messy background, three legs, many people "
+    "in the background, walking backwards"
+)
+"""The English form of Wan's `sample_neg_prompt` (Wan2.1 wan/configs/shared_config.py), as the
+Wan-AI diffusers examples pass it."""
+LTX_NEGATIVE_PROMPT = "worst quality, inconsistent motion, blurry, jittery, distorted"
+"""LTX-Video inference.py's default negative prompt (Lightricks/LTX-Video)."""
+
+
+@dataclass(frozen=True)
+class TwoStage:
+    """LTX-Video 0.9.7 distilled's multi-scale recipe (configs/ltxv-13b-0.9.7-distilled.yaml,
+    diffusers' LTX docs): render at `downscale` of the size, upsample the latents 2x with the
+    spatial latent upsampler, then refine with a few steps."""
+
+    upsampler_hub_id: str
+    downscale: float
+    refine_timesteps: tuple[float, ...]
+    refine_strength: float
+    adain_factor: float
+
+    @property
+    def refine_steps(self) -> int:
+        """Steps the refine pass runs (LTXConditionPipeline.get_timesteps)."""
+        count = len(self.refine_timesteps)
+        return min(int(count * self.refine_strength), count)
+
+
+@dataclass(frozen=True)
+class ModelFamily:
+    """The facts about one family of pipelines that planning and sampling need."""
+
+    name: str
+    pipeline_classes: tuple[str, ...]
+    """Pipeline class names (or base class names) that belong to the family."""
+    fps: float
+    frame_step: int
+    """Valid frame counts are frame_step * k + 1 (the VAE's temporal compression)."""
+    size_multiple: int
+    """Width and height must be multiples of this (VAE spatial compression x patch size)."""
+    short_side: int
+    """Native short side when `short_sides` does not name the request's resolution."""
+    steps: int
+    guidance_scale: float | None = None
+    """None: the pipeline's own default."""
+    negative_prompt: str | None = None
+    fps_argument: str | None = None
+    """Name of the pipeline argument that takes the frame rate, if it has one."""
+    description: str = ""
+    guidance_scale_2: float | None = None
+    """Wan 2.2 A14B: guidance of the second (low-noise) expert."""
+    extra_arguments: Mapping[str, Any] = field(default_factory=dict)
+    """Further pipeline arguments (LTX: decode_timestep, decode_noise_scale, ...)."""
+    short_sides: Mapping[str, int] = field(default_factory=dict)
+    """Requested resolution ("480p", "720p", "1080p") -> the native short side rendered."""
+    flow_shift: Mapping[int, float] = field(default_factory=dict)
+    """Native short side -> the flow-matching scheduler's shift; empty: the saved scheduler's."""
+    full_precision_vae: bool = False
+    """Load the VAE (and image encoder) in float32 whatever CLIPFORGE_DTYPE says."""
+    timesteps: tuple[float, ...] = ()
+    """Custom timesteps (step-distilled models); used unless CLIPFORGE_NUM_INFERENCE_STEPS."""
+    trained_frames: int | None = None
+    """Clip length the model was trained on (longer requests render past it)."""
+    first_frame: bool = False
+    last_frame: bool = False
+    needs_image: bool = False
+    """The pipeline cannot render without a first frame (image-to-video weights)."""
+    needs_last_frame: bool = False
+    """First-last-frame weights (Wan 2.1 FLF2V): the last frame is required too."""
+    two_stage: TwoStage | None = None
+    sources: Mapping[str, str] = field(default_factory=dict)
+    """Where each value comes from: field name -> the document that publishes it."""
+
+    def short_side_for(self, resolution: str) -> int:
+        """The native short side rendered for a request at `resolution`."""
+        return self.short_sides.get(resolution, self.short_side)
+
+    def shift_for(self, short_side: int) -> float | None:
+        """The flow shift for the native short side (nearest listed size), or None."""
+        if not self.flow_shift:
+            return None
+        nearest = min(self.flow_shift, key=lambda side: abs(side - short_side))
+        return self.flow_shift[nearest]
+
+    def with_changes(self, **changes: Any) -> ModelFamily:
+        return replace(self, **changes)
+
+
+WAN = ModelFamily(
+    name="wan",
+    pipeline_classes=("WanPipeline",),
+    fps=16,
+    frame_step=4,
+    size_multiple=16,
+    short_side=480,
+    steps=50,
+    guidance_scale=5.0,
+    negative_prompt=WAN_NEGATIVE_PROMPT,
+    description="Wan 2.1/2.2 text-to-video through diffusers.",
+    full_precision_vae=True,
+)
+WAN_I2V = WAN.with_changes(
+    name="wan-i2v",
+    pipeline_classes=("WanImageToVideoPipeline",),
+    first_frame=True,
+    needs_image=True,
+    description="Wan image-to-video through diffusers.",
+)
+LTX = ModelFamily(
+    name="ltx",
+    pipeline_classes=("LTXPipeline", "LTXImageToVideoPipeline"),
+    fps=24,
+    frame_step=8,
+    size_multiple=32,
+    short_side=512,
+    steps=50,
+    guidance_scale=3.0,
+    negative_prompt=LTX_NEGATIVE_PROMPT,
+    fps_argument="frame_rate",
+    description="LTX-Video text-to-video through diffusers.",
+    first_frame=True,
+)
+LTX_CONDITION = LTX.with_changes(
+    name="ltx-condition",
+    pipeline_classes=("LTXConditionPipeline",),
+    last_frame=True,
+    description="LTX-Video (condition pipeline) through diffusers.",
+)
+FAMILIES: tuple[ModelFamily, ...] = (WAN, WAN_I2V, LTX, LTX_CONDITION)
+
+
+@dataclass(frozen=True)
+class Signature:
+    """What an entry's saved configs say (None: not looked at)."""
+
+    pipeline_classes: tuple[str, ...]
+    heads: int | None = None
+    head_dim: int | None = None
+    in_channels: int | None = None
+    two_experts: bool | None = None
+    expand_timesteps: bool | None = None
+    image_encoder: bool | None = None
+    first_last: bool | None = None
+    vae_z_dim: int | None = None
+    vae_timestep_conditioning: bool | None = None
+
+    def matches(self, config: WeightsConfig) -> bool:
+        facts = {
+            "heads": config.heads,
+            "head_dim": config.head_dim,
+            "in_channels": config.in_channels,
+            "two_experts": config.has_transformer_2 and config.boundary_ratio is not None,
+            "expand_timesteps": config.expand_timesteps,
+            "image_encoder": config.has_image_encoder and config.image_dim is not None,
+            "first_last": config.pos_embed_seq_len is not None,
+            "vae_z_dim": config.vae_z_dim,
+            "vae_timestep_conditioning": config.vae_timestep_conditioning,
+        }
+        if config.pipeline_class not in self.pipeline_classes:
+            return False
+        return all(getattr(self, k) in (None, v) for k, v in facts.items())
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    """One published model: where its weights are, how to recognise and sample them."""
+
+    name: str
+    hub_id: str
+    pipeline_class: str
+    parameters: str
+    native_sizes: tuple[tuple[int, int], ...]
+    """(width, height) landscape sizes the model was trained at; the first is the default."""
+    rules: ModelFamily
+    signature: Signature
+    distilled: bool = False
+
+    @property
+    def default_frames(self) -> int:
+        """Frames of a 5 s clip under the entry's frame rule (81 Wan 2.1, 121 LTX)."""
+        step = self.rules.frame_step
+        return round(5 * self.rules.fps / step) * step + 1
+
+
+def family_of_class(pipeline_class: str) -> ModelFamily | None:
+    """The generic family a pipeline class belongs to, if any."""
+    return next((f for f in FAMILIES if pipeline_class in f.pipeline_classes), None)
+
+
+def detect_family(pipeline: Any, rules: ModelFamily | None = None) -> ModelFamily:
+    """`rules` (the weights' entry or generic family), else the family whose pipeline class is
+    the pipeline's class or a base; either way with the size and frame rules made coarser
+    where the loaded VAE needs it (Wan 2.2 TI2V: 16x VAE)."""
+    derived = generic_family(pipeline)
+    names = {cls.__name__ for cls in type(pipeline).__mro__}
+    known = [rules] if rules else [f for f in FAMILIES if names & set(f.pipeline_classes)]
+    if not known:
+        return derived
+    family = known[0]
+    return family.with_changes(
+        size_multiple=math.lcm(family.size_multiple, derived.size_multiple),
+        frame_step=math.lcm(family.frame_step, derived.frame_step),
+    )
+
+
+def generic_family(pipeline: Any) -> ModelFamily:
+    """A best guess for an unknown pipeline, from its VAE scale factors and patch size."""
+    spatial = _int_attribute(pipeline, "vae_scale_factor_spatial", "vae_spatial_compression_ratio")
+    temporal = _int_attribute(
+        pipeline, "vae_scale_factor_temporal", "vae_temporal_compression_ratio"
+    )
+    config = getattr(getattr(pipeline, "transformer", None), "config", None)
+    patch = getattr(config, "patch_size", None) or 1
+    patch = patch[-1] if isinstance(patch, (tuple, list)) else patch
+    name = type(pipeline).__name__
+    return ModelFamily(
+        name=name,
+        pipeline_classes=(name,),
+        fps=16,
+        frame_step=temporal or 4,
+        size_multiple=(spatial or _int_attribute(pipeline, "vae_scale_factor") or 8) * patch,
+        short_side=480,
+        steps=50,
+        description=f"{name} through diffusers (generic settings).",
+    )
+
+
+def _int_attribute(obj: Any, *names: str) -> int | None:
+    values = (getattr(obj, name, None) for name in names)
+    return next((v for v in values if isinstance(v, int) and v > 0), None)

@@ -1,0 +1,140 @@
+"""One pipeline call, as diffusers expects it: arguments, images, flow shift, frames out.
+
+- Guidance: `guidance_scale_2` goes only to a pipeline with two experts (its config has a
+  `boundary_ratio`); the single-expert Wan pipelines and LTX refuse the argument.
+- Images: Wan text-to-video pipelines take a first frame through their image-to-video twin
+  (WanImageToVideoPipeline built on the same loaded modules and config flags, so Wan 2.2 TI2V
+  5B keeps its `expand_timesteps`; not `from_pipe`, which casts every shared module to one
+  dtype), LTXPipeline through LTXImageToVideoPipeline, LTXConditionPipeline as conditions (the
+  first frame at index 0, the last at the last index).
+- Flow shift: the scheduler gets the family's shift for the native size rendered.
+- Frames: the pipeline returns the decoded video on its device (`output_type="pt"`); each
+  frame becomes uint8 there and is copied to the host one at a time, as the encoder takes it.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+
+from clipforge.backends.base import ImageInput, ProgressCallback
+from clipforge.backends.diffusers.rules import ModelFamily
+
+WAN_IMAGE_PIPELINE = "WanImageToVideoPipeline"
+LTX_IMAGE_PIPELINE = "LTXImageToVideoPipeline"
+LTX_CONDITION_PIPELINE = "LTXConditionPipeline"
+
+
+def class_names(pipeline: Any) -> set[str]:
+    return {cls.__name__ for cls in type(pipeline).__mro__}
+
+
+def two_experts(pipeline: Any) -> bool:
+    """Wan 2.2 A14B (T2V or I2V): a second transformer and the boundary where it takes over."""
+    config = getattr(pipeline, "config", None)
+    return getattr(config, "boundary_ratio", None) is not None
+
+
+def guidance_arguments(
+    pipeline: Any, family: ModelFamily, override: float | None
+) -> dict[str, float]:
+    """guidance_scale (the setting, else the family's) and, on two-expert pipelines only,
+    guidance_scale_2 (the setting on both experts, else the family's second value)."""
+    first = override if override is not None else family.guidance_scale
+    arguments = {} if first is None else {"guidance_scale": first}
+    if two_experts(pipeline):
+        second = override if override is not None else family.guidance_scale_2
+        if second is not None:
+            arguments["guidance_scale_2"] = second
+    return arguments
+
+
+def image_pipeline(pipeline: Any) -> Any:
+    """The pipeline that takes images and shares `pipeline`'s loaded modules."""
+    names = class_names(pipeline)
+    if names & {WAN_IMAGE_PIPELINE, LTX_CONDITION_PIPELINE, LTX_IMAGE_PIPELINE}:
+        return pipeline
+    import diffusers
+
+    twin = getattr(diffusers, WAN_IMAGE_PIPELINE if "WanPipeline" in names else LTX_IMAGE_PIPELINE)
+    accepted = inspect.signature(twin.__init__).parameters
+    components = {k: v for k, v in pipeline.components.items() if k in accepted}
+    flags = {
+        k: pipeline.config[k] for k in accepted if k in pipeline.config and k not in components
+    }
+    variant = twin(**components, **flags)
+    variant.set_progress_bar_config(disable=True)
+    return variant
+
+
+def image_arguments(
+    pipeline: Any, images: ImageInput, width: int, height: int, num_frames: int
+) -> dict[str, Any]:
+    """The image arguments of `pipeline`'s call, the images resized to the native size."""
+    first = _picture(images.first, width, height)
+    last = _picture(images.last, width, height)
+    if LTX_CONDITION_PIPELINE in class_names(pipeline):
+        from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition
+
+        conditions = [LTXVideoCondition(image=first, frame_index=0)] if first else []
+        if last is not None:
+            conditions.append(LTXVideoCondition(image=last, frame_index=num_frames - 1))
+        return {"conditions": conditions}
+    arguments: dict[str, Any] = {"image": first}
+    if last is not None:
+        arguments["last_image"] = last
+    return arguments
+
+
+def _picture(array: np.ndarray | None, width: int, height: int) -> Image.Image | None:
+    if array is None:
+        return None
+    picture = Image.fromarray(np.ascontiguousarray(array[..., :3]), mode="RGB")
+    if picture.size != (width, height):
+        picture = picture.resize((width, height), Image.Resampling.LANCZOS)
+    return picture
+
+
+def set_flow_shift(pipeline: Any, shift: float | None, cache: dict[float, Any]) -> None:
+    """Give `pipeline` a scheduler with `shift` (kept per shift in `cache`), when its
+    scheduler has a flow shift (Wan's UniPC) and `shift` differs from it."""
+    scheduler = pipeline.scheduler
+    if shift is None or "flow_shift" not in scheduler.config:
+        return
+    if scheduler.config.flow_shift == shift:
+        return
+    if shift not in cache:
+        cache[shift] = type(scheduler).from_config(scheduler.config, flow_shift=shift)
+    pipeline.scheduler = cache[shift]
+
+
+def step_callback(progress: ProgressCallback, total: int, offset: int = 0) -> Any:
+    """A callback_on_step_end that reports progress (step + offset of total); whatever
+    progress raises (JobCancelled) propagates, so nothing is decoded after a cancel."""
+
+    def on_step_end(pipe: Any, step: int, timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
+        progress(offset + step + 1, total)
+        return {}
+
+    return on_step_end
+
+
+def uint8_frames(video: torch.Tensor) -> tuple[int, int, int, Iterator[np.ndarray]]:
+    """(width, height, count, frames) of a decoded video (batch, frames, channels, height,
+    width) in [0, 1] on its device: each frame is made uint8 on the device, then copied."""
+    clip = video[0]
+    count, _, height, width = clip.shape
+    return width, height, count, _stream(clip)
+
+
+def _stream(clip: torch.Tensor) -> Iterator[np.ndarray]:
+    for index in range(clip.shape[0]):
+        # A copy: the pipeline's output is an inference tensor, read here outside that mode.
+        frame = clip[index].to(dtype=torch.float32, copy=True)
+        frame = frame.nan_to_num_(0.0).clamp_(0.0, 1.0).mul_(255.0).round_()
+        yield frame.to(torch.uint8).permute(1, 2, 0).contiguous().cpu().numpy()
