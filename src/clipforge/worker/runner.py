@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from clipforge.backends.base import Backend, ImageInput
+from clipforge.backends.base import Backend, GenerationPlan, ImageInput
 from clipforge.errors import GenerationFailed, JobCancelled, JobFailure, WorkerFailure
 from clipforge.files.base import Storage, frame_key, job_keys, still_key, video_key
 from clipforge.logs import log_fields
@@ -25,6 +25,7 @@ from clipforge.schemas import GenerationRequest, JobResult
 from clipforge.settings import Settings
 from clipforge.store.base import Claim, JobStore
 from clipforge.video import render_video
+from clipforge.video.cadence import Cadence, plan_cadence
 from clipforge.video.images import decode_png
 from clipforge.video.stills import Stills
 from clipforge.worker.heartbeat import Heartbeat
@@ -170,8 +171,9 @@ class Worker:
         backend = self.warm.for_model(request.model)
         loaded = time.perf_counter()
         images = self._frames(claim)
-        check_plan(backend, request, images)
-        if not self.store.record_reading(claim, backend.interpret(request).as_dict()):
+        cadence = self._cadence(request, check_plan(backend, request, images).num_frames)
+        reading = backend.interpret(request).as_dict() | {"frame_rate": cadence.as_dict()}
+        if not self.store.record_reading(claim, reading):
             raise JobCancelled("claim lost before generating")
         width, height = request.size
         pixel_frames = request.pixel_frames
@@ -182,14 +184,18 @@ class Worker:
         decoded = time.perf_counter()
         denoised = steps_done[0] if steps_done else decoded
         self._phase(claim, "encoding", self.tail.after("encoding", pixel_frames))
-        stills = Stills(request.frames)
+        if clip.num_frames != cadence.native_frames:
+            cadence = self._cadence(request, clip.num_frames)
+        stills = Stills(cadence.frames)
         stats = render_video(
             clip.frames,
             src_count=clip.num_frames,
             out_path=scratch,
             width=width,
             height=height,
-            num_frames=request.frames,
+            num_frames=cadence.frames,
+            fps=cadence.fps,
+            interpolate_from=cadence.native_fps if cadence.how == "interpolate" else None,
             watermark=request.watermark,
             metadata=_metadata(claim, backend.name),
             stills=stills,
@@ -207,6 +213,10 @@ class Worker:
         still_files = stills.encoded()
         result = JobResult(video_key(claim.job.id), backend.name, timings, tuple(still_files))
         return result, still_files
+
+    def _cadence(self, request: GenerationRequest, native_frames: int) -> Cadence:
+        mode = self.settings.frame_rate_mode
+        return plan_cadence(native_frames, request.seconds, request.frames, mode)
 
     def _phase(self, claim: Claim, phase: str, expected_tail_s: float | None = None) -> None:
         if not self.store.record_phase(claim, phase, expected_tail_s):
@@ -271,7 +281,9 @@ class Worker:
         self.warm.close()
 
 
-def check_plan(backend: Backend, request: GenerationRequest, images: ImageInput) -> None:
+def check_plan(
+    backend: Backend, request: GenerationRequest, images: ImageInput
+) -> GenerationPlan:
     """Refuse, before any model work, a request the backend cannot render as planned: its
     duration beyond the backend's longest clip, an image it takes none of, or a plan with
     nothing to render (a job-level failure naming why, instead of a crash inside the model).
@@ -286,6 +298,7 @@ def check_plan(backend: Backend, request: GenerationRequest, images: ImageInput)
     plan = backend.plan(request)
     if min(plan.width, plan.height, plan.num_frames, plan.steps) < 1 or plan.fps <= 0:
         raise GenerationFailed(f"{backend.name} planned nothing to render: {plan}")
+    return plan
 
 
 def _metadata(claim: Claim, backend: str) -> dict[str, str]:
