@@ -224,7 +224,17 @@ class Settings(BaseSettings):
     offload: str = Field(
         "none", description="none | model (model CPU offload) | group (group offload, streams)."
     )
-    vae_tiling: bool = Field(False, description="Decode the video in tiles (less memory).")
+    vae_tiling: bool = Field(
+        False,
+        description="Always decode the video in tiles; else each job's memory plan turns "
+        "tiling on when the decode would not fit (docs/GPU.md).",
+    )
+    device_memory_gb: float | None = Field(
+        None,
+        gt=0,
+        description="Free device memory (GiB) the per-job memory plan assumes instead of "
+        "asking the device: to share a GPU with other work, or to test the plan on a CPU.",
+    )
     vae_slicing: bool = Field(False, description="Decode batch items one at a time.")
     compile: bool = Field(False, description="torch.compile the transformer(s) (GPU only).")
     compile_mode: str = Field(

@@ -44,6 +44,7 @@ from clipforge.backends.diffusers_loading import (
     resolve_dtype,
     resolve_weights,
 )
+from clipforge.backends.diffusers_memory import DecodeMemory, MemoryPlan, expandable_segments
 from clipforge.backends.diffusers_options import SpeedOptions, apply_options, reset_step_caches
 from clipforge.backends.diffusers_rules import detect_family, generic_family
 from clipforge.backends.diffusers_sampling import (
@@ -138,6 +139,7 @@ class DiffusersBackend(Backend):
         )
         self._image_pipeline: Any = None
         self._schedulers: dict[float, Any] = {}
+        self.memory = DecodeMemory(pipeline, device, settings.vae_tiling, settings.device_memory_gb)
         pipeline.set_progress_bar_config(disable=True)
 
     @classmethod
@@ -149,6 +151,8 @@ class DiffusersBackend(Backend):
         device = resolve_device(settings.device)
         dtype = resolve_dtype(settings.dtype, device)
         in_place = options.offload == "none" or device.type == "cpu"
+        if device.type == "cuda":
+            expandable_segments()
         pipeline = load_pipeline(weights, dtype, device if in_place else None)
         rules = weights.rules
         upsampler = None
@@ -188,6 +192,10 @@ class DiffusersBackend(Backend):
         """Run the pipeline; progress(step, total) after each step; frames come out lazily."""
         self._check_images(images)
         plan = self.plan(request)
+        memory = self.memory_plan(plan)
+        if memory.decode == "refuse":
+            raise GenerationFailed(f"the clip does not fit {self.device}: {memory.line()}")
+        progress = self.memory.apply(memory, progress)
         reset_step_caches(self.pipeline)
         try:
             with torch.inference_mode():
@@ -198,6 +206,8 @@ class DiffusersBackend(Backend):
             raise WorkerFailure(f"out of device memory on {self.device}: {exc}") from exc
         except Exception as exc:
             raise GenerationFailed(f"the pipeline failed: {type(exc).__name__}: {exc}") from exc
+        finally:
+            self.memory.restore()
         width, height, count, frames = uint8_frames(video)
         return Clip(width, height, plan.fps, count, frames)
 
@@ -283,8 +293,14 @@ class DiffusersBackend(Backend):
         """The prompt the pipeline receives (with the camera-fixed suffix) and its negative
         prompt (the request's, else the model's published one)."""
         return Reading(
-            augment_prompt(request.prompt, request.camera_fixed), self._negative_prompt(request)
+            augment_prompt(request.prompt, request.camera_fixed),
+            self._negative_prompt(request),
+            memory=self.memory_plan(self.plan(request)).as_dict(),
         )
+
+    def memory_plan(self, plan: GenerationPlan) -> MemoryPlan:
+        """How the decode of `plan`'s clip fits the device (`diffusers_memory`)."""
+        return self.memory.plan(plan.num_frames, plan.height, plan.width)
 
     def _steps(self, request: GenerationRequest) -> int:
         return request.num_inference_steps or self.settings.num_inference_steps or self.family.steps
