@@ -24,7 +24,7 @@ from clipforge.backends.diffusers_memory import (
     decode_bytes,
     plan_memory,
 )
-from clipforge.backends.diffusers_tiny import wan_vae
+from clipforge.backends.diffusers_tiny import LTX_LATENT, ltx_vae, wan_vae
 from clipforge.errors import GenerationFailed
 from clipforge.schemas import GenerationRequest
 from clipforge.settings import Settings
@@ -93,6 +93,21 @@ def test_the_estimate_is_within_15_percent_of_a_real_decode(
     out_frames, out_h, out_w = sample.shape[2:]
     estimate = decode_bytes(shape, out_frames, out_h, out_w, tiled, True, TILES)
     assert estimate == pytest.approx(peak, rel=0.15), (estimate, peak)
+
+
+@pytest.mark.parametrize("latent", [(2, 4, 4), (3, 6, 10)], ids=["tiny", "mid"])
+def test_the_ltx_estimate_is_within_15_percent_of_a_real_decode(
+    latent: tuple[int, int, int],
+) -> None:
+    torch.manual_seed(0)
+    vae = ltx_vae().eval()
+    latents = torch.randn(1, LTX_LATENT, *latent, generator=torch.Generator().manual_seed(1))
+    with torch.inference_mode(), LiveBytes() as meter:
+        sample = vae.decode(latents, temb=torch.tensor([0.05])).sample
+    shape = VaeShape.of(vae)
+    assert shape is not None
+    estimate = decode_bytes(shape, *sample.shape[2:], tiled=False)
+    assert estimate == pytest.approx(meter.peak, rel=0.15), (estimate, meter.peak)
 
 
 def test_a_tiled_decode_matches_a_plain_one(vae: Any) -> None:

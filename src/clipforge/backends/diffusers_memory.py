@@ -46,9 +46,9 @@ class VaeShape:
     """What decides a VAE's decode memory."""
 
     kind: Literal["wan", "ltx"]
-    channels: int
-    """Decoder channels per output pixel at full resolution (LTX: its patch level's channels
-    over the patch area)."""
+    channels: float
+    """Decoder channels per output pixel at full resolution (LTX, Wan 2.2: the patch level's
+    channels over the patch area)."""
     blocks: int
     """Res blocks at the top level."""
     chunk_frames: int
@@ -65,14 +65,14 @@ class VaeShape:
         if name == "AutoencoderKLWan":
             top = (config.get("decoder_base_dim") or config.base_dim) * config.dim_mult[0]
             patch = config.get("patch_size") or 1
-            channels = top // (patch * patch)
+            channels = top / (patch * patch)
             spatial = int(getattr(vae, "spatial_compression_ratio", 8))
             return cls("wan", channels, config.num_res_blocks + 1, 4, size, spatial)
         if name == "AutoencoderKLLTXVideo":
             patch = config.patch_size * config.patch_size
             top = config.decoder_block_out_channels[0]
             blocks = config.decoder_layers_per_block[0]
-            return cls("ltx", max(1, top // patch), blocks, 0, size, config.patch_size * 8)
+            return cls("ltx", top / patch, blocks, 0, size, config.patch_size * 8)
         return None
 
 
@@ -88,10 +88,11 @@ def decode_bytes(
     """Peak bytes of the tensors made while decoding a (frames, height, width) clip.
 
     Plain: the larger of one chunk's activations next to the output so far, and the last
-    `torch.cat` (old and new output). Tiled: every decoded tile is kept, then the rows and the
-    whole are joined and clamped (the tiles' summed area over the clip's is the overlap). Wan's VAE has an
-    attention block at latent resolution: a full score matrix where the attention kernel
-    materialises it (PyTorch's math kernel on a CPU; not the GPU's memory-efficient ones).
+    `torch.cat` (old and new output). Tiled: every decoded tile is kept, then the rows and
+    the whole are joined and clamped (the tiles' summed area over the clip's is the overlap).
+    Wan's VAE has an attention block at latent resolution: a full score matrix where the
+    attention kernel materialises it (PyTorch's math kernel on a CPU; not the GPU's
+    memory-efficient ones).
     ``tiles``: (tile, stride) in pixels, else diffusers' defaults.
     """
     out = 3 * frames * height * width * shape.dtype_bytes
