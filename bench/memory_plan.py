@@ -16,7 +16,6 @@ from __future__ import annotations
 from clipforge.backends.diffusers_backend import native_frame_count
 from clipforge.backends.diffusers_entries import ENTRIES
 from clipforge.backends.diffusers_memory import VaeShape, plan_memory
-from clipforge.backends.geometry import native_size
 from clipforge.schemas import AspectRatio, Resolution, frame_size
 
 GB, GIB = 10**9, 2**30
@@ -47,9 +46,7 @@ def cell(name: str, resolution: Resolution, seconds: int, card: float) -> str:
     rules = entry.rules
     transformer, other, vae = WEIGHTS[name]
     short = rules.short_side_for(str(resolution.value))
-    width, height = native_size(
-        *frame_size(resolution, AspectRatio.WIDE), short, rules.size_multiple
-    )
+    width, height = rules.native_size(frame_size(resolution, AspectRatio.WIDE), short)
     frames = native_frame_count(seconds, rules)
     free = int(card - CONTEXT - transformer - other)
     if free < 0:

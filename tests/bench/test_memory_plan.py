@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from bench.memory_plan import CARDS, cell, main
+
 from clipforge.schemas import Resolution
 
 

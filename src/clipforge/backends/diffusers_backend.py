@@ -177,7 +177,10 @@ class DiffusersBackend(Backend):
         """Native size with the request's aspect ratio, a valid frame count, the step count."""
         family, settings = self.family, self.settings
         short_side = self._short_side(request)
-        width, height = native_size(*request.size, short_side, family.size_multiple)
+        if self.settings.native_short_side is None:
+            width, height = family.native_size(request.size, short_side)
+        else:  # an operator's short side is a short side
+            width, height = native_size(*request.size, short_side, family.size_multiple)
         frames = native_frame_count(request.seconds, family, settings.native_max_frames)
         steps = self._steps(request)
         if self.two_stage is not None:

@@ -30,6 +30,12 @@ W22_I2V = "Wan-Video/Wan2.2 wan/configs/wan_i2v_A14B.py"
 W22_TI2V = "Wan-Video/Wan2.2 wan/configs/wan_ti2v_5B.py"
 W22_SIZES = "Wan-Video/Wan2.2 wan/configs/__init__.py SUPPORTED_SIZES"
 WAN_VAE = "diffusers docs api/pipelines/wan.md (AutoencoderKLWan in float32); Wan VAE dtype=float"
+WAN_AREA = (
+    "Wan-Video/Wan2.1 wan/image2video.py and Wan2.2 wan/image2video.py, textimage2video.py "
+    "(max_area = MAX_AREA_CONFIGS[size]: 480*832, 704*1280, 720*1280; the request's aspect "
+    "ratio at that area, sides floored to 16 / 32); text-to-video's SUPPORTED_SIZES are those "
+    "areas at 16:9 and 9:16"
+)
 LTX_README = "Lightricks/LTX-Video README (sizes divisible by 32, best under 720x1280)"
 LTX_095 = "Lightricks/LTX-Video configs/ltxv-2b-0.9.5.yaml"
 LTX_097D = "Lightricks/LTX-Video configs/ltxv-13b-0.9.7-distilled.yaml"
@@ -53,7 +59,8 @@ def _published(sizes: str, settings: str, **more: str) -> dict[str, str]:
 
 def _wan(entry: str, description: str, sources: dict[str, str], **values: object) -> ModelFamily:
     base = WAN_I2V if values.get("needs_image") else WAN
-    cited = {"fps": W21_SHARED, "vae": WAN_VAE, "negative_prompt": W21_SHARED} | sources
+    cited = {"fps": W21_SHARED, "vae": WAN_VAE, "negative_prompt": W21_SHARED}
+    cited = cited | {"pixel_areas": WAN_AREA} | sources
     fields = {"name": entry, "description": description, "trained_frames": 81} | values
     return base.with_changes(**fields, sources=cited)
 
