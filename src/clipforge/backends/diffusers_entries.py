@@ -39,6 +39,7 @@ WAN_AREA = (
 LTX_README = "Lightricks/LTX-Video README (sizes divisible by 32, best under 720x1280)"
 LTX_095 = "Lightricks/LTX-Video configs/ltxv-2b-0.9.5.yaml"
 LTX_097D = "Lightricks/LTX-Video configs/ltxv-13b-0.9.7-distilled.yaml"
+LTX_INFERENCE = "Lightricks/LTX-Video ltx_video/inference.py (image_cond_noise_scale 0.15)"
 LTX_DOCS = "diffusers docs api/pipelines/ltx_video.md (0.9.7 distilled multi-scale example)"
 LTX_FPS = "diffusers LTX examples export at 24 fps; the pipeline takes frame_rate"
 
@@ -263,26 +264,30 @@ ENTRIES: tuple[CatalogEntry, ...] = (
         "LTXConditionPipeline",
         "13B",
         ((768, 512),),
-        # Step- and guidance-distilled: 8 published timesteps, guidance 1.0 (off).
+        # Step- and guidance-distilled: 7 + 3 published timesteps, guidance 1.0 (off).
         _ltx(
             "ltx-video-0.9.7-distilled",
-            "LTX-Video 0.9.7 distilled (13B): 8 steps, no guidance, two-stage with the upsampler.",
-            steps=8,
+            "LTX-Video 0.9.7 distilled (13B): 7 + 3 steps, no guidance, two-stage with the "
+            "upsampler.",
+            steps=7,
             guidance_scale=1.0,
             negative_prompt=None,
-            timesteps=(1000, 993, 987, 981, 975, 909, 725, 0.03),
-            extra_arguments={**_LTX_DECODE, "image_cond_noise_scale": 0.0},
+            # LTX's yaml: first pass 1.0 ... 0.725 (7), second 0.9094, 0.725, 0.4219 (3); the
+            # diffusers example's extra 0.03 and 0 steps move the latents by 5e-5 and 0.
+            timesteps=(1000, 993, 987, 981, 975, 909, 725),
+            extra_arguments={**_LTX_DECODE, "image_cond_noise_scale": 0.15},
             trained_frames=257,
             two_stage=TwoStage(
                 upsampler_hub_id="Lightricks/ltxv-spatial-upscaler-0.9.7",
                 downscale=2 / 3,
-                refine_timesteps=(1000, 909, 725, 421, 0),
+                refine_timesteps=(1000, 909, 725, 421),
                 refine_strength=0.999,
                 adain_factor=1.0,
             ),
             sources={
-                "steps": LTX_DOCS,
-                "timesteps": LTX_DOCS,
+                "steps": LTX_097D + " (first_pass, second_pass timesteps)",
+                "timesteps": LTX_097D + " (first_pass timesteps)",
+                "image_cond_noise_scale": LTX_INFERENCE,
                 "guidance": LTX_097D,
                 "decode": LTX_097D,
                 "two_stage": LTX_DOCS + "; " + LTX_097D,
