@@ -4,6 +4,7 @@ otherwise."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ pytest.importorskip("diffusers")
 from clipforge.backends.base import ImageInput
 from clipforge.backends.diffusers_backend import DiffusersBackend
 from clipforge.backends.diffusers_catalog import CATALOGUE
+from clipforge.backends.diffusers_sampling import SCHEDULER_LOGGER
 from clipforge.backends.diffusers_two_stage import stage_one_size
 from clipforge.backends.tiny import build_tiny_pipeline, build_tiny_upsampler
 from clipforge.errors import JobCancelled
@@ -140,3 +142,17 @@ def test_first_and_last_frames_condition_both_stages(folders: dict[str, Path]) -
     other = frames(ImageInput(first, np.ascontiguousarray(last[::-1])))
     assert np.array_equal(one, again)
     assert not np.array_equal(one, other)
+
+
+def test_no_timesteps_warning_per_job(folders: dict[str, Path]) -> None:
+    backend = _backend(folders["none"])
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger = logging.getLogger(SCHEDULER_LOGGER)
+    logger.addHandler(handler)
+    try:
+        backend.pipeline.scheduler.set_timesteps(timesteps=[1000, 993, 725])
+    finally:
+        logger.removeHandler(handler)
+    assert not [r for r in records if "without `sigmas`" in r.getMessage()]

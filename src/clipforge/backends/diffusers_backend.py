@@ -51,6 +51,7 @@ from clipforge.backends.diffusers_sampling import (
     guidance_arguments,
     image_arguments,
     image_pipeline,
+    quiet_published_timesteps,
     set_flow_shift,
     step_callback,
     uint8_frames,
@@ -139,6 +140,8 @@ class DiffusersBackend(Backend):
         )
         self._image_pipeline: Any = None
         self._schedulers: dict[float, Any] = {}
+        if family.timesteps:
+            quiet_published_timesteps()
         self.memory = DecodeMemory(pipeline, device, settings.vae_tiling, settings.device_memory_gb)
         pipeline.set_progress_bar_config(disable=True)
 
