@@ -86,8 +86,13 @@ def test_with_the_upsampler_the_recipe_runs_in_two_stages(
     assert steps == [(step, 5) for step in range(1, 6)]
 
 
-def test_without_the_upsampler_it_runs_one_pass(folders: dict[str, Path]) -> None:
-    backend = _backend(folders["none"])
+def test_without_the_upsampler_it_runs_one_pass(
+    folders: dict[str, Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, "clipforge.backends.diffusers_loading"):
+        backend = _backend(folders["none"])
+    warned = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("two-stage: off, no latent_upsampler/" in r.getMessage() for r in warned)
     assert backend.two_stage is None
     assert backend.entry is CATALOGUE[DISTILLED]
     plan = backend.plan(REQUEST)

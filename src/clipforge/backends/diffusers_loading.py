@@ -165,6 +165,12 @@ def load_upsampler(weights: WeightsSource, stage: TwoStage, dtype: torch.dtype) 
             )
         except Exception as exc:  # not there: try the next place
             log.info("no latent upsampler at %s: %s", source, exc)
+    log.warning(
+        "two-stage: off, no latent_upsampler/ in the folder, beside it (%s) or in the local "
+        "hub cache%s: one pass at the native size",
+        stage.upsampler_hub_id.split("/")[-1],
+        " (HF_HUB_OFFLINE)" if offline else "",
+    )
     return None
 
 
