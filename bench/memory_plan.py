@@ -46,7 +46,7 @@ def cell(name: str, resolution: Resolution, seconds: int, card: float) -> str:
     rules = entry.rules
     transformer, other, vae = WEIGHTS[name]
     short = rules.short_side_for(str(resolution.value))
-    width, height = rules.native_size(frame_size(resolution, AspectRatio.WIDE), short)
+    width, height = rules.tier_size(frame_size(resolution, AspectRatio.WIDE), short)
     frames = native_frame_count(seconds, rules)
     free = int(card - CONTEXT - transformer - other)
     if free < 0:

@@ -181,7 +181,7 @@ class DiffusersBackend(Backend):
         family, settings = self.family, self.settings
         short_side = self._short_side(request)
         if self.settings.native_short_side is None:
-            width, height = family.native_size(request.size, short_side)
+            width, height = family.tier_size(request.size, short_side)
         else:  # an operator's short side is a short side
             width, height = native_size(*request.size, short_side, family.size_multiple)
         frames = native_frame_count(request.seconds, family, settings.native_max_frames)

@@ -104,7 +104,7 @@ class ModelFamily:
         """The native short side rendered for a request at `resolution`."""
         return self.short_sides.get(resolution, self.short_side)
 
-    def native_size(self, size: tuple[int, int], short_side: int) -> tuple[int, int]:
+    def tier_size(self, size: tuple[int, int], short_side: int) -> tuple[int, int]:
         """The native (width, height) for an output `size` at the native `short_side` tier."""
         area = self.pixel_areas.get(short_side)
         if area is None:
