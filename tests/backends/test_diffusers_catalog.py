@@ -92,7 +92,7 @@ def test_every_value_an_entry_sets_cites_its_source() -> None:
         ("wan2.1-flf2v-14b-720p", 16, 81, 50, 5.0, None, {480: 16.0, 720: 16.0}, "first+last"),
         ("wan2.2-i2v-a14b", 16, 81, 40, 3.5, 3.5, {480: 5.0, 720: 5.0}, "first"),
         ("ltx-video-0.9.5", 24, 121, 40, 3.0, None, {}, "first+last"),
-        ("ltx-video-0.9.7-distilled", 24, 121, 8, 1.0, None, {}, "first+last"),
+        ("ltx-video-0.9.7-distilled", 24, 121, 7, 1.0, None, {}, "first+last"),
     ],
 )
 def test_entry_facts(
