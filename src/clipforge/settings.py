@@ -94,8 +94,15 @@ class Settings(BaseSettings):
     native_max_frames: int | None = Field(
         None,
         gt=0,
-        description="Cap on the frames the model renders (the video layer stretches them to "
-        "24 fps); default the model family's full length for the duration.",
+        description="Cap on the frames the model renders (spread over the clip's length: a "
+        "lower frame rate, not a shorter clip); default the model family's full length.",
+    )
+    frame_rate_mode: Literal["native", "interpolate"] = Field(
+        "native",
+        description="How a model's frames reach the file when its rate is not held evenly "
+        "at 24 fps (Wan's 16 fps): native, the file at the model's own rate, frame for "
+        "frame; interpolate, FFmpeg's motion-compensated minterpolate to 24 fps (slower, "
+        "artefacts where objects cross). Never a cross-fade (docs/GPU.md).",
     )
     workers: int = Field(1, ge=0, description="In-process workers started by `serve`.")
     lease_seconds: float = Field(
@@ -259,7 +266,17 @@ class Settings(BaseSettings):
     offload: str = Field(
         "none", description="none | model (model CPU offload) | group (group offload, streams)."
     )
-    vae_tiling: bool = Field(False, description="Decode the video in tiles (less memory).")
+    vae_tiling: bool = Field(
+        False,
+        description="Always decode the video in tiles; else each job's memory plan turns "
+        "tiling on when the decode would not fit (docs/GPU.md).",
+    )
+    device_memory_gb: float | None = Field(
+        None,
+        gt=0,
+        description="Free device memory (GiB) the per-job memory plan assumes instead of "
+        "asking the device: to share a GPU with other work, or to test the plan on a CPU.",
+    )
     vae_slicing: bool = Field(False, description="Decode batch items one at a time.")
     compile: bool = Field(False, description="torch.compile the transformer(s) (GPU only).")
     compile_mode: str = Field(

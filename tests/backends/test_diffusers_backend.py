@@ -184,12 +184,33 @@ def test_plan_at_the_family_defaults(name: str, request: pytest.FixtureRequest) 
     path = request.getfixturevalue(f"tiny_{name}_path")
     backend = DiffusersBackend.from_settings(Settings(model=str(path), device="cpu"))
 
-    _check_plan(backend, family, family.short_side)
+    if name == "wan":
+        _check_area_plan(backend)
+    else:
+        _check_plan(backend, family, family.short_side)
+        assert backend.plan(_request(aspect_ratio="16:9")).height == family.short_side
     for duration in DURATIONS:
         plan = backend.plan(_request(duration=duration))
         assert plan.num_frames == duration * family.fps + 1  # 81/161 (Wan), 121/241 (LTX)
         assert plan.steps == 50
-    assert backend.plan(_request(aspect_ratio="16:9")).height == family.short_side
+
+
+WAN_480P = {"16:9": (848, 464), "1:1": (624, 624), "21:9": (960, 416), "9:16": (464, 848)}
+"""Wan's max_area rule at 480P's 832 x 480 pixels (upstream gives 1:1 624 x 624)."""
+
+
+def _check_area_plan(backend: DiffusersBackend) -> None:
+    for ratio, size in WAN_480P.items():
+        plan = backend.plan(_request(resolution="480p", aspect_ratio=ratio))
+        assert (plan.width, plan.height) == size, ratio
+    for resolution, ratio in COMBINATIONS:
+        plan = backend.plan(_request(resolution=resolution, aspect_ratio=ratio))
+        trained = {480: 832 * 480, 720: 1280 * 720}[
+            backend.native_tier(_request(resolution=resolution))
+        ]
+        assert 0.9 * trained <= plan.width * plan.height <= trained, (resolution, ratio, plan)
+        width, height = _request(resolution=resolution, aspect_ratio=ratio).size
+        assert plan.width / plan.height == pytest.approx(width / height, rel=0.05)
 
 
 def test_plan_with_tiny_settings(backend: DiffusersBackend) -> None:

@@ -4,6 +4,7 @@ otherwise."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,9 @@ pytest.importorskip("diffusers")
 from clipforge.backends.base import ImageInput
 from clipforge.backends.diffusers.backend import DiffusersBackend
 from clipforge.backends.diffusers.catalog import CATALOGUE
+from clipforge.backends.diffusers.sampling import SCHEDULER_LOGGER
 from clipforge.backends.diffusers.tiny import build_tiny_pipeline, build_tiny_upsampler
+from clipforge.backends.diffusers.two_stage import stage_one_size
 from clipforge.errors import JobCancelled
 from clipforge.schemas import GenerationRequest
 from tests.conftest import make_tiny_settings
@@ -79,12 +82,17 @@ def test_with_the_upsampler_the_recipe_runs_in_two_stages(
     assert (plan.width, plan.height) == (2 * small[0], 2 * small[1])
     assert frames.shape == (plan.num_frames, plan.height, plan.width, 3)
     assert len(seen["upsample"]) == 1 and seen["decode"] == [1]
-    assert plan.steps == 2 + STAGE.refine_steps == 6  # CLIPFORGE_NUM_INFERENCE_STEPS=2, then 4
-    assert steps == [(step, 6) for step in range(1, 7)]
+    assert plan.steps == 2 + STAGE.refine_steps == 5  # CLIPFORGE_NUM_INFERENCE_STEPS=2, then 3
+    assert steps == [(step, 5) for step in range(1, 6)]
 
 
-def test_without_the_upsampler_it_runs_one_pass(folders: dict[str, Path]) -> None:
-    backend = _backend(folders["none"])
+def test_without_the_upsampler_it_runs_one_pass(
+    folders: dict[str, Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, "clipforge.backends.diffusers.loading"):
+        backend = _backend(folders["none"])
+    warned = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("two-stage: off, no latent_upsampler/" in r.getMessage() for r in warned)
     assert backend.two_stage is None
     assert backend.entry is CATALOGUE[DISTILLED]
     plan = backend.plan(REQUEST)
@@ -96,9 +104,19 @@ def test_the_published_timesteps_are_used_unless_steps_are_set(folders: dict[str
     settings = make_tiny_settings(folders["inside"], num_inference_steps=None)
     backend = DiffusersBackend.from_settings(settings)
     arguments = backend.call_arguments(REQUEST, backend.plan(REQUEST), lambda s, t: None)
-    assert arguments["timesteps"] == [1000, 993, 987, 981, 975, 909, 725, 0.03]
+    # LTX's yaml: 7 first-pass and 3 second-pass timesteps (no 0.03 or 0 step that moves
+    # nothing); the image conditioning noised as LTX's inference.py does.
+    assert arguments["timesteps"] == [1000, 993, 987, 981, 975, 909, 725]
     assert arguments["guidance_scale"] == 1.0 and "negative_prompt" not in arguments
-    assert backend.plan(REQUEST).steps == 8 + 4
+    assert arguments["image_cond_noise_scale"] == 0.15
+    assert backend.plan(REQUEST).steps == 7 + 3
+
+
+def test_the_first_stage_floors_its_size_as_ltx_does() -> None:
+    rules = CATALOGUE[DISTILLED].rules
+    # 2/3 of the 704 tier's 1248 x 704 is 832 x 469.3: floored to 32, 832 x 448 (nearest: 480).
+    assert stage_one_size((1248, 704), 704, rules) == (832, 448)
+    assert stage_one_size((704, 704), 704, rules) == (448, 448)
 
 
 def test_a_cancel_in_the_refine_pass_decodes_nothing(
@@ -129,3 +147,17 @@ def test_first_and_last_frames_condition_both_stages(folders: dict[str, Path]) -
     other = frames(ImageInput(first, np.ascontiguousarray(last[::-1])))
     assert np.array_equal(one, again)
     assert not np.array_equal(one, other)
+
+
+def test_no_timesteps_warning_per_job(folders: dict[str, Path]) -> None:
+    backend = _backend(folders["none"])
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger = logging.getLogger(SCHEDULER_LOGGER)
+    logger.addHandler(handler)
+    try:
+        backend.pipeline.scheduler.set_timesteps(timesteps=[1000, 993, 725])
+    finally:
+        logger.removeHandler(handler)
+    assert not [r for r in records if "without `sigmas`" in r.getMessage()]

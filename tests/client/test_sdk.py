@@ -98,7 +98,7 @@ def test_generate_wait_download(client: Client, tmp_path: Path) -> None:
     job = generation.wait(on_progress=seen.append)
     assert job.ok and job.video_url and job.request.resolution == "480p"
     assert_progress_story(seen)
-    assert job.reading == {"prompt": "a red ball"}
+    assert job.reading["prompt"] == "a red ball" and job.reading["frame_rate"]["fps"] == 24
     path = generation.download(tmp_path / "ball.mp4")
     assert path == tmp_path / "ball.mp4" and not (tmp_path / "ball.mp4.part").exists()
     assert_clip(path, (640, 640))

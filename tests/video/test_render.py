@@ -78,10 +78,11 @@ def test_frames_follow_the_timeline(tmp_path: Path) -> None:
     render_video(
         flat_levels(levels), src_count=9, out_path=out, width=96, height=64, num_frames=121
     )
-    keep = [0, 7, 15, 30, 45, 120]
+    keep = [0, 7, 8, 15, 30, 45, 120]
     kept = probe(out, keep=keep).kept
-    # Output i sits at source position i / 15: 0, 7/15, 1, 2, 3, 8.
-    expected = [16, 16 + 32 * 7 / 15, 48, 80, 112, 240]
+    # Output i sits at source position i / 15 and shows the nearest source frame, whole
+    # (never a cross-fade): 0, 7/15 -> 0, 8/15 -> 1, 1, 2, 3, 8.
+    expected = [16, 16, 48, 48, 80, 112, 240]
     got = [float(kept[i][32, 48].mean()) for i in keep]
     assert got == pytest.approx(expected, abs=3)
 

@@ -57,7 +57,13 @@ def test_a_job_goes_through_every_phase_in_order(tmp_path: Path) -> None:
     assert tails[7] >= tails[8] >= tails[9] >= 0  # each phase expects less of the rest
     done = store.get(first.id)
     assert done is not None and done.status is JobStatus.COMPLETED and done.phase is None
-    assert done.reading == {"prompt": "a red ball"} and store.readings[0] == done.reading
+    assert done.reading["prompt"] == "a red ball" and store.readings[0] == done.reading
+    assert done.reading["frame_rate"] == {
+        "fps": 24,
+        "frames": 121,
+        "how": "hold",
+        "native_fps": 8.0,
+    }
     assert {"load_s", "denoise_s", "decode_s", "encode_s", "upload_s"} <= set(done.timings)
     assert all(done.timings[key] >= 0 for key in ("denoise_s", "decode_s", "encode_s"))
     assert store.get(second.id).reading == done.reading  # type: ignore[union-attr]

@@ -98,11 +98,15 @@ class Reading:
     negative_prompt: str | None = None
     attributes: dict[str, str] = field(default_factory=dict)
     unused_words: tuple[str, ...] = ()
+    memory: dict[str, object] | None = None
+    """The job's memory plan (diffusers: `decode` plain, tiled, offload or refuse, and why)."""
 
     def as_dict(self) -> dict[str, object]:
         values: dict[str, object] = {"prompt": self.prompt}
         if self.negative_prompt is not None:
             values["negative_prompt"] = self.negative_prompt
+        if self.memory is not None:
+            values["memory"] = dict(self.memory)
         if self.attributes:
             values["attributes"] = dict(self.attributes)
             values["unused_words"] = list(self.unused_words)

@@ -1,8 +1,11 @@
-"""The native-size rule every backend renders by (no torch): the request's aspect ratio at
-the backend's own short side, each side a multiple of what its model needs. The video layer
-then scales the frames to the exact API size."""
+"""The native-size rules backends render by (no torch): the request's aspect ratio at the
+backend's own short side, or (Wan) at the pixel area the model was trained at; each side a
+multiple of what its model needs. The video layer then scales the frames to the exact API
+size."""
 
 from __future__ import annotations
+
+import math
 
 
 def native_size(width: int, height: int, short_side: int, multiple: int) -> tuple[int, int]:
@@ -12,4 +15,15 @@ def native_size(width: int, height: int, short_side: int, multiple: int) -> tupl
     w, h = (max(multiple, round(side * scale / multiple) * multiple) for side in (width, height))
     if w == h and width != height:  # at tiny sizes rounding can square a 4:3 frame
         return (w + multiple, h) if width > height else (w, h + multiple)
+    return w, h
+
+
+def area_size(width: int, height: int, area: int, multiple: int) -> tuple[int, int]:
+    """(width, height) with the aspect ratio of width x height and about `area` pixels, each
+    side rounded, then floored to a multiple of `multiple`: Wan's `max_area` rule (Wan 2.1
+    `wan/image2video.py`, the diffusers Wan I2V example: 1:1 at 480P's 832x480 area is 624x624,
+    16:9 is 832x464)."""
+    aspect = height / width
+    h = max(multiple, round(math.sqrt(area * aspect)) // multiple * multiple)
+    w = max(multiple, round(math.sqrt(area / aspect)) // multiple * multiple)
     return w, h

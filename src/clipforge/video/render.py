@@ -1,9 +1,9 @@
-"""Native frames in, finished MP4 out: resample to 24 fps, resize, watermark, encode.
+"""Native frames in, finished MP4 out: onto the output timeline, resize, watermark, encode.
 
-Frames stream through one at a time; the whole clip never exists in memory. Blending happens at
-the native size, before resizing: resize is linear, so the pixels are the same either way, and
-each output frame then costs one cross-fade at native size plus one resize, instead of a
-resize per source frame plus a cross-fade at the (usually larger) output size.
+Frames stream through one at a time; the whole clip never exists in memory. Output frames are
+whole native frames (held, never cross-faded: a cross-fade doubles every moving edge) or,
+when asked, motion-interpolated ones (`video/interpolate.py`, at the native size, before the
+resize); `video/cadence.py` decides which, and at what rate.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from clipforge.video.encode import DEFAULT_CRF, DEFAULT_PRESET, NO_TAGS, H264Encoder
+from clipforge.video.interpolate import motion_interpolate
 from clipforge.video.resize import resize_frame
 from clipforge.video.stills import Stills
 from clipforge.video.timeline import resample
@@ -57,6 +58,14 @@ def _output_frame(frame: np.ndarray, width: int, height: int, mark: Watermark | 
     return mark.apply(resized) if mark is not None else resized
 
 
+def _timeline(
+    frames: Iterable[np.ndarray], src_count: int, count: int, fps: int, src_fps: float | None
+) -> Iterable[np.ndarray]:
+    if src_fps is None:
+        return resample(frames, src_count, count, blend=False)
+    return motion_interpolate(frames, src_fps, fps, count)
+
+
 def render_video(
     frames: Iterable[np.ndarray],
     *,
@@ -68,7 +77,7 @@ def render_video(
     fps: int = 24,
     watermark: bool = False,
     metadata: Mapping[str, str] = NO_TAGS,
-    blend: bool = True,
+    interpolate_from: float | None = None,
     crf: int = DEFAULT_CRF,
     preset: str = DEFAULT_PRESET,
     threads: int = 0,
@@ -76,11 +85,13 @@ def render_video(
 ) -> RenderStats:
     """Render ``src_count`` native frames into an MP4 of ``num_frames`` at ``width x height``.
 
-    The frames are resampled onto the ``fps`` timeline (first and last frames line up),
-    scaled to cover the output size and centre-cropped, marked "AI generated" when
-    ``watermark`` is set, and encoded as H.264. The file appears at ``out_path`` only when
-    complete (written next to it, then renamed); on failure nothing is left behind. ``stills``
-    sees every output frame on its way to the encoder (poster, spritesheet, last frame).
+    The frames are held onto the ``fps`` timeline (first and last frames line up; each output
+    frame is its nearest native frame), or, with ``interpolate_from`` (the native rate),
+    motion-interpolated to it; then scaled to cover the output size and centre-cropped,
+    marked "AI generated" when ``watermark`` is set, and encoded as H.264. The file appears
+    at ``out_path`` only when complete (written next to it, then renamed); on failure nothing
+    is left behind. ``stills`` sees every output frame on its way to the encoder (poster,
+    spritesheet, last frame).
     """
     started = time.perf_counter()
     out_path = Path(out_path)
@@ -90,7 +101,9 @@ def render_video(
         with H264Encoder(
             temp, width, height, fps, container_tags(metadata), crf, preset, threads
         ) as encoder:
-            for index, frame in enumerate(resample(frames, src_count, num_frames, blend)):
+            for index, frame in enumerate(
+                _timeline(frames, src_count, num_frames, fps, interpolate_from)
+            ):
                 output = _output_frame(frame, width, height, mark)
                 if stills is not None:
                     stills.add(index, output)

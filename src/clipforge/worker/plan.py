@@ -3,13 +3,15 @@ the clip about the job."""
 
 from __future__ import annotations
 
-from clipforge.backends.base import Backend, ImageInput
+from clipforge.backends.base import Backend, GenerationPlan, ImageInput
 from clipforge.errors import GenerationFailed
 from clipforge.schemas import GenerationRequest
 from clipforge.store.base import Claim
 
 
-def check_plan(backend: Backend, request: GenerationRequest, images: ImageInput) -> None:
+def check_plan(
+    backend: Backend, request: GenerationRequest, images: ImageInput
+) -> GenerationPlan:
     """Refuse, before any model work, a request the backend cannot render as planned: its
     duration beyond the backend's longest clip, an image it takes none of, or a plan with
     nothing to render (a job-level failure naming why, instead of a crash inside the model).
@@ -24,6 +26,7 @@ def check_plan(backend: Backend, request: GenerationRequest, images: ImageInput)
     plan = backend.plan(request)
     if min(plan.width, plan.height, plan.num_frames, plan.steps) < 1 or plan.fps <= 0:
         raise GenerationFailed(f"{backend.name} planned nothing to render: {plan}")
+    return plan
 
 
 def job_metadata(claim: Claim, backend: str) -> dict[str, str]:

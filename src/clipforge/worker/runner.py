@@ -26,10 +26,11 @@ from clipforge.files.faults import as_storage_fault, scrub_paths
 from clipforge.files.health import StorageHealth
 from clipforge.logs import log_fields
 from clipforge.routing import WeightsRouting
-from clipforge.schemas import JobResult
+from clipforge.schemas import GenerationRequest, JobResult
 from clipforge.settings import Settings
 from clipforge.store.base import Claim, JobStore
 from clipforge.video import render_video
+from clipforge.video.cadence import Cadence, plan_cadence
 from clipforge.video.images import decode_png
 from clipforge.video.stills import Stills
 from clipforge.worker.heartbeat import Heartbeat
@@ -193,8 +194,9 @@ class Worker:
         backend = self.warm.for_model(request.model)
         loaded = time.perf_counter()
         images = self._frames(claim)
-        check_plan(backend, request, images)
-        if not self.store.record_reading(claim, backend.interpret(request).as_dict()):
+        cadence = self._cadence(request, check_plan(backend, request, images).num_frames)
+        reading = backend.interpret(request).as_dict() | {"frame_rate": cadence.as_dict()}
+        if not self.store.record_reading(claim, reading):
             raise JobCancelled("claim lost before generating")
         width, height = request.size
         pixel_frames = request.pixel_frames
@@ -205,14 +207,18 @@ class Worker:
         decoded = time.perf_counter()
         denoised = steps_done[0] if steps_done else decoded
         self._phase(claim, "encoding", self.tail.after("encoding", pixel_frames))
-        stills = Stills(request.frames)
+        if clip.num_frames != cadence.native_frames:
+            cadence = self._cadence(request, clip.num_frames)
+        stills = Stills(cadence.frames)
         stats = render_video(
             clip.frames,
             src_count=clip.num_frames,
             out_path=scratch,
             width=width,
             height=height,
-            num_frames=request.frames,
+            num_frames=cadence.frames,
+            fps=cadence.fps,
+            interpolate_from=cadence.native_fps if cadence.how == "interpolate" else None,
             watermark=request.watermark,
             metadata=job_metadata(claim, backend.name),
             stills=stills,
@@ -230,6 +236,10 @@ class Worker:
         still_files = stills.encoded()
         result = JobResult(video_key(claim.job.id), backend.name, timings, tuple(still_files))
         return result, still_files
+
+    def _cadence(self, request: GenerationRequest, native_frames: int) -> Cadence:
+        mode = self.settings.frame_rate_mode
+        return plan_cadence(native_frames, request.seconds, request.frames, mode)
 
     def _phase(self, claim: Claim, phase: str, expected_tail_s: float | None = None) -> None:
         if not self.store.record_phase(claim, phase, expected_tail_s):

@@ -1,11 +1,11 @@
 """`diffusers`: open-weight video models (Wan 2.1/2.2, LTX-Video, ...) through diffusers.
 
 The pipeline is loaded once from `settings.model` (a catalogue name, a folder or a hub id; see
-`diffusers_loading`), with the speed options applied (`diffusers_options`), and kept warm.
-What differs between models is data (`diffusers_rules.ModelFamily`): the catalogue entry the
+`loading`), with the speed options applied (`options`), and kept warm.
+What differs between models is data (`rules.ModelFamily`): the catalogue entry the
 weights' configs identify, else the generic family of the pipeline class, else one derived from
-the VAE's scale factors. Each call follows `diffusers_sampling`; LTX-Video 0.9.7 distilled runs
-its two-stage recipe when its latent upsampler is present (`diffusers_two_stage`).
+the VAE's scale factors. Each call follows `sampling`; LTX-Video 0.9.7 distilled runs
+its two-stage recipe when its latent upsampler is present (`two_stage`).
 """
 
 from __future__ import annotations
@@ -44,12 +44,14 @@ from clipforge.backends.diffusers.loading import (
     resolve_dtype,
     resolve_weights,
 )
+from clipforge.backends.diffusers.memory import DecodeMemory, MemoryPlan, expandable_segments
 from clipforge.backends.diffusers.options import SpeedOptions, apply_options, reset_step_caches
 from clipforge.backends.diffusers.rules import detect_family, generic_family
 from clipforge.backends.diffusers.sampling import (
     guidance_arguments,
     image_arguments,
     image_pipeline,
+    quiet_published_timesteps,
     set_flow_shift,
     step_callback,
     uint8_frames,
@@ -138,6 +140,9 @@ class DiffusersBackend(Backend):
         )
         self._image_pipeline: Any = None
         self._schedulers: dict[float, Any] = {}
+        if family.timesteps:
+            quiet_published_timesteps()
+        self.memory = DecodeMemory(pipeline, device, settings.vae_tiling, settings.device_memory_gb)
         pipeline.set_progress_bar_config(disable=True)
 
     @classmethod
@@ -149,6 +154,8 @@ class DiffusersBackend(Backend):
         device = resolve_device(settings.device)
         dtype = resolve_dtype(settings.dtype, device)
         in_place = options.offload == "none" or device.type == "cpu"
+        if device.type == "cuda":
+            expandable_segments()
         pipeline = load_pipeline(weights, dtype, device if in_place else None)
         rules = weights.rules
         upsampler = None
@@ -173,7 +180,10 @@ class DiffusersBackend(Backend):
         """Native size with the request's aspect ratio, a valid frame count, the step count."""
         family, settings = self.family, self.settings
         short_side = self._short_side(request)
-        width, height = native_size(*request.size, short_side, family.size_multiple)
+        if self.settings.native_short_side is None:
+            width, height = family.tier_size(request.size, short_side)
+        else:  # an operator's short side is a short side
+            width, height = native_size(*request.size, short_side, family.size_multiple)
         frames = native_frame_count(request.seconds, family, settings.native_max_frames)
         steps = self._steps(request)
         if self.two_stage is not None:
@@ -188,6 +198,10 @@ class DiffusersBackend(Backend):
         """Run the pipeline; progress(step, total) after each step; frames come out lazily."""
         self._check_images(images)
         plan = self.plan(request)
+        memory = self.memory_plan(plan)
+        if memory.decode == "refuse":
+            raise GenerationFailed(f"the clip does not fit {self.device}: {memory.line()}")
+        progress = self.memory.apply(memory, progress)
         reset_step_caches(self.pipeline)
         try:
             with torch.inference_mode():
@@ -198,6 +212,8 @@ class DiffusersBackend(Backend):
             raise WorkerFailure(f"out of device memory on {self.device}: {exc}") from exc
         except Exception as exc:
             raise GenerationFailed(f"the pipeline failed: {type(exc).__name__}: {exc}") from exc
+        finally:
+            self.memory.restore()
         width, height, count, frames = uint8_frames(video)
         return Clip(width, height, plan.fps, count, frames)
 
@@ -283,8 +299,14 @@ class DiffusersBackend(Backend):
         """The prompt the pipeline receives (with the camera-fixed suffix) and its negative
         prompt (the request's, else the model's published one)."""
         return Reading(
-            augment_prompt(request.prompt, request.camera_fixed), self._negative_prompt(request)
+            augment_prompt(request.prompt, request.camera_fixed),
+            self._negative_prompt(request),
+            memory=self.memory_plan(self.plan(request)).as_dict(),
         )
+
+    def memory_plan(self, plan: GenerationPlan) -> MemoryPlan:
+        """How the decode of `plan`'s clip fits the device (`memory`)."""
+        return self.memory.plan(plan.num_frames, plan.height, plan.width)
 
     def _steps(self, request: GenerationRequest) -> int:
         return request.num_inference_steps or self.settings.num_inference_steps or self.family.steps

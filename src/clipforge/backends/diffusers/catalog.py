@@ -3,7 +3,7 @@
 Each `CatalogEntry` names a published diffusers pipeline (hub id and pipeline class), the
 `ModelFamily` rules that plan and sample it with the values its authors publish (each value's
 source is in `rules.sources`), and the `Signature` that recognises its weights from their own
-config files (`diffusers_config`): a renamed folder or a Hugging Face cache snapshot gets the
+config files (`config`): a renamed folder or a Hugging Face cache snapshot gets the
 same rules as the catalogue name. Only checkpoints with identical configs (Wan 2.1 I2V 480P
 and 720P) are told apart by name; unnamed, they get the first such entry.
 

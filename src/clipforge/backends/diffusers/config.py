@@ -4,7 +4,7 @@
 cache snapshot, or a hub id already in the local cache; never the network) and returns a
 `WeightsConfig`: the pipeline class and its flags from `model_index.json`, and the facts of
 the transformer and VAE configs that tell the published models apart (see
-`diffusers_catalog.identify`). `name_hints(weights)` gives the names the weights carry (the
+`catalog.identify`). `name_hints(weights)` gives the names the weights carry (the
 folder name, or the `models--owner--name` component of a cache path), used only to choose
 between checkpoints whose configs are identical (Wan 2.1 I2V 480P and 720P).
 """

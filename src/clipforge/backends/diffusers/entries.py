@@ -30,9 +30,16 @@ W22_I2V = "Wan-Video/Wan2.2 wan/configs/wan_i2v_A14B.py"
 W22_TI2V = "Wan-Video/Wan2.2 wan/configs/wan_ti2v_5B.py"
 W22_SIZES = "Wan-Video/Wan2.2 wan/configs/__init__.py SUPPORTED_SIZES"
 WAN_VAE = "diffusers docs api/pipelines/wan.md (AutoencoderKLWan in float32); Wan VAE dtype=float"
+WAN_AREA = (
+    "Wan-Video/Wan2.1 wan/image2video.py and Wan2.2 wan/image2video.py, textimage2video.py "
+    "(max_area = MAX_AREA_CONFIGS[size]: 480*832, 704*1280, 720*1280; the request's aspect "
+    "ratio at that area, sides floored to 16 / 32); text-to-video's SUPPORTED_SIZES are those "
+    "areas at 16:9 and 9:16"
+)
 LTX_README = "Lightricks/LTX-Video README (sizes divisible by 32, best under 720x1280)"
 LTX_095 = "Lightricks/LTX-Video configs/ltxv-2b-0.9.5.yaml"
 LTX_097D = "Lightricks/LTX-Video configs/ltxv-13b-0.9.7-distilled.yaml"
+LTX_INFERENCE = "Lightricks/LTX-Video ltx_video/inference.py (image_cond_noise_scale 0.15)"
 LTX_DOCS = "diffusers docs api/pipelines/ltx_video.md (0.9.7 distilled multi-scale example)"
 LTX_FPS = "diffusers LTX examples export at 24 fps; the pipeline takes frame_rate"
 
@@ -53,7 +60,8 @@ def _published(sizes: str, settings: str, **more: str) -> dict[str, str]:
 
 def _wan(entry: str, description: str, sources: dict[str, str], **values: object) -> ModelFamily:
     base = WAN_I2V if values.get("needs_image") else WAN
-    cited = {"fps": W21_SHARED, "vae": WAN_VAE, "negative_prompt": W21_SHARED} | sources
+    cited = {"fps": W21_SHARED, "vae": WAN_VAE, "negative_prompt": W21_SHARED}
+    cited = cited | {"pixel_areas": WAN_AREA} | sources
     fields = {"name": entry, "description": description, "trained_frames": 81} | values
     return base.with_changes(**fields, sources=cited)
 
@@ -256,26 +264,30 @@ ENTRIES: tuple[CatalogEntry, ...] = (
         "LTXConditionPipeline",
         "13B",
         ((768, 512),),
-        # Step- and guidance-distilled: 8 published timesteps, guidance 1.0 (off).
+        # Step- and guidance-distilled: 7 + 3 published timesteps, guidance 1.0 (off).
         _ltx(
             "ltx-video-0.9.7-distilled",
-            "LTX-Video 0.9.7 distilled (13B): 8 steps, no guidance, two-stage with the upsampler.",
-            steps=8,
+            "LTX-Video 0.9.7 distilled (13B): 7 + 3 steps, no guidance, two-stage with the "
+            "upsampler.",
+            steps=7,
             guidance_scale=1.0,
             negative_prompt=None,
-            timesteps=(1000, 993, 987, 981, 975, 909, 725, 0.03),
-            extra_arguments={**_LTX_DECODE, "image_cond_noise_scale": 0.0},
+            # LTX's yaml: first pass 1.0 ... 0.725 (7), second 0.9094, 0.725, 0.4219 (3); the
+            # diffusers example's extra 0.03 and 0 steps move the latents by 5e-5 and 0.
+            timesteps=(1000, 993, 987, 981, 975, 909, 725),
+            extra_arguments={**_LTX_DECODE, "image_cond_noise_scale": 0.15},
             trained_frames=257,
             two_stage=TwoStage(
                 upsampler_hub_id="Lightricks/ltxv-spatial-upscaler-0.9.7",
                 downscale=2 / 3,
-                refine_timesteps=(1000, 909, 725, 421, 0),
+                refine_timesteps=(1000, 909, 725, 421),
                 refine_strength=0.999,
                 adain_factor=1.0,
             ),
             sources={
-                "steps": LTX_DOCS,
-                "timesteps": LTX_DOCS,
+                "steps": LTX_097D + " (first_pass, second_pass timesteps)",
+                "timesteps": LTX_097D + " (first_pass timesteps)",
+                "image_cond_noise_scale": LTX_INFERENCE,
                 "guidance": LTX_097D,
                 "decode": LTX_097D,
                 "two_stage": LTX_DOCS + "; " + LTX_097D,

@@ -1,6 +1,6 @@
 """Finding and loading diffusers weights: a catalogue name, a local folder or a hub id.
 
-Which model the weights are comes from their own configs (`diffusers_catalog.lookup`), so a
+Which model the weights are comes from their own configs (`catalog.lookup`), so a
 renamed folder or a hub cache snapshot is loaded with its entry's pipeline class and rules.
 Components load in the precision their authors use (Wan: the VAE and the CLIP image encoder in
 float32, the rest in CLIPFORGE_DTYPE) and, when no offload is asked for, straight onto the
@@ -165,6 +165,12 @@ def load_upsampler(weights: WeightsSource, stage: TwoStage, dtype: torch.dtype) 
             )
         except Exception as exc:  # not there: try the next place
             log.info("no latent upsampler at %s: %s", source, exc)
+    log.warning(
+        "two-stage: off, no latent_upsampler/ in the folder, beside it (%s) or in the local "
+        "hub cache%s: one pass at the native size",
+        stage.upsampler_hub_id.split("/")[-1],
+        " (HF_HUB_OFFLINE)" if offline else "",
+    )
     return None
 
 

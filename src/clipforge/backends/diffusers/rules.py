@@ -4,7 +4,7 @@
 rule, size multiple, the native short side for each requested resolution, sampling defaults
 (steps, guidance, flow shift per native size), precision of the VAE, which images it takes,
 and (LTX-Video 0.9.7 distilled) the two-stage recipe. The catalogue's entries
-(`diffusers_catalog`) are families with published values; the generic families below are for
+(`catalog`) are families with published values; the generic families below are for
 pipelines the catalogue does not know.
 """
 
@@ -13,9 +13,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import Any
 
 from clipforge.backends.diffusers.config import WeightsConfig
+from clipforge.backends.geometry import area_size, native_size
 
 WAN_NEGATIVE_PROMPT = (
     "Bright tones, overexposed, static, blurred details, subtitles, style, works, paintings, "
@@ -91,12 +93,23 @@ class ModelFamily:
     needs_last_frame: bool = False
     """First-last-frame weights (Wan 2.1 FLF2V): the last frame is required too."""
     two_stage: TwoStage | None = None
+    pixel_areas: Mapping[int, int] = field(default_factory=dict)
+    """Native short side -> the pixel area rendered at every aspect ratio (Wan's `max_area`
+    rule); a short side not listed (an operator's CLIPFORGE_NATIVE_SHORT_SIDE) keeps the
+    short-side rule."""
     sources: Mapping[str, str] = field(default_factory=dict)
     """Where each value comes from: field name -> the document that publishes it."""
 
     def short_side_for(self, resolution: str) -> int:
         """The native short side rendered for a request at `resolution`."""
         return self.short_sides.get(resolution, self.short_side)
+
+    def tier_size(self, size: tuple[int, int], short_side: int) -> tuple[int, int]:
+        """The native (width, height) for an output `size` at the native `short_side` tier."""
+        area = self.pixel_areas.get(short_side)
+        if area is None:
+            return native_size(*size, short_side, self.size_multiple)
+        return area_size(*size, area, self.size_multiple)
 
     def shift_for(self, short_side: int) -> float | None:
         """The flow shift for the native short side (nearest listed size), or None."""
@@ -121,6 +134,7 @@ WAN = ModelFamily(
     negative_prompt=WAN_NEGATIVE_PROMPT,
     description="Wan 2.1/2.2 text-to-video through diffusers.",
     full_precision_vae=True,
+    pixel_areas=MappingProxyType({480: 832 * 480, 704: 1280 * 704, 720: 1280 * 720}),
 )
 WAN_I2V = WAN.with_changes(
     name="wan-i2v",

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import inspect
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,6 +25,24 @@ from PIL import Image
 
 from clipforge.backends.base import ImageInput, ProgressCallback
 from clipforge.backends.diffusers.rules import ModelFamily
+
+SCHEDULER_LOGGER = "diffusers.schedulers.scheduling_flow_match_euler_discrete"
+
+
+class _PublishedTimesteps(logging.Filter):
+    """Drops diffusers' "`timesteps` were passed without `sigmas`" warning, printed on every
+    call of a step-distilled recipe: the published recipes pass their timesteps alone, on
+    purpose (LTX's configs and diffusers' own LTX examples)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "were passed without `sigmas`" not in record.getMessage()
+
+
+def quiet_published_timesteps() -> None:
+    """Install the filter once (idempotent)."""
+    logger = logging.getLogger(SCHEDULER_LOGGER)
+    if not any(isinstance(f, _PublishedTimesteps) for f in logger.filters):
+        logger.addFilter(_PublishedTimesteps())
 
 WAN_IMAGE_PIPELINE = "WanImageToVideoPipeline"
 LTX_IMAGE_PIPELINE = "LTXImageToVideoPipeline"

@@ -22,11 +22,14 @@ from clipforge.backends.geometry import native_size
 
 
 def stage_one_size(size: tuple[int, int], short_side: int, family: ModelFamily) -> tuple[int, int]:
-    """The first stage's (width, height): the request's aspect ratio at `downscale` of the
-    native short side, each side a multiple of the family's."""
+    """The first stage's (width, height): `downscale` of the native size, each side floored to
+    a multiple of the family's, as LTX's inference.py and diffusers' example do (nearest
+    rounding rendered up to 11% more pixels)."""
     stage = family.two_stage
     scale = stage.downscale if stage is not None else 1.0
-    return native_size(*size, round(short_side * scale), family.size_multiple)
+    m = family.size_multiple
+    width, height = native_size(*size, short_side, m)
+    return max(m, int(width * scale) // m * m), max(m, int(height * scale) // m * m)
 
 
 class TwoStageRunner:

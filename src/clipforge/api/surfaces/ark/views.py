@@ -14,7 +14,7 @@ from clipforge.api.surfaces.ark.models import (
     TaskUsage,
 )
 from clipforge.files.base import Storage, still_key
-from clipforge.schemas import Job, JobStatus
+from clipforge.schemas import FPS, Job, JobStatus
 from clipforge.store.filters import EXPIRED
 
 VIDEO_EXPIRED = TaskError(
@@ -58,7 +58,8 @@ def task_out(job: Job, storage: Storage) -> Task:
         resolution=request.resolution.value,
         ratio=request.aspect_ratio.value,
         duration=request.duration,
-        frames=request.frames,
+        frames=_written(job, "frames", request.frames),
+        framespersecond=_written(job, "fps", FPS),
         service_tier=job.tier,
         priority=job.priority,
         execution_expires_after=(
@@ -68,6 +69,14 @@ def task_out(job: Job, storage: Storage) -> Task:
         revised_prompt=_revised(job),
         error=error,
     )
+
+
+def _written(job: Job, key: str, asked: int) -> int:
+    """The file's frame count or rate once a worker has planned it (a 16 fps model's file is
+    16 fps: `video/cadence.py`), else what the request asked."""
+    frame_rate = job.reading.get("frame_rate")
+    value = frame_rate.get(key) if isinstance(frame_rate, dict) else None
+    return value if isinstance(value, int) else asked
 
 
 def _revised(job: Job) -> str | None:

@@ -1,0 +1,71 @@
+"""What each catalogue entry's final decode will do on an 80 GB and a 24 GB card, from the
+memory plan's own numbers (`backends/diffusers/memory.py`): a Markdown table for docs/GPU.md.
+
+    python bench/memory_plan.py
+
+Weights on the device are the published parameter counts (bf16; the Wan VAE and CLIP image
+encoder in float32, as ClipForge loads them), all loaded in place; the decode gets what is
+left less a CUDA context. The transformers are what an `offload` plan moves to the host.
+The VAE shapes are the released configs'. The Wan estimate is calibrated on real CPU decodes
+of a small Wan VAE; the LTX one on a small LTX VAE, whose top level is far narrower than the
+released one: treat LTX cells as uncalibrated until the GPU check measures them.
+"""
+
+from __future__ import annotations
+
+from clipforge.backends.diffusers.backend import native_frame_count
+from clipforge.backends.diffusers.entries import ENTRIES
+from clipforge.backends.diffusers.memory import VaeShape, plan_memory
+from clipforge.schemas import AspectRatio, Resolution, frame_size
+
+GB, GIB = 10**9, 2**30
+CARDS = {"80 GB": 79.6 * GIB, "24 GB": 23.6 * GIB}
+CONTEXT = 1.5 * GIB
+"""CUDA context, cuBLAS/cuDNN workspaces, the allocator's slack."""
+WAN21_VAE = VaeShape("wan", 96, 3, 4, 4, 8)
+WAN22_VAE = VaeShape("wan", 256 / 4, 3, 4, 4, 16)
+LTX_VAE = VaeShape("ltx", 256 / 16, 5, 0, 2, 32)
+T5_XXL_UMT5, T5_XXL, CLIP_H = 5.7e9 * 2, 4.8e9 * 2, 0.63e9 * 4
+WEIGHTS: dict[str, tuple[float, float, VaeShape]] = {
+    # name: (transformer bytes, other weights' bytes, VAE)
+    "wan2.1-t2v-1.3b": (1.4e9 * 2, T5_XXL_UMT5 + 0.5e9, WAN21_VAE),
+    "wan2.1-t2v-14b": (14e9 * 2, T5_XXL_UMT5 + 0.5e9, WAN21_VAE),
+    "wan2.2-ti2v-5b": (5e9 * 2, T5_XXL_UMT5 + 2.8e9, WAN22_VAE),
+    "wan2.2-t2v-a14b": (28e9 * 2, T5_XXL_UMT5 + 0.5e9, WAN21_VAE),
+    "wan2.1-i2v-14b-480p": (16.4e9 * 2, T5_XXL_UMT5 + CLIP_H + 0.5e9, WAN21_VAE),
+    "wan2.1-i2v-14b-720p": (16.4e9 * 2, T5_XXL_UMT5 + CLIP_H + 0.5e9, WAN21_VAE),
+    "wan2.1-flf2v-14b-720p": (16.4e9 * 2, T5_XXL_UMT5 + CLIP_H + 0.5e9, WAN21_VAE),
+    "wan2.2-i2v-a14b": (28e9 * 2, T5_XXL_UMT5 + 0.5e9, WAN21_VAE),
+    "ltx-video-0.9.5": (2e9 * 2, T5_XXL + 0.8e9, LTX_VAE),
+    "ltx-video-0.9.7-distilled": (13e9 * 2, T5_XXL + 0.8e9, LTX_VAE),
+}
+
+
+def cell(name: str, resolution: Resolution, seconds: int, card: float) -> str:
+    entry = next(e for e in ENTRIES if e.name == name)
+    rules = entry.rules
+    transformer, other, vae = WEIGHTS[name]
+    short = rules.short_side_for(str(resolution.value))
+    width, height = rules.tier_size(frame_size(resolution, AspectRatio.WIDE), short)
+    frames = native_frame_count(seconds, rules)
+    free = int(card - CONTEXT - transformer - other)
+    if free < 0:
+        return "weights do not fit"
+    plan = plan_memory(vae, frames, height, width, free, int(transformer))
+    plain, tiled = plan.plain_bytes / GIB, plan.tiled_bytes / GIB
+    return f"{plan.decode} ({plain:.0f}/{tiled:.0f} of {free / GIB:.0f})"
+
+
+def main() -> None:
+    columns = [(r, s) for r in Resolution for s in (5, 10)]
+    for card_name, card in CARDS.items():
+        print(f"\n{card_name} card: decode plan (plain / tiled estimate of free GiB)\n")
+        print("| entry | " + " | ".join(f"{r.value} {s} s" for r, s in columns) + " |")
+        print("|---" * (len(columns) + 1) + "|")
+        for name in WEIGHTS:
+            cells = [cell(name, r, s, card) for r, s in columns]
+            print(f"| `{name}` | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()

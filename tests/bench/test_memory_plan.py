@@ -1,0 +1,21 @@
+"""bench/memory_plan.py: the table docs/GPU.md shows, from the memory plan's own numbers."""
+
+from __future__ import annotations
+
+import pytest
+from bench.memory_plan import CARDS, cell, main
+
+from clipforge.schemas import Resolution
+
+
+def test_it_prints_both_cards(capsys: pytest.CaptureFixture[str]) -> None:
+    main()
+    out = capsys.readouterr().out
+    assert "80 GB card" in out and "24 GB card" in out and "`wan2.2-t2v-a14b`" in out
+
+
+def test_a14b_at_720p_tiles_on_an_h100_and_does_not_load_on_24_gb() -> None:
+    # The issue's case: ~64 GiB of weights + ~16-19 GiB of plain decode > 79.6 GiB.
+    assert cell("wan2.2-t2v-a14b", Resolution.P720, 5, CARDS["80 GB"]).startswith("tiled")
+    assert cell("wan2.1-t2v-1.3b", Resolution.P480, 5, CARDS["80 GB"]).startswith("plain")
+    assert cell("wan2.2-t2v-a14b", Resolution.P720, 5, CARDS["24 GB"]) == "weights do not fit"
