@@ -98,8 +98,7 @@ def to_generation_request(body: CreateVideoBody, services: Services) -> Generati
     camera_fixed = body.camera_fixed if body.camera_fixed is not None else body.camerafixed
     if camera_fixed is not None:
         values["camera_fixed"] = camera_fixed
-    seed = body.seed if body.seed is not None and body.seed >= 0 else new_seed()
-    request = GenerationRequest(**values, seed=seed)
+    request = GenerationRequest(**values, seed=new_seed(body.seed))
     services.models.check(request)
     return request
 
