@@ -113,7 +113,7 @@ CallerDep = Annotated[Caller, Depends(require_api_key)]
 async def caller_jobs(request: Request, caller: CallerDep) -> TenantJobs:
     """The jobs the caller may see and manage (its own; every job for an admin key)."""
     services = await get_services(request)
-    return TenantJobs(services.store, caller.tenant)
+    return TenantJobs(services.store, caller.tenant, services.storage, services.callbacks_due.set)
 
 
 JobsDep = Annotated[TenantJobs, Depends(caller_jobs)]

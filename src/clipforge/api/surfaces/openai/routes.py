@@ -49,7 +49,7 @@ from clipforge.api.surfaces.openai.models import (
     form_values,
 )
 from clipforge.errors import InvalidField, JobNotFound, StoredFileGone
-from clipforge.files.base import frame_key, job_keys, still_key, video_key
+from clipforge.files.base import frame_key, still_key, video_key
 from clipforge.files.local import LocalStorage
 from clipforge.schemas import (
     FRAME_SIZES,
@@ -58,6 +58,7 @@ from clipforge.schemas import (
     Job,
     JobStatus,
     Resolution,
+    new_seed,
 )
 from clipforge.store.filters import JobFilter
 from clipforge.store.tenant import TenantJobs
@@ -145,17 +146,13 @@ def _size(text: str) -> tuple[Resolution, AspectRatio, int, int]:
     return resolution, ratio, width, height
 
 
-def _sampling(body: Sampling, seed: int | None) -> dict[str, Any]:
-    values: dict[str, Any] = {
+def _sampling(body: Sampling) -> dict[str, Any]:
+    return {
         "negative_prompt": body.negative_prompt,
         "num_inference_steps": body.num_inference_steps,
         "guidance_scale": None if body.guidance_scale is None else float(body.guidance_scale),
+        "seed": new_seed(body.seed),
     }
-    if body.seed is not None and body.seed >= 0:
-        values["seed"] = body.seed
-    elif seed is not None:
-        values["seed"] = seed
-    return values
 
 
 def to_request(body: VideoCreateBody, services: Services) -> GenerationRequest:
@@ -175,7 +172,7 @@ def to_request(body: VideoCreateBody, services: Services) -> GenerationRequest:
         width=width,
         height=height,
         duration=int(body.seconds or DEFAULT_SECONDS),
-        **_sampling(body, None),
+        **_sampling(body),
     )
     services.models.check(request, "seconds")
     return request
@@ -299,18 +296,15 @@ def _page(
 
 @router.delete(f"{PATH}/{{video_id}}", summary="Delete a video (a running one is cancelled)")
 async def delete_video(video_id: VideoId, services: ServicesDep, jobs: JobsDep) -> VideoDeleted:
-    return await services.call(_delete, video_id, jobs, services)
+    return await services.call(_delete, video_id, jobs)
 
 
-def _delete(video_id: str, jobs: TenantJobs, services: Services) -> VideoDeleted:
+def _delete(video_id: str, jobs: TenantJobs) -> VideoDeleted:
     job = jobs.get(video_id, "video_id")
     if not job.status.is_terminal:
         jobs.cancel(video_id, "video_id")
-        services.callbacks_due.set()
     if jobs.delete_finished(video_id) is None:
         raise JobNotFound(video_id, field="video_id")
-    for key in job_keys(job.id):
-        services.storage.delete(key)
     return VideoDeleted(id=job.id)
 
 
@@ -441,7 +435,7 @@ def _extension(
         image_url=f"{EXTENSION_PREFIX}{origin}#last_frame",
         source_job=None if source is None else source.id,
         **values,
-        **_sampling(body, None),
+        **_sampling(body),
     )
     services.models.check(request, "seconds")
     return request
