@@ -246,7 +246,7 @@ async def create_video(
     key: IdempotencyHeader = None,
 ) -> Video:
     body, uploads = await parsed(request, VideoCreateBody, ("input_reference",))
-    asked = await services.call(to_request, body, services)
+    asked = to_request(body, services)  # validation: inline, never queued
     reference, upload = body.input_reference, uploads.get("input_reference")
     data = None if upload is None else upload.data
     images = (
@@ -377,6 +377,7 @@ async def extend_video(
     key: IdempotencyHeader = None,
 ) -> Video:
     body, uploads = await parsed(request, VideoExtendBody, ("video",))
+    png = None  # the source's stored last frame, kept as it is when the sizes match
     if "video" in uploads:  # a video file: the extension starts from its last frame
         last = await take_video_last_frame("video", uploads["video"].data, services.settings)
         source = None
@@ -385,14 +386,14 @@ async def extend_video(
         if "lastframe" not in source.stills:
             raise InvalidField("video.id", "this video has no last frame to start from")
         lastframe = still_key(source.id, "lastframe")
-        data = await services.call(
+        png = await services.call(
             stored_bytes, services, source.id, lastframe, "last frame", "video.id"
         )
-        last = decode_png(data)
+        last = await asyncio.to_thread(decode_png, png)  # never on the event loop
     else:
         raise InvalidField("video", "field required: a video file or {id} of a video")
-    asked = await services.call(_extension, body, source, last, services)
-    stored = [Image("video", "first", last, asked.image_url or "")]
+    asked = _extension(body, source, last, services)
+    stored = [Image("video", "first", last, asked.image_url or "", png=png)]
     origin = None if source is None else source.id
     surface = f"{PATH}/extensions"
     job = await _create(
@@ -466,6 +467,5 @@ def _stored_frames(source: Job, services: Services) -> list[Image]:
         if url is not None:
             key = frame_key(source.id, which)
             data = stored_bytes(services, source.id, key, f"{which} frame", "video_id")
-            pixels = decode_png(data)
-            frames.append(Image("video_id", which, pixels, url))
+            frames.append(Image("video_id", which, decode_png(data), url, png=data))
     return frames
