@@ -123,7 +123,7 @@ async def create_from(
     """Validate the body, take in its images, then create the job (once per idempotency key
     and `path`). An image-to-video request without `aspect_ratio` takes the first image's
     (Ark's adaptive)."""
-    request = await services.call(to_generation_request, body, services)
+    request = to_generation_request(body, services)  # validation: inline, never queued
     adaptive = body.aspect_ratio is None
     request, images = await with_images(request, image_fields(body), services, adaptive)
     once = partial(fingerprint, path, body)

@@ -102,7 +102,7 @@ async def create_task(
     jobs: JobsDep,
     key: IdempotencyHeader = None,
 ) -> TaskId:
-    asked = await services.call(to_generation_request, body, services)
+    asked = to_generation_request(body, services)  # validation: inline, never queued
     settings = services.settings
     await check_urls(
         {"callback_url": body.callback_url},
