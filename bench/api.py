@@ -10,6 +10,11 @@ alternating off and on `--rounds` times, each on a fresh data folder; the ratio 
 median throughputs is the overhead (the target: on/off >= 0.95).
 
     python bench/api.py [--clients 50] [--seconds 10] [--workers 0|1] [--rounds 3] [--record]
+                        [--postgres] [--note TEXT]
+
+`--postgres` runs the server on a throwaway PostgreSQL cluster (tests/postgres.py) instead of
+SQLite; `--rounds 0` leaves out the metrics rounds; `--note` goes into the recorded machine
+line (e.g. what else loaded the machine).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -41,13 +46,36 @@ T = TypeVar("T")
 
 
 def start_server(
-    data_dir: Path, port: int, workers: int, metrics: bool = True
+    data_dir: Path, port: int, workers: int, metrics: bool = True, database_url: str | None = None
 ) -> subprocess.Popen[bytes]:
     args = ("--backend", "testpattern", "--workers", str(workers))
     # One key sends everything: the per-key limits (on by default) would measure themselves.
     unlimited = {"CLIPFORGE_RATE_LIMIT_PER_MINUTE": "0", "CLIPFORGE_MAX_QUEUED_JOBS": "0"}
     env = {"CLIPFORGE_API_KEYS": KEY, "CLIPFORGE_METRICS": str(metrics).lower(), **unlimited}
+    if database_url is not None:
+        env["CLIPFORGE_DATABASE_URL"] = database_url
     return start_serve(data_dir, port, *args, env=env)
+
+
+@contextmanager
+def database(postgres: bool) -> Iterator[Callable[[], str | None]]:
+    """New databases for the servers: a throwaway PostgreSQL cluster's, or None (SQLite)."""
+    if not postgres:
+        yield lambda: None
+        return
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.postgres import PostgresCluster, server_bin
+
+    bin_dir = server_bin()
+    if bin_dir is None:
+        raise SystemExit("--postgres needs PostgreSQL server binaries (Debian package postgresql)")
+    cluster = PostgresCluster(bin_dir)
+    cluster.init()
+    cluster.start()
+    try:
+        yield cluster.new_database
+    finally:
+        cluster.remove()
 
 
 @contextmanager
@@ -79,7 +107,7 @@ def create_poll_rps(
     """One create+poll run on a fresh server; its throughput and the scrape times."""
     headers = {"Authorization": f"Bearer {KEY}"}
     with tempfile.TemporaryDirectory() as data:
-        server = start_server(Path(data), args.port, args.workers, metrics)
+        server = start_server(Path(data), args.port, args.workers, metrics, args.new_db())
         try:
             load = run_load("127.0.0.1", args.port, args.clients, 2.0, health)
             run_with_fast_loop(load)  # warm-up
@@ -163,10 +191,18 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=18765)
     parser.add_argument("--rounds", type=int, default=3, help="metrics off/on pairs")
     parser.add_argument("--record", action="store_true")
+    parser.add_argument("--postgres", action="store_true", help="a throwaway PostgreSQL store")
+    parser.add_argument("--note", default="", help="added to the recorded machine line")
     args = parser.parse_args()
+    with database(args.postgres) as new_db:
+        args.new_db = new_db
+        measure(args)
+
+
+def measure(args: argparse.Namespace) -> None:
     headers = {"Authorization": f"Bearer {KEY}"}
     with tempfile.TemporaryDirectory() as data:
-        server = start_server(Path(data), args.port, args.workers)
+        server = start_server(Path(data), args.port, args.workers, database_url=args.new_db())
         try:
             run = lambda scenario: run_with_fast_loop(  # noqa: E731
                 run_load("127.0.0.1", args.port, args.clients, args.seconds, scenario)
@@ -202,22 +238,26 @@ def main() -> None:
             f"errors {int(create['errors'])}",
         ),
     ]
-    title = f"API overhead ({args.clients} clients, {args.seconds:.0f} s, workers={args.workers})"
+    store = "PostgreSQL" if args.postgres else "SQLite"
+    title = (
+        f"API overhead ({args.clients} clients, {args.seconds:.0f} s, workers={args.workers}, "
+        f"{store})"
+    )
     for row in rows:
         print(" | ".join(row))
-    metrics = metrics_rows(args)
+    metrics = metrics_rows(args) if args.rounds else []
     for row in metrics:
         print(" | ".join(row))
+    machine = machine_description() + (f"; {args.note}" if args.note else "")
     if args.record:
-        record_rows(
-            title, ["what", "throughput", "p50", "p99", "ratio"], rows, machine_description()
-        )
+        record_rows(title, ["what", "throughput", "p50", "p99", "ratio"], rows, machine)
+    if args.record and metrics:
         record_rows(
             f"Metrics overhead ({args.clients} clients, {args.seconds:.0f} s x {args.rounds} "
             f"rounds, workers={args.workers})",
             ["what", "throughput", "runs", "scrape", "ratio"],
             metrics,
-            machine_description(),
+            machine,
         )
 
 

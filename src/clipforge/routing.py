@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from types import MappingProxyType
 
 from clipforge.backends.base import Backend, Capabilities
@@ -201,17 +202,21 @@ class ModelRouting:
     def weights_for(self, model_id: str) -> str | None:
         return weights_for_model(self.settings.model, self.settings.model_map, model_id)
 
-    def load(self, weights: str | None) -> Backend:
-        """A loaded, warm backend for `weights` (the worker's call; this is where torch and
-        the weights are loaded)."""
-        return self.registry.create(
-            self.backend, self.settings.model_copy(update={"model": weights})
-        )
+    def load(self, weights: str | None, device: str | None = None) -> Backend:
+        """A loaded, warm backend for `weights` on `device` (None: CLIPFORGE_DEVICE); the
+        worker's call, where torch and the weights are loaded."""
+        update: dict[str, str | None] = {"model": weights}
+        if device is not None:
+            update["device"] = device
+        return self.registry.create(self.backend, self.settings.model_copy(update=update))
 
-    def for_workers(self, models: Sequence[str] | None = None) -> WeightsRouting:
+    def for_workers(
+        self, models: Sequence[str] | None = None, device: str | None = None
+    ) -> WeightsRouting:
         """How a worker finds and loads the weights of a job's model id; `models` limits it
-        to some served ids (`clipforge worker --model ID`). The lite id comes first, so that a
-        worker warms up with the small model."""
+        to some served ids (`clipforge worker --model ID`); `device` is the worker's own
+        (`backends/devices.py` worker_devices). The lite id comes first, so that a worker
+        warms up with the small model."""
         ids = self.ids if not models else tuple(self.require(m).id for m in models)
         warm_first = tuple(sorted(ids, key=lambda model_id: model_id != LITE))
-        return WeightsRouting(self.weights_for, self.load, warm_first)
+        return WeightsRouting(self.weights_for, partial(self.load, device=device), warm_first)

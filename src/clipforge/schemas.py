@@ -88,7 +88,11 @@ def usage_tokens(width: int, height: int, frames: int) -> int:
     return width * height * frames // 1024
 
 
-def new_seed() -> int:
+def new_seed(asked: int | None = None) -> int:
+    """The seed a request renders with: the one asked for, or a random one when the client
+    asked for none or for -1 (the hosted APIs' "random"). Every surface decides it here."""
+    if asked is not None and asked >= 0:
+        return asked
     return secrets.randbelow(SEED_MAX + 1)
 
 

@@ -80,7 +80,16 @@ class Settings(BaseSettings):
         description="Weights for the backend: a local diffusers pipeline folder or a hub id "
         "(for builtin: a folder of exported weights; default the shipped ones).",
     )
-    device: str = Field("auto", description="Torch device for the in-process worker(s).")
+    device: str = Field(
+        "auto",
+        description="Torch device for the in-process worker(s); with several workers a bare "
+        "`cuda` (or `auto` on a CUDA machine) puts worker i on cuda:i.",
+    )
+    devices: str | None = Field(
+        None,
+        description="Comma-separated torch devices for the in-process workers in turn (e.g. "
+        "cuda:0,cuda:1); instead of spreading CLIPFORGE_DEVICE over the visible GPUs.",
+    )
     dtype: str = Field("auto", description="Torch dtype: auto (bf16 on GPU, fp32 on CPU).")
     num_inference_steps: int | None = Field(
         None, gt=0, description="Override the backend's default number of denoising steps."

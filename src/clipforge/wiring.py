@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 from clipforge.api.surfaces.ark.views import callback_view
+from clipforge.backends.devices import DevicePlan, worker_devices
 from clipforge.backends.registry import BackendRegistry
 from clipforge.background.callbacks import CallbackContext, CallbackDispatcher
 from clipforge.files.base import Storage
@@ -28,6 +29,8 @@ class Server:
     storage: Storage
     pool: WorkerPool
     models: ModelRouting
+    devices: DevicePlan
+    """Each in-process worker's device, and a note when workers share one."""
 
 
 def build_server(settings: Settings, registry: BackendRegistry | None = None) -> Server:
@@ -39,11 +42,13 @@ def build_server(settings: Settings, registry: BackendRegistry | None = None) ->
     if is_postgres_url(settings.resolved_database_url):
         attach_queue(store, settings)
     models = ModelRouting(settings, registry)
-    pool = WorkerPool(store, storage, models.for_workers(), settings)
+    plan = worker_devices(settings.device, settings.devices, settings.workers)
+    loaders = [models.for_workers(device=device) for device in plan.devices]
+    pool = WorkerPool(store, storage, loaders, settings)
     app = create_app(
         settings, store, storage, models, background=[pool], storage_health=pool.health
     )
-    return Server(app, store, storage, pool, models)
+    return Server(app, store, storage, pool, models, plan)
 
 
 def callback_sender(

@@ -360,3 +360,19 @@ def caplog_at(name: str) -> Iterator[list[str]]:
         yield messages
     finally:
         logger.removeHandler(handler)
+
+
+def test_a_native_cancel_wakes_the_dispatcher_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every job change on the API side goes through TenantJobs, which wakes the dispatcher:
+    with a 30 s poll, the cancel made on the native surface is posted within seconds."""
+    monkeypatch.setattr("clipforge.background.callbacks.POLL_SECONDS", 30.0)
+    with receiver() as got, live_server(tmp_path, workers=0, **LOOPBACK) as live:
+        task_id = create(live, got.url)
+        got.wait_for_status("queued", seconds=10)
+        started = time.monotonic()
+        with live.client() as http:
+            assert http.post(f"/v1/jobs/{task_id}/cancel").status_code == 200
+        got.wait_for_status("cancelled", seconds=10)
+        assert time.monotonic() - started < 5

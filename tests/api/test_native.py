@@ -178,7 +178,7 @@ def test_a_stream_ends_after_its_time_limit(server: LiveServer, http: httpx.Clie
     job_id = create(http)
     services = server.server.app.state.services
 
-    jobs = TenantJobs(services.store, Tenant(configured_keys([KEY])[0].key_id))
+    jobs = TenantJobs(services.store, Tenant(configured_keys([KEY])[0].key_id), services.storage)
 
     async def collect() -> list[str]:
         first = await services.call(job_view, job_id, jobs, services)

@@ -217,3 +217,25 @@ def test_a_job_from_another_surface_reads_as_a_video(http: httpx.Client) -> None
     task = http.post("/api/v3/contents/generations/tasks", json=body).json()
     video = http.get(f"{VIDEOS}/{task['id']}").json()
     assert (video["object"], video["seconds"], video["size"]) == ("video", "2.33", "864x480")
+
+
+def test_an_extension_stores_the_sources_last_frame_as_it_is(
+    server: LiveServer, http: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A frame read back from storage at the job's size is the stored frame: no second
+    resize and PNG encode (the bytes go from storage to the new job's frame once)."""
+    from clipforge.api.accept.media import intake
+    from clipforge.files.base import frame_key, still_key
+
+    video = finished(http, http.post(VIDEOS, json={"prompt": "a ball", "size": "864x480"}).json())
+    encodes: list[int] = []
+    real = intake.encode_png
+    monkeypatch.setattr(intake, "encode_png", lambda frame: encodes.append(1) or real(frame))
+    made = http.post(
+        f"{VIDEOS}/extensions", json={"prompt": "on", "seconds": "4", "video": {"id": video["id"]}}
+    )
+    assert made.status_code == 200, made.text
+    storage = server.server.storage
+    first = storage.get_bytes(frame_key(made.json()["id"], "first"))
+    assert first == storage.get_bytes(still_key(video["id"], "lastframe"))
+    assert encodes == []

@@ -58,6 +58,10 @@ def run_server(overrides: dict[str, Any]) -> int:
     backend = server.models.backend
     if settings.workers:
         say.info(f"loading backend {backend!r}{_weights_note(server.models)}\n")
+        if len(set(server.devices.devices)) > 1:
+            say.info(f"workers on {', '.join(server.devices.devices)}\n")
+        if server.devices.note:
+            say.warning(f"{server.devices.note}\n")
         try:
             server.pool.warm_up()
         except ClipForgeError as exc:

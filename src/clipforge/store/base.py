@@ -104,6 +104,9 @@ class JobStore(OperationsStore):
     the change is stored: what `metrics.Metrics` counts."""
 
     runs_inline: bool = False
+    concurrency: int = 1
+    """How many calls the store serves at once (PostgreSQL: its connection pool's size): the
+    API runs store calls on that many threads."""
     """True when calls are short and local (no network wait), so that async code may call
     them on the event loop instead of through a thread pool. A write can still wait for
     another writer's lock (milliseconds, at worst the engine's busy timeout)."""

@@ -57,6 +57,7 @@ class PostgresJobStore(SqlJobStore):
             raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
         self.url = url
         self.max_attempts = max_attempts
+        self.concurrency = pool_size
         self._clock = clock
         self.on_created: Callable[[Job], None] | None = None
         """Called with each new job once its insert has committed (the queue's enqueue)."""

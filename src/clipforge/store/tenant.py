@@ -4,13 +4,19 @@ The API never reaches the job store directly: each request gets a `TenantJobs` f
 and every read, listing, count, cancel and delete goes through it with the caller's owner
 filter in the SQL. Another key's job is simply not found (a 404, never a 403, so that ids
 cannot be probed). Admin keys see and manage every job.
+
+Every change the API makes to a job goes through here too, so two decisions live here once:
+a deleted job takes its files with it, and a change that a callback URL may be told about
+wakes the callback dispatcher at once (`changed`) instead of at its next poll.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from clipforge.errors import JobNotFound
+from clipforge.files.base import Storage, job_keys
 from clipforge.schemas import GenerationRequest, Job
 from clipforge.store.base import NO_EXTRAS, IdempotencyKey, JobExtras, JobStore
 from clipforge.store.filters import EVERYTHING, JobFilter
@@ -35,9 +41,18 @@ class Tenant:
 class TenantJobs:
     """The store as one tenant sees it."""
 
-    def __init__(self, store: JobStore, tenant: Tenant) -> None:
+    def __init__(
+        self,
+        store: JobStore,
+        tenant: Tenant,
+        storage: Storage,
+        changed: Callable[[], None] = lambda: None,
+    ) -> None:
         self.store = store
         self.tenant = tenant
+        self.storage = storage
+        self._changed = changed
+        """Wakes the callback dispatcher (`Services.callbacks_due.set`)."""
 
     def create(
         self,
@@ -49,10 +64,14 @@ class TenantJobs:
         one per key: (the earlier job, False) when the key was used with another body."""
         owned = replace(extras, owner=self.tenant.key_id)
         if idempotency is None:
-            return self.store.create(request, owned), True
-        key, fingerprint = idempotency
-        once = IdempotencyKey(self.tenant.key_id, key, fingerprint)
-        return self.store.create_once(request, once, owned)
+            made = self.store.create(request, owned), True
+        else:
+            key, fingerprint = idempotency
+            once = IdempotencyKey(self.tenant.key_id, key, fingerprint)
+            made = self.store.create_once(request, once, owned)
+        if owned.callback_url is not None:
+            self._changed()
+        return made
 
     def find(self, job_id: str) -> Job | None:
         return self.store.get(job_id, self.tenant.owner_filter)
@@ -81,11 +100,17 @@ class TenantJobs:
         job = self.store.cancel(job_id, self.tenant.owner_filter)
         if job is None:
             raise JobNotFound(job_id, field=field)
+        self._changed()  # the job row does not say whether it has a callback URL: wake anyway
         return job
 
     def delete_finished(self, job_id: str) -> Job | None:
-        """Delete a finished job of this tenant's; None when it is not (yet) finished."""
-        return self.store.delete(job_id, self.tenant.owner_filter)
+        """Delete a finished job of this tenant's and its files (video, stills, first and
+        last frames); None when it is not (yet) finished."""
+        deleted = self.store.delete(job_id, self.tenant.owner_filter)
+        if deleted is not None:
+            for key in job_keys(deleted.id):
+                self.storage.delete(key)
+        return deleted
 
     def queue_position(self, job: Job) -> int | None:
         """The job's 0-based place in the whole queue (every tenant's queued jobs count)."""

@@ -1,21 +1,24 @@
-"""The in-process workers of `clipforge serve`: one thread per device, each with a warm model."""
+"""The in-process workers of `clipforge serve`: one thread per worker, each with a warm model on
+its own device where there are several (`backends/devices.py` worker_devices)."""
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from clipforge.backends.base import Backend
 from clipforge.files.base import Storage
 from clipforge.routing import WeightsRouting
 from clipforge.settings import Settings
 from clipforge.store.base import JobStore
-from clipforge.worker.identity import is_dead_local_worker, local_worker_id
+from clipforge.worker.identity import local_worker_id
 from clipforge.worker.runner import Worker
-from clipforge.worker.scratch import remove_orphaned_scratch, storage_health
+from clipforge.worker.scratch import recover_orphans, storage_health
 
 log = logging.getLogger(__name__)
+Loader = Callable[[], Backend] | WeightsRouting
+"""How a worker loads its backend: one loader, or the routing of model ids to weights."""
 
 
 class WorkerPool:
@@ -25,27 +28,26 @@ class WorkerPool:
         self,
         store: JobStore,
         storage: Storage,
-        load_backend: Callable[[], Backend] | WeightsRouting,
+        load_backend: Loader | Sequence[Loader],
         settings: Settings,
     ) -> None:
+        """`load_backend`: one loader for every worker, or one per worker (each on its own
+        device: `wiring.py` builds them from `backends/devices.py` worker_devices)."""
         self.store = store
         self.settings = settings
         self.health = storage_health(storage, settings.data_dir)
         """One view of storage for every worker thread: one pauses, all pause."""
+        loaders = (
+            list(load_backend)
+            if isinstance(load_backend, Sequence)
+            else [load_backend] * settings.workers
+        )
         self.workers = [
-            Worker(store, storage, load_backend, settings, local_worker_id(index), self.health)
-            for index in range(settings.workers)
+            Worker(store, storage, loader, settings, local_worker_id(index), self.health)
+            for index, loader in enumerate(loaders[: settings.workers])
         ]
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-
-    def recover_orphans(self) -> int:
-        """Requeue jobs whose worker on this host died (a crash or SIGKILL before restart)."""
-        dead = [w for w in self.store.running_worker_ids() if is_dead_local_worker(w)]
-        count = self.store.recover(dead) if dead else 0
-        if count:
-            log.warning("requeued %d job(s) left running by a process that died", count)
-        return count
 
     def warm_up(self) -> None:
         """Load every worker's model now, so the first job does not pay for it."""
@@ -53,8 +55,7 @@ class WorkerPool:
             worker.warm.warm_up()
 
     def start(self) -> None:
-        self.recover_orphans()
-        remove_orphaned_scratch(self.settings.data_dir)
+        recover_orphans(self.store, self.settings.data_dir)
         for worker in self.workers:
             thread = threading.Thread(
                 target=worker.run, args=(self._stop,), name=worker.worker_id, daemon=True

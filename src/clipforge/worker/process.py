@@ -32,10 +32,10 @@ from clipforge.routing import ModelRouting
 from clipforge.settings import Settings
 from clipforge.store import is_postgres_url
 from clipforge.store.postgres import PostgresJobStore
-from clipforge.worker.identity import is_dead_local_worker, local_worker_id
+from clipforge.worker.identity import local_worker_id
 from clipforge.worker.metrics_port import MetricsPort
 from clipforge.worker.runner import Worker
-from clipforge.worker.scratch import remove_orphaned_scratch
+from clipforge.worker.scratch import recover_orphans
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +92,7 @@ def run_worker_process(
             port = MetricsPort(metrics, host, number, settings.metrics_token)
             log.info("metrics on http://%s:%d/metrics", host, number)
         worker.warm.warm_up()
-        _recover_local_orphans(store)
-        remove_orphaned_scratch(settings.data_dir)
+        recover_orphans(store, settings.data_dir)
         with worker.present():
             _serve(settings, queue, worker, routing.model_ids)
     finally:
@@ -164,11 +163,3 @@ def _sweep(queue: ProcrastinateQueue, interval: float, stop: threading.Event) ->
             queue.recover_stalled()
         except Exception:
             log.exception("recovering stalled jobs failed; retrying")
-
-
-def _recover_local_orphans(store: PostgresJobStore) -> None:
-    """Requeue jobs left running by a process of this host that died (a restart after a
-    crash): faster than waiting for their leases."""
-    dead = [w for w in store.running_worker_ids() if is_dead_local_worker(w)]
-    if dead and (count := store.recover(dead)):
-        log.warning("requeued %d job(s) left running by a process that died", count)

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from clipforge.files.base import Storage
 from clipforge.files.health import PROBE, StorageHealth, probe_storage
-from clipforge.worker.identity import is_dead_local_process, process_name
+from clipforge.store.base import JobStore
+from clipforge.worker.identity import is_dead_local_process, is_dead_local_worker, process_name
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,18 @@ def process_scratch(data_dir: Path) -> Path:
     folder = scratch_root(data_dir) / process_name(".")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def recover_orphans(store: JobStore, data_dir: Path) -> int:
+    """What processes of this host that died (a crash or SIGKILL before a restart) left:
+    their running jobs requeued (faster than waiting for their leases) and their scratch
+    folders removed. Both process shapes (`serve` and `worker`) run it once at start."""
+    dead = [w for w in store.running_worker_ids() if is_dead_local_worker(w)]
+    count = store.recover(dead) if dead else 0
+    if count:
+        log.warning("requeued %d job(s) left running by a process that died", count)
+    remove_orphaned_scratch(data_dir)
+    return count
 
 
 def remove_orphaned_scratch(data_dir: Path) -> int:

@@ -98,8 +98,7 @@ def to_generation_request(body: CreateVideoBody, services: Services) -> Generati
     camera_fixed = body.camera_fixed if body.camera_fixed is not None else body.camerafixed
     if camera_fixed is not None:
         values["camera_fixed"] = camera_fixed
-    seed = body.seed if body.seed is not None and body.seed >= 0 else new_seed()
-    request = GenerationRequest(**values, seed=seed)
+    request = GenerationRequest(**values, seed=new_seed(body.seed))
     services.models.check(request)
     return request
 
@@ -124,7 +123,7 @@ async def create_from(
     """Validate the body, take in its images, then create the job (once per idempotency key
     and `path`). An image-to-video request without `aspect_ratio` takes the first image's
     (Ark's adaptive)."""
-    request = await services.call(to_generation_request, body, services)
+    request = to_generation_request(body, services)  # validation: inline, never queued
     adaptive = body.aspect_ratio is None
     request, images = await with_images(request, image_fields(body), services, adaptive)
     once = partial(fingerprint, path, body)

@@ -53,6 +53,9 @@ class Image:
     which: str
     pixels: np.ndarray
     described: str
+    png: bytes | None = None
+    """The pixels as PNG bytes already (a frame read back from storage: a remix's frames, an
+    extension's last frame): stored as they are when the job's frame size is theirs."""
 
 
 async def take_image(
@@ -121,7 +124,10 @@ def nearest_ratio(image: np.ndarray) -> AspectRatio:
 
 
 def fitted_png(image: Image, width: int, height: int) -> bytes:
-    """The image fitted to the frame size, as PNG (blocking: call it in a thread)."""
+    """The image fitted to the frame size, as PNG (blocking: call it in a thread). PNG bytes
+    of that size already are the stored frame: no second resize and encode."""
+    if image.png is not None and image.pixels.shape[:2] == (height, width):
+        return image.png
     return encode_png(resize_frame(image.pixels, width, height))
 
 

@@ -77,13 +77,13 @@ def to_generation_request(body: CreateTaskBody, services: Services) -> AskedTask
     values = _parameters(body, commands)
     values |= _length(body, values)
     ratio = values.pop("ratio", None)
-    seed = values.pop("seed", -1)
+    seed = new_seed(values.pop("seed", None))
     request = GenerationRequest(
         model=served.id,
         client_model=body.model,
         prompt=prompt,
         aspect_ratio=AspectRatio.WIDE if ratio in (None, "adaptive") else AspectRatio(ratio),
-        seed=seed if seed >= 0 else new_seed(),
+        seed=seed,
         return_last_frame=bool(body.return_last_frame),
         safety_identifier=body.safety_identifier,
         **values,

@@ -32,7 +32,6 @@ from clipforge.api.surfaces.ark.models import (
 from clipforge.api.surfaces.ark.requests import served_model_id, to_generation_request
 from clipforge.api.surfaces.ark.views import task_out
 from clipforge.errors import InvalidField
-from clipforge.files.base import job_keys
 from clipforge.outbound import check_urls
 from clipforge.store.base import JobExtras
 from clipforge.store.filters import JobFilter
@@ -82,16 +81,13 @@ def _list(
     return TaskList(total=jobs.count(where), items=items)
 
 
-def _delete(task_id: str, jobs: TenantJobs, services: Services) -> dict[str, Any]:
-    job = jobs.get(task_id, field="task_id")
-    if not job.status.is_terminal:
+def _delete(task_id: str, jobs: TenantJobs) -> dict[str, Any]:
+    """Ark's DELETE: a queued or running task is cancelled (and stays listed); a finished one
+    is deleted with its files."""
+    if jobs.get(task_id, field="task_id").status.is_terminal:
+        jobs.delete_finished(task_id)
+    else:
         jobs.cancel(task_id, field="task_id")
-        services.callbacks_due.set()
-        return {}
-    deleted = jobs.delete_finished(task_id)
-    if deleted is not None:
-        for file_key in job_keys(deleted.id):
-            services.storage.delete(file_key)
     return {}
 
 
@@ -106,7 +102,7 @@ async def create_task(
     jobs: JobsDep,
     key: IdempotencyHeader = None,
 ) -> TaskId:
-    asked = await services.call(to_generation_request, body, services)
+    asked = to_generation_request(body, services)  # validation: inline, never queued
     settings = services.settings
     await check_urls(
         {"callback_url": body.callback_url},
@@ -122,8 +118,6 @@ async def create_task(
     )
     once = partial(fingerprint, TASKS_PATH, body)
     job = await submit(services, caller, jobs, request, images, key, once, extras, surface="ark")
-    if body.callback_url is not None:
-        services.callbacks_due.set()
     return TaskId(id=job.id)
 
 
@@ -154,4 +148,4 @@ async def list_tasks(
     f"{TASKS_PATH}/{{task_id}}", summary="Cancel a queued or running task; delete a finished one"
 )
 async def delete_task(task_id: TaskIdPath, services: ServicesDep, jobs: JobsDep) -> dict[str, Any]:
-    return await services.call(_delete, task_id, jobs, services)
+    return await services.call(_delete, task_id, jobs)

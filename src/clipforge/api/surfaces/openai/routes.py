@@ -49,7 +49,7 @@ from clipforge.api.surfaces.openai.models import (
     form_values,
 )
 from clipforge.errors import InvalidField, JobNotFound, StoredFileGone
-from clipforge.files.base import frame_key, job_keys, still_key, video_key
+from clipforge.files.base import frame_key, still_key, video_key
 from clipforge.files.local import LocalStorage
 from clipforge.schemas import (
     FRAME_SIZES,
@@ -58,6 +58,7 @@ from clipforge.schemas import (
     Job,
     JobStatus,
     Resolution,
+    new_seed,
 )
 from clipforge.store.filters import JobFilter
 from clipforge.store.tenant import TenantJobs
@@ -145,17 +146,13 @@ def _size(text: str) -> tuple[Resolution, AspectRatio, int, int]:
     return resolution, ratio, width, height
 
 
-def _sampling(body: Sampling, seed: int | None) -> dict[str, Any]:
-    values: dict[str, Any] = {
+def _sampling(body: Sampling) -> dict[str, Any]:
+    return {
         "negative_prompt": body.negative_prompt,
         "num_inference_steps": body.num_inference_steps,
         "guidance_scale": None if body.guidance_scale is None else float(body.guidance_scale),
+        "seed": new_seed(body.seed),
     }
-    if body.seed is not None and body.seed >= 0:
-        values["seed"] = body.seed
-    elif seed is not None:
-        values["seed"] = seed
-    return values
 
 
 def to_request(body: VideoCreateBody, services: Services) -> GenerationRequest:
@@ -175,7 +172,7 @@ def to_request(body: VideoCreateBody, services: Services) -> GenerationRequest:
         width=width,
         height=height,
         duration=int(body.seconds or DEFAULT_SECONDS),
-        **_sampling(body, None),
+        **_sampling(body),
     )
     services.models.check(request, "seconds")
     return request
@@ -249,7 +246,7 @@ async def create_video(
     key: IdempotencyHeader = None,
 ) -> Video:
     body, uploads = await parsed(request, VideoCreateBody, ("input_reference",))
-    asked = await services.call(to_request, body, services)
+    asked = to_request(body, services)  # validation: inline, never queued
     reference, upload = body.input_reference, uploads.get("input_reference")
     data = None if upload is None else upload.data
     images = (
@@ -299,18 +296,15 @@ def _page(
 
 @router.delete(f"{PATH}/{{video_id}}", summary="Delete a video (a running one is cancelled)")
 async def delete_video(video_id: VideoId, services: ServicesDep, jobs: JobsDep) -> VideoDeleted:
-    return await services.call(_delete, video_id, jobs, services)
+    return await services.call(_delete, video_id, jobs)
 
 
-def _delete(video_id: str, jobs: TenantJobs, services: Services) -> VideoDeleted:
+def _delete(video_id: str, jobs: TenantJobs) -> VideoDeleted:
     job = jobs.get(video_id, "video_id")
     if not job.status.is_terminal:
         jobs.cancel(video_id, "video_id")
-        services.callbacks_due.set()
     if jobs.delete_finished(video_id) is None:
         raise JobNotFound(video_id, field="video_id")
-    for key in job_keys(job.id):
-        services.storage.delete(key)
     return VideoDeleted(id=job.id)
 
 
@@ -383,6 +377,7 @@ async def extend_video(
     key: IdempotencyHeader = None,
 ) -> Video:
     body, uploads = await parsed(request, VideoExtendBody, ("video",))
+    png = None  # the source's stored last frame, kept as it is when the sizes match
     if "video" in uploads:  # a video file: the extension starts from its last frame
         last = await take_video_last_frame("video", uploads["video"].data, services.settings)
         source = None
@@ -391,14 +386,14 @@ async def extend_video(
         if "lastframe" not in source.stills:
             raise InvalidField("video.id", "this video has no last frame to start from")
         lastframe = still_key(source.id, "lastframe")
-        data = await services.call(
+        png = await services.call(
             stored_bytes, services, source.id, lastframe, "last frame", "video.id"
         )
-        last = decode_png(data)
+        last = await asyncio.to_thread(decode_png, png)  # never on the event loop
     else:
         raise InvalidField("video", "field required: a video file or {id} of a video")
-    asked = await services.call(_extension, body, source, last, services)
-    stored = [Image("video", "first", last, asked.image_url or "")]
+    asked = _extension(body, source, last, services)
+    stored = [Image("video", "first", last, asked.image_url or "", png=png)]
     origin = None if source is None else source.id
     surface = f"{PATH}/extensions"
     job = await _create(
@@ -441,7 +436,7 @@ def _extension(
         image_url=f"{EXTENSION_PREFIX}{origin}#last_frame",
         source_job=None if source is None else source.id,
         **values,
-        **_sampling(body, None),
+        **_sampling(body),
     )
     services.models.check(request, "seconds")
     return request
@@ -472,6 +467,5 @@ def _stored_frames(source: Job, services: Services) -> list[Image]:
         if url is not None:
             key = frame_key(source.id, which)
             data = stored_bytes(services, source.id, key, f"{which} frame", "video_id")
-            pixels = decode_png(data)
-            frames.append(Image("video_id", which, pixels, url))
+            frames.append(Image("video_id", which, decode_png(data), url, png=data))
     return frames
