@@ -22,9 +22,7 @@ import pytest
 from clipforge.store.keys import KeyLimits
 from clipforge.store.postgres import PostgresJobStore
 from tests.live import ServerProcess, start_server_process
-from tests.postgres import PostgresCluster, postgres
-
-__all__ = ["postgres"]
+from tests.postgres import PostgresCluster
 
 AIML = {"model": "bytedance/seedance-1-0-lite-t2v", "prompt": "a red ball"}
 TASKS = "/api/v3/contents/generations/tasks"
