@@ -2,7 +2,7 @@
 no answer may be a 5xx, and every answer must match the schema documented for its status.
 
 The normal suite sends about 50 generated requests per surface; a bench run sends at least
-1000: `CLIPFORGE_FUZZ_REQUESTS=1000 python -m pytest tests/api/test_fuzz.py -p no:asyncio`.
+1000 (README: `CLIPFORGE_FUZZ_REQUESTS=1000 python -m pytest tests/api/test_fuzz.py ...`).
 """
 
 from __future__ import annotations
