@@ -304,6 +304,7 @@ def _job_id(output: str) -> str:
     return match.group(1)
 
 
+@pytest.mark.timeout(300)  # the whole walk-through, as a user types it
 def test_the_documented_commands_run_as_written(session: Session) -> None:
     _quickstart(session)
     _serving(session)

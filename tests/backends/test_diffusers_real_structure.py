@@ -27,6 +27,8 @@ from clipforge.settings import Settings
 from tests.conftest import TINY_NATIVE
 from tests.live import live_server, wait_for_job
 
+# a first trace of a transformer class (the tuned and fast profiles): longer than 60 s
+pytestmark = pytest.mark.timeout(180)
 NAMES = list(CATALOGUE)
 GPU_PROFILES: dict[str, dict[str, Any]] = {
     # docs/GPU.md, "Fast profile for step-distilled weights"

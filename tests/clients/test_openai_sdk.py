@@ -23,6 +23,8 @@ from tests.clients.sdk_venvs import sdk_python
 from tests.images import encoded, halves
 from tests.live import LiveServer, live_server
 
+# the first test waits for the whole SDK script (the module fixture): longer than 60 s
+pytestmark = pytest.mark.timeout(180)
 KEY = "openai-sdk-key"
 
 SCRIPT = """
