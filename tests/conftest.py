@@ -1,4 +1,7 @@
-"""Shared test set-up: one torch thread (two threads on a busy 2-core box are 10x slower)."""
+"""Shared test set-up. The suite runs in pytest-xdist workers (pyproject's addopts), one
+process per core: each worker has one torch thread (two threads on a busy 2-core box are 10x
+slower), its own PostgreSQL cluster (`postgres`, started when a test first asks for it) and its
+own tiny pipelines (built under the worker's own tmp_path_factory folder)."""
 
 from __future__ import annotations
 
@@ -10,6 +13,9 @@ from typing import Any, Literal
 import pytest
 
 from clipforge.settings import Settings
+from tests.postgres import postgres
+
+__all__ = ["postgres"]  # one cluster per worker, for every test that asks for it
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

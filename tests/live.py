@@ -21,12 +21,9 @@ import uvicorn
 from clipforge.api.http.serving import uvicorn_options
 from clipforge.settings import Settings
 from clipforge.wiring import Server, build_server
+from tests.ports import free_port
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+__all__ = ["LiveServer", "ServerProcess", "free_port", "live_server", "start_server_process"]
 
 
 @dataclass
@@ -43,20 +40,30 @@ class LiveServer:
 @contextmanager
 def live_server(data_dir: Path, loop: str = "auto", **overrides: Any) -> Iterator[LiveServer]:
     """Serve build_server(Settings(...)) with uvicorn in a thread until the block ends
-    (`loop`: uvicorn's event loop; "asyncio" resolves names through `socket.getaddrinfo`)."""
-    port = free_port()
-    settings = Settings(data_dir=data_dir, port=port, **overrides)
-    server = build_server(settings)
+    (`loop`: uvicorn's event loop; "asyncio" resolves names through `socket.getaddrinfo`).
+    The socket is bound here, before the server exists: no other test can take its port."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+        settings = Settings(data_dir=data_dir, port=port, **overrides)
+        server = build_server(settings)
+        with _serving(server, sock, loop):
+            yield LiveServer(f"http://127.0.0.1:{port}", settings, server)
+
+
+@contextmanager
+def _serving(server: Server, sock: socket.socket, loop: str) -> Iterator[None]:
+    """uvicorn in a thread on `sock` until the block ends; the store closes with it."""
     config = uvicorn.Config(
         server.app,
         host="127.0.0.1",
-        port=port,
         log_level="warning",
         loop=loop,  # type: ignore[arg-type]
         **uvicorn_options(settings),  # the connection limits `clipforge serve` runs with
     )
     uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
+    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
     while not uv.started:
@@ -64,7 +71,7 @@ def live_server(data_dir: Path, loop: str = "auto", **overrides: Any) -> Iterato
             raise RuntimeError("server did not start")
         time.sleep(0.02)
     try:
-        yield LiveServer(f"http://127.0.0.1:{port}", settings, server)
+        yield
     finally:
         uv.should_exit = True
         thread.join(30)

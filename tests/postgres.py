@@ -11,7 +11,6 @@ import glob
 import itertools
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -19,6 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from tests.ports import free_port
 
 SERVER_USER = "postgres"
 
@@ -32,12 +33,6 @@ def server_bin() -> Path | None:
     return Path(on_path).parent if on_path else None
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class PostgresCluster:
     """One cluster; `url(name)` creates a database on first use and returns its URL."""
 
@@ -45,7 +40,7 @@ class PostgresCluster:
         self.bin_dir = bin_dir
         self.root = Path(tempfile.mkdtemp(prefix="clipforge-pg-"))
         self.data = self.root / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self._as_root = os.geteuid() == 0
         self._numbers = itertools.count()
         self._shared: str | None = None
@@ -134,6 +129,6 @@ def running_cluster() -> Iterator[PostgresCluster]:
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresCluster]:
-    """A running cluster for the whole session."""
+    """A running cluster for the whole session (of each xdist worker: one cluster each)."""
     with running_cluster() as cluster:
         yield cluster

@@ -79,13 +79,14 @@ HUB = "downloads weights from the Hugging Face hub (no network in tests)"
 DEPLOY_TESTS = "run from the repository root by tests/test_deploy.py"
 NOT_RUN = {
     "python3 -m venv .venv && . .venv/bin/activate && pip install -r requirements-cpu.txt "
-    "&& pip install -r requirements-dev.txt": "installs; .ci/run runs these installs",
+    "&& pip install -r requirements-dev.txt && python tests/clients/sdk_venvs.py": (
+        "installs; .ci/run runs these installs"
+    ),
     "python -m pytest": "the test command itself; .ci/run runs it",
     "clipforge generate": "a command named in prose; run here with its arguments",
     "clipforge status": "a command named in prose; run here with its arguments",
-    "CLIPFORGE_FUZZ_REQUESTS=1000 python -m pytest tests/api/test_fuzz.py -p no:asyncio -s": (
-        "the long fuzz run; the suite runs the same test with fewer requests"
-    ),
+    "CLIPFORGE_FUZZ_REQUESTS=1000 python -m pytest tests/api/test_fuzz.py -p no:asyncio -s "
+    "-n 0 --timeout 0": ("the long fuzz run; the suite runs the same test with fewer requests"),
     "clipforge serve --model /models/Wan2.1-T2V-1.3B-Diffusers": GPU,
     "clipforge serve --model wan2.1-t2v-1.3b": HUB,
     "clipforge serve --model Wan-AI/Wan2.1-T2V-14B-Diffusers": HUB,
@@ -310,6 +311,7 @@ def _job_id(output: str) -> str:
     return match.group(1)
 
 
+@pytest.mark.timeout(300)  # the whole walk-through, as a user types it
 def test_the_documented_commands_run_as_written(session: Session) -> None:
     _quickstart(session)
     _serving(session)

@@ -17,6 +17,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from tests.clients.test_aimlapi_sdk import sdk_python as aimlapi_python
-from tests.clients.test_openai_sdk import sdk_python as openai_python
+from tests.clients.sdk_venvs import sdk_python
 from tests.live import LiveServer, live_server
 
 pytestmark = pytest.mark.slow
@@ -129,7 +129,7 @@ EXAMPLES = [
         "from aimlapi import AIMLAPI",
         "import json; print(json.dumps({'url': result['video']['url']}))",
         check_aimlapi,
-        aimlapi_python,
+        partial(sdk_python, "aimlapi"),
     ),
     Example(
         "from byteplussdkarkruntime import Ark",
@@ -145,7 +145,7 @@ EXAMPLES = [
         "'remix': remix.id, 'remix_from': remix.remixed_from_video_id, 'extension': more.id, "
         "'listed': len(page.data), 'remix_gone': gone}))",
         check_openai,
-        openai_python,
+        partial(sdk_python, "openai"),
     ),
 ]
 

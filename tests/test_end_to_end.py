@@ -22,7 +22,8 @@ from tests.live import (
     wait_for_job,
 )
 
-pytestmark = pytest.mark.slow
+# real servers in child processes, real tiny models: longer than the suite's 60 s per test
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
 
 def decode(path: Path) -> dict[str, Any]:

@@ -9,9 +9,6 @@ import httpx
 import pytest
 
 from tests.live import LiveServer, live_server
-from tests.postgres import postgres
-
-__all__ = ["postgres"]  # the cluster fixture, started only when a test asks for it
 
 
 @pytest.fixture(scope="module")

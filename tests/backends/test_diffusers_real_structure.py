@@ -27,6 +27,8 @@ from clipforge.settings import Settings
 from tests.conftest import TINY_NATIVE
 from tests.live import live_server, wait_for_job
 
+# a first trace of a transformer class (the tuned and fast profiles): longer than 60 s
+pytestmark = pytest.mark.timeout(180)
 NAMES = list(CATALOGUE)
 GPU_PROFILES: dict[str, dict[str, Any]] = {
     # docs/GPU.md, "Fast profile for step-distilled weights"
@@ -53,13 +55,19 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     }
 
 
-@pytest.fixture(autouse=True)
-def _trace_compile_without_codegen(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+@pytest.fixture(scope="module", autouse=True)
+def _trace_compile_without_codegen() -> Iterator[None]:
     """Dynamo traces as on a GPU (the same graph breaks); inductor's code generation is
-    checked once, in test_diffusers_options."""
-    monkeypatch.setattr(diffusers_options, "COMPILE_BACKEND", "eager")
-    yield
-    torch._dynamo.reset()  # every test compiles a new model: no recompile limit across tests
+    checked once, in test_diffusers_options. The traces are kept across the module's tests,
+    so that each transformer block class is traced once and later models of the class reuse
+    it, with room for every class and variant here (the default limit of 8 recompiles per
+    code object would silently run the rest eagerly)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(diffusers_options, "COMPILE_BACKEND", "eager")
+        patch.setattr(torch._dynamo.config, "recompile_limit", 64)
+        patch.setattr(torch._dynamo.config, "accumulated_recompile_limit", 1024)
+        yield
+    torch._dynamo.reset()
 
 
 def _settings(folder: Path, **overrides: Any) -> Settings:

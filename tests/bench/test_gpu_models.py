@@ -12,6 +12,9 @@ import pytest
 
 pytest.importorskip("diffusers")
 
+# the bench script runs every row in a fresh process (the module's fixture): longer than 60 s
+pytestmark = pytest.mark.timeout(300)
+
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "gpu_models.py"
 
 

@@ -10,7 +10,8 @@ import pytest
 
 from tests.live import free_port
 
-pytestmark = pytest.mark.slow
+# the bench script end to end: longer than the suite's 60 s per test
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "i2v.py"
 

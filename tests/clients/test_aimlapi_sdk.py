@@ -1,15 +1,15 @@
 """The official AI/ML API SDK (`aimlapi-sdk-python`, import `aimlapi`) against a live server.
 
 The SDK installs its own package named `openai`, so it lives in a virtual environment of its
-own, `.venv-aimlapi` in the repository root, made here on first use (it needs PyPI once).
-The script below runs in that environment as a child process.
+own, `.venv-aimlapi` in the repository root, made at install time by
+`python tests/clients/sdk_venvs.py`. The script below runs in that environment as a child
+process.
 """
 
 from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,10 +18,9 @@ import av
 import httpx
 import pytest
 
+from tests.clients.sdk_venvs import sdk_python
 from tests.live import LiveServer, live_server
 
-REPO = Path(__file__).resolve().parents[2]
-VENV = REPO / ".venv-aimlapi"
 KEY = "aimlapi-sdk-key"
 
 SCRIPT = """
@@ -53,18 +52,6 @@ print(json.dumps({"result": result, "statuses": statuses}))
 """
 
 
-def sdk_python() -> Path:
-    """The environment's interpreter, created with the SDK installed if it is missing."""
-    python = VENV / "bin" / "python"
-    if python.exists() and subprocess.run([python, "-c", "import aimlapi"]).returncode == 0:
-        return python
-    subprocess.run([sys.executable, "-m", "venv", "--clear", str(VENV)], check=True)
-    install = [python, "-m", "pip", "install", "--quiet", "--pre", "aimlapi-sdk-python"]
-    done = subprocess.run(install, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, f"cannot install aimlapi-sdk-python:\n{done.stderr}"
-    return python
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     data = tmp_path_factory.mktemp("aimlapi-sdk")
@@ -74,7 +61,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 
 def run_sdk(server: LiveServer, out: Path) -> dict[str, Any]:
     port = server.url.rsplit(":", 1)[1]
-    command = [sdk_python(), "-c", SCRIPT, port, KEY, str(out)]
+    command = [sdk_python("aimlapi"), "-c", SCRIPT, port, KEY, str(out)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=out.parent)
     assert done.returncode == 0, done.stderr
     report: dict[str, Any] = json.loads(done.stdout)

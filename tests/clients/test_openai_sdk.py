@@ -1,15 +1,15 @@
 """The official `openai` SDK (3.x) against a live server: the whole videos flow, unchanged.
 
 The AI/ML API SDK installs its own package named `openai`, so this SDK lives in a virtual
-environment of its own, `.venv-openai` in the repository root, made here on first use (it
-needs PyPI once). The script below runs there as a child process and reports in JSON.
+environment of its own, `.venv-openai` in the repository root, made at install time by
+`python tests/clients/sdk_venvs.py`. The script below runs there as a child process and
+reports in JSON.
 """
 
 from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,13 +19,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.clients.sdk_venvs import sdk_python
 from tests.images import encoded, halves
 from tests.live import LiveServer, live_server
 
-REPO = Path(__file__).resolve().parents[2]
-VENV = REPO / ".venv-openai"
+# the first test waits for the whole SDK script (the module fixture): longer than 60 s
+pytestmark = pytest.mark.timeout(180)
 KEY = "openai-sdk-key"
-SDK = "openai>=3,<4"
 
 SCRIPT = """
 import json, sys, warnings
@@ -87,29 +87,18 @@ print(json.dumps(report))
 """
 
 
-def sdk_python() -> Path:
-    """The environment's interpreter, created with the SDK installed if it is missing."""
-    python = VENV / "bin" / "python"
-    if python.exists() and subprocess.run([python, "-c", "import openai"]).returncode == 0:
-        return python
-    subprocess.run([sys.executable, "-m", "venv", "--clear", str(VENV)], check=True)
-    install = [python, "-m", "pip", "install", "--quiet", SDK]
-    done = subprocess.run(install, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, f"cannot install {SDK}:\n{done.stderr}"
-    return python
-
-
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, Any], Path]]:
+    python = sdk_python("openai")
     data, out = tmp_path_factory.mktemp("openai-sdk"), tmp_path_factory.mktemp("openai-out")
     (out / "first.png").write_bytes(encoded(halves(640, 360)))
     with live_server(data, backend="testpattern", api_keys=KEY) as live:
-        yield run_sdk(live, out), out
+        yield run_sdk(python, live, out), out
 
 
-def run_sdk(server: LiveServer, out: Path) -> dict[str, Any]:
+def run_sdk(python: Path, server: LiveServer, out: Path) -> dict[str, Any]:
     port = server.url.rsplit(":", 1)[1]
-    command = [sdk_python(), "-c", SCRIPT, port, KEY, str(out)]
+    command = [python, "-c", SCRIPT, port, KEY, str(out)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=out)
     assert done.returncode == 0, done.stderr
     result: dict[str, Any] = json.loads(done.stdout)

@@ -22,10 +22,10 @@ import pytest
 from clipforge.store.keys import KeyLimits
 from clipforge.store.postgres import PostgresJobStore
 from tests.live import ServerProcess, start_server_process
-from tests.postgres import PostgresCluster, postgres
+from tests.postgres import PostgresCluster
 
-__all__ = ["postgres"]
-
+# two `clipforge serve` replicas start per test: longer than 60 s on a busy machine
+pytestmark = pytest.mark.timeout(180)
 AIML = {"model": "bytedance/seedance-1-0-lite-t2v", "prompt": "a red ball"}
 TASKS = "/api/v3/contents/generations/tasks"
 

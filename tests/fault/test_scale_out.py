@@ -24,7 +24,8 @@ from tests.fault.processes import Chaos, Workers, pid_of
 from tests.live import ServerProcess, start_server_process
 from tests.postgres import PostgresCluster, running_cluster
 
-pytestmark = pytest.mark.slow
+# fifty jobs through killed workers and restarts: longer than the suite's 60 s per test
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 JOBS = 50
 BODY = {"model": "bytedance/seedance-1-0-lite-t2v", "resolution": "480p", "duration": 5}

@@ -14,10 +14,8 @@ from pathlib import Path
 import pytest
 
 from clipforge.store import JobStore, SQLiteJobStore
-from tests.postgres import PostgresCluster, postgres
+from tests.postgres import PostgresCluster
 from tests.store.support import FakeClock
-
-__all__ = ["postgres"]  # the cluster fixture, started only when a postgresql test asks for it
 
 
 @dataclass

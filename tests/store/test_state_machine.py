@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -226,6 +227,7 @@ class Lifecycle(RuleBasedStateMachine):
             assert job.finished_at is not None and job.lease_expires_at is None
 
 
+@pytest.mark.timeout(300)  # hypothesis' state machine: many sequences, each a fresh store
 def test_the_lifecycle_holds_for_any_sequence_of_operations(make_store: MakeStore) -> None:
     class OnThisEngine(Lifecycle):
         def __init__(self) -> None:

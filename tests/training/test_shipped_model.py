@@ -18,7 +18,8 @@ from clipforge.backends.builtin.weights import WEIGHTS_DIR, load_model, read_met
 from clipforge.schemas import FRAME_SIZES, AspectRatio, Resolution
 from tests.live import ServerProcess, start_server_process
 
-pytestmark = pytest.mark.slow
+# the shipped model's evaluation runs: longer than the suite's 60 s per test
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.live import LiveServer, live_server
+from tests.live import LiveServer, live_server, wait_for_job
 from tests.slow_worker import paced_worker
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -214,11 +214,17 @@ def test_an_image_to_video_job_from_a_picked_image(
 
 
 def test_phone_width_has_no_horizontal_scroll(browser: Browser, server: LiveServer) -> None:
+    with server.client(KEY) as http:  # a finished clip of its own in the gallery
+        body = {"model": "bytedance/seedance-1-0-lite-t2v", "prompt": "a phone-sized clip"}
+        created = http.post("/v1/jobs", json={**body, "resolution": "480p", "duration": 5})
+        assert created.status_code in (200, 201), created.text
+        with paced_worker(server, step_seconds=0.0):
+            wait_for_job(http, created.json()["id"], lambda job: job["status"] == "completed")
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     page = context.new_page()
     page.goto(server.url)
     enter_key(page)
-    expect(page.locator(".card").first).to_be_visible()  # the gallery of earlier tests
+    expect(page.locator(".card").first).to_be_visible()
     finished = page.locator('.card[data-status="completed"] video').first
     expect(finished).to_have_attribute("poster", re.compile(r"\.poster\.webp"))
     assert finished.get_attribute("preload") == "none"  # history shows posters, loads nothing

@@ -1,3 +1,0 @@
-from tests.postgres import postgres
-
-__all__ = ["postgres"]
