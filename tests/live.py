@@ -48,12 +48,14 @@ def live_server(data_dir: Path, loop: str = "auto", **overrides: Any) -> Iterato
         port = int(sock.getsockname()[1])
         settings = Settings(data_dir=data_dir, port=port, **overrides)
         server = build_server(settings)
-        with _serving(server, sock, loop):
+        with _serving(server, settings, sock, loop):
             yield LiveServer(f"http://127.0.0.1:{port}", settings, server)
 
 
 @contextmanager
-def _serving(server: Server, sock: socket.socket, loop: str) -> Iterator[None]:
+def _serving(
+    server: Server, settings: Settings, sock: socket.socket, loop: str
+) -> Iterator[None]:
     """uvicorn in a thread on `sock` until the block ends; the store closes with it."""
     config = uvicorn.Config(
         server.app,
