@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from clipforge.backends.base import Backend, ImageInput
+from clipforge.backends.base import Backend, Clip, ImageInput
 from clipforge.errors import GenerationFailed, JobCancelled, JobFailure, WorkerFailure
-from clipforge.files.base import Storage, frame_key, job_keys, still_key, video_key
+from clipforge.files.base import REFERENCES, Storage, frame_key, job_keys, still_key, video_key
 from clipforge.logs import log_fields
 from clipforge.routing import WeightsRouting
 from clipforge.schemas import GenerationRequest, JobResult
@@ -26,6 +26,7 @@ from clipforge.settings import Settings
 from clipforge.store.base import Claim, JobStore
 from clipforge.video import render_video
 from clipforge.video.images import decode_png
+from clipforge.video.sound import Sound
 from clipforge.video.stills import Stills
 from clipforge.worker.heartbeat import Heartbeat
 from clipforge.worker.identity import local_worker_id
@@ -170,6 +171,7 @@ class Worker:
         backend = self.warm.for_model(request.model)
         loaded = time.perf_counter()
         images = self._frames(claim)
+        request = draft_steps(backend, request)
         check_plan(backend, request, images)
         if not self.store.record_reading(claim, backend.interpret(request).as_dict()):
             raise JobCancelled("claim lost before generating")
@@ -193,6 +195,7 @@ class Worker:
             watermark=request.watermark,
             metadata=_metadata(claim, backend.name),
             stills=stills,
+            sound=_sound(request, clip),
         )
         beat.check()
         first_started = claim.job.started_at or claim.job.created_at
@@ -223,7 +226,16 @@ class Worker:
                 found[which] = decode_png(self.storage.get_bytes(frame_key(claim.job.id, which)))
             except FileNotFoundError:
                 raise GenerationFailed(f"the job's {which} frame image is gone") from None
-        return ImageInput(found["first"], found["last"])
+        references = tuple(
+            self._stored(claim, which) for which in REFERENCES[: len(request.reference_images)]
+        )
+        return ImageInput(found["first"], found["last"], references)
+
+    def _stored(self, claim: Claim, which: str) -> np.ndarray:
+        try:
+            return decode_png(self.storage.get_bytes(frame_key(claim.job.id, which)))
+        except FileNotFoundError:
+            raise GenerationFailed(f"the job's {which} image is gone") from None
 
     def _publish(
         self, claim: Claim, scratch: Path, result: JobResult, still_files: dict[str, bytes]
@@ -286,6 +298,26 @@ def check_plan(backend: Backend, request: GenerationRequest, images: ImageInput)
     plan = backend.plan(request)
     if min(plan.width, plan.height, plan.num_frames, plan.steps) < 1 or plan.fps <= 0:
         raise GenerationFailed(f"{backend.name} planned nothing to render: {plan}")
+
+
+def draft_steps(backend: Backend, request: GenerationRequest) -> GenerationRequest:
+    """A draft (Ark's preview) renders at 480p (`GenerationRequest.size`) and, where the
+    backend takes a step count, with half its steps."""
+    if not request.draft or not backend.capabilities.sampling_steps:
+        return request
+    steps = max(1, backend.plan(request).steps // 2)
+    return request.model_copy(update={"num_inference_steps": steps})
+
+
+def _sound(request: GenerationRequest, clip: Clip) -> Sound | None:
+    """The clip's sound track when the request asked for one. The routing gives
+    `generate_audio` only to models whose backend makes sound; a backend that then made
+    none fails the job rather than hand out a silent clip that was asked to have sound."""
+    if not request.generate_audio:
+        return None
+    if clip.audio is None:
+        raise GenerationFailed("the backend made no sound track, and the request asked for one")
+    return Sound(clip.audio, clip.sample_rate)
 
 
 def _metadata(claim: Claim, backend: str) -> dict[str, str]:
