@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 
+from clipforge.api.ark_drafts import from_draft, names_a_draft
 from clipforge.api.ark_models import (
     STATUS_FILTERS,
     STATUS_OUT,
@@ -167,7 +168,10 @@ async def create_task(
     jobs: JobsDep,
     key: IdempotencyHeader = None,
 ) -> TaskId:
-    asked = await services.call(to_generation_request, body, services)
+    if names_a_draft(body):
+        asked = await services.call(from_draft, body, jobs, services)
+    else:
+        asked = await services.call(to_generation_request, body, services)
     settings = services.settings
     await check_urls(
         {"callback_url": body.callback_url},
