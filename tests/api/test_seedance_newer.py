@@ -48,9 +48,10 @@ def working(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
 
 @pytest.fixture(scope="module")
 def silent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
-    """The built-in model: no sound, no images (no worker: jobs stay queued)."""
+    """A diffusers text-to-video model: no sound, no images (no worker: never loaded)."""
     data = tmp_path_factory.mktemp("silent")
-    with live_server(data, backend="builtin", workers=0) as live, live.client() as client:
+    settings = {"backend": "diffusers", "model": "wan2.1-t2v-1.3b", "workers": 0}
+    with live_server(data, **settings) as live, live.client() as client:
         yield client
 
 
