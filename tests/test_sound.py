@@ -139,3 +139,12 @@ def test_ark_2_0_task_with_sound_and_duration_picked_by_the_model(
     )
     with av.open(str(finished(http, task["id"], tmp_path))) as container:
         assert container.streams.audio[0].codec_context.name == "aac"
+
+
+def test_a_30_s_2_5_clip_is_30_s_of_video_and_sound(http: httpx.Client, tmp_path: Path) -> None:
+    body = {"model": "bytedance/seedance-2-5", "prompt": "a long drive", "duration": 30}
+    created = http.post(V2, json={**body, "resolution": "480p", "aspect_ratio": "9:16"})
+    assert created.status_code == 200, created.text
+    clip = decoded(finished(http, created.json()["id"], tmp_path))
+    assert len(clip["brightness"]) == 24 * 30 + 1
+    assert abs(clip["audio_s"] - 30 - 1 / 24) < 0.03

@@ -215,7 +215,7 @@ class ModelRouting:
         than it renders (`field` names the surface's length field), or a sampling override
         it does not take."""
         capabilities = self.require(request.model).capabilities
-        longest = capabilities.max_duration
+        longest = capabilities.longest  # in one pass, or in segments (image-led backends)
         if request.seconds > longest:
             raise InvalidField(field, f"at most {longest} seconds on model {request.model!r}")
         for name, taken in (

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from clipforge.errors import GenerationFailed
-from clipforge.schemas import GenerationRequest
+from clipforge.schemas import MAX_SECONDS, GenerationRequest
 
 ProgressCallback = Callable[[int, int], None]
 """progress(step, total): called after each denoising step; may raise JobCancelled."""
@@ -52,6 +52,12 @@ class Capabilities:
     reference_images: bool = False
     """Takes reference images (`ImageInput.references`) beside the prompt."""
     description: str = ""
+
+    @property
+    def longest(self) -> int:
+        """Seconds it renders: in one pass (`max_duration`), or, where it takes a first frame,
+        up to `schemas.MAX_SECONDS` in segments (`backends/segments.py`)."""
+        return MAX_SECONDS if self.first_frame else self.max_duration
 
 
 @dataclass(frozen=True)

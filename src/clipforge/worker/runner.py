@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from clipforge.backends.base import Backend, Clip, ImageInput
+from clipforge.backends.segments import generate_long
 from clipforge.errors import GenerationFailed, JobCancelled, JobFailure, WorkerFailure
 from clipforge.files.base import REFERENCES, Storage, frame_key, job_keys, still_key, video_key
 from clipforge.logs import log_fields
@@ -180,7 +181,7 @@ class Worker:
         self._phase(claim, "denoising", self.tail.after("denoising", pixel_frames))
         steps_done: list[float] = []
         progress = self._progress(claim, beat, steps_done, pixel_frames)
-        clip = backend.generate(request, progress, images)
+        clip = generate_long(backend, request, progress, images)
         decoded = time.perf_counter()
         denoised = steps_done[0] if steps_done else decoded
         self._phase(claim, "encoding", self.tail.after("encoding", pixel_frames))
@@ -290,7 +291,7 @@ def check_plan(backend: Backend, request: GenerationRequest, images: ImageInput)
     The API refuses these before a job exists; this catches a worker whose weights changed."""
     capabilities = backend.capabilities
     images.refuse_untaken(backend.name, capabilities)
-    longest = capabilities.max_duration
+    longest = capabilities.longest
     if request.seconds > longest:
         raise GenerationFailed(
             f"{backend.name} renders at most {longest} s; asked {request.seconds:g} s"
