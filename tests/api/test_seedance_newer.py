@@ -224,3 +224,11 @@ def test_a_draft_then_its_full_render(working: httpx.Client) -> None:
     assert done["status"] == "completed"
     not_a_draft = [{"type": "draft_task", "draft_task": {"id": full.json()["id"]}}]
     refused(http.post(TASKS, json={**full_body, "content": not_a_draft}), "draft_task.id")
+
+
+def test_the_openai_dialect_gets_sound_from_a_model_that_makes_it(http: httpx.Client) -> None:
+    made = http.post("/v1/videos", json={"model": "bytedance/seedance-2-0", "prompt": "drums"})
+    assert made.status_code == 200, made.text
+    assert stored(http, made.json()["id"])["generate_audio"] is True
+    silent = http.post("/v1/videos", json={"model": "sora-2", "prompt": "drums"})
+    assert stored(http, silent.json()["id"])["generate_audio"] is False  # a 1.0 id, as before
