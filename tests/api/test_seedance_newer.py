@@ -211,7 +211,8 @@ def test_a_draft_then_its_full_render(working: httpx.Client) -> None:
     assert task["draft"] is True
     assert task["usage"]["total_tokens"] == usage_tokens(864, 480, 121)  # a 480p preview
     refused(ark(http, "seedance-1-0-pro-250528", draft=True), "draft")  # 1.0: as before
-    wait_for_job(http, draft_id, lambda job: job["status"] == "completed")
+    drafted = wait_for_job(http, draft_id, lambda job: job["status"] == "completed")
+    assert drafted["progress"] == {"step": 2, "total": 2}  # half the test pattern's 4 steps
     full_body = {"model": "seedance-1-5-pro-251215", "watermark": True}
     content = [{"type": "draft_task", "draft_task": {"id": draft_id}}]
     full = http.post(TASKS, json={**full_body, "content": content})
@@ -221,7 +222,7 @@ def test_a_draft_then_its_full_render(working: httpx.Client) -> None:
     assert request["draft_of"] == draft_id and request["prompt"] == "a ball"
     refused(http.post(TASKS, json={**full_body, "content": content, "seed": 8}), "seed")
     done = wait_for_job(http, full.json()["id"], lambda job: job["status"] == "completed")
-    assert done["status"] == "completed"
+    assert done["progress"] == {"step": 4, "total": 4}  # the full render: every step
     not_a_draft = [{"type": "draft_task", "draft_task": {"id": full.json()["id"]}}]
     refused(http.post(TASKS, json={**full_body, "content": not_a_draft}), "draft_task.id")
 
