@@ -192,6 +192,8 @@ def test_ark_fields_per_model(http: httpx.Client) -> None:
     assert ark(http, "dreamina-seedance-2-0-260128", resolution="4k").status_code == 200
     refused(ark(http, "dreamina-seedance-2-0-fast-260128", resolution="4k"), "resolution")
     refused(ark(http, "seedance-1-0-pro-250528", duration=-1), "duration")
+    assert ark(http, "dreamina-seedance-2-0-260128", "a ball --dur 15").status_code == 200
+    refused(ark(http, "seedance-1-0-pro-250528", "a ball --dur 15"), "--dur")
     body = {
         "model": "dreamina-seedance-2-0-260128",
         "content": [
