@@ -194,6 +194,11 @@ def test_ark_fields_per_model(http: httpx.Client) -> None:
     refused(ark(http, "seedance-1-0-pro-250528", duration=-1), "duration")
     assert ark(http, "dreamina-seedance-2-0-260128", "a ball --dur 15").status_code == 200
     refused(ark(http, "seedance-1-0-pro-250528", "a ball --dur 15"), "--dur")
+    task = ark(http, "seedance-1-5-pro-251215").json()
+    assert http.get(f"{TASKS}/{task['id']}").json()["execution_expires_after"] == 172_800
+    refused(ark(http, "seedance-1-5-pro-251215", execution_expires_after=60), "execution_expires")
+    legacy = ark(http, "seedance-1-0-pro-250528", execution_expires_after=60).json()
+    assert http.get(f"{TASKS}/{legacy['id']}").json()["execution_expires_after"] == 60
     body = {
         "model": "dreamina-seedance-2-0-260128",
         "content": [

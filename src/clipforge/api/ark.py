@@ -28,6 +28,7 @@ from clipforge.api.ark_models import (
     TaskStatus,
     TaskUsage,
 )
+from clipforge.api.ark_newer import expires_after
 from clipforge.api.ark_requests import served_model_id, to_generation_request
 from clipforge.api.deps import Authorized, CallerDep, JobsDep, Services, ServicesDep
 from clipforge.api.error_bodies import ARK_ERRORS
@@ -180,7 +181,7 @@ async def create_task(
     )
     request, images = await with_images(asked.request, asked.images, services, asked.adaptive)
     extras = JobExtras(
-        expires_after=body.execution_expires_after,
+        expires_after=expires_after(body, request.model),
         callback_url=body.callback_url,
         priority=body.priority or 0,
         tier=body.service_tier or "default",

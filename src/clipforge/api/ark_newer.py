@@ -10,9 +10,27 @@ from typing import Any
 from clipforge.api.ark_models import CreateTaskBody
 from clipforge.errors import InvalidField
 from clipforge.routing import ServedModel
-from clipforge.seedance_models import ARK_DURATION_PICKS
+from clipforge.seedance_models import ARK_DURATION_PICKS, SPECS
 
 LEGACY_SECONDS = (2, 12)
+EXPIRES_AFTER = (3600, 259_200, 172_800)
+"""1.5 and 2.0's `execution_expires_after`: 1 h to 72 h, default 48 h (the 1.0 ids keep theirs:
+1 s to 72 h, no default)."""
+
+
+def expires_after(body: CreateTaskBody, model_id: str) -> int | None:
+    """Seconds a task may wait in the queue: the body's, checked per id, or the id's default."""
+    if SPECS[model_id].legacy:
+        return body.execution_expires_after
+    low, high, default = EXPIRES_AFTER
+    asked = body.execution_expires_after
+    if asked is None:
+        return default
+    if not low <= asked <= high:
+        raise InvalidField(
+            "execution_expires_after", f"{asked} s: this model takes {low} to {high}"
+        )
+    return asked
 
 
 def newer_values(
