@@ -113,6 +113,13 @@ def check_openai(ran: Ran) -> None:
     assert report["remix_gone"] and report["listed"] >= 1
 
 
+def check_seedance_2(ran: Ran) -> None:
+    with av.open(str(ran.folder / "drums.mp4")) as container:
+        assert container.streams.audio[0].codec_context.name == "aac"
+        assert sum(1 for _ in container.decode(video=0)) == 24 * 12 + 1
+    assert ran.report["status"] == "completed"
+
+
 EXAMPLES = [
     Example(
         "from clipforge import Client",
@@ -130,6 +137,11 @@ EXAMPLES = [
         "import json; print(json.dumps({'url': result['video']['url']}))",
         check_aimlapi,
         partial(sdk_python, "aimlapi"),
+    ),
+    Example(
+        '"model": "bytedance/seedance-2-0"',
+        "import json; print(json.dumps({'status': result['status']}))",
+        check_seedance_2,
     ),
     Example(
         "from byteplussdkarkruntime import Ark",

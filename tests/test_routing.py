@@ -13,11 +13,12 @@ from clipforge.backends.registry import BackendRegistry
 from clipforge.backends.testpattern import TestPatternBackend
 from clipforge.errors import InvalidField
 from clipforge.routing import DEFAULT_MODEL_MAP, ModelRouting, backend_name, weights_for_model
-from clipforge.schemas import IMAGE_TO_VIDEO_MODELS, SEEDANCE_MODELS, GenerationRequest
+from clipforge.schemas import IMAGE_TO_VIDEO_MODELS, GenerationRequest
+from clipforge.seedance_models import MODEL_IDS
 from clipforge.settings import Settings
 
 PRO, LITE = "bytedance/seedance-1-0-pro-t2v", "bytedance/seedance-1-0-lite-t2v"
-T2V = [m for m in SEEDANCE_MODELS if m not in IMAGE_TO_VIDEO_MODELS]
+T2V = [m for m in MODEL_IDS if m not in IMAGE_TO_VIDEO_MODELS]
 
 
 def test_weights_for_model_routing() -> None:
@@ -63,7 +64,7 @@ def test_served_ids_and_their_order(tmp_path: Path) -> None:
 def test_image_to_video_ids_are_served_by_weights_that_take_images(tmp_path: Path) -> None:
     takes_images = Capabilities(first_frame=True, last_frame=True)
     routing = ModelRouting(Settings(data_dir=tmp_path, backend="fake"), _registry(takes_images))
-    assert set(routing.ids) == set(SEEDANCE_MODELS)
+    assert set(routing.ids) == set(MODEL_IDS)
     assert routing.require("bytedance/seedance-1-0-lite-i2v").image_input
 
 
@@ -101,7 +102,7 @@ def test_the_catalogue_map_serves_every_id_with_weights_that_can() -> None:
     """Under CLIPFORGE_MODEL=catalogue every Seedance id is served: image-to-video ids by
     weights that take a first frame, text-to-video ids by weights that take text alone."""
     routing = ModelRouting(Settings(backend="diffusers", model="catalogue"))
-    assert set(routing.ids) == set(DEFAULT_MODEL_MAP) == set(SEEDANCE_MODELS)
+    assert set(routing.ids) == set(DEFAULT_MODEL_MAP) == set(MODEL_IDS)
     for model in routing:
         entry = CATALOGUE[DEFAULT_MODEL_MAP[model.id]]
         if model.id in IMAGE_TO_VIDEO_MODELS:

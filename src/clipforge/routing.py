@@ -26,6 +26,7 @@ from clipforge.backends.base import Backend, Capabilities
 from clipforge.backends.registry import BackendRegistry, default_registry
 from clipforge.errors import InvalidField
 from clipforge.schemas import IMAGE_TO_VIDEO_MODELS, SEEDANCE_MODELS, GenerationRequest
+from clipforge.seedance_models import MODEL_IDS, ModelSpec, spec_for
 from clipforge.settings import Settings
 
 CATALOGUE_KEYWORD = "catalogue"
@@ -38,6 +39,8 @@ DEFAULT_MODEL_MAP: Mapping[str, str] = MappingProxyType(
         "bytedance/seedance-1-0-pro-t2v": "wan2.2-t2v-a14b",
         "bytedance/seedance-1-0-lite-i2v": "wan2.2-ti2v-5b",
         "bytedance/seedance-1-0-pro-i2v": "wan2.2-i2v-a14b",
+        # 1.5 and 2.x take text, and optionally a first frame: the TI2V 5B weights do both.
+        **{model_id: "wan2.2-ti2v-5b" for model_id in MODEL_IDS if model_id not in SEEDANCE_MODELS},
     }
 )
 """Which catalogue entry serves each Seedance id under CLIPFORGE_MODEL=catalogue: lite -> the
@@ -121,14 +124,48 @@ class ServedModel:
     capabilities: Capabilities
 
     @property
+    def spec(self) -> ModelSpec:
+        """What the id takes and its defaults (`seedance_models.py`)."""
+        return spec_for(self.id)
+
+    @property
     def image_input(self) -> bool:
         """An image-to-video id: a first frame is required (its weights take one)."""
         return self.id in IMAGE_TO_VIDEO_MODELS
 
     @property
+    def takes_images(self) -> bool:
+        """Takes a first frame: required (image-to-video ids) or optional (1.5 and 2.x, where
+        the backend takes one)."""
+        optional = self.spec.first_frame == "optional" and self.capabilities.first_frame
+        return self.image_input or optional
+
+    @property
     def last_frame(self) -> bool:
         """Also takes a last frame."""
-        return self.image_input and self.capabilities.last_frame
+        return self.takes_images and self.capabilities.last_frame
+
+    @property
+    def references(self) -> int:
+        """How many reference images it takes (0: none): the id's, where the backend takes
+        any."""
+        return self.spec.references if self.capabilities.reference_images else 0
+
+    @property
+    def audio(self) -> bool:
+        """Makes sound by default: the id's default (1.5 on), where the backend makes any."""
+        return self.spec.audio and self.capabilities.audio
+
+    def audio_for(self, asked: bool | None, field: str = "generate_audio") -> bool:
+        """`generate_audio` as the job records it. Absent: the served model's default (sound
+        where the id and its backend make it). True on a model that makes no sound: a 400
+        naming the field, never a silent clip that was asked to have sound."""
+        if asked is None:
+            return self.audio
+        if asked and not self.audio:
+            why = "makes no sound" if self.spec.audio else "has no sound track"
+            raise InvalidField(field, f"model {self.id!r} {why} here (false only)")
+        return asked
 
     @property
     def needs_last_frame(self) -> bool:
@@ -136,7 +173,7 @@ class ServedModel:
 
 
 class ModelRouting:
-    """The served ids (in the order of `schemas.SEEDANCE_MODELS`), their weights, backend and
+    """The served ids (in the order of `seedance_models.MODELS`), their weights, backend and
     capabilities."""
 
     def __init__(self, settings: Settings, registry: BackendRegistry | None = None) -> None:
@@ -144,7 +181,7 @@ class ModelRouting:
         self.registry = registry or default_registry()
         self.backend = backend_name(settings)
         models = []
-        for model_id in SEEDANCE_MODELS:
+        for model_id in MODEL_IDS:
             weights = weights_for_model(settings.model, settings.model_map, model_id)
             with_weights = settings.model_copy(update={"model": weights})
             capabilities = self.registry.capabilities(self.backend, with_weights)
@@ -179,7 +216,7 @@ class ModelRouting:
         than it renders (`field` names the surface's length field), or a sampling override
         it does not take."""
         capabilities = self.require(request.model).capabilities
-        longest = capabilities.max_duration
+        longest = capabilities.longest  # in one pass, or in segments (image-led backends)
         if request.seconds > longest:
             raise InvalidField(field, f"at most {longest} seconds on model {request.model!r}")
         for name, taken in (

@@ -16,6 +16,8 @@ class Resolution(StrEnum):
     P480 = "480p"
     P720 = "720p"
     P1080 = "1080p"
+    P4K = "4k"
+    """Seedance 2.0 only (`seedance_models.py`)."""
 
 
 class AspectRatio(StrEnum):
@@ -69,6 +71,17 @@ FRAME_SIZES: dict[Resolution, dict[AspectRatio, tuple[int, int]]] = {
         AspectRatio.PORTRAIT: (1088, 1920),
         AspectRatio.CINEMA: (2176, 928),
         AspectRatio.CINEMA_PORTRAIT: (928, 2176),
+    },
+    # 16:9 is the AI/ML 2.0 page's 3840x2160 (UHD); the others are *derived*: twice the 1080p
+    # row (no published figure), which keeps every size a multiple of 16 and the ratios exact.
+    Resolution.P4K: {
+        AspectRatio.WIDE: (3840, 2160),
+        AspectRatio.CLASSIC: (3328, 2496),
+        AspectRatio.SQUARE: (2880, 2880),
+        AspectRatio.CLASSIC_PORTRAIT: (2496, 3328),
+        AspectRatio.PORTRAIT: (2160, 3840),
+        AspectRatio.CINEMA: (4352, 1856),
+        AspectRatio.CINEMA_PORTRAIT: (1856, 4352),
     },
 }
 
@@ -135,11 +148,26 @@ class GenerationRequest(BaseModel):
     """Ark: the client's end-user identifier, stored and echoed."""
     source_job: str | None = None
     """The job this one remixes or extends (OpenAI dialect), if any."""
+    generate_audio: bool = False
+    """The clip carries a sound track (AAC): the model's default from 1.5 on, where the
+    serving backend makes sound (`routing.ModelRouting.audio_for`)."""
+    draft: bool = False
+    """Ark's `draft`: a preview at 480p with half the steps; its id renders the full clip
+    later (`draft_task`) from the same seed and settings."""
+    draft_of: str | None = None
+    """The draft job whose seed and settings this full render reuses (Ark `draft_task`)."""
+    provider: str | None = None
+    """The AI/ML 1.5/2.x `provider` field: accepted and echoed (one provider here)."""
+    reference_images: tuple[str, ...] = ()
+    """Reference images (AI/ML `image_urls`, Ark `reference_image`) as the job records them;
+    the pixels are stored beside the job (`files.base.reference_key`)."""
 
     @property
     def size(self) -> tuple[int, int]:
         if self.width is not None and self.height is not None:
             return self.width, self.height
+        if self.draft:  # a preview: 480p whatever the full clip's resolution
+            return frame_size(Resolution.P480, self.aspect_ratio)
         return frame_size(self.resolution, self.aspect_ratio)
 
     @property

@@ -86,3 +86,29 @@ def test_generate_with_polling(server: LiveServer, tmp_path: Path) -> None:
     (tmp_path / "from-url.mp4").write_bytes(video.content)
     for name in ("from-url.mp4", "from-bytes.mp4"):
         assert frames_and_size(tmp_path / name) == (121, (864, 480)), name
+
+
+SCRIPT_2_0 = """
+import json, sys
+from aimlapi import AIMLAPI
+
+port, key = sys.argv[1], sys.argv[2]
+result = AIMLAPI(api_key=key, base_url=f"http://127.0.0.1:{port}/v1").videos.generate_with_polling(
+    model="bytedance/seedance-2-0", prompt="a drum solo",
+    extra_body={"resolution": "480p", "duration": 12}, poll_interval=0.5,
+)
+print(json.dumps(result))
+"""
+
+
+def test_a_2_0_clip_of_12_s_with_sound(server: LiveServer, tmp_path: Path) -> None:
+    port = server.url.rsplit(":", 1)[1]
+    command = [sdk_python(), "-c", SCRIPT_2_0, port, KEY]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["status"] == "completed" and result["meta"]["usage"]["usd_spent"] == 0
+    (tmp_path / "drums.mp4").write_bytes(httpx.get(result["video"]["url"], timeout=30).content)
+    assert frames_and_size(tmp_path / "drums.mp4") == (24 * 12 + 1, (864, 480))
+    with av.open(str(tmp_path / "drums.mp4")) as container:
+        assert container.streams.audio[0].codec_context.name == "aac"

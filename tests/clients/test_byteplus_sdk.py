@@ -111,3 +111,9 @@ def test_a_first_frame_image_through_the_sdk(tmp_path: Path) -> None:
 
         fitted = resize_frame(first, 736, 544)
         assert abs(frame.astype(int) - fitted.astype(int)).mean() < 3.0
+
+
+def test_a_2_0_task_with_sound_a_reference_and_a_draft(tmp_path: Path) -> None:
+    from tests.clients.ark_flow import run_2_0_flow
+
+    run_2_0_flow(ark_runtime, tmp_path, "dreamina-seedance-2-0-260128")

@@ -74,3 +74,9 @@ def test_last_frame_priority_frames_and_refusals(tmp_path: Path) -> None:
             with pytest.raises(ark_runtime._exceptions.ArkBadRequestError) as refused:
                 tasks.create(model=MODEL, content=[{"type": "text", "text": "x"}], **{field: value})
             assert refused.value.param == field
+
+
+def test_a_2_0_task_with_sound_a_reference_and_a_draft(tmp_path: Path) -> None:
+    from tests.clients.ark_flow import run_2_0_flow
+
+    run_2_0_flow(ark_runtime, tmp_path, "doubao-seedance-2-0-260128")

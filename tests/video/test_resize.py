@@ -11,8 +11,8 @@ from clipforge.video import cover_crop_box, resize_frame
 ALL_SIZES = sorted({size for by_ratio in FRAME_SIZES.values() for size in by_ratio.values()})
 
 
-def test_the_table_has_21_sizes() -> None:
-    assert len(ALL_SIZES) == 21
+def test_the_table_has_28_sizes() -> None:
+    assert len(ALL_SIZES) == 28  # 21 of 1.0 and 7 of 2.0's 4k
 
 
 def _native(width: int, height: int) -> np.ndarray:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from clipforge.errors import GenerationFailed
-from clipforge.schemas import GenerationRequest
+from clipforge.schemas import MAX_SECONDS, GenerationRequest
 
 ProgressCallback = Callable[[int, int], None]
 """progress(step, total): called after each denoising step; may raise JobCancelled."""
@@ -47,7 +47,17 @@ class Capabilities:
     sampling_steps: bool = False
     guidance: bool = False
     """Takes a request's `negative_prompt`, `num_inference_steps`, `guidance_scale`."""
+    audio: bool = False
+    """Makes a sound track (`Clip.audio`) when the request asks for one (`generate_audio`)."""
+    reference_images: bool = False
+    """Takes reference images (`ImageInput.references`) beside the prompt."""
     description: str = ""
+
+    @property
+    def longest(self) -> int:
+        """Seconds it renders: in one pass (`max_duration`), or, where it takes a first frame,
+        up to `schemas.MAX_SECONDS` in segments (`backends/segments.py`)."""
+        return MAX_SECONDS if self.first_frame else self.max_duration
 
 
 @dataclass(frozen=True)
@@ -70,9 +80,11 @@ class ImageInput:
 
     first: np.ndarray | None = None
     last: np.ndarray | None = None
+    references: tuple[np.ndarray, ...] = ()
+    """Reference images (as sent, RGB uint8, not fitted: a reference is not a frame)."""
 
     def __bool__(self) -> bool:
-        return self.first is not None or self.last is not None
+        return self.first is not None or self.last is not None or bool(self.references)
 
     def refuse_untaken(self, name: str, capabilities: Capabilities) -> None:
         """GenerationFailed for a first or last frame that `name` (whose `capabilities` these
@@ -83,6 +95,8 @@ class ImageInput:
         ):
             if image is not None and not taken:
                 raise GenerationFailed(f"{name} takes no {kind}-frame image")
+        if self.references and not capabilities.reference_images:
+            raise GenerationFailed(f"{name} takes no reference images")
 
 
 NO_IMAGES = ImageInput()
@@ -122,6 +136,10 @@ class Clip:
     fps: float
     num_frames: int
     frames: Iterator[np.ndarray]
+    audio: np.ndarray | None = None
+    """The sound track, where the backend makes one: float32 samples in -1..1, mono, shape
+    (samples,), starting with the first frame; the video layer fits it to the clip's length."""
+    sample_rate: int = 48_000
 
 
 class Backend(ABC):

@@ -8,6 +8,11 @@ Given images (image-to-video), it animates them instead, at the output size, so 
 image path can be checked end to end without weights: a slow zoom into the first frame, which
 cross-fades into the last frame when there is one. Its first frame is the fitted first image
 and its last frame the fitted last image, exactly (before the lossy encoding).
+
+Reference images show as tiles along the top edge (each a quarter of the short side), so a
+test can see they arrived. With sound asked for (`generate_audio`), it makes a test tone with a
+click, and a white frame, at each `CLICK_SECONDS` (`testpattern_sound.py`): a test finds both in
+the MP4 and checks that they line up.
 """
 
 from __future__ import annotations
@@ -26,6 +31,12 @@ from clipforge.backends.base import (
     ProgressCallback,
 )
 from clipforge.backends.geometry import native_size
+from clipforge.backends.testpattern_sound import (
+    SAMPLE_RATE,
+    tone_with_clicks,
+    with_flashes,
+    with_tiles,
+)
 from clipforge.schemas import GenerationRequest
 from clipforge.video.resize import resize_frame
 from clipforge.video.timeline import cross_fade
@@ -41,6 +52,8 @@ CAPABILITIES = Capabilities(
     first_frame=True,
     last_frame=True,
     sampling_steps=True,
+    audio=True,
+    reference_images=True,
     description="Synthetic moving gradient (or a zoom through the given frames); not a model.",
 )
 
@@ -73,7 +86,13 @@ class TestPatternBackend(Backend):
             frames = _zoom_frames(plan, images.first, images.last)
         else:
             frames = _gradient_frames(plan, request.seed)
-        return Clip(plan.width, plan.height, plan.fps, plan.num_frames, frames)
+        if images.references:
+            frames = with_tiles(frames, images.references)
+        clip = Clip(plan.width, plan.height, plan.fps, plan.num_frames, frames)
+        if request.generate_audio:
+            clip.frames = with_flashes(clip.frames, plan.fps)
+            clip.audio, clip.sample_rate = tone_with_clicks(request.seconds), SAMPLE_RATE
+        return clip
 
 
 def _gradient_frames(plan: GenerationPlan, seed: int) -> Iterator[np.ndarray]:

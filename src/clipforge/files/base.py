@@ -11,7 +11,7 @@ from pathlib import Path
 from clipforge.errors import LinkRefused
 
 _KEY = re.compile(
-    r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}(\.(first|last|poster|sprites|lastframe))?\.(mp4|png|webp|jpg)$"
+    r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}(\.(first|last|ref[1-9]|poster|sprites|lastframe))?\.(mp4|png|webp|jpg)$"
 )
 MEDIA_TYPES = {"mp4": "video/mp4", "png": "image/png", "webp": "image/webp", "jpg": "image/jpeg"}
 STILL_SUFFIXES = {"poster": "webp", "sprites": "jpg", "lastframe": "png"}
@@ -23,8 +23,14 @@ def video_key(job_id: str) -> str:
     return check_key(f"{job_id}.mp4")
 
 
+MAX_REFERENCES = 9
+REFERENCES = tuple(f"ref{n}" for n in range(1, MAX_REFERENCES + 1))
+"""The `which` of a job's reference images (`frame_key(job_id, "ref1")`...), in order."""
+
+
 def frame_key(job_id: str, which: str) -> str:
-    """The storage key of a job's fitted first or last frame (`which`: first, last)."""
+    """The storage key of a job's fitted first or last frame, or of a reference image
+    (`which`: first, last, ref1..ref9)."""
     return check_key(f"{job_id}.{which}.png")
 
 
@@ -35,7 +41,7 @@ def still_key(job_id: str, kind: str) -> str:
 
 def job_keys(job_id: str) -> list[str]:
     """Every key a job can have files under (to delete them with the job)."""
-    frames = [frame_key(job_id, "first"), frame_key(job_id, "last")]
+    frames = [frame_key(job_id, which) for which in ("first", "last", *REFERENCES)]
     return [video_key(job_id), *frames, *(still_key(job_id, kind) for kind in STILL_SUFFIXES)]
 
 

@@ -3,6 +3,8 @@
 libx264, yuv420p (BT.709, limited range, tagged as such), time base 1/fps, and the moov atom
 before mdat (``+faststart``) so that browsers can start playing before the download ends.
 ``+use_metadata_tags`` makes the MP4 muxer keep arbitrary tags such as ``clipforge_seed``.
+Given a ``Sound`` (already as long as the video: ``Sound.fit``), the file also carries an AAC
+track, muxed after each video frame up to that frame's end (``video/sound.py``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from typing import Self
 
 import av
 import numpy as np
+
+from clipforge.video.sound import AacTrack, Sound
 
 DEFAULT_PRESET = "veryfast"
 DEFAULT_CRF = 20
@@ -78,6 +82,7 @@ class H264Encoder:
         crf: int = DEFAULT_CRF,
         preset: str = DEFAULT_PRESET,
         threads: int = 0,
+        sound: Sound | None = None,
     ) -> None:
         _check_settings(width, height, fps, crf, preset)
         self.path = Path(path)
@@ -90,6 +95,7 @@ class H264Encoder:
         try:
             self._container.metadata.update(metadata)
             self._stream = self._add_stream(crf, preset, threads)
+            self._audio = None if sound is None else AacTrack(self._container, sound)
         except BaseException:
             self._container.close()
             raise
@@ -126,12 +132,16 @@ class H264Encoder:
         yuv.pts, yuv.time_base = self._frames, self._time_base
         self._container.mux(self._stream.encode(yuv))
         self._frames += 1
+        if self._audio is not None:
+            self._audio.until(self._frames / self.fps)
 
     def close(self) -> EncodeStats:
         """Flush, finish the file (moving moov to the front) and return what was written."""
         if self._stats is None:
             try:
                 self._container.mux(self._stream.encode(None))
+                if self._audio is not None:
+                    self._audio.finish()
             finally:
                 self._container.close()
             self._stats = EncodeStats(

@@ -20,6 +20,7 @@ import numpy as np
 from clipforge.video.encode import DEFAULT_CRF, DEFAULT_PRESET, NO_TAGS, H264Encoder
 from clipforge.video.interpolate import motion_interpolate
 from clipforge.video.resize import resize_frame
+from clipforge.video.sound import Sound
 from clipforge.video.stills import Stills
 from clipforge.video.timeline import resample
 from clipforge.video.watermark import Watermark
@@ -82,6 +83,7 @@ def render_video(
     preset: str = DEFAULT_PRESET,
     threads: int = 0,
     stills: Stills | None = None,
+    sound: Sound | None = None,
 ) -> RenderStats:
     """Render ``src_count`` native frames into an MP4 of ``num_frames`` at ``width x height``.
 
@@ -92,6 +94,7 @@ def render_video(
     at ``out_path`` only when complete (written next to it, then renamed); on failure nothing
     is left behind. ``stills`` sees every output frame on its way to the encoder (poster,
     spritesheet, last frame).
+    ``sound`` (from the first frame on) becomes an AAC track exactly as long as the video.
     """
     started = time.perf_counter()
     out_path = Path(out_path)
@@ -99,7 +102,15 @@ def render_video(
     temp = _temp_path(out_path)
     try:
         with H264Encoder(
-            temp, width, height, fps, container_tags(metadata), crf, preset, threads
+            temp,
+            width,
+            height,
+            fps,
+            container_tags(metadata),
+            crf,
+            preset,
+            threads,
+            None if sound is None else sound.fit(num_frames, fps),
         ) as encoder:
             for index, frame in enumerate(
                 _timeline(frames, src_count, num_frames, fps, interpolate_from)

@@ -18,7 +18,7 @@ def check_plan(
     The API refuses these before a job exists; this catches a worker whose weights changed."""
     capabilities = backend.capabilities
     images.refuse_untaken(backend.name, capabilities)
-    longest = capabilities.max_duration
+    longest = capabilities.longest
     if request.seconds > longest:
         raise GenerationFailed(
             f"{backend.name} renders at most {longest} s; asked {request.seconds:g} s"
@@ -27,6 +27,15 @@ def check_plan(
     if min(plan.width, plan.height, plan.num_frames, plan.steps) < 1 or plan.fps <= 0:
         raise GenerationFailed(f"{backend.name} planned nothing to render: {plan}")
     return plan
+
+
+def draft_steps(backend: Backend, request: GenerationRequest) -> GenerationRequest:
+    """A draft (Ark's preview) renders at 480p (`GenerationRequest.size`) and, where the
+    backend takes a step count, with half its steps."""
+    if not request.draft or not backend.capabilities.sampling_steps:
+        return request
+    steps = max(1, backend.plan(request).steps // 2)
+    return request.model_copy(update={"num_inference_steps": steps})
 
 
 def job_metadata(claim: Claim, backend: str) -> dict[str, str]:

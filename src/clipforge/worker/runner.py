@@ -19,9 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from clipforge.backends.base import Backend, ImageInput
+from clipforge.backends.base import Backend, Clip, ImageInput
+from clipforge.backends.segments import generate_long
 from clipforge.errors import GenerationFailed, JobCancelled, JobFailure, WorkerFailure
-from clipforge.files.base import Storage, frame_key, job_keys, still_key, video_key
+from clipforge.files.base import REFERENCES, Storage, frame_key, job_keys, still_key, video_key
 from clipforge.files.faults import as_storage_fault, scrub_paths
 from clipforge.files.health import StorageHealth
 from clipforge.logs import log_fields
@@ -32,10 +33,11 @@ from clipforge.store.base import Claim, JobStore
 from clipforge.video import render_video
 from clipforge.video.cadence import Cadence, plan_cadence
 from clipforge.video.images import decode_png
+from clipforge.video.sound import Sound
 from clipforge.video.stills import Stills
 from clipforge.worker.heartbeat import Heartbeat
 from clipforge.worker.identity import local_worker_id
-from clipforge.worker.plan import check_plan, job_metadata
+from clipforge.worker.plan import check_plan, draft_steps, job_metadata
 from clipforge.worker.presence import Presence
 from clipforge.worker.scratch import process_scratch, storage_health
 from clipforge.worker.tail import TailEstimate
@@ -194,6 +196,7 @@ class Worker:
         backend = self.warm.for_model(request.model)
         loaded = time.perf_counter()
         images = self._frames(claim)
+        request = draft_steps(backend, request)
         cadence = self._cadence(request, check_plan(backend, request, images).num_frames)
         reading = backend.interpret(request).as_dict() | {"frame_rate": cadence.as_dict()}
         if not self.store.record_reading(claim, reading):
@@ -203,7 +206,7 @@ class Worker:
         self._phase(claim, "denoising", self.tail.after("denoising", pixel_frames))
         steps_done: list[float] = []
         progress = self._progress(claim, beat, steps_done, pixel_frames)
-        clip = backend.generate(request, progress, images)
+        clip = generate_long(backend, request, progress, images)
         decoded = time.perf_counter()
         denoised = steps_done[0] if steps_done else decoded
         self._phase(claim, "encoding", self.tail.after("encoding", pixel_frames))
@@ -222,6 +225,7 @@ class Worker:
             watermark=request.watermark,
             metadata=job_metadata(claim, backend.name),
             stills=stills,
+            sound=_sound(request, clip),
         )
         beat.check()
         first_started = claim.job.started_at or claim.job.created_at
@@ -256,7 +260,16 @@ class Worker:
                 found[which] = decode_png(self.storage.get_bytes(frame_key(claim.job.id, which)))
             except FileNotFoundError:
                 raise GenerationFailed(f"the job's {which} frame image is gone") from None
-        return ImageInput(found["first"], found["last"])
+        references = tuple(
+            self._stored(claim, which) for which in REFERENCES[: len(request.reference_images)]
+        )
+        return ImageInput(found["first"], found["last"], references)
+
+    def _stored(self, claim: Claim, which: str) -> np.ndarray:
+        try:
+            return decode_png(self.storage.get_bytes(frame_key(claim.job.id, which)))
+        except FileNotFoundError:
+            raise GenerationFailed(f"the job's {which} image is gone") from None
 
     def _publish(
         self, claim: Claim, scratch: Path, result: JobResult, still_files: dict[str, bytes]
@@ -302,3 +315,14 @@ class Worker:
 
     def _drop_backend(self) -> None:
         self.warm.close()
+
+
+def _sound(request: GenerationRequest, clip: Clip) -> Sound | None:
+    """The clip's sound track when the request asked for one. The routing gives
+    `generate_audio` only to models whose backend makes sound; a backend that then made
+    none fails the job rather than hand out a silent clip that was asked to have sound."""
+    if not request.generate_audio:
+        return None
+    if clip.audio is None:
+        raise GenerationFailed("the backend made no sound track, and the request asked for one")
+    return Sound(clip.audio, clip.sample_rate)

@@ -79,7 +79,7 @@ def check_images(
     """Refuse image fields (each `(field, url or None)`) the served model does not take, and a
     missing first frame for an image-to-video model."""
     for field, url in (first, last):
-        if url is not None and not served.image_input:
+        if url is not None and not served.takes_images:
             raise InvalidField(field, f"model {served.id!r} takes no image input")
     if served.image_input and first[1] is None:
         raise InvalidField(first[0], f"model {served.id!r} needs a first frame image")

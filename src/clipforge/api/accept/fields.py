@@ -35,7 +35,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from clipforge.api.accept.checks import text_problem
-from clipforge.schemas import DURATIONS, FPS, SEED_MAX
+from clipforge.schemas import DURATIONS, FPS, MAX_SECONDS, SEED_MAX
 
 
 class Body(BaseModel):
@@ -95,7 +95,8 @@ def int_choice(values: Sequence[int]) -> Any:
 
 
 Duration = int_choice(DURATIONS)
-ArkDuration = Annotated[StrictInt, Field(ge=2, le=12, description="Seconds, 2 to 12.")]
+ArkDuration = Annotated[StrictInt, Field(ge=-1, le=MAX_SECONDS)]
+"""Ark's seconds; which an id takes is its row's (`api/surfaces/ark/requests.py`)."""
 ArkFrames = Annotated[
     StrictInt,
     Field(

@@ -21,6 +21,7 @@ from clipforge.logs import log_fields
 from clipforge.schemas import GenerationRequest, Job
 from clipforge.store.base import NO_EXTRAS, JobExtras
 from clipforge.store.tenant import TenantJobs
+from clipforge.video.images import encode_png
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +44,12 @@ async def with_images(
     (with `adaptive`) the aspect ratio nearest the first image's."""
     images = [await take_image(f.field, f.which, f.url, services.settings, f.data) for f in fields]
     changes: dict[str, object] = {}
+    references = tuple(image.described for image in images if _is_reference(image.which))
     for image in images:
-        changes["image_url" if image.which == "first" else "last_image_url"] = image.described
+        if not _is_reference(image.which):
+            changes["image_url" if image.which == "first" else "last_image_url"] = image.described
+    if references:
+        changes["reference_images"] = references
     first = next((image for image in images if image.which == "first"), None)
     if adaptive and first is not None:
         changes["aspect_ratio"] = nearest_ratio(first.pixels)
@@ -93,10 +98,20 @@ async def submit(
     return job
 
 
+def _is_reference(which: str) -> bool:
+    return which.startswith("ref")
+
+
 def _store(storage: Storage, job_id: str, images: Sequence[Image], width: int, height: int) -> None:
     try:
         for image in images:
-            storage.put_bytes(frame_key(job_id, image.which), fitted_png(image, width, height))
+            # A reference image is no frame: it is kept as sent, not cropped to the clip's shape.
+            data = (
+                encode_png(image.pixels)
+                if _is_reference(image.which)
+                else fitted_png(image, width, height)
+            )
+            storage.put_bytes(frame_key(job_id, image.which), data)
     except StorageUnavailable:  # 503: leave no first frame without its job
         with contextlib.suppress(StorageUnavailable):
             _remove(storage, job_id, images)

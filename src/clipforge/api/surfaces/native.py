@@ -62,6 +62,17 @@ class ModelOut(BaseModel):
     last_frame: bool
     """Also takes `last_image_url`."""
     max_duration: int
+    """The longest clip in seconds: what the id allows, within what its backend renders (in
+    one pass, or in segments from the last frame where it takes images)."""
+    single_pass: int
+    """The longest clip the backend renders in one pass."""
+    durations: list[int]
+    resolutions: list[str]
+    default_resolution: str
+    sound: bool
+    """`generate_audio` defaults to true (the id makes sound and so does its backend)."""
+    reference_images: int
+    """How many `image_urls` it takes (0: none)."""
 
 
 class ModelList(BaseModel):
@@ -141,6 +152,8 @@ async def get_model(name: str, services: ServicesDep) -> ModelOut:
 
 
 def model_out(model: ServedModel) -> ModelOut:
+    """A served id as `GET /v1/models` shows it: its row of the table within its backend."""
+    spec = model.spec
     return ModelOut(
         id=model.id,
         created=STARTED,
@@ -148,7 +161,13 @@ def model_out(model: ServedModel) -> ModelOut:
         weights=model.weights,
         image_input=model.image_input,
         last_frame=model.last_frame,
-        max_duration=model.capabilities.max_duration,
+        max_duration=min(model.capabilities.longest, spec.durations[-1]),
+        single_pass=model.capabilities.max_duration,
+        durations=list(spec.durations),
+        resolutions=[resolution.value for resolution in spec.resolutions],
+        default_resolution=spec.default_resolution.value,
+        sound=model.audio,
+        reference_images=model.references,
     )
 
 

@@ -27,6 +27,7 @@ from clipforge.backends.base import (
 from clipforge.backends.builtin.capabilities import CAPABILITIES
 from clipforge.backends.builtin.model import ClipUNet
 from clipforge.backends.builtin.sampler import sample
+from clipforge.backends.builtin.sound import SAMPLE_RATE, drawn_sound
 from clipforge.backends.builtin.text import TextEncoder
 from clipforge.backends.builtin.weights import WEIGHTS_DIR, load_model
 from clipforge.backends.devices import resolve_device
@@ -135,7 +136,13 @@ class BuiltinBackend(Backend):
             progress=progress,
             reader_only=READER_ONLY,
         )
-        return Clip(plan.width, plan.height, plan.fps, plan.num_frames, _frames(clips[0]))
+        if not request.generate_audio:
+            return Clip(plan.width, plan.height, plan.fps, plan.num_frames, _frames(clips[0]))
+        drawn = list(_frames(clips[0]))  # 16 small frames: the sound is made from them
+        audio = drawn_sound(drawn, request.seconds, request.seed)
+        clip = Clip(plan.width, plan.height, plan.fps, plan.num_frames, iter(drawn), audio)
+        clip.sample_rate = SAMPLE_RATE
+        return clip
 
     def interpret(self, request: GenerationRequest) -> Reading:
         """What the model understood (colour, shape, motion, ...), and the prompt's words no

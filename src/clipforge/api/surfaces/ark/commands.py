@@ -14,10 +14,11 @@ import re
 from typing import Any
 
 from clipforge.errors import InvalidField
-from clipforge.schemas import FPS, SEED_MAX, AspectRatio, Resolution
+from clipforge.schemas import FPS, MAX_SECONDS, SEED_MAX, AspectRatio, Resolution
 
-ARK_DURATIONS = tuple(range(2, 13))
-"""Seconds Seedance 1.0 takes on Ark (`--dur` and the `duration` field): 2 to 12."""
+ARK_DURATIONS = (-1, *range(1, MAX_SECONDS + 1))
+"""Seconds any Ark id may take (`--dur`): which ones each id takes is checked with the model
+(`api/surfaces/ark/newer.py`: 1.0 takes 2 to 12)."""
 
 # Text command -> the parameter it sets (long and short spellings).
 TEXT_COMMANDS = {

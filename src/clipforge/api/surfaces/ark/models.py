@@ -12,7 +12,6 @@ from clipforge.api.accept.fields import (
     Body,
     ExpiresAfter,
     FramesPerSecond,
-    NotSupported,
     Priority,
     Seed,
 )
@@ -52,11 +51,23 @@ class ImageUrl(Body):
     url: StrictStr = Field(min_length=1)
 
 
+class DraftTask(Body):
+    id: StrictStr = Field(min_length=1, max_length=200)
+
+
 class ContentItem(Body):
-    type: Literal["text", "image_url"]
+    type: Literal["text", "image_url", "video_url", "audio_url", "draft_task"]
     text: StrictStr | None = None
     image_url: ImageUrl | None = None
-    role: Literal["first_frame", "last_frame", "reference_image"] | None = None
+    video_url: ImageUrl | None = None
+    audio_url: ImageUrl | None = None
+    draft_task: DraftTask | None = None
+    role: (
+        Literal[
+            "first_frame", "last_frame", "reference_image", "reference_video", "reference_audio"
+        ]
+        | None
+    ) = None
 
 
 class Tool(Body):
@@ -71,7 +82,10 @@ class CreateTaskBody(Body):
     content: list[ContentItem] = Field(min_length=1)
     resolution: Resolution | None = None
     ratio: RatioIn | None = None
-    duration: ArkDuration | None = None
+    duration: ArkDuration | None = Field(
+        None,
+        description="Seconds: 2-12 (1.0), 4-12 (1.5), 4-15 (2.0); -1 (1.5, 2.x): the model picks.",
+    )
     frames: ArkFrames | None = None
     framespersecond: FramesPerSecond | None = None
     seed: Seed | None = None
@@ -87,8 +101,13 @@ class CreateTaskBody(Body):
     priority: Priority | None = None
     execution_expires_after: ExpiresAfter | None = None
     safety_identifier: StrictStr | None = Field(None, max_length=128)
-    generate_audio: NotSupported | None = Field(None, description="No audio here: false only.")
-    draft: NotSupported | None = Field(None, description="No draft mode here: false only.")
+    generate_audio: StrictBool | None = Field(
+        None,
+        description="A sound track; default true on 1.5 and 2.x where the backend makes sound.",
+    )
+    draft: StrictBool | None = Field(
+        None, description="1.5 and 2.x: a 480p preview with half the steps, reusable as draft_task."
+    )
     tools: list[Tool] | None = Field(None, max_length=0, description="No tools here: [] only.")
     output_format: Literal["mp4"] | None = None
 

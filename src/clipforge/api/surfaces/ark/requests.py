@@ -7,8 +7,11 @@ client that sets a field explicitly means it. Either way a bad value is a 400 na
 field or the text command (`param`).
 
 Model ids: any id starting with `seedance-1-0-` maps to the catalogue's Seedance 1.0 model of
-the same family (`lite`, `pro-fast`, else `pro`; `i2v` ids to the image-to-video ones) and the
-Ark id is kept in the request (`client_model`) to be echoed back.
+the same family (`lite`, `pro-fast`, else `pro`; `i2v` ids to the image-to-video ones); the dated
+1.5 and 2.0 ids map as `seedance_models.ARK_IDS` says. The Ark id is kept in the request
+(`client_model`) to be echoed back. The 1.0 ids keep their rules (2-12 s, no 4k, no sound, no
+draft); the newer ones follow their row of `seedance_models.py` (`duration: -1`: the id's
+default).
 """
 
 from __future__ import annotations
@@ -21,17 +24,25 @@ from clipforge.api.accept.submit import ImageField
 from clipforge.api.deps import Services
 from clipforge.api.surfaces.ark.commands import split_text_commands, text_command_values
 from clipforge.api.surfaces.ark.models import CreateTaskBody
+from clipforge.api.surfaces.ark.newer import newer_values
 from clipforge.errors import InvalidField
+from clipforge.routing import ServedModel
 from clipforge.schemas import AspectRatio, GenerationRequest, new_seed
+from clipforge.seedance_models import ARK_IDS
 
 ARK_MODEL_PREFIX = "seedance-1-0-"
 
 
 def served_model_id(ark_model: str, wants_images: bool) -> str:
     """The catalogue id an Ark model id stands for (see the module docstring)."""
+    if ark_model in ARK_IDS:
+        return ARK_IDS[ark_model]
     if not ark_model.startswith(ARK_MODEL_PREFIX):
+        known = ", ".join(ARK_IDS)
         raise InvalidField(
-            "model", f"model {ark_model!r} is not served here (ids start with {ARK_MODEL_PREFIX!r})"
+            "model",
+            f"model {ark_model!r} is not served here (ids start with {ARK_MODEL_PREFIX!r}, "
+            f"or one of {known})",
         )
     rest = ark_model[len(ARK_MODEL_PREFIX) :]
     family = "lite" if rest.startswith("lite") else "pro"
@@ -58,7 +69,8 @@ def to_generation_request(body: CreateTaskBody, services: Services) -> AskedTask
     """The request a create body asks for; InvalidField (400) naming the field otherwise."""
     prompt, commands = _prompt_and_commands(body, services.settings.max_prompt_chars)
     images = image_fields(body)
-    model_id = served_model_id(check_model_id(body.model), wants_images=bool(images))
+    frames = [image for image in images if not image.which.startswith("ref")]
+    model_id = served_model_id(check_model_id(body.model), wants_images=bool(frames))
     try:
         served = services.models.require(model_id)
     except InvalidField:
@@ -67,6 +79,7 @@ def to_generation_request(body: CreateTaskBody, services: Services) -> AskedTask
         raise InvalidField(
             images[0].field, f"model {body.model!r} takes no image input here (text only)"
         ) from None
+    _check_references(images, served)
     first = next((i for i in images if i.which == "first"), None)
     last = next((i for i in images if i.which == "last"), None)
     check_images(
@@ -75,9 +88,12 @@ def to_generation_request(body: CreateTaskBody, services: Services) -> AskedTask
         (last.field if last else "content", last.url if last else None),
     )
     values = _parameters(body, commands)
+    values |= newer_values(served, body, values, commands, bool(images))
     values |= _length(body, values)
     ratio = values.pop("ratio", None)
     seed = new_seed(values.pop("seed", None))
+    if any(item.type == "draft_task" for item in body.content):
+        raise InvalidField("content", "a draft_task item goes alone with its model")
     request = GenerationRequest(
         model=served.id,
         client_model=body.model,
@@ -89,7 +105,7 @@ def to_generation_request(body: CreateTaskBody, services: Services) -> AskedTask
         **values,
     )
     services.models.check(request, "frames" if body.frames is not None else "duration")
-    adaptive = ratio == "adaptive" or (ratio is None and bool(images))
+    adaptive = ratio == "adaptive" or (ratio is None and bool(frames))
     return AskedTask(request, images, adaptive)
 
 
@@ -105,15 +121,18 @@ def _prompt_and_commands(
     return check_prompt(prompt, "content", max_chars), commands
 
 
-ROLES = {None: "first", "first_frame": "first", "last_frame": "last"}
-"""Content image roles and the frame each gives; an image without a role is the first frame,
-as Ark has it. `reference_image` is refused: no backend here takes reference images."""
+ROLES = {None: "first", "first_frame": "first", "last_frame": "last", "reference_image": "ref"}
+"""Content image roles and the image each gives; an image without a role is the first frame,
+as Ark has it. Reference images are numbered `ref1`... in the order they come."""
 
 
 def image_fields(body: CreateTaskBody) -> list[ImageField]:
-    """The content's image items as the frames they give, each named by its place."""
+    """The content's image items as the frames and references they give, each named by its
+    place; video and audio items are refused by name (no backend here takes them yet)."""
     fields: list[ImageField] = []
     for index, item in enumerate(body.content):
+        if item.type in ("video_url", "audio_url"):
+            raise InvalidField(f"content[{index}].{item.type}", "no video or audio input here yet")
         if item.type != "image_url":
             continue
         field = f"content[{index}].image_url"
@@ -122,10 +141,23 @@ def image_fields(body: CreateTaskBody) -> list[ImageField]:
         if item.role not in ROLES:
             raise InvalidField(f"content[{index}].role", f"{item.role} is not supported here")
         which = ROLES[item.role]
-        if any(f.which == which for f in fields):
+        if which == "ref":
+            which = f"ref{sum(f.which.startswith('ref') for f in fields) + 1}"
+        elif any(f.which == which for f in fields):
             raise InvalidField(field, f"more than one {which} frame image")
         fields.append(ImageField(field, which, item.image_url.url))
     return fields
+
+
+def _check_references(images: list[ImageField], served: ServedModel) -> None:
+    """More reference images than the model (and its backend) take: a 400 naming the role
+    of the first one too many."""
+    references = [image for image in images if image.which.startswith("ref")]
+    if len(references) > served.references:
+        taken = served.references
+        field = references[taken].field.replace(".image_url", ".role")
+        problem = f"at most {taken} reference images" if taken else "no reference images"
+        raise InvalidField(field, f"reference_image: model {served.id!r} takes {problem} here")
 
 
 def _length(body: CreateTaskBody, values: dict[str, Any]) -> dict[str, int]:

@@ -19,6 +19,7 @@ from clipforge.api.accept.submit import submit, with_images
 from clipforge.api.deps import Authorized, CallerDep, JobsDep, Services, ServicesDep
 from clipforge.api.http.error_bodies import ARK_ERRORS
 from clipforge.api.http.json_body import StrictJsonRoute
+from clipforge.api.surfaces.ark.drafts import from_draft, names_a_draft
 from clipforge.api.surfaces.ark.models import (
     STATUS_FILTERS,
     CreateTaskBody,
@@ -29,6 +30,7 @@ from clipforge.api.surfaces.ark.models import (
     TaskList,
     TaskStatus,
 )
+from clipforge.api.surfaces.ark.newer import expires_after
 from clipforge.api.surfaces.ark.requests import served_model_id, to_generation_request
 from clipforge.api.surfaces.ark.views import task_out
 from clipforge.errors import InvalidField
@@ -102,7 +104,10 @@ async def create_task(
     jobs: JobsDep,
     key: IdempotencyHeader = None,
 ) -> TaskId:
-    asked = to_generation_request(body, services)  # validation: inline, never queued
+    if names_a_draft(body):
+        asked = await services.call(from_draft, body, jobs, services)
+    else:
+        asked = to_generation_request(body, services)  # validation: inline, never queued
     settings = services.settings
     await check_urls(
         {"callback_url": body.callback_url},
@@ -111,7 +116,7 @@ async def create_task(
     )
     request, images = await with_images(asked.request, asked.images, services, asked.adaptive)
     extras = JobExtras(
-        expires_after=body.execution_expires_after,
+        expires_after=expires_after(body, request.model),
         callback_url=body.callback_url,
         priority=body.priority or 0,
         tier=body.service_tier or "default",

@@ -66,6 +66,8 @@ def task_out(job: Job, storage: Storage) -> Task:
             None if job.expires_at is None else round(job.expires_at - job.created_at)
         ),
         safety_identifier=request.safety_identifier,
+        generate_audio=request.generate_audio,
+        draft=request.draft,
         revised_prompt=_revised(job),
         error=error,
     )

@@ -172,7 +172,8 @@ def to_request(body: VideoCreateBody, services: Services) -> GenerationRequest:
         width=width,
         height=height,
         duration=int(body.seconds or DEFAULT_SECONDS),
-        **_sampling(body),
+        generate_audio=served.audio,  # sound as the served model makes it (none on 1.0 ids)
+        **_sampling(body, None),
     )
     services.models.check(request, "seconds")
     return request
