@@ -173,7 +173,7 @@ def to_request(body: VideoCreateBody, services: Services) -> GenerationRequest:
         height=height,
         duration=int(body.seconds or DEFAULT_SECONDS),
         generate_audio=served.audio,  # sound as the served model makes it (none on 1.0 ids)
-        **_sampling(body, None),
+        **_sampling(body),
     )
     services.models.check(request, "seconds")
     return request
