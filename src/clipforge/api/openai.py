@@ -27,7 +27,7 @@ from clipforge.api.access import Caller
 from clipforge.api.checks import check_model_id, check_prompt
 from clipforge.api.deps import Authorized, CallerDep, JobsDep, Services, ServicesDep
 from clipforge.api.error_bodies import OPENAI_ERRORS
-from clipforge.api.errors import where_json_broke
+from clipforge.api.errors import BODY_MODEL, where_json_broke
 from clipforge.api.fields import QueryInt, Sampling
 from clipforge.api.idempotency import IdempotencyHeader, fingerprint
 from clipforge.api.intake import Image
@@ -125,6 +125,7 @@ async def parsed(
     try:
         return model.model_validate(data), uploads
     except ValidationError as exc:
+        request.scope[BODY_MODEL] = model  # for "did you mean" on a misspelt field
         raise RequestValidationError(exc.errors()) from None
 
 

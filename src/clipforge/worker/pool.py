@@ -36,6 +36,13 @@ class WorkerPool:
         ]
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self.on_warm: Callable[[Worker, BaseException | None], None] | None = None
+        """Set (by `clipforge serve`): each worker thread loads its model before it takes a
+        job and reports here, so that the API listens while the model warms."""
+        self.warm_after = threading.Event()
+        """Set when loading may begin (serve: once the port listens, so that the import of
+        torch does not hold the interpreter while the server starts)."""
+        self.warm_after.set()
 
     def recover_orphans(self) -> int:
         """Requeue jobs whose worker on this host died (a crash or SIGKILL before restart)."""
@@ -55,10 +62,21 @@ class WorkerPool:
         remove_orphaned_scratch(self.settings.data_dir)
         for worker in self.workers:
             thread = threading.Thread(
-                target=worker.run, args=(self._stop,), name=worker.worker_id, daemon=True
+                target=self._run, args=(worker,), name=worker.worker_id, daemon=True
             )
             thread.start()
             self._threads.append(thread)
+
+    def _run(self, worker: Worker) -> None:
+        if self.on_warm is not None:
+            self.warm_after.wait()
+            try:
+                worker.warm.warm_up()
+            except Exception as exc:  # told to on_warm, which decides
+                self.on_warm(worker, exc)
+                return
+            self.on_warm(worker, None)
+        worker.run(self._stop)
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
