@@ -6,6 +6,21 @@
 "use strict";
 
 const KEY_STORAGE = "clipforge.apiKey";
+const SETTINGS_STORAGE = "clipforge.settings"; // the form's choices, kept across reloads
+const THUMBS_STORAGE = "clipforge.thumbs"; // job id -> a small first frame (image jobs)
+const SETTINGS = ["model", "resolution", "aspect-ratio", "duration", "seed", "camera-fixed",
+  "watermark"];
+const DURATIONS = [5, 10];
+// What the built-in model reads: colour, shape, motion, camera, background, tone (its config).
+const BUILTIN_EXAMPLES = [
+  "a red circle moving to the right on a plain black background",
+  "a yellow triangle bouncing on a navy striped background",
+  "a cyan square growing on a beige checker background, camera fixed",
+];
+const OTHER_EXAMPLES = [
+  "a paper boat drifting down a rainy street, close-up",
+  "a fox running through fresh snow at sunrise, tracking shot",
+];
 const PAGE_SIZE = 24;
 const POLL_MS = 1000;
 const STREAM_MIN_MS = 2000;
@@ -25,6 +40,13 @@ const RATIOS = { "16:9": [16, 9], "4:3": [4, 3], "1:1": [1, 1], "3:4": [3, 4],
   "9:16": [9, 16], "21:9": [21, 9], "9:21": [9, 21] };
 
 class AuthError extends Error {}
+class Refused extends Error {
+  constructor(status, message, retryAfter) {
+    super(message);
+    this.status = status;
+    this.retryAfter = retryAfter;
+  }
+}
 
 // --- HTTP ---------------------------------------------------------------------------------
 
@@ -37,13 +59,20 @@ async function api(path, options = {}) {
   const headers = { ...authHeaders(), ...(options.headers || {}) };
   const response = await fetch(path, { ...options, headers });
   if (response.status === 401) {
-    showKeyBox();
-    throw new AuthError("This server needs an API key.");
+    // Tell the two apart: nothing sent yet, or a key the server does not know.
+    const message = localStorage.getItem(KEY_STORAGE)
+      ? "The server refused this API key (wrong, or revoked). Check it and enter it again."
+      : "This server needs an API key: enter it below.";
+    showKeyBox(message);
+    throw new AuthError(message);
   }
   if (!response.ok) {
     let message = `HTTP ${response.status}`;
-    try { message = (await response.json()).message || message; } catch (_) { /* not JSON */ }
-    throw new Error(message);
+    try {
+      const body = await response.json();
+      message = body.message || (body.error && body.error.message) || message;
+    } catch (_) { /* not JSON */ }
+    throw new Refused(response.status, message, response.headers.get("Retry-After"));
   }
   return response;
 }
@@ -178,6 +207,7 @@ function addCard(job, atTop) {
   card.querySelector(".prompt").textContent = job.request.prompt;
   card.querySelector(".meta").textContent = metaLine(job);
   card.querySelector(".cancel").addEventListener("click", () => cancel(job.id));
+  card.querySelector(".delete").addEventListener("click", () => remove(job.id));
   card.setAttribute("aria-label", `Generation: ${job.request.prompt}`);
   const gallery = $("gallery");
   if (atTop) gallery.prepend(card); else gallery.append(card);
@@ -194,6 +224,8 @@ function updateCard(card, job) {
   bar.hidden = TERMINAL.has(job.status);
   setBar(bar, job);
   card.querySelector(".cancel").hidden = TERMINAL.has(job.status);
+  updateThumb(card, job);
+  if (window.studioExtras) window.studioExtras.updateCard(card, job);
   const download = card.querySelector(".download");
   download.hidden = !job.video_url;
   if (job.video_url) {
@@ -203,9 +235,34 @@ function updateCard(card, job) {
   }
 }
 
+function updateThumb(card, job) {
+  // Until there is a video: the first frame of an image job, else a tile with the state.
+  const thumb = card.querySelector(".thumb");
+  if (!thumb) return;
+  const first = storedThumbs()[job.id];
+  thumb.classList.toggle("has-image", Boolean(first));
+  if (first) thumb.querySelector("img").src = first;
+  thumb.querySelector("span").textContent = first ? "" : job.status === "queued" ? "Queued"
+    : job.status === "generating" ? "Generating…" : job.status === "completed" ? "" : "No video";
+}
+
+function storedThumbs() {
+  try { return JSON.parse(localStorage.getItem(THUMBS_STORAGE)) || {}; } catch (_) { return {}; }
+}
+
+async function keepThumb(id, dataUrl) {
+  const thumbs = storedThumbs();
+  thumbs[id] = await scaled(dataUrl, 240);
+  const ids = Object.keys(thumbs);
+  for (const old of ids.slice(0, Math.max(0, ids.length - 40))) delete thumbs[old];
+  try { localStorage.setItem(THUMBS_STORAGE, JSON.stringify(thumbs)); } catch (_) { /* full */ }
+}
+
 function addVideo(card, job) {
   const media = card.querySelector(".media");
   if (media.querySelector("video")) return;
+  const thumb = media.querySelector(".thumb");
+  if (thumb) thumb.remove();
   const video = document.createElement("video");
   video.controls = true;
   video.playsInline = true;
@@ -222,7 +279,6 @@ function addVideo(card, job) {
 function updateProgressBox(job) {
   $("progress-box").hidden = false;
   $("progress-box").dataset.status = job.status;
-  setBar($("progress-bar"), job);
   $("progress-text").textContent = describe(job);
 }
 
@@ -243,6 +299,24 @@ async function loadGallery(more = false) {
     $("gallery-empty").hidden = cards.size > 0;
   } catch (error) {
     $("gallery-empty").textContent = error.message;
+  }
+}
+
+async function remove(id) {
+  const card = cards.get(id);
+  const prompt = card ? card.querySelector(".prompt").textContent : id;
+  if (!window.confirm(`Delete "${prompt}"? The video is removed from the server for good.`)) {
+    return;
+  }
+  try {
+    await api(`/v1/videos/${encodeURIComponent(id)}`, { method: "DELETE" });
+    if (card) card.remove();
+    cards.delete(id);
+    if (window.studioExtras) window.studioExtras.forget(id);
+    if (id === watched) $("progress-box").hidden = true;
+    $("gallery-empty").hidden = cards.size > 0;
+  } catch (error) {
+    $("form-error").textContent = refusalText(error);
   }
 }
 
@@ -269,6 +343,7 @@ function requestBody() {
   const seed = $("seed").value.trim();
   if (seed !== "") body.seed = Number(seed);
   const model = modelInfo();
+  if (!$("duration").value) delete body.duration;
   if (model && model.image_input) {
     if (!body.aspect_ratio) delete body.aspect_ratio; // the first image's own
     if (images.first) body.image_url = images.first;
@@ -288,6 +363,7 @@ function modelInfo() {
 function updateImageFields() {
   const model = modelInfo();
   const takes = Boolean(model && model.image_input);
+  showCapabilities(model);
   $("image-fields").hidden = !takes;
   $("last-field").hidden = !(takes && model.last_frame);
   $("adaptive-option").hidden = !takes;
@@ -311,6 +387,53 @@ function updatePreviews() {
     box.querySelector("img").src = images[which] || "";
     box.classList.toggle("empty", !images[which]);
   }
+}
+
+function showCapabilities(model) {
+  if (!model) return;
+  const frames = model.image_input
+    ? `image to video: a first frame${model.last_frame ? " and an optional last frame" : ""}`
+    : "text to video";
+  $("model-caps").textContent = `${frames} · up to ${model.max_duration} s · ${model.backend}`;
+  const animating = models.filter((m) => m.image_input).map((m) => m.id);
+  const hint = $("i2v-hint");
+  hint.hidden = Boolean(model.image_input);
+  hint.textContent = animating.length
+    ? `To animate an image, choose ${animating.join(" or ")}.`
+    : "This server serves no image-to-video model (its weights take no image).";
+  const duration = $("duration");
+  const allowed = DURATIONS.filter((d) => d <= model.max_duration);
+  const chosen = Number(duration.value);
+  duration.replaceChildren(...allowed.map((d) => new Option(`${d} seconds`, String(d))));
+  duration.value = String(allowed.includes(chosen) ? chosen : allowed[0]);
+  showExamples(model.backend);
+}
+
+function showExamples(backend) {
+  const box = $("examples");
+  const examples = backend === "builtin" ? BUILTIN_EXAMPLES : OTHER_EXAMPLES;
+  if (box.dataset.backend === backend) return;
+  box.dataset.backend = backend;
+  box.replaceChildren(...examples.map((text) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "example";
+    button.textContent = text;
+    button.addEventListener("click", () => { $("prompt").value = text; $("prompt").focus(); });
+    return button;
+  }));
+}
+
+async function scaled(source, longest) {
+  const img = new Image();
+  img.src = source;
+  await img.decode();
+  const scale = Math.min(1, longest / Math.max(img.naturalWidth, img.naturalHeight));
+  const canvas = document.createElement("canvas");
+  canvas.width = Math.round(img.naturalWidth * scale);
+  canvas.height = Math.round(img.naturalHeight * scale);
+  canvas.getContext("2d").drawImage(img, 0, 0, canvas.width, canvas.height);
+  return canvas.toDataURL("image/jpeg", 0.8);
 }
 
 async function shrunk(file) {
@@ -341,13 +464,26 @@ function watchFrames() {
   for (const which of ["first", "last"]) {
     const input = $(`${which}-image`);
     input.addEventListener("change", () => pick(which, input.files[0]));
-    const box = $(`${which}-preview`);
-    box.addEventListener("dragover", (event) => event.preventDefault());
+    const box = document.querySelector(`.frame[data-which="${which}"]`);
+    box.addEventListener("dragover", (event) => {
+      event.preventDefault();
+      box.classList.add("dropping");
+    });
+    box.addEventListener("dragleave", () => box.classList.remove("dropping"));
     box.addEventListener("drop", (event) => {
       event.preventDefault();
+      box.classList.remove("dropping");
       pick(which, event.dataTransfer.files[0]);
     });
   }
+  document.addEventListener("paste", (event) => {
+    if ($("image-fields").hidden) return;
+    const file = [...(event.clipboardData || {}).files || []].find((f) => f.type.startsWith("image/"));
+    if (!file) return;
+    event.preventDefault();
+    const toLast = images.first && !$("last-field").hidden;
+    pick(toLast ? "last" : "first", file);
+  });
   $("model").addEventListener("change", updateImageFields);
   $("aspect-ratio").addEventListener("change", () => {
     ratioChosen = true;
@@ -374,23 +510,67 @@ async function submit(event) {
       body: JSON.stringify(body),
     });
     watched = created.id;
+    if (body.image_url) await keepThumb(created.id, body.image_url);
     show(await getJSON(`/v1/jobs/${encodeURIComponent(created.id)}`));
     follow(created.id);
   } catch (failure) {
-    error.textContent = failure.message;
+    error.textContent = refusalText(failure);
   } finally {
     button.disabled = false;
   }
 }
 
-// --- the key and the model list ------------------------------------------------------------
+function refusalText(failure) {
+  // What the server said, and what to do next.
+  if (failure instanceof AuthError) return failure.message;
+  if (!(failure instanceof Refused)) {
+    return `${failure.message}. Is the server running? Reload the page once it is.`;
+  }
+  const wait = failure.retryAfter ? ` Try again in ${failure.retryAfter} s.` : " Try again soon.";
+  const next = {
+    400: " Change what the message names, then generate again.",
+    404: " It is gone: refresh the list.",
+    413: " Pick a smaller image (or a shorter prompt).",
+    429: ` Too many requests at once.${wait}`,
+    503: ` The server cannot take it now.${wait}`,
+    507: " The server's storage is full: tell its operator.",
+  }[failure.status] || (failure.status >= 500 ? ` The server failed.${wait}` : "");
+  const said = /[.?!]$/.test(failure.message) ? failure.message : `${failure.message}.`;
+  return `Refused: ${said}${next}`;
+}
 
-function showKeyBox() {
+// --- the key, the settings and the model list -----------------------------------------------
+
+function showKeyBox(problem = "") {
   const box = $("key-box");
   if (box.hidden) {
     box.hidden = false;
     $("api-key").value = localStorage.getItem(KEY_STORAGE) || "";
   }
+  $("key-problem").textContent = problem;
+}
+
+function saveSettings() {
+  const kept = {};
+  for (const id of SETTINGS) {
+    const field = $(id);
+    kept[id] = field.type === "checkbox" ? field.checked : field.value;
+  }
+  localStorage.setItem(SETTINGS_STORAGE, JSON.stringify(kept));
+}
+
+function restoreSettings(ids) {
+  let kept = {};
+  try { kept = JSON.parse(localStorage.getItem(SETTINGS_STORAGE)) || {}; } catch (_) { /* none */ }
+  for (const id of ids) {
+    const field = $(id);
+    if (!(id in kept)) continue;
+    if (field.type === "checkbox") field.checked = Boolean(kept[id]);
+    else if (field.tagName !== "SELECT" || [...field.options].some((o) => o.value === kept[id])) {
+      field.value = kept[id];
+    }
+  }
+  if (ids.includes("aspect-ratio") && kept["aspect-ratio"]) ratioChosen = true;
 }
 
 async function loadModels() {
@@ -399,9 +579,11 @@ async function loadModels() {
     if (!models.length) return;
     const select = $("model");
     select.replaceChildren(...models.map((model) => new Option(model.id, model.id)));
+    restoreSettings(["model"]);
     updateImageFields();
+    restoreSettings(["duration"]);
   } catch (error) {
-    if (error instanceof AuthError) $("form-error").textContent = error.message;
+    if (!(error instanceof AuthError)) $("form-error").textContent = refusalText(error);
   }
 }
 
@@ -409,6 +591,7 @@ function saveKey() {
   const key = $("api-key").value.trim();
   if (key) localStorage.setItem(KEY_STORAGE, key); else localStorage.removeItem(KEY_STORAGE);
   $("form-error").textContent = "";
+  $("key-problem").textContent = "";
   loadModels();
   loadGallery();
 }
@@ -419,6 +602,8 @@ function start() {
   $("refresh").addEventListener("click", () => loadGallery());
   $("more").addEventListener("click", () => loadGallery(true));
   watchFrames();
+  restoreSettings(SETTINGS.filter((id) => id !== "model"));
+  for (const id of SETTINGS) $(id).addEventListener("change", saveSettings);
   if (localStorage.getItem(KEY_STORAGE)) showKeyBox();
   loadModels();
   loadGallery();
