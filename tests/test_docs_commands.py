@@ -346,10 +346,10 @@ def _serving(session: Session) -> None:
         assert "clipforge keys create" in refused, refused
     with session.serving(SERVE) as log:
         assert "builtin" in session.run(MODELS)
-        assert "loading backend 'builtin' (shipped weights)" in log.read_text()
+        assert "backend 'builtin' (shipped weights)" in log.read_text()
     Image.new("RGB", (320, 180), (200, 40, 40)).save(session.work / "first.png")
     with session.serving(TESTPATTERN) as log:
-        assert "loading backend 'testpattern'\n" in log.read_text()  # no weights to speak of
+        assert "backend 'testpattern' (no weights)" in log.read_text()
         animated = session.run(FIRST_FRAME)
         assert "saved" in animated and (session.work / "clipforge.mp4").stat().st_size > 0
         team = session.run(KEYS[0]).splitlines()[0].strip()
@@ -357,7 +357,7 @@ def _serving(session: Session) -> None:
         assert "stored in" in session.run(KEYS[1])
         listed = session.run(KEYS[2])
         assert "TEAM" in listed and "NAME" in listed
-        denied = session.run(MODELS, expect=1)  # the running server now wants a key
+        denied = session.run(MODELS, expect=2)  # the running server now wants a key
         assert "401" in denied and "--api-key" in denied
         with httpx.Client(base_url=session.url, headers={"Authorization": f"Bearer {team}"}) as c:
             assert c.get("/v1/models").status_code == 200

@@ -46,7 +46,8 @@ connection errors, 429 and 5xx first.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import difflib
+from collections.abc import Iterable, Sequence
 
 
 class ClipForgeError(Exception):
@@ -71,10 +72,17 @@ class InvalidField(RequestError):
     status_code = 400
     code = "InvalidParameter"
 
-    def __init__(self, field: str, problem: str, allowed: Sequence[object] | None = None) -> None:
+    def __init__(
+        self,
+        field: str,
+        problem: str,
+        allowed: Sequence[object] | None = None,
+        given: object = None,
+    ) -> None:
         message = f"{field}: {problem}"
         if allowed:
             message += f" (allowed: {', '.join(_show(a) for a in allowed)})"
+            message += "" if given is None else did_you_mean(given, allowed)
         super().__init__(message, field=field)
         self.allowed = list(allowed or [])
 
@@ -267,6 +275,14 @@ class JobFailedError(ClientError):
 
 class WaitTimeoutError(ClientError):
     """The generation did not finish within the time given to wait() (it goes on running)."""
+
+
+def did_you_mean(given: object, choices: Iterable[object]) -> str:
+    """`; did you mean 'x'?` for a near miss among `choices` (a misspelt field or model id);
+    "" when nothing is close."""
+    names = [_show(choice) for choice in choices]
+    close = difflib.get_close_matches(_show(given), names, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def _show(value: object) -> str:

@@ -209,7 +209,8 @@ class ModelRouting:
             problem = f"model {model_id!r} is not served here"
             if model_id in IMAGE_TO_VIDEO_MODELS:
                 problem += " (no image-to-video weights are configured)"
-            raise InvalidField(field, problem, allowed=list(self._models)) from None
+            allowed = list(self._models)
+            raise InvalidField(field, problem, allowed=allowed, given=model_id) from None
 
     def check(self, request: GenerationRequest, field: str = "duration") -> None:
         """Refuse (400 naming the field) what the model's backend cannot do: a clip longer

@@ -121,11 +121,11 @@ def test_open_on_a_headless_machine_says_why_not(server: LiveServer, tmp_path: P
 def test_json_errors_are_json_on_stdout(server: LiveServer) -> None:
     for args in (("status", "missing"), ("cancel", "missing"), ("list",), ("models",)):
         result = CliRunner().invoke(app, [*args, "--json", "--server", server.url])
-        assert result.exit_code == 1, result.output
+        assert result.exit_code == 2, result.output  # a 4xx: the command's to fix
         error = json.loads(result.stdout)["error"]
         assert error["status"] == 401 and "--api-key" in error["message"], error
     result = CliRunner().invoke(app, ["status", "missing", "--json", *on(server)])
-    assert result.exit_code == 1 and json.loads(result.stdout)["error"]["status"] == 404
+    assert result.exit_code == 2 and json.loads(result.stdout)["error"]["status"] == 404
     result = CliRunner().invoke(app, ["models", "--json", "--server", "http://127.0.0.1:9"])
     error = json.loads(result.stdout)["error"]
     assert result.exit_code == 1 and "cannot reach" in error["message"] and error["status"] is None
@@ -167,15 +167,17 @@ def test_list_cancel_and_models(idle: LiveServer) -> None:
 
 def test_cli_reports_server_errors(server: LiveServer, tmp_path: Path) -> None:
     code, output = run("status", "missing", *on(server))
-    assert code == 1 and "404" in output
+    assert code == 2 and "404" in output  # 4xx: the command's to fix, exit status 2
     code, output = run("cancel", "missing", "--json", *on(server))
-    assert code == 1 and "404" in output
+    assert code == 2 and "404" in output
     code, output = run(
         "generate", "x", "-o", str(tmp_path / "x.mp4"), "--server", server.url, "--api-key", "bad"
     )
-    assert code == 1 and "401" in output
+    assert code == 2 and "401" in output
     code, output = run("models", "--server", server.url)
-    assert code == 1 and "401" in output
+    assert code == 2 and "401" in output
+    code, output = run("models", "--server", server.url, "--api-key", f"Bearer {KEY}")
+    assert code == 0, output  # a key pasted with its "Bearer " is the key
     code, output = run("generate", "x", "--server", "http://127.0.0.1:9", "-o", "x.mp4")
     assert code == 1 and "cannot reach" in output
 
@@ -239,4 +241,6 @@ def test_the_cli_uses_the_environment(server: LiveServer) -> None:
     assert code == 0, output
     assert MODEL in {model["id"] for model in json.loads(output)}
     code, output = run("models", env={**env, "CLIPFORGE_API_KEY": "bad"})
-    assert code == 1 and "401" in output
+    assert code == 2 and "401" in output
+    code, output = run("models", env={**env, "CLIPFORGE_API_KEY": f"Bearer {KEY}"})
+    assert code == 0, output

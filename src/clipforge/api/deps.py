@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from clipforge.api.access import Caller, FrontDoor
+from clipforge.errors import AuthenticationFailed
 from clipforge.files.base import Storage
 from clipforge.files.health import StorageHealth
 from clipforge.files.quota import StorageQuota
@@ -99,13 +100,22 @@ async def require_api_key(
     offered = None
     if credentials is not None and credentials.scheme.lower() == "bearer":
         offered = credentials.credentials
+    unbearered = offered is None and bool(request.headers.get("authorization"))
     address = request.client.host if request.client else ""
     services = await get_services(request)
-    return await services.call(_admitted, services.door, offered, address)
+    return await services.call(_admitted, services.door, offered, address, unbearered)
 
 
-def _admitted(door: FrontDoor, offered: str | None, address: str) -> Caller:
-    caller = door.identify(offered, address)
+def _admitted(door: FrontDoor, offered: str | None, address: str, unbearered: bool) -> Caller:
+    try:
+        caller = door.identify(offered, address)
+    except AuthenticationFailed as exc:
+        if unbearered:  # "Authorization: cf_..." : say what is missing, not "no key"
+            raise AuthenticationFailed(
+                "the Authorization header has no `Bearer ` before the key: send "
+                "`Authorization: Bearer KEY`"
+            ) from exc
+        raise
     door.admit(caller)
     return caller
 

@@ -2,11 +2,14 @@
 
 Every command that talks to a server takes --server and --api-key (default $CLIPFORGE_URL
 and $CLIPFORGE_API_KEY) and, except serve, --json for scripts: one JSON document on stdout.
-Progress and messages go to stderr; any error exits with status 1.
+Progress and messages go to stderr. Errors are one line naming the problem and the fix: a
+mistake in the command or the request (a usage error, a missing file, a 4xx) exits with
+status 2, anything else (no server, a failed job, a 5xx) with status 1.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,10 +19,17 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+try:  # typer vendors click since 0.20; before, click itself
+    from typer._click.exceptions import UsageError
+except ImportError:  # pragma: no cover
+    from click.exceptions import UsageError  # type: ignore[assignment]
+
 from clipforge.cli import output as show
 from clipforge.cli.keys import keys_app
+from clipforge.cli.reach import wait_if_starting, why_unreachable
 from clipforge.client import DEFAULT_MODEL, Client, Job
-from clipforge.errors import ClientError
+from clipforge.client._base import KEY_VARIABLE
+from clipforge.errors import ApiConnectionError, ApiError, ClientError
 from clipforge.schemas import AspectRatio, Resolution
 
 IMAGE_MODEL = "bytedance/seedance-1-0-pro-i2v"
@@ -41,31 +51,80 @@ JobIdArgument = Annotated[str, typer.Argument(help="Generation id.")]
 
 @contextmanager
 def connect(server: str | None, api_key: str | None, as_json: bool = False) -> Iterator[Client]:
-    """A client for the command; a ClientError becomes a red message (with --json also a JSON
-    `{"error": ...}` on stdout) and exit status 1."""
+    """A client for the command (after waiting for a local server that is starting); a
+    ClientError becomes one red line (with --json also a JSON `{"error": ...}` on stdout) and
+    exit status 2 for a 4xx, 1 otherwise."""
+    api_key = api_key or os.environ.get(KEY_VARIABLE)
+    if api_key and api_key.lower().startswith("bearer "):
+        api_key = api_key[len("bearer ") :].strip()  # the key alone: the client adds "Bearer"
     try:
         with Client(server, api_key) as client:
+            wait_if_starting(client.base_url, console)
             yield client
     except ClientError as exc:
-        console.print(f"[red]error[/red]: {escape(str(exc))}")
+        message = str(exc)
+        if isinstance(exc, ApiConnectionError):
+            message = why_unreachable(message, server)
+        console.print(f"[red]error[/red]: {escape(message)}", soft_wrap=True)
+        status = getattr(exc, "status_code", None)
         if as_json:
-            status = getattr(exc, "status_code", None)
-            show.emit_json({"error": {"message": str(exc), "status": status}})
-        raise typer.Exit(1) from exc
+            show.emit_json({"error": {"message": message, "status": status}})
+        user_error = isinstance(exc, ApiError) and status is not None and status < 500
+        raise typer.Exit(2 if user_error else 1) from exc
 
 
-@app.command()
+def fail(message: str) -> NoReturn:
+    """A mistake in the command: one red line, exit status 2."""
+    console.print(f"[red]error[/red]: {escape(message)}", soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def example(*lines: str) -> str:
+    """A command's help epilog: how a person runs it."""
+    return "Example: " + "   ".join(lines)
+
+
+@app.command(
+    epilog=example(
+        "clipforge serve   (the built-in model on http://127.0.0.1:8000; the studio at /)",
+        "clipforge serve --backend testpattern --port 8080",
+    )
+)
 def serve(
-    host: Annotated[str | None, typer.Option(help="Listen address.")] = None,
-    port: Annotated[int | None, typer.Option(help="Listen port.")] = None,
-    data_dir: Annotated[Path | None, typer.Option(help="Database and videos folder.")] = None,
-    model: Annotated[
-        str | None, typer.Option(help="Diffusers pipeline folder (or hub id) to serve.")
+    host: Annotated[
+        str | None, typer.Option(help="Listen address (default 127.0.0.1; $CLIPFORGE_HOST).")
     ] = None,
-    backend: Annotated[str | None, typer.Option(help="Backend name.")] = None,
-    workers: Annotated[int | None, typer.Option(help="In-process workers (0: API only).")] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Listen port (default 8000; $CLIPFORGE_PORT).")
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Database and videos folder (default ~/.local/share/clipforge, "
+            "$CLIPFORGE_DATA_DIR)."
+        ),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            help="Diffusers pipeline folder (or hub id) to serve (default the built-in "
+            "model's shipped weights, $CLIPFORGE_MODEL)."
+        ),
+    ] = None,
+    backend: Annotated[
+        str | None,
+        typer.Option(
+            help="Backend: builtin, diffusers, testpattern (default auto = diffusers when "
+            "--model names weights, else builtin; $CLIPFORGE_BACKEND)."
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="In-process workers, 0: API only (default 1, $CLIPFORGE_WORKERS)."),
+    ] = None,
 ) -> None:
-    """Start the API, the web studio (at /) and the in-process worker(s)."""
+    """Start the API, the web studio (at /) and the in-process worker(s). Prints one line
+    when it listens; the model loads in the background while the queue already accepts."""
     from clipforge.cli.serve import run_server
 
     overrides = {
@@ -79,7 +138,7 @@ def serve(
     raise typer.Exit(run_server({k: v for k, v in overrides.items() if v is not None}))
 
 
-@app.command()
+@app.command(epilog=example("clipforge worker --model bytedance/seedance-1-0-pro-t2v"))
 def worker(
     model: Annotated[
         list[str] | None,
@@ -103,7 +162,13 @@ def worker(
     )
 
 
-@app.command()
+@app.command(
+    epilog=example(
+        "clipforge generate 'a red ball bouncing to the right on a blue background' "
+        "--resolution 480p -o ball.mp4",
+        "clipforge generate 'the flag waves' --image first.png",
+    )
+)
 def generate(
     prompt: Annotated[str, typer.Argument(help="What the video shows.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to save the MP4.")] = Path(
@@ -133,6 +198,9 @@ def generate(
     as_json: JsonOption = False,
 ) -> None:
     """Generate a video on a running server, showing its progress, and save it."""
+    for flag, path in (("--image", image), ("--last-image", last_image)):
+        if path is not None and not path.is_file():
+            fail(f"{flag} {path}: no such file; give the path of a PNG, JPEG or WebP image")
     with connect(server, api_key, as_json) as client:
         generation = client.generate(
             prompt,
@@ -208,7 +276,7 @@ def _report_failure(job: Job, as_json: bool) -> NoReturn:
     raise typer.Exit(1)
 
 
-@app.command()
+@app.command(epilog=example("clipforge status JOB_ID"))
 def status(
     job_id: JobIdArgument,
     server: ServerOption = None,
@@ -224,7 +292,7 @@ def status(
         stdout.print(show.job_details(job))
 
 
-@app.command("list")
+@app.command("list", epilog=example("clipforge list --limit 5"))
 def list_jobs(
     limit: Annotated[int, typer.Option(min=1, max=100, help="How many jobs.")] = 20,
     offset: Annotated[int, typer.Option(min=0, help="Skip this many newest jobs.")] = 0,
@@ -243,7 +311,7 @@ def list_jobs(
         console.print("no jobs")
 
 
-@app.command()
+@app.command(epilog=example("clipforge cancel JOB_ID"))
 def cancel(
     job_id: JobIdArgument,
     server: ServerOption = None,
@@ -259,7 +327,7 @@ def cancel(
         console.print(f"job [bold]{job.id}[/bold]: {escape(show.describe(job))}")
 
 
-@app.command()
+@app.command(epilog=example("clipforge models --json"))
 def models(
     server: ServerOption = None,
     api_key: KeyOption = None,
@@ -278,4 +346,15 @@ app.add_typer(keys_app, name="keys")
 
 
 def main() -> None:
-    app()
+    """The `clipforge` command: a usage error (an unknown option, a word where a number
+    belongs) is one line and exit status 2, not click's four-line usage block."""
+    try:
+        code = app(standalone_mode=False)
+    except UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx else "clipforge"
+        fix = f"see `{where} --help`"
+        console.print(f"[red]error[/red]: {escape(exc.format_message())} ({fix})", soft_wrap=True)
+        raise SystemExit(2) from None
+    except typer.Abort:
+        raise SystemExit(1) from None
+    raise SystemExit(code or 0)

@@ -18,13 +18,15 @@ const following = new Set(); // job ids with a live follower
 let watched = null; // the job whose progress the status region announces
 let offset = 0;
 let models = []; // GET /v1/models: what each id takes
-const images = { first: null, last: null }; // data: URLs of the picked frames
-let ratioChosen = false; // the aspect ratio was picked by hand (else an image model's own)
-const LONGEST_SIDE = 1920; // a picked image is scaled down to this before it is sent
-const RATIOS = { "16:9": [16, 9], "4:3": [4, 3], "1:1": [1, 1], "3:4": [3, 4],
-  "9:16": [9, 16], "21:9": [21, 9], "9:21": [9, 21] };
 
 class AuthError extends Error {}
+class Refused extends Error {
+  constructor(status, message, retryAfter) {
+    super(message);
+    this.status = status;
+    this.retryAfter = retryAfter;
+  }
+}
 
 // --- HTTP ---------------------------------------------------------------------------------
 
@@ -37,13 +39,20 @@ async function api(path, options = {}) {
   const headers = { ...authHeaders(), ...(options.headers || {}) };
   const response = await fetch(path, { ...options, headers });
   if (response.status === 401) {
-    showKeyBox();
-    throw new AuthError("This server needs an API key.");
+    // Tell the two apart: nothing sent yet, or a key the server does not know.
+    const message = localStorage.getItem(KEY_STORAGE)
+      ? "The server refused this API key (wrong, or revoked). Check it and enter it again."
+      : "This server needs an API key: enter it below.";
+    showKeyBox(message);
+    throw new AuthError(message);
   }
   if (!response.ok) {
     let message = `HTTP ${response.status}`;
-    try { message = (await response.json()).message || message; } catch (_) { /* not JSON */ }
-    throw new Error(message);
+    try {
+      const body = await response.json();
+      message = body.message || (body.error && body.error.message) || message;
+    } catch (_) { /* not JSON */ }
+    throw new Refused(response.status, message, response.headers.get("Retry-After"));
   }
   return response;
 }
@@ -178,6 +187,7 @@ function addCard(job, atTop) {
   card.querySelector(".prompt").textContent = job.request.prompt;
   card.querySelector(".meta").textContent = metaLine(job);
   card.querySelector(".cancel").addEventListener("click", () => cancel(job.id));
+  card.querySelector(".delete").addEventListener("click", () => remove(job.id));
   card.setAttribute("aria-label", `Generation: ${job.request.prompt}`);
   const gallery = $("gallery");
   if (atTop) gallery.prepend(card); else gallery.append(card);
@@ -194,6 +204,8 @@ function updateCard(card, job) {
   bar.hidden = TERMINAL.has(job.status);
   setBar(bar, job);
   card.querySelector(".cancel").hidden = TERMINAL.has(job.status);
+  updateThumb(card, job);
+  if (window.studioExtras) window.studioExtras.updateCard(card, job);
   const download = card.querySelector(".download");
   download.hidden = !job.video_url;
   if (job.video_url) {
@@ -206,6 +218,8 @@ function updateCard(card, job) {
 function addVideo(card, job) {
   const media = card.querySelector(".media");
   if (media.querySelector("video")) return;
+  const thumb = media.querySelector(".thumb");
+  if (thumb) thumb.remove();
   const video = document.createElement("video");
   video.controls = true;
   video.playsInline = true;
@@ -222,7 +236,6 @@ function addVideo(card, job) {
 function updateProgressBox(job) {
   $("progress-box").hidden = false;
   $("progress-box").dataset.status = job.status;
-  setBar($("progress-bar"), job);
   $("progress-text").textContent = describe(job);
 }
 
@@ -240,9 +253,30 @@ async function loadGallery(more = false) {
     }
     offset += page.data.length;
     $("more").hidden = !page.has_more;
+    $("gallery-empty").textContent = "No generations yet.";
     $("gallery-empty").hidden = cards.size > 0;
   } catch (error) {
-    $("gallery-empty").textContent = error.message;
+    $("gallery-empty").textContent = error instanceof AuthError
+      ? "Enter the API key (on the left) to see this server's generations."
+      : refusalText(error);
+  }
+}
+
+async function remove(id) {
+  const card = cards.get(id);
+  const prompt = card ? card.querySelector(".prompt").textContent : id;
+  if (!window.confirm(`Delete "${prompt}"? The video is removed from the server for good.`)) {
+    return;
+  }
+  try {
+    await api(`/v1/videos/${encodeURIComponent(id)}`, { method: "DELETE" });
+    if (card) card.remove();
+    cards.delete(id);
+    if (window.studioExtras) window.studioExtras.forget(id);
+    if (id === watched) $("progress-box").hidden = true;
+    $("gallery-empty").hidden = cards.size > 0;
+  } catch (error) {
+    $("form-error").textContent = refusalText(error);
   }
 }
 
@@ -269,6 +303,7 @@ function requestBody() {
   const seed = $("seed").value.trim();
   if (seed !== "") body.seed = Number(seed);
   const model = modelInfo();
+  if (!$("duration").value) delete body.duration;
   if (model && model.image_input) {
     if (!body.aspect_ratio) delete body.aspect_ratio; // the first image's own
     if (images.first) body.image_url = images.first;
@@ -277,82 +312,6 @@ function requestBody() {
     body.aspect_ratio = "16:9";
   }
   return body;
-}
-
-// --- first and last frames (image-to-video models) ------------------------------------------
-
-function modelInfo() {
-  return models.find((model) => model.id === $("model").value);
-}
-
-function updateImageFields() {
-  const model = modelInfo();
-  const takes = Boolean(model && model.image_input);
-  $("image-fields").hidden = !takes;
-  $("last-field").hidden = !(takes && model.last_frame);
-  $("adaptive-option").hidden = !takes;
-  if (!takes && $("aspect-ratio").value === "") $("aspect-ratio").value = "16:9";
-  if (takes && !ratioChosen) $("aspect-ratio").value = ""; // the image's own, unless chosen
-  updatePreviews();
-}
-
-function previewRatio() {
-  const chosen = RATIOS[$("aspect-ratio").value];
-  if (chosen) return chosen;
-  const img = document.querySelector("#first-preview img");
-  return img.naturalWidth ? [img.naturalWidth, img.naturalHeight] : [16, 9];
-}
-
-function updatePreviews() {
-  const [width, height] = previewRatio();
-  for (const which of ["first", "last"]) {
-    const box = $(`${which}-preview`);
-    box.style.aspectRatio = `${width} / ${height}`;
-    box.querySelector("img").src = images[which] || "";
-    box.classList.toggle("empty", !images[which]);
-  }
-}
-
-async function shrunk(file) {
-  // EXIF orientation applied by the browser; sent as JPEG so that it fits the request limit.
-  const bitmap = await createImageBitmap(file, { imageOrientation: "from-image" });
-  const scale = Math.min(1, LONGEST_SIDE / Math.max(bitmap.width, bitmap.height));
-  const canvas = document.createElement("canvas");
-  canvas.width = Math.round(bitmap.width * scale);
-  canvas.height = Math.round(bitmap.height * scale);
-  canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
-  return canvas.toDataURL("image/jpeg", 0.92);
-}
-
-async function pick(which, file) {
-  if (!file) return;
-  try {
-    images[which] = await shrunk(file);
-  } catch (_) {
-    $("form-error").textContent = `${file.name} is not an image this browser can read.`;
-    return;
-  }
-  const img = $(`${which}-preview`).querySelector("img");
-  img.onload = updatePreviews;
-  updatePreviews();
-}
-
-function watchFrames() {
-  for (const which of ["first", "last"]) {
-    const input = $(`${which}-image`);
-    input.addEventListener("change", () => pick(which, input.files[0]));
-    const box = $(`${which}-preview`);
-    box.addEventListener("dragover", (event) => event.preventDefault());
-    box.addEventListener("drop", (event) => {
-      event.preventDefault();
-      pick(which, event.dataTransfer.files[0]);
-    });
-  }
-  $("model").addEventListener("change", updateImageFields);
-  $("aspect-ratio").addEventListener("change", () => {
-    ratioChosen = true;
-    updatePreviews();
-  });
 }
 
 async function submit(event) {
@@ -374,23 +333,44 @@ async function submit(event) {
       body: JSON.stringify(body),
     });
     watched = created.id;
+    if (body.image_url) await keepThumb(created.id, body.image_url);
     show(await getJSON(`/v1/jobs/${encodeURIComponent(created.id)}`));
     follow(created.id);
   } catch (failure) {
-    error.textContent = failure.message;
+    error.textContent = refusalText(failure);
   } finally {
     button.disabled = false;
   }
 }
 
-// --- the key and the model list ------------------------------------------------------------
+function refusalText(failure) {
+  // What the server said, and what to do next.
+  if (failure instanceof AuthError) return failure.message;
+  if (!(failure instanceof Refused)) {
+    return `${failure.message}. Is the server running? Reload the page once it is.`;
+  }
+  const wait = failure.retryAfter ? ` Try again in ${failure.retryAfter} s.` : " Try again soon.";
+  const next = {
+    400: " Change what the message names, then generate again.",
+    404: " It is gone: refresh the list.",
+    413: " Pick a smaller image (or a shorter prompt).",
+    429: ` Too many requests at once.${wait}`,
+    503: ` The server cannot take it now.${wait}`,
+    507: " The server's storage is full: tell its operator.",
+  }[failure.status] || (failure.status >= 500 ? ` The server failed.${wait}` : "");
+  const said = /[.?!]$/.test(failure.message) ? failure.message : `${failure.message}.`;
+  return `Refused: ${said}${next}`;
+}
 
-function showKeyBox() {
+// --- the key, the settings and the model list -----------------------------------------------
+
+function showKeyBox(problem = "") {
   const box = $("key-box");
   if (box.hidden) {
     box.hidden = false;
     $("api-key").value = localStorage.getItem(KEY_STORAGE) || "";
   }
+  $("key-problem").textContent = problem;
 }
 
 async function loadModels() {
@@ -399,9 +379,11 @@ async function loadModels() {
     if (!models.length) return;
     const select = $("model");
     select.replaceChildren(...models.map((model) => new Option(model.id, model.id)));
+    restoreSettings(["model"]);
     updateImageFields();
+    restoreSettings(["duration"]);
   } catch (error) {
-    if (error instanceof AuthError) $("form-error").textContent = error.message;
+    if (!(error instanceof AuthError)) $("form-error").textContent = refusalText(error);
   }
 }
 
@@ -409,6 +391,7 @@ function saveKey() {
   const key = $("api-key").value.trim();
   if (key) localStorage.setItem(KEY_STORAGE, key); else localStorage.removeItem(KEY_STORAGE);
   $("form-error").textContent = "";
+  $("key-problem").textContent = "";
   loadModels();
   loadGallery();
 }
@@ -419,6 +402,8 @@ function start() {
   $("refresh").addEventListener("click", () => loadGallery());
   $("more").addEventListener("click", () => loadGallery(true));
   watchFrames();
+  restoreSettings(SETTINGS.filter((id) => id !== "model"));
+  for (const id of SETTINGS) $(id).addEventListener("change", saveSettings);
   if (localStorage.getItem(KEY_STORAGE)) showKeyBox();
   loadModels();
   loadGallery();

@@ -48,6 +48,13 @@ class WorkerPool:
         ]
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self.on_warm: Callable[[Worker, BaseException | None], None] | None = None
+        """Set (by `clipforge serve`): each worker thread loads its model before it takes a
+        job and reports here, so that the API listens while the model warms."""
+        self.warm_after = threading.Event()
+        """Set when loading may begin (serve: once the port listens, so that the import of
+        torch does not hold the interpreter while the server starts)."""
+        self.warm_after.set()
 
     def warm_up(self) -> None:
         """Load every worker's model now, so the first job does not pay for it."""
@@ -58,10 +65,21 @@ class WorkerPool:
         recover_orphans(self.store, self.settings.data_dir)
         for worker in self.workers:
             thread = threading.Thread(
-                target=worker.run, args=(self._stop,), name=worker.worker_id, daemon=True
+                target=self._run, args=(worker,), name=worker.worker_id, daemon=True
             )
             thread.start()
             self._threads.append(thread)
+
+    def _run(self, worker: Worker) -> None:
+        if self.on_warm is not None:
+            self.warm_after.wait()
+            try:
+                worker.warm.warm_up()
+            except Exception as exc:  # told to on_warm, which decides
+                self.on_warm(worker, exc)
+                return
+            self.on_warm(worker, None)
+        worker.run(self._stop)
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()

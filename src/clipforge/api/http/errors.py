@@ -24,17 +24,27 @@ import logging
 import os
 import re
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, get_args
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from clipforge.api.http.context import inference_id
-from clipforge.errors import AuthenticationFailed, RateLimited, RequestError, StorageUnavailable
+from clipforge.errors import (
+    AuthenticationFailed,
+    RateLimited,
+    RequestError,
+    StorageUnavailable,
+    did_you_mean,
+)
 
 log = logging.getLogger(__name__)
+
+BODY_MODEL = "clipforge.body_model"
+"""Request scope key: the body model of a route that validates its body itself."""
 
 
 ARK_PREFIX = "/api/v3"
@@ -149,19 +159,25 @@ def validation_field(error: dict[str, Any]) -> str:
     return ".".join(parts) or "body"
 
 
-def describe_validation_error(error: dict[str, Any], body: object = None) -> str:
+def describe_validation_error(
+    error: dict[str, Any], body: object = None, known: list[str] | None = None
+) -> str:
     """One pydantic error as `field: problem (allowed: ...)`; `body` is the raw text of a
-    body that did not parse (to say where)."""
+    body that did not parse (to say where); `known`: the field names beside an unknown one
+    (for "did you mean")."""
     field = validation_field(error)
     kind = error.get("type", "")
     if kind == "missing":
         return f"{field}: field required"
     if kind == "extra_forbidden":
-        return f"{field}: unknown field (this server does not take it)"
+        name = str(error.get("loc", ("",))[-1])
+        hint = did_you_mean(name, known or [])
+        return f"{field}: unknown field (this server does not take it){hint}"
     if kind in ("enum", "literal_error"):
         expected = error.get("ctx", {}).get("expected", "")
         shown = repr(error.get("input"))[:80]
-        return f"{field}: invalid value {shown}; allowed values: {expected}"
+        hint = did_you_mean(error.get("input"), re.findall(r"'([^']*)'", expected))
+        return f"{field}: invalid value {shown}; allowed values: {expected}{hint}"
     if kind == "json_invalid":
         return "body: " + _where_json_broke(error, body)
     if kind in ("model_attributes_type", "dict_type") and field == "body":
@@ -202,9 +218,34 @@ async def _on_request_error(request: Request, exc: Exception) -> JSONResponse:
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [dict(e) for e in exc.errors()]
-    messages = [describe_validation_error(e, exc.body) for e in errors]
+    route = request.scope.get("route")
+    declared = getattr(getattr(route, "body_field", None), "field_info", None)
+    body_model = request.scope.get(BODY_MODEL) or getattr(declared, "annotation", None)
+    messages = [
+        describe_validation_error(e, exc.body, _fields_beside(body_model, e.get("loc", ())))
+        for e in errors
+    ]
     param = validation_field(errors[0]) if errors else None
     return error_response(request, 400, "; ".join(messages), param=param)
+
+
+def _fields_beside(model: object, loc: tuple[Any, ...]) -> list[str]:
+    """The names a body model (walked along `loc`, an error's location) takes where `loc`
+    ends: what a misspelt field is compared with."""
+    for part in loc[1:-1] if loc[:1] == ("body",) else loc[:-1]:
+        if isinstance(part, str) and isinstance(model, type) and issubclass(model, BaseModel):
+            info = model.model_fields.get(part)
+            model = _a_model(info.annotation) if info else None
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        return []
+    return [info.alias or name for name, info in model.model_fields.items()]
+
+
+def _a_model(annotation: object) -> object:
+    """The pydantic model inside an annotation (`list[X] | None` -> X), or None."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return next((m for m in map(_a_model, get_args(annotation)) if m is not None), None)
 
 
 async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:

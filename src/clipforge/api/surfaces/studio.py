@@ -12,6 +12,8 @@ router = APIRouter(include_in_schema=False)
 
 STUDIO_ASSETS = {
     "app.js": "text/javascript; charset=utf-8",
+    "compare.js": "text/javascript; charset=utf-8",
+    "form.js": "text/javascript; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
 }
 NO_CACHE = {"Cache-Control": "no-cache"}

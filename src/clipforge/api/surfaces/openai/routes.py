@@ -31,7 +31,7 @@ from clipforge.api.accept.submit import ImageField, submit, with_images
 from clipforge.api.access import Caller
 from clipforge.api.deps import Authorized, CallerDep, JobsDep, Services, ServicesDep
 from clipforge.api.http.error_bodies import OPENAI_ERRORS
-from clipforge.api.http.errors import where_json_broke
+from clipforge.api.http.errors import BODY_MODEL, where_json_broke
 from clipforge.api.http.json_body import StrictJsonRoute, loads
 from clipforge.api.surfaces.openai.models import (
     DEFAULT_MODEL,
@@ -130,6 +130,7 @@ async def parsed(
     try:
         return model.model_validate(data), uploads
     except ValidationError as exc:
+        request.scope[BODY_MODEL] = model  # for "did you mean" on a misspelt field
         raise RequestValidationError(exc.errors()) from None
 
 
