@@ -83,6 +83,10 @@ NOT_RUN = {
         "installs; .ci/run runs these installs"
     ),
     "python -m pytest": "the test command itself; .ci/run runs it",
+    "python bench/api.py --postgres --rounds 0": (
+        "a benchmark on a throwaway PostgreSQL cluster; tests/bench runs the bench scripts small"
+    ),
+    "clipforge serve --workers N": "a form with a placeholder; serve --workers runs in this test",
     "clipforge generate": "a command named in prose; run here with its arguments",
     "clipforge status": "a command named in prose; run here with its arguments",
     "CLIPFORGE_FUZZ_REQUESTS=1000 python -m pytest tests/api/test_fuzz.py -p no:asyncio -s "
