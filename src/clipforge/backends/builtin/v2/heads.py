@@ -1,0 +1,71 @@
+"""The parser's trainable part: small heads over frozen MiniLM token states.
+
+Each attribute has its own attention queries over the tokens, so it reads the word that names
+it ("crimson" in "a crimson orb drifting left") rather than a sentence summary where one word
+is drowned by the rest (MiniLM's pooled "left" and "right" prompts: cosine 0.994). A role head
+says, for each colour name the lookup found, whether it colours the object, the background, or
+neither ("brick" as a shape, "sky" as a place).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+TEXT_DIM = 384
+QUERIES = 2
+CLASSES: dict[str, tuple[str, ...]] = {
+    "shape": ("circle", "square", "triangle", "cross", "other"),
+    "motion": ("left", "right", "up", "down", "still", "growing", "shrinking", "bouncing"),
+    "background": ("plain", "stripes", "checker", "dots", "unspecified"),
+    "camera": ("fixed", "pan left", "pan right", "zoom", "unspecified"),
+}
+""""other": an object the generator cannot draw (it draws FALLBACK_SHAPE and says so);
+"unspecified": the prompt does not say (the generator's default, not reported as read)."""
+ROLES = ("object", "background", "none")
+
+
+class ParserHeads(nn.Module):
+    def __init__(self, text_dim: int = TEXT_DIM) -> None:
+        super().__init__()
+        self.norm = nn.LayerNorm(text_dim)
+        self.keys = nn.Linear(text_dim, text_dim)
+        self.queries = nn.ParameterDict(
+            {
+                name: nn.Parameter(torch.randn(QUERIES, text_dim) / math.sqrt(text_dim))
+                for name in CLASSES
+            }
+        )
+        self.heads = nn.ModuleDict(
+            {name: nn.Linear(QUERIES * text_dim, len(values)) for name, values in CLASSES.items()}
+        )
+        self.role = nn.Sequential(
+            nn.Linear(2 * text_dim, 128), nn.GELU(), nn.Linear(128, len(ROLES))
+        )
+
+    def forward(self, states: torch.Tensor, mask: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Logits per attribute (B, classes) from token states (B, L, D) and their mask."""
+        tokens = self.norm(states)
+        keys = self.keys(tokens).transpose(1, 2)  # (B, D, L)
+        scale = math.sqrt(tokens.shape[-1])
+        out = {}
+        for name, head in self.heads.items():
+            scores = (self.queries[name] @ keys / scale).masked_fill(~mask[:, None, :], -1e4)
+            read = scores.softmax(dim=-1) @ tokens  # (B, queries, D)
+            out[name] = head(read.flatten(1))
+        return out
+
+    def roles(
+        self, states: torch.Tensor, mask: torch.Tensor, rows: torch.Tensor, spans: torch.Tensor
+    ) -> torch.Tensor:
+        """Role logits (S, 3) of S colour mentions: `rows` (S,) says which prompt, `spans`
+        (S, L) which of its tokens the name covers. The name's own states carry its context
+        (MiniLM attends both ways); the prompt's mean adds what the sentence is about."""
+        tokens = self.norm(states)[rows]  # (S, L, D)
+        weights = spans.to(tokens.dtype).unsqueeze(-1)
+        own = (tokens * weights).sum(1) / weights.sum(1).clamp(min=1.0)
+        context_mask = mask[rows].to(tokens.dtype).unsqueeze(-1)
+        context = (tokens * context_mask).sum(1) / context_mask.sum(1).clamp(min=1.0)
+        return self.role(torch.cat([own, context], dim=-1))
