@@ -79,7 +79,7 @@ def object_blob(frame: np.ndarray, rgb: tuple[int, int, int]) -> tuple[bool, np.
     biggest = int(np.argmax(sizes)) + 1
     blob = labels == biggest
     ys, xs = np.nonzero(blob)
-    box = (ys.ptp() + 1) * (xs.ptp() + 1)
+    box = (np.ptp(ys) + 1) * (np.ptp(xs) + 1)
     compact = blob.sum() / box >= 0.35 and blob.sum() >= 4
     stray = (near.sum() - blob.sum()) <= 0.05 * blob.sum()
     return bool(compact and stray), np.array([xs.mean(), ys.mean()])

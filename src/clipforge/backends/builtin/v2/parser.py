@@ -24,12 +24,37 @@ FALLBACK_SHAPE = "circle"
 DEFAULT_COLOUR: tuple[str, RGB] = ("white", (255, 255, 255))
 DEFAULT_BACKGROUND_COLOUR: tuple[str, RGB] = ("black", (0, 0, 0))
 USED_DROP = 0.2
+MAX_WORDS = 40
+"""Content words weighed by ablation (one MiniLM row each); later ones are past or near the
+tokenizer's MAX_TOKENS anyway and are reported unused."""
 MAX_TOKENS = 48
 PARSER_FILE = "parser.safetensors"
 FUNCTION_WORDS = frozenset(
     [
-        "a", "an", "the", "of", "on", "in", "at", "to", "and", "with", "over", "under", "into",
-        "onto", "from", "by", "its", "it", "is", "are", "this", "that", "one", "some",
+        "a",
+        "an",
+        "the",
+        "of",
+        "on",
+        "in",
+        "at",
+        "to",
+        "and",
+        "with",
+        "over",
+        "under",
+        "into",
+        "onto",
+        "from",
+        "by",
+        "its",
+        "it",
+        "is",
+        "are",
+        "this",
+        "that",
+        "one",
+        "some",
     ]
 )
 _WORD = re.compile(r"[\w'-]+")
@@ -101,7 +126,11 @@ class PromptParser:
     def read_raw(self, texts: list[str]) -> list[_Raw]:
         states, mask, offsets = self.states(texts)
         logits = self.heads(states, mask)
-        mentions = [self.table.mentions(text) for text in texts]
+        # A name past the tokenizer's truncation has no states to read its role from: unread.
+        mentions = [
+            [m for m in self.table.mentions(text) if _within(m, offsets[row])]
+            for row, text in enumerate(texts)
+        ]
         rows, spans = mention_tokens(mentions, offsets)
         roles = self.heads.roles(states, mask, rows.to(self.device), spans.to(self.device))
         role_probabilities = roles.softmax(-1).cpu()
@@ -120,6 +149,7 @@ class PromptParser:
     def parse(self, prompt: str) -> Parsed:
         words = [(m.group(0), m.start(), m.end()) for m in _WORD.finditer(prompt)]
         content = [w for w in words if w[0].lower() not in FUNCTION_WORDS]
+        content, beyond = content[:MAX_WORDS], content[MAX_WORDS:]
         ablated = [_without(prompt, start, end) for _, start, end in content]
         full, *others = self.read_raw([prompt, *ablated])
         replaced: dict[str, str] = {}
@@ -143,7 +173,7 @@ class PromptParser:
             camera=full.classes["camera"],
             colour=_value(full.colour, DEFAULT_COLOUR),
             background_colour=_value(full.background_colour, DEFAULT_BACKGROUND_COLOUR),
-            unused_words=tuple(unused),
+            unused_words=(*unused, *(word for word, _, _ in beyond)),
             replaced=replaced,
         )
 
@@ -171,6 +201,16 @@ def _changed(full: _Raw, raw: _Raw, start: int, end: int) -> bool:
         if raw.classes[name] != chosen or drop >= USED_DROP:
             return True
     return False
+
+
+def _within(mention: Mention, offsets: torch.Tensor) -> bool:
+    return bool(
+        (
+            (offsets[:, 1] > offsets[:, 0])
+            & (offsets[:, 0] >= mention.start)
+            & (offsets[:, 1] <= mention.end)
+        ).any()
+    )
 
 
 def _without(text: str, start: int, end: int) -> str:
