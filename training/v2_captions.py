@@ -82,6 +82,10 @@ FRAMES = [
     "an animation of a {colour}{shape} {motion}{background}",
 ]
 BACKGROUND_LINKS = [" on ", " against ", " in front of ", ", "]
+# Word order must not decide which colour is the object's: some captions name the background
+# first ("on a black background, a lime triangle rising").
+BACKGROUND_FIRST = 0.3
+LEADING_LINKS = ["on", "against", "over", "in front of"]
 _WORD = re.compile(r"[a-z]+")
 
 
@@ -128,7 +132,16 @@ def random_labelled(rng: np.random.Generator, colours: list[str] = TRAIN_COLOURS
         start = head.index(colour + " ")
         colour_span = (start, start + len(colour))
     text, background_span = head, None
-    if background != "unspecified":
+    if background != "unspecified" and rng.random() < BACKGROUND_FIRST:
+        phrase = pick(BACKGROUND_PHRASES[background])
+        link = pick(LEADING_LINKS)
+        lead = f"{link} {phrase.format(tone=tone)}, "
+        start = len(link) + 1 + phrase.index("{tone}")
+        background_span = (start, start + len(tone))
+        text = lead + head
+        if colour_span:
+            colour_span = (colour_span[0] + len(lead), colour_span[1] + len(lead))
+    elif background != "unspecified":
         phrase = pick(BACKGROUND_PHRASES[background])
         prefix = text + pick(BACKGROUND_LINKS)
         text = prefix + phrase.format(tone=tone)

@@ -47,15 +47,23 @@ class ParserHeads(nn.Module):
 
     def forward(self, states: torch.Tensor, mask: torch.Tensor) -> dict[str, torch.Tensor]:
         """Logits per attribute (B, classes) from token states (B, L, D) and their mask."""
+        return self.read(states, mask)[0]
+
+    def read(
+        self, states: torch.Tensor, mask: torch.Tensor
+    ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+        """Logits per attribute, and how much each attribute read each token (B, L), the
+        mean of its queries' attention."""
         tokens = self.norm(states)
         keys = self.keys(tokens).transpose(1, 2)  # (B, D, L)
         scale = math.sqrt(tokens.shape[-1])
-        out = {}
+        logits, attention = {}, {}
         for name, head in self.heads.items():
             scores = (self.queries[name] @ keys / scale).masked_fill(~mask[:, None, :], -1e4)
-            read = scores.softmax(dim=-1) @ tokens  # (B, queries, D)
-            out[name] = head(read.flatten(1))
-        return out
+            weights = scores.softmax(dim=-1)  # (B, queries, L)
+            logits[name] = head((weights @ tokens).flatten(1))
+            attention[name] = weights.mean(dim=1)
+        return logits, attention
 
     def roles(
         self, states: torch.Tensor, mask: torch.Tensor, rows: torch.Tensor, spans: torch.Tensor

@@ -24,6 +24,16 @@ FALLBACK_SHAPE = "circle"
 DEFAULT_COLOUR: tuple[str, RGB] = ("white", (255, 255, 255))
 DEFAULT_BACKGROUND_COLOUR: tuple[str, RGB] = ("black", (0, 0, 0))
 USED_DROP = 0.2
+ATTENDED = 0.2
+"""A word also counts as used when an attribute that the prompt set (not a default class)
+puts this share of its attention on it: words that say the same thing twice ("falling down")
+each change nothing when taken out alone."""
+DEFAULTS = {
+    "shape": "other",
+    "motion": "still",
+    "background": "unspecified",
+    "camera": "unspecified",
+}
 MAX_WORDS = 40
 """Content words weighed by ablation (one MiniLM row each); later ones are past or near the
 tokenizer's MAX_TOKENS anyway and are reported unused."""
@@ -96,6 +106,14 @@ class _Raw:
     probabilities: dict[str, torch.Tensor]
     colour: Mention | None
     background_colour: Mention | None
+    attention: dict[str, torch.Tensor]  # attribute -> (L,) over the tokens
+    offsets: torch.Tensor  # (L, 2) the tokens' character spans
+
+    def attended(self, name: str, start: int, end: int) -> float:
+        """The share of `name`'s attention on the tokens inside characters [start, end)."""
+        inside = (self.offsets[:, 1] > self.offsets[:, 0]) & (self.offsets[:, 0] >= start)
+        inside &= self.offsets[:, 1] <= end
+        return float(self.attention[name][inside].sum())
 
 
 class PromptParser:
@@ -125,7 +143,7 @@ class PromptParser:
     @torch.no_grad()
     def read_raw(self, texts: list[str]) -> list[_Raw]:
         states, mask, offsets = self.states(texts)
-        logits = self.heads(states, mask)
+        logits, attention = self.heads.read(states, mask)
         # A name past the tokenizer's truncation has no states to read its role from: unread.
         mentions = [
             [m for m in self.table.mentions(text) if _within(m, offsets[row])]
@@ -142,7 +160,14 @@ class PromptParser:
             probabilities = {name: value[row].softmax(-1).cpu() for name, value in logits.items()}
             classes = {name: CLASSES[name][int(p.argmax())] for name, p in probabilities.items()}
             out.append(
-                _Raw(classes, probabilities, _pick(found, chosen, 0), _pick(found, chosen, 1))
+                _Raw(
+                    classes,
+                    probabilities,
+                    _pick(found, chosen, 0),
+                    _pick(found, chosen, 1),
+                    {name: value[row].cpu() for name, value in attention.items()},
+                    offsets[row],
+                )
             )
         return out
 
@@ -154,17 +179,13 @@ class PromptParser:
         full, *others = self.read_raw([prompt, *ablated])
         replaced: dict[str, str] = {}
         if full.classes["shape"] == "other" and content:
-            other = CLASSES["shape"].index("other")
-            drops = [
-                float(full.probabilities["shape"][other] - r.probabilities["shape"][other])
-                for r in others
-            ]
-            noun = content[max(range(len(drops)), key=drops.__getitem__)][0]
+            # The word the shape head read most names the object it cannot draw.
+            noun = max(content, key=lambda w: full.attended("shape", w[1], w[2]))[0]
             replaced[noun] = FALLBACK_SHAPE
         unused = [
             word
             for (word, start, end), raw in zip(content, others, strict=True)
-            if word in replaced or not _changed(full, raw, start, end)
+            if word in replaced or not _used(full, raw, start, end)
         ]
         return Parsed(
             shape=FALLBACK_SHAPE if full.classes["shape"] == "other" else full.classes["shape"],
@@ -185,6 +206,15 @@ def _pick(found: list[Mention], roles: torch.Tensor, role: int) -> Mention | Non
         if max(range(len(ROLES)), key=p.__getitem__) == role and p[role] > best_p:
             best, best_p = mention, p[role]
     return best
+
+
+def _used(full: _Raw, raw: _Raw, start: int, end: int) -> bool:
+    """Whether the word at [start, end) counts for the reading: taking it out (`raw`) changed
+    it, or an attribute the prompt set read it."""
+    set_by_prompt = [name for name, chosen in full.classes.items() if chosen != DEFAULTS[name]]
+    if any(full.attended(name, start, end) >= ATTENDED for name in set_by_prompt):
+        return True
+    return _changed(full, raw, start, end)
 
 
 def _changed(full: _Raw, raw: _Raw, start: int, end: int) -> bool:
