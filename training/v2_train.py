@@ -200,7 +200,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--parser-steps", type=int, default=4000)
     parser.add_argument("--parser-batch", type=int, default=64)
     parser.add_argument("--pool", type=int, default=512, help="encoded captions kept")
-    parser.add_argument("--pool-refresh", type=int, default=4, help="captions renewed a step")
+    parser.add_argument("--pool-refresh", type=int, default=8, help="captions renewed a step")
     parser.add_argument("--generator-steps", type=int, default=30000)
     parser.add_argument("--generator-batch", type=int, default=8)
     parser.add_argument("--frames", type=int, default=8)

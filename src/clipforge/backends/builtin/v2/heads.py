@@ -41,6 +41,7 @@ class ParserHeads(nn.Module):
         self.heads = nn.ModuleDict(
             {name: nn.Linear(QUERIES * text_dim, len(values)) for name, values in CLASSES.items()}
         )
+        self.role_query = nn.Linear(text_dim, text_dim)
         self.role = nn.Sequential(
             nn.Linear(2 * text_dim, 128), nn.GELU(), nn.Linear(128, len(ROLES))
         )
@@ -69,11 +70,16 @@ class ParserHeads(nn.Module):
         self, states: torch.Tensor, mask: torch.Tensor, rows: torch.Tensor, spans: torch.Tensor
     ) -> torch.Tensor:
         """Role logits (S, 3) of S colour mentions: `rows` (S,) says which prompt, `spans`
-        (S, L) which of its tokens the name covers. The name's own states carry its context
-        (MiniLM attends both ways); the prompt's mean adds what the sentence is about."""
+        (S, L) which of its tokens the name covers. Each name attends over the rest of its
+        prompt, so it can find the word its colour goes with ("background", "stripes", a
+        shape) wherever it stands; a name's own states alone, with the prompt's mean, read
+        "a lime triangle rising on a black background" as a lime background."""
         tokens = self.norm(states)[rows]  # (S, L, D)
         weights = spans.to(tokens.dtype).unsqueeze(-1)
         own = (tokens * weights).sum(1) / weights.sum(1).clamp(min=1.0)
-        context_mask = mask[rows].to(tokens.dtype).unsqueeze(-1)
-        context = (tokens * context_mask).sum(1) / context_mask.sum(1).clamp(min=1.0)
+        others = mask[rows] & ~spans
+        keys = self.keys(tokens)  # (S, L, D)
+        scores = (keys @ self.role_query(own).unsqueeze(-1)).squeeze(-1) / math.sqrt(own.shape[-1])
+        attention = scores.masked_fill(~others, -1e4).softmax(dim=-1)
+        context = (attention.unsqueeze(-1) * tokens).sum(1)
         return self.role(torch.cat([own, context], dim=-1))
