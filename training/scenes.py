@@ -50,6 +50,14 @@ class Scene:
     """Object centre at t=0, in fractions of (width, height)."""
 
 
+def rgb(name: str, table: dict[str, tuple[int, int, int]]) -> tuple[int, int, int]:
+    """A palette name's value, or a "#rrggbb" value as it is (the v2 generator is trained on
+    any colour, not a palette)."""
+    if name.startswith("#"):
+        return (int(name[1:3], 16), int(name[3:5], 16), int(name[5:7], 16))
+    return table[name]
+
+
 def _held_out_triples() -> frozenset[tuple[str, str, str]]:
     """One (colour, shape, motion) combination in eight never appears in training: the
     evaluation asks for these, so that it measures composition, not memory."""
@@ -122,16 +130,20 @@ def _texture_shade(tone: np.ndarray) -> np.ndarray:
     return np.clip(tone * 1.6 + 25, 0, 255)
 
 
+START_POINTS = {
+    "left": (0.78, 0.5),
+    "right": (0.22, 0.5),
+    "up": (0.5, 0.75),
+    "down": (0.5, 0.25),
+    "bouncing": (0.5, 0.7),
+}
+"""Where each motion starts, before a jitter of up to START_JITTER each way (else the centre)."""
+START_JITTER = 0.08
+
+
 def _start(motion: str, rng: np.random.Generator) -> tuple[float, float]:
-    jitter = lambda: float(rng.uniform(-0.08, 0.08))  # noqa: E731
-    starts = {
-        "left": (0.78, 0.5),
-        "right": (0.22, 0.5),
-        "up": (0.5, 0.75),
-        "down": (0.5, 0.25),
-        "bouncing": (0.5, 0.7),
-    }
-    x, y = starts.get(motion, (0.5, 0.5))
+    jitter = lambda: float(rng.uniform(-START_JITTER, START_JITTER))  # noqa: E731
+    x, y = START_POINTS.get(motion, (0.5, 0.5))
     return (x + jitter(), y + jitter())
 
 
@@ -197,7 +209,7 @@ def _camera(scene: Scene, t: float) -> tuple[float, float]:
 
 def _background(scene: Scene, width: int, height: int, offset: float, zoom: float) -> np.ndarray:
     short = min(width, height)
-    tone = np.array(BACKGROUND_TONES[scene.tone], dtype=np.float32)
+    tone = np.array(rgb(scene.tone, BACKGROUND_TONES), dtype=np.float32)
     canvas = np.empty((height, width, 3), dtype=np.float32)
     canvas[:] = tone
     if scene.background == "plain":
@@ -224,7 +236,7 @@ def _draw(canvas: np.ndarray, scene: Scene, cx: float, cy: float, diameter: floa
     ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
     dx, dy = (xs + 0.5 - cx) / (diameter / 2), (ys + 0.5 - cy) / (diameter / 2)
     coverage = _shape_coverage(scene.shape, dx, dy)
-    colour = np.array(COLOURS[scene.colour], dtype=np.float32)
+    colour = np.array(rgb(scene.colour, COLOURS), dtype=np.float32)
     canvas[:] = canvas * (1 - coverage[..., None]) + colour * coverage[..., None]
     return coverage
 
