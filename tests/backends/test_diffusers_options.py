@@ -68,7 +68,8 @@ def test_options_come_from_settings_and_bad_values_name_the_setting() -> None:
 def _decoder_calls(backend: DiffusersBackend) -> list[int]:
     """How many times the VAE's decoder runs (once per latent frame, per tile when tiled)."""
     calls = [0]
-    backend.pipeline.vae.decoder.register_forward_hook(lambda *_: calls.__setitem__(0, calls[0] + 1))
+    decoder = backend.pipeline.vae.decoder
+    decoder.register_forward_hook(lambda *_: calls.__setitem__(0, calls[0] + 1))
     return calls
 
 
