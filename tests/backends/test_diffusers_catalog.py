@@ -11,12 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import diffusers
 import numpy as np
 import pytest
-
-pytest.importorskip("diffusers")
-
-import diffusers
 import torch
 from huggingface_hub import constants as hub_constants
 

@@ -10,8 +10,6 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("diffusers")
-
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "gpu_models.py"
 
 

@@ -6,15 +6,14 @@ import io
 import time
 from pathlib import Path
 
+import av
+import byteplussdkarkruntime as ark_runtime
 import httpx
 import pytest
+from byteplussdkarkruntime import _exceptions as ark_errors
 
 from clipforge.files.base import job_keys
 from tests.live import live_server
-
-ark_runtime = pytest.importorskip("byteplussdkarkruntime")
-ark_errors = pytest.importorskip("byteplussdkarkruntime._exceptions")
-av = pytest.importorskip("av")
 
 KEY = "ark-test-key"
 MODEL = "seedance-1-0-lite-t2v-250428"
