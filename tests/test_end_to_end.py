@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -152,6 +153,10 @@ def test_two_servers_never_run_the_same_job(tiny_wan_path: Path, tmp_path: Path)
         for server in servers:
             server.kill()
     assert [job["attempts"] for job in jobs] == [1] * 6
+    log = (tmp_path / "server.log").read_text()
+    runs = re.findall(r"job (\S+): attempt \d+ on [^:\s]+:(\d+):", log)
+    assert sorted(job_id for job_id, _ in runs) == sorted(ids)  # each job run once
+    assert {int(pid) for _, pid in runs} == {server.process.pid for server in servers}, runs
 
 
 def test_serve_without_a_model_says_how_to_configure_one(tmp_path: Path) -> None:

@@ -44,13 +44,24 @@ def test_same_key_same_body_is_the_same_job(
     server: LiveServer, path: str, body: dict[str, Any], status: int, other: dict[str, Any]
 ) -> None:
     key = f"same-{path}"
+    before = _job_count(server, "k1")
     first, second = post(server, path, body, key), post(server, path, body, key)
     assert (first.status_code, second.status_code) == (status, status), first.text
-    assert first.json()["id"] == second.json()["id"]
-    assert first.json() == second.json() or path == "/v1/jobs"
+    assert first.json() == second.json()  # the same answer, the same job
+    assert _job_count(server, "k1") == before + 1
     with server.client("k1") as http:
         fresh = http.post(path, json=body)  # no key: a new job each time
     assert fresh.json()["id"] != first.json()["id"]
+    assert _job_count(server, "k1") == before + 2
+
+
+def _job_count(live: LiveServer, api_key: str) -> int:
+    count, page = 0, {"has_more": True}
+    with live.client(api_key) as http:
+        while page["has_more"]:
+            page = http.get("/v1/jobs", params={"limit": 100, "offset": count}).json()
+            count += len(page["data"])
+    return count
 
 
 @pytest.mark.parametrize("path, body, status, other", SURFACES)
@@ -75,6 +86,9 @@ def test_keys_are_scoped_per_api_key(server: LiveServer) -> None:
     theirs = post(server, "/v2/video/generations", AIML, "shared", "k2")
     assert mine.status_code == theirs.status_code == 200
     assert mine.json()["id"] != theirs.json()["id"]
+    with server.client("k2") as http:  # each key's job is its own
+        assert http.get(f"/v1/jobs/{mine.json()['id']}").status_code == 404
+        assert http.get(f"/v1/jobs/{theirs.json()['id']}").status_code == 200
 
 
 def test_a_bad_body_is_a_400_even_with_a_used_key(server: LiveServer) -> None:
@@ -90,10 +104,14 @@ def test_a_deleted_ark_task_frees_its_key(tmp_path: Path) -> None:
         first = post(live, ARK, ARK_BODY, "again", api_key="")
         task_id = first.json()["id"]
         with live.client() as http:
-            http.delete(f"{ARK}/{task_id}")  # cancels
-            http.delete(f"{ARK}/{task_id}")  # deletes
+            assert http.delete(f"{ARK}/{task_id}").status_code == 200  # cancels
+            assert http.get(f"{ARK}/{task_id}").json()["status"] == "cancelled"
+            assert http.delete(f"{ARK}/{task_id}").status_code == 200  # deletes
+            assert http.get(f"{ARK}/{task_id}").status_code == 404
         second = post(live, ARK, ARK_BODY, "again", api_key="")
         assert second.status_code == 200 and second.json()["id"] != task_id
+        with live.client() as http:
+            assert http.get(f"{ARK}/{second.json()['id']}").json()["status"] == "queued"
 
 
 def test_a_native_create_returns_the_job(server: LiveServer) -> None:

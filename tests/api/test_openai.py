@@ -143,8 +143,6 @@ def test_variants_remix_extend_delete_and_edits(http: httpx.Client) -> None:
     queued = http.post(VIDEOS, json={"prompt": "never mind"}).json()
     assert http.delete(f"{VIDEOS}/{queued['id']}").json()["deleted"] is True
     assert http.get(f"{VIDEOS}/{queued['id']}").status_code == 404
-    early = http.post(VIDEOS, json={"prompt": "soon"}).json()
-    assert http.get(f"{VIDEOS}/{early['id']}/content").status_code in (200, 404)
     refusal(http.post(f"{VIDEOS}/edits", json={"prompt": "x"}), "video")
     missing = http.post(f"{VIDEOS}/extensions", json={"prompt": "on", "seconds": "4"})
     assert missing.json()["error"]["param"] == "video"
@@ -196,6 +194,7 @@ def test_progress_from_the_steps_and_a_failure_with_its_error(tmp_path: Path) ->
     with live_server(tmp_path, **settings) as live, live.client() as http:
         video = http.post(VIDEOS, json={"prompt": "a ball", "size": "864x480"}).json()
         assert (video["status"], video["progress"]) == ("queued", 0)
+        no_content(http, video["id"])  # no worker here: it stays queued
         store = live.server.store
         claim = store.claim("test-worker", 30)
         assert claim is not None and claim.job.id == video["id"]
@@ -203,8 +202,10 @@ def test_progress_from_the_steps_and_a_failure_with_its_error(tmp_path: Path) ->
         running = http.get(f"{VIDEOS}/{video['id']}")
         assert running.json()["status"] == "in_progress" and running.json()["progress"] == 37
         assert running.headers["openai-poll-after-ms"] == "500"
+        no_content(http, video["id"])
         assert store.fail(claim, "GenerationError", "the model ran out of memory")
         failed = http.get(f"{VIDEOS}/{video['id']}").json()
+        no_content(http, video["id"])
     assert failed["status"] == "failed" and failed["completed_at"] is None
     assert failed["error"] == {"code": "GenerationError", "message": "the model ran out of memory"}
     assert failed["progress"] == 37  # where it stopped
@@ -239,3 +240,11 @@ def test_an_extension_stores_the_sources_last_frame_as_it_is(
     first = storage.get_bytes(frame_key(made.json()["id"], "first"))
     assert first == storage.get_bytes(still_key(video["id"], "lastframe"))
     assert encodes == []
+
+
+def no_content(http: httpx.Client, video_id: str) -> None:
+    """A video that is not completed has no content: 404 in OpenAI's shape, naming it."""
+    for variant in ("video", "thumbnail"):
+        answer = http.get(f"{VIDEOS}/{video_id}/content", params={"variant": variant})
+        assert answer.status_code == 404, answer.text
+        assert answer.json()["error"]["param"] == "video_id", answer.text

@@ -9,9 +9,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-
-pytest.importorskip("diffusers")
-
 import torch
 
 from clipforge.backends.base import Clip

@@ -11,9 +11,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-
-pytest.importorskip("diffusers")
-
 import torch
 
 from clipforge.backends.base import ImageInput

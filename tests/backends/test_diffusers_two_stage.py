@@ -11,8 +11,6 @@ from typing import Any
 import numpy as np
 import pytest
 
-pytest.importorskip("diffusers")
-
 from clipforge.backends.base import ImageInput
 from clipforge.backends.diffusers.backend import DiffusersBackend
 from clipforge.backends.diffusers.catalog import CATALOGUE

@@ -6,9 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
-pytest.importorskip("diffusers")
-
 import torch
 from diffusers import (
     AutoencoderKLLTXVideo,

@@ -9,15 +9,14 @@ import io
 import time
 from pathlib import Path
 
+import av
 import httpx
 import numpy as np
 import pytest
+import volcenginesdkarkruntime as ark_runtime
 from PIL import Image
 
 from tests.live import live_server
-
-ark_runtime = pytest.importorskip("volcenginesdkarkruntime")
-av = pytest.importorskip("av")
 
 KEY = "volcengine-key"
 MODEL = "seedance-1-0-lite-t2v-250428"

@@ -59,7 +59,11 @@ def test_expired_is_told_apart_from_other_errors(store: JobStore) -> None:
     errors = JobFilter(statuses=(JobStatus.ERROR,), expired=False)
     assert [j.id for j in store.list_jobs(where=errors)] == [job.id]
     assert store.count_jobs(JobFilter(statuses=(JobStatus.ERROR,), expired=True)) == 0
-    assert EXPIRED != "GenerationError"
+    late = store.create(request("late"), JobExtras(expires_after=0))
+    assert [j.id for j in store.expire_due()] == [late.id]
+    expired = JobFilter(statuses=(JobStatus.ERROR,), expired=True)
+    assert [j.id for j in store.list_jobs(where=expired)] == [late.id]
+    assert [j.id for j in store.list_jobs(where=errors)] == [job.id]
 
 
 def test_delete_removes_finished_jobs_only(store: JobStore, clock: FakeClock) -> None:

@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
-from clipforge.schemas import FRAME_SIZES
+from clipforge.schemas import FRAME_SIZES, AspectRatio
 from clipforge.video import cover_crop_box, resize_frame
 
 ALL_SIZES = sorted({size for by_ratio in FRAME_SIZES.values() for size in by_ratio.values()})
 
 
-def test_the_table_has_28_sizes() -> None:
-    assert len(ALL_SIZES) == 28  # 21 of 1.0 and 7 of 2.0's 4k
+def test_every_size_encodes_and_has_its_ratio() -> None:
+    """What the encoder and the clients need of the table (not its contents restated): even
+    sides for H.264's 4:2:0, each size within 3% of its ratio, a portrait size for every
+    landscape one, and sizes that grow with the resolution."""
+    for by_ratio in FRAME_SIZES.values():
+        for ratio, (width, height) in by_ratio.items():
+            across, down = (int(n) for n in ratio.value.split(":"))
+            assert width % 2 == 0 and height % 2 == 0, (ratio, width, height)
+            assert width / height == pytest.approx(across / down, rel=0.03), (ratio, width, height)
+            mirrored = AspectRatio(f"{down}:{across}")
+            assert by_ratio[mirrored] == (height, width)
+    areas = [[w * h for w, h in by_ratio.values()] for by_ratio in FRAME_SIZES.values()]
+    assert all(min(big) > max(small) for small, big in itertools.pairwise(areas))
 
 
 def _native(width: int, height: int) -> np.ndarray:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import av
 import pytest
+import torch
 
 from clipforge.backends.base import NO_IMAGES, Backend, Clip, ImageInput, ProgressCallback
 from clipforge.backends.testpattern import TestPatternBackend
@@ -129,6 +130,29 @@ def test_worker_level_failure_requeues_and_reloads_the_backend(
     requeued = store.get(job.id)
     assert requeued is not None and requeued.status is JobStatus.QUEUED
     assert backends[0].closed
+    worker.run_once()
+    done = store.get(job.id)
+    assert done is not None and done.status is JobStatus.COMPLETED and done.attempts == 2
+
+
+def test_a_cuda_out_of_memory_from_any_backend_gives_the_job_back(
+    store: SQLiteJobStore, storage: LocalStorage, settings: Settings
+) -> None:
+    """The device's state, not the job's fault: torch.cuda.OutOfMemoryError raised by a
+    backend that does not map it itself (the built-in one) ended the job in `error`."""
+
+    def out_of_memory(step: int) -> None:
+        if step == 2:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    backends = [ScriptedBackend(out_of_memory), ScriptedBackend()]
+    loads = iter(backends)
+    worker = Worker(store, storage, lambda: next(loads), settings, "host:1:boot:0")
+    job = store.create(REQUEST)
+    worker.run_once()
+    requeued = store.get(job.id)
+    assert requeued is not None and requeued.status is JobStatus.QUEUED, requeued
+    assert requeued.error_name is None and backends[0].closed
     worker.run_once()
     done = store.get(job.id)
     assert done is not None and done.status is JobStatus.COMPLETED and done.attempts == 2

@@ -22,6 +22,14 @@ ProgressCallback = Callable[[int, int], None]
 """progress(step, total): called after each denoising step; may raise JobCancelled."""
 
 
+def out_of_device_memory(exc: BaseException) -> bool:
+    """A device out of memory (`torch.OutOfMemoryError`, alias `torch.cuda.OutOfMemoryError`),
+    told apart without importing torch: the device's state, never the job's fault."""
+    return any(
+        cls.__name__ == "OutOfMemoryError" and cls.__module__.split(".")[0] == "torch"
+        for cls in type(exc).__mro__
+    )
+
 @dataclass(frozen=True)
 class Capabilities:
     """What a backend can do with given weights, declared as data (no model is loaded to

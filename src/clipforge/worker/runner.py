@@ -3,7 +3,8 @@
 Failures are sorted once, here (DESIGN.md habit 6):
 - JobFailure (and anything unexpected): job-level, the job ends in `error` with the message;
 - JobCancelled, or a claim that is no longer ours: nothing to write, the store already says so;
-- WorkerFailure: worker-level, the job goes back to the queue and the backend is reloaded;
+- WorkerFailure, or a device out of memory from any backend: worker-level, the job goes back
+  to the queue and the backend is reloaded;
 - a storage or scratch fault (`files/faults.py`): the infrastructure's, the job goes back to
   the queue uncounted and the worker claims nothing until storage passes a probe.
 Job messages never carry the server's paths.
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from clipforge.backends.base import Backend, Clip, ImageInput
+from clipforge.backends.base import Backend, Clip, ImageInput, out_of_device_memory
 from clipforge.backends.segments import generate_long
 from clipforge.errors import GenerationFailed, JobCancelled, JobFailure, WorkerFailure
 from clipforge.files.base import REFERENCES, Storage, frame_key, job_keys, still_key, video_key
@@ -155,12 +156,13 @@ class Worker:
         except JobCancelled:
             log.info("job %s: cancelled or taken over", claim.job.id)
         except WorkerFailure as exc:
-            log.warning("job %s: worker failure, job requeued: %s", claim.job.id, exc)
-            self.store.release(claim)
-            self._drop_backend()
+            self._give_back(claim, exc)
         except JobFailure as exc:
             self.store.fail(claim, exc.name, self._scrubbed(str(exc)))
         except Exception as exc:
+            if out_of_device_memory(exc):
+                self._give_back(claim, exc)
+                return
             if (fault := as_storage_fault(exc)) is None:
                 log.exception("job %s failed", claim.job.id)
                 message = self._scrubbed(f"{type(exc).__name__}: {exc}")
@@ -168,6 +170,11 @@ class Worker:
                 return
             log.warning("job %s: %s; queued again, uncounted", claim.job.id, fault, exc_info=exc)
             self.health.fault(fault, job_given_back=self.store.give_back(claim))
+
+    def _give_back(self, claim: Claim, exc: Exception) -> None:
+        log.warning("job %s: worker failure, job requeued: %s", claim.job.id, exc)
+        self.store.release(claim)
+        self._drop_backend()
 
     def _scrubbed(self, message: str) -> str:
         return scrub_paths(message, self.settings.data_dir)

@@ -34,9 +34,14 @@ DEFAULT_FIRST_BLOCK_THRESHOLD = 0.05
 COMPILE_BACKEND = "inductor"
 """torch.compile's backend (tests trace with "eager": the same graph breaks, no code
 generation)."""
-FULLGRAPH_CACHES = ("none", "taylorseer")
-"""Step caches whose hooks Dynamo traces without a graph break (FirstBlockCache's `hasattr`
-and cache-dit's hooks break the graph; group offload's onload is `torch.compiler.disable`d)."""
+TAYLORSEER_MODULES = (r"^(blocks|transformer_blocks)\.\d+\.(attn1|attn2|ffn)$",)
+"""What TaylorSeer predicts between full steps: each block's attention and feed-forward
+outputs. diffusers' default patterns (`^blocks.*attn`, matched in full) name no module of
+Wan's or LTX's blocks (`attn1`, `attn2`): the cache was on and skipped nothing."""
+FULLGRAPH_CACHES = ("none",)
+"""Step caches whose hooks Dynamo traces without a graph break: none of them (FirstBlockCache's
+`hasattr`, TaylorSeer's `torch.compiler.disable`d step count and cache-dit's hooks break the
+graph; so does group offload's onload)."""
 
 
 @dataclass(frozen=True)
@@ -170,7 +175,7 @@ def enable_step_cache(pipeline: Any, options: SpeedOptions, notes: list[str]) ->
         threshold = options.step_cache_threshold or DEFAULT_FIRST_BLOCK_THRESHOLD
         config: Any = diffusers.FirstBlockCacheConfig(threshold=threshold)
     else:
-        config = diffusers.TaylorSeerCacheConfig()
+        config = diffusers.TaylorSeerCacheConfig(cache_identifiers=list(TAYLORSEER_MODULES))
     for transformer in transformers_of(pipeline):
         try:
             transformer.enable_cache(config)
