@@ -83,6 +83,10 @@ NOT_RUN = {
         "installs; .ci/run runs these installs"
     ),
     "python -m pytest": "the test command itself; .ci/run runs it",
+    "python3 -m venv .venv && . .venv/bin/activate && pip install -r requirements-cpu.txt "
+    '&& pip install ".[builtin]" && clipforge serve': (
+        "a user's install; the serve it ends with runs in this test (the built-in model)"
+    ),
     "python bench/api.py --postgres --rounds 0": (
         "a benchmark on a throwaway PostgreSQL cluster; tests/bench runs the bench scripts small"
     ),
