@@ -392,3 +392,24 @@ def test_clipforge_serve_runs_with_the_header_deadline(tmp_path: Path) -> None:
             assert time.monotonic() - started < 5
     finally:
         server.kill()
+
+
+def test_urls_that_cannot_be_sent_to_are_refused_at_create(tmp_path: Path) -> None:
+    # Found by the outside probe: a URL that passes the address check but that httpx cannot
+    # parse (over its 65536-character cap, an octal IPv4 host) was a 500 for an image field
+    # and, for a callback, accepted and then never deliverable (a traceback per attempt).
+    # No worker and no dispatcher: nothing here is fetched or delivered.
+    public_but_long = "https://93.184.216.34/" + "a" * 70_000
+    octal_public = "http://0135.0270.0330.042/hook"  # 93.184.216.34 to the system resolver
+    with (
+        live_server(tmp_path, backend="testpattern", workers=0, callbacks=False) as live,
+        live.client() as c,
+    ):
+        image = {"image_url": public_but_long}
+        i2v = {"prompt": "x", "model": "bytedance/seedance-1-0-pro-i2v", "input_reference": image}
+        refused = c.post("/v1/videos", json=i2v)
+        assert refused.status_code == 400, refused.text
+        assert refused.json()["error"]["param"] == "input_reference"
+        refused = c.post(TASKS, json=ark_body(callback_url=octal_public))
+        assert refused.status_code == 400, refused.text
+        assert refused.json()["error"]["param"] == "callback_url"
