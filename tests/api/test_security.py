@@ -413,3 +413,36 @@ def test_urls_that_cannot_be_sent_to_are_refused_at_create(tmp_path: Path) -> No
         refused = c.post(TASKS, json=ark_body(callback_url=octal_public))
         assert refused.status_code == 400, refused.text
         assert refused.json()["error"]["param"] == "callback_url"
+
+
+def test_a_request_whose_body_stalls_is_answered_408(tmp_path: Path) -> None:
+    """Found by the outside probe: headers sent in time, then a body that never comes. The
+    AI/ML and Ark creates read the body before the key is checked, so a caller without a key
+    held such a connection for ever (still open after 90 s)."""
+    limits = {"body_idle_timeout_seconds": 1.0, "api_keys": "k"}
+    with live_server(tmp_path, backend="testpattern", workers=0, callbacks=False, **limits) as live:
+        address = ("127.0.0.1", live.settings.port)
+        stalled = []
+        for path in (UNIVERSAL, TASKS, "/v1/videos"):
+            sock = socket.create_connection(address)
+            head = f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            sock.sendall(f"{head}Content-Length: 1000\r\n\r\n{{".encode())
+            stalled.append(sock)
+        time.sleep(3)
+        answers = [_first_bytes(sock) for sock in stalled]
+        assert answers[0].startswith(b"HTTP/1.1 408"), answers[0]
+        assert answers[1].startswith(b"HTTP/1.1 408"), answers[1]
+        assert answers[2].startswith(b"HTTP/1.1 401"), answers[2]  # the key first, body unread
+        for sock in stalled:
+            sock.close()
+        with live.client("k") as http:  # a real body that arrives in time is untouched
+            assert http.post(UNIVERSAL, json=AIML).status_code == 200
+
+
+def _first_bytes(sock: socket.socket) -> bytes:
+    """What the server has sent on `sock` so far (b"" if nothing yet)."""
+    sock.settimeout(0.5)
+    try:
+        return sock.recv(200)
+    except TimeoutError:
+        return b""
