@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
+import httpx
+
 from clipforge.errors import InvalidField
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -83,6 +85,10 @@ def _parse(field: str, url: str) -> SplitResult:
         raise InvalidField(field, "not a valid URL") from None
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise InvalidField(field, "must be an http or https URL with a host")
+    try:  # the parser a fetch or a delivery uses: what it cannot send is refused now
+        httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise InvalidField(field, f"not a valid URL ({exc})") from None
     return parsed
 
 
@@ -180,8 +186,6 @@ async def check_urls(
 def pinned(target: Target) -> tuple[str, dict[str, str], dict[str, Any]]:
     """(URL, headers, httpx extensions) that reach `target` at its checked address only:
     the address in the URL, the name in the Host header and in TLS (SNI and certificate)."""
-    import httpx
-
     url = httpx.URL(target.url)
     if target.address is None:
         return str(url), {}, {}

@@ -201,6 +201,12 @@ class Settings(BaseSettings):
     keep_alive_seconds: float = Field(
         5.0, gt=0, description="An idle keep-alive connection is closed after this many seconds."
     )
+    body_idle_timeout_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="A request body that sends nothing for this many seconds gets a 408 (a "
+        "caller, even one without a key, cannot hold a connection by never finishing its body).",
+    )
     max_body_bytes: int = Field(
         1_000_000, ge=1024, description="Largest request body accepted (413 beyond)."
     )

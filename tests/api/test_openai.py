@@ -17,6 +17,7 @@ from tests.live import LiveServer, live_server
 from tests.slow_worker import paced_worker
 
 VIDEOS = "/v1/videos"
+EXTENSIONS = "/v1/videos/extensions"
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +95,29 @@ def test_form_values_are_checked_like_json(http: httpx.Client) -> None:
     plain = form(seed="12", size="1280x720")
     assert plain.status_code == 200, plain.text
     assert http.get(f"/v1/jobs/{plain.json()['id']}").json()["request"]["seed"] == 12
+
+
+def test_a_form_field_given_twice_is_refused(http: httpx.Client) -> None:
+    # Found by the outside probe: a repeated form field silently took its last value (as
+    # duplicate JSON keys once did), `video=x&video[id]=y` was a 500, and an uploaded
+    # `input_reference` file silently replaced an `input_reference[image_url]` beside it.
+    urlencoded = {"Content-Type": "application/x-www-form-urlencoded"}
+    for body, field in [
+        (b"prompt=a&prompt=b", "prompt"),
+        (b"prompt=a&seconds=4&seconds=8", "seconds"),
+        (b"prompt=a&video=x&video[id]=y", "video"),
+        (b"prompt=a&video[id]=y&video=x", "video"),
+    ]:
+        path = EXTENSIONS if field == "video" else VIDEOS
+        assert "more than once" in refusal(http.post(path, content=body, headers=urlencoded), field)
+    image = encoded(halves())
+    both = {"prompt": "a", "input_reference[image_url]": data_url(image)}
+    upload = ("i.png", image, "image/png")
+    answer = http.post(VIDEOS, data=both, files={"input_reference": upload})
+    assert "more than once" in refusal(answer, "input_reference")
+    twice = [("input_reference", upload), ("input_reference", ("j.png", b"junk", "image/png"))]
+    answer = http.post(VIDEOS, data={"prompt": "a"}, files=twice)
+    assert "more than once" in refusal(answer, "input_reference")
 
 
 def test_an_image_reference_by_url_field(http: httpx.Client) -> None:

@@ -392,3 +392,57 @@ def test_clipforge_serve_runs_with_the_header_deadline(tmp_path: Path) -> None:
             assert time.monotonic() - started < 5
     finally:
         server.kill()
+
+
+def test_urls_that_cannot_be_sent_to_are_refused_at_create(tmp_path: Path) -> None:
+    # Found by the outside probe: a URL that passes the address check but that httpx cannot
+    # parse (over its 65536-character cap, an octal IPv4 host) was a 500 for an image field
+    # and, for a callback, accepted and then never deliverable (a traceback per attempt).
+    # No worker and no dispatcher: nothing here is fetched or delivered.
+    public_but_long = "https://93.184.216.34/" + "a" * 70_000
+    octal_public = "http://0135.0270.0330.042/hook"  # 93.184.216.34 to the system resolver
+    with (
+        live_server(tmp_path, backend="testpattern", workers=0, callbacks=False) as live,
+        live.client() as c,
+    ):
+        image = {"image_url": public_but_long}
+        i2v = {"prompt": "x", "model": "bytedance/seedance-1-0-pro-i2v", "input_reference": image}
+        refused = c.post("/v1/videos", json=i2v)
+        assert refused.status_code == 400, refused.text
+        assert refused.json()["error"]["param"] == "input_reference"
+        refused = c.post(TASKS, json=ark_body(callback_url=octal_public))
+        assert refused.status_code == 400, refused.text
+        assert refused.json()["error"]["param"] == "callback_url"
+
+
+def test_a_request_whose_body_stalls_is_answered_408(tmp_path: Path) -> None:
+    """Found by the outside probe: headers sent in time, then a body that never comes. The
+    AI/ML and Ark creates read the body before the key is checked, so a caller without a key
+    held such a connection for ever (still open after 90 s)."""
+    limits = {"body_idle_timeout_seconds": 1.0, "api_keys": "k"}
+    with live_server(tmp_path, backend="testpattern", workers=0, callbacks=False, **limits) as live:
+        address = ("127.0.0.1", live.settings.port)
+        stalled = []
+        for path in (UNIVERSAL, TASKS, "/v1/videos"):
+            sock = socket.create_connection(address)
+            head = f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            sock.sendall(f"{head}Content-Length: 1000\r\n\r\n{{".encode())
+            stalled.append(sock)
+        time.sleep(3)
+        answers = [_first_bytes(sock) for sock in stalled]
+        assert answers[0].startswith(b"HTTP/1.1 408"), answers[0]
+        assert answers[1].startswith(b"HTTP/1.1 408"), answers[1]
+        assert answers[2].startswith(b"HTTP/1.1 401"), answers[2]  # the key first, body unread
+        for sock in stalled:
+            sock.close()
+        with live.client("k") as http:  # a real body that arrives in time is untouched
+            assert http.post(UNIVERSAL, json=AIML).status_code == 200
+
+
+def _first_bytes(sock: socket.socket) -> bytes:
+    """What the server has sent on `sock` so far (b"" if nothing yet)."""
+    sock.settimeout(0.5)
+    try:
+        return sock.recv(200)
+    except TimeoutError:
+        return b""

@@ -1,9 +1,14 @@
-"""The request body size limit (413), applied before any route reads the body.
+"""The request body size limit (413), applied before any route reads the body, and its idle
+deadline (408).
 
 The limit is CLIPFORGE_MAX_BODY_BYTES, except for a multipart upload (an image file, as the
-OpenAI SDK sends `input_reference`), which may also carry CLIPFORGE_MAX_IMAGE_BYTES."""
+OpenAI SDK sends `input_reference`), which may also carry CLIPFORGE_MAX_IMAGE_BYTES. A body that
+sends nothing for CLIPFORGE_BODY_IDLE_TIMEOUT_SECONDS is a 408: some routes read the body before
+the key is checked, so without the deadline anyone could hold connections open for ever."""
 
 from __future__ import annotations
+
+import asyncio
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -37,11 +42,18 @@ class BodyLimitMiddleware:
             response = error_response(Request(scope), 413, message, param="body")
             await response(scope, receive, send)
             return
-        received = 0
+        received, done = 0, False
+        idle = self.settings.body_idle_timeout_seconds
 
         async def counted() -> Message:
-            nonlocal received
-            message = await receive()
+            nonlocal received, done
+            if done:  # the body is in: what follows is a wait for the disconnect, untimed
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), idle)
+            except TimeoutError:
+                raise HTTPException(408, f"the request body sent nothing for {idle:g} s") from None
+            done = not message.get("more_body", False)
             received += len(message.get("body", b""))
             if received > limit:
                 raise HTTPException(413, f"request body is larger than {limit} bytes")

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, StrictStr
 
 from clipforge.api.accept.fields import Body, Sampling
+from clipforge.errors import InvalidField
 from clipforge.schemas import FRAME_SIZES
 
 SECONDS = ("4", "8", "12")
@@ -92,15 +93,18 @@ class VideoDeleted(BaseModel):
     object: Literal["video.deleted"] = "video.deleted"
 
 
-def form_values(form: dict[str, Any]) -> dict[str, Any]:
-    """A multipart form as the JSON body it stands for: nested `a[b]` fields, numbers."""
+def form_values(form: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A form's (name, value) pairs as the JSON body they stand for: nested `a[b]` fields,
+    numbers. A field given twice (`a` twice, `a` and `a[b]`) is refused, as a duplicate JSON
+    key is: taking one of the two would ignore the other."""
     values: dict[str, Any] = {}
-    for name, value in form.items():
-        if "[" in name and name.endswith("]"):
-            outer, inner = name[:-1].split("[", 1)
-            values.setdefault(outer, {})[inner] = value
-        else:
-            values[name] = value
+    for name, value in form:
+        outer, inner = name[:-1].split("[", 1) if "[" in name and name.endswith("]") else (name, "")
+        into = values.setdefault(outer, {}) if inner else values
+        key = inner or outer
+        if not isinstance(into, dict) or key in into:
+            raise InvalidField(outer, "given more than once")
+        into[key] = value
     for name, kind in (("num_inference_steps", int), ("seed", int), ("guidance_scale", float)):
         if isinstance(values.get(name), str):
             values[name] = _number(values[name], kind)

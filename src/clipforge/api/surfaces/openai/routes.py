@@ -111,13 +111,15 @@ async def parsed(
     content_type = request.headers.get("content-type", "")
     if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
         form = await read_form(request)
-        values: dict[str, Any] = dict(form.values)
+        values = list(form.values)
         for upload in form.files:
             if upload.name not in files:
                 raise InvalidField(upload.name, "a file is not taken here")
+            if upload.name in uploads:
+                raise InvalidField(upload.name, "given more than once")
             uploads[upload.name] = upload
             if upload.name == "input_reference":  # the image comes as bytes, no data: URL
-                values["input_reference[image_url]"] = UPLOADED
+                values.append(("input_reference[image_url]", UPLOADED))
         data = form_values(values)
     else:
         body = await request.body()
