@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from clipforge.api.surfaces.ark.routes import _written
+from clipforge.api.surfaces.ark.views import _written
 from clipforge.schemas import GenerationRequest, Job, JobStatus
 from clipforge.video.cadence import plan_cadence
 
