@@ -242,7 +242,7 @@ def test_json_logs_carry_the_request_and_the_job(tmp_path: Path) -> None:
     lines = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
     assert lines and all({"time", "level", "logger", "message"} <= set(line) for line in lines)
     assert [line for line in text.splitlines() if not line.startswith("{")] == []
-    assert any(line["message"].startswith("ClipForge (testpattern) listening") for line in lines)
+    assert any(line["message"].startswith("ClipForge ready at") for line in lines)
     [made] = [line for line in lines if line["message"] == f"job {job_id} created"]
     assert made["request_id"] == "req-7" and made["surface"] == "aimlapi"
     assert made["model"] == BODY["model"]

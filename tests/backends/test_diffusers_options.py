@@ -82,7 +82,7 @@ def test_vae_tiling_decodes_in_tiles_close_to_the_whole_decode(
     whole = DiffusersBackend.from_settings(tiny_settings(tiny_wan_path))
     untiled_calls = _decoder_calls(whole)
     untiled = _frames(whole).astype(float)
-    tiled = DiffusersBackend.from_settings(tiny_settings(tiny_wan_path))
+    tiled = DiffusersBackend.from_settings(tiny_settings(tiny_wan_path, vae_tiling=True))
     vae = tiled.pipeline.vae
     vae.tile_sample_min_height = vae.tile_sample_min_width = 32  # the tiny size, in tiles
     vae.tile_sample_stride_height = vae.tile_sample_stride_width = 16

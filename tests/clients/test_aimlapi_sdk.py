@@ -103,7 +103,7 @@ print(json.dumps(result))
 
 def test_a_2_0_clip_of_12_s_with_sound(server: LiveServer, tmp_path: Path) -> None:
     port = server.url.rsplit(":", 1)[1]
-    command = [sdk_python(), "-c", SCRIPT_2_0, port, KEY]
+    command = [sdk_python("aimlapi"), "-c", SCRIPT_2_0, port, KEY]
     done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)

@@ -27,7 +27,10 @@ MODES: tuple[FrameRateMode, ...] = ("native", "interpolate")
 OUTPUT_FPS = 24
 LOWEST_MOTION_FPS = 6.0
 """At or below this a native rate is held, never interpolated or written as is."""
-_TOLERANCE = 1e-6
+_HOLD_TOLERANCE = 0.1
+"""How far 24 / rate may be from a whole number and still be held: a rate a frame count rounds
+a little off an even one (57 frames asked of an 8 fps backend: 8.14 fps) is held, each native
+frame shown 2 or 3 times, never blended, so the file has the frames asked."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,7 @@ class Cadence:
 
 def _holds_evenly(rate: float, output_fps: int) -> bool:
     repeats = output_fps / rate
-    return abs(repeats - round(repeats)) < _TOLERANCE
+    return abs(repeats - round(repeats)) < _HOLD_TOLERANCE
 
 
 def plan_cadence(
