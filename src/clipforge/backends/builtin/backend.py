@@ -30,6 +30,7 @@ from clipforge.backends.builtin.sampler import sample
 from clipforge.backends.builtin.sound import SAMPLE_RATE, drawn_sound
 from clipforge.backends.builtin.text import TextEncoder
 from clipforge.backends.builtin.weights import WEIGHTS_DIR, load_model
+from clipforge.backends.builtin.words import FUNCTION_WORDS
 from clipforge.backends.devices import resolve_device
 from clipforge.backends.geometry import native_size
 from clipforge.schemas import GenerationRequest
@@ -50,30 +51,6 @@ GUIDANCE = 2.0
 READER_ONLY = True
 USED_WEIGHT = 0.15
 """A word counts as read when some attribute puts this much of its attention on it."""
-FUNCTION_WORDS = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "of",
-        "on",
-        "in",
-        "at",
-        "to",
-        "and",
-        "with",
-        "over",
-        "under",
-        "into",
-        "onto",
-        "from",
-        "by",
-        "its",
-        "it",
-        "is",
-        "are",
-    ]
-)
 """Words that name nothing: never reported as unused."""
 
 

@@ -19,6 +19,7 @@ from safetensors.torch import load_file, save_file
 
 from clipforge.backends.builtin.v2.colours import RGB, ColourTable, Mention, colour_table
 from clipforge.backends.builtin.v2.heads import CLASSES, ROLES, ParserHeads
+from clipforge.backends.builtin.words import FUNCTION_WORDS as BASE_FUNCTION_WORDS
 
 FALLBACK_SHAPE = "circle"
 DEFAULT_COLOUR: tuple[str, RGB] = ("white", (255, 255, 255))
@@ -39,34 +40,7 @@ MAX_WORDS = 40
 tokenizer's MAX_TOKENS anyway and are reported unused."""
 MAX_TOKENS = 48
 PARSER_FILE = "parser.safetensors"
-FUNCTION_WORDS = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "of",
-        "on",
-        "in",
-        "at",
-        "to",
-        "and",
-        "with",
-        "over",
-        "under",
-        "into",
-        "onto",
-        "from",
-        "by",
-        "its",
-        "it",
-        "is",
-        "are",
-        "this",
-        "that",
-        "one",
-        "some",
-    ]
-)
+FUNCTION_WORDS = BASE_FUNCTION_WORDS | {"this", "that", "one", "some"}
 _WORD = re.compile(r"[\w'-]+")
 
 
