@@ -4,7 +4,8 @@ A cross-fade of two frames of a moving object shows the object twice (a ghost), 
 frames are always whole native frames, or motion-compensated ones on request:
 
 - a native rate that the 24 fps timeline holds (nearly) evenly (24, 12, 8, 6 fps, or a frame
-  count that rounds a little off one: each frame shown a whole number of times, 2 or 3 for 8.14) or one so low that holding is the only honest choice (at most 6 fps,
+  count that rounds a little off one: each frame shown a whole number of times, 2 or 3 for
+  8.14) or one so low that holding is the only honest choice (at most 6 fps,
   such as the built-in model's 3 fps: each frame held 7 or 8 output frames) is written at
   24 fps with each native frame repeated (`hold`);
 - any other rate (Wan 2.1 and Wan 2.2 A14B's 16 fps, a 30 fps model) is written at its own
