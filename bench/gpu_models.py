@@ -131,7 +131,7 @@ def tune(model: Any, attention: str | None, compile_mode: str | None, device: to
 
 def default_steps(name: str) -> int:
     """The denoising steps ClipForge's catalogue runs the model with (toy models: 50)."""
-    from clipforge.backends.diffusers.catalog import CATALOGUE
+    from clipforge.backends.diffusers.entries import CATALOGUE
 
     entry = CATALOGUE.get(name)
     return entry.rules.steps if entry is not None else 50

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from clipforge.backends.base import Capabilities
-from clipforge.backends.diffusers.catalog import CATALOGUE
+from clipforge.backends.diffusers.entries import CATALOGUE
 from clipforge.backends.registry import BackendRegistry
 from clipforge.backends.testpattern import TestPatternBackend
 from clipforge.errors import InvalidField

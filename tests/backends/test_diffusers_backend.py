@@ -14,16 +14,12 @@ import torch
 from clipforge.backends.base import Clip
 from clipforge.backends.diffusers.backend import (
     CAMERA_FIXED_SUFFIX,
-    LTX,
-    WAN,
     DiffusersBackend,
-    ModelFamily,
     augment_prompt,
-    detect_family,
-    generic_family,
     native_frame_count,
-    resolve_dtype,
 )
+from clipforge.backends.diffusers.loading import resolve_dtype
+from clipforge.backends.diffusers.rules import LTX, WAN, ModelFamily, detect_family, generic_family
 from clipforge.backends.registry import default_registry
 from clipforge.errors import GenerationFailed, JobCancelled, ModelUnavailable
 from clipforge.schemas import DURATIONS, AspectRatio, GenerationRequest, Resolution

@@ -18,17 +18,11 @@ import torch
 from huggingface_hub import constants as hub_constants
 
 from clipforge.backends.diffusers.backend import DiffusersBackend
-from clipforge.backends.diffusers.catalog import (
-    CATALOGUE,
-    ENTRIES,
-    CatalogEntry,
-    capabilities_for,
-    find_entry,
-    lookup,
-    rules_for,
-)
+from clipforge.backends.diffusers.catalog import capabilities_for, find_entry, lookup, rules_for
 from clipforge.backends.diffusers.config import repository_names
+from clipforge.backends.diffusers.entries import CATALOGUE, ENTRIES
 from clipforge.backends.diffusers.loading import load_pipeline, resolve_weights
+from clipforge.backends.diffusers.rules import CatalogEntry
 from clipforge.backends.diffusers.tiny import build_tiny_pipeline
 from clipforge.errors import JobCancelled, ModelUnavailable
 from clipforge.schemas import DURATIONS, AspectRatio, GenerationRequest, Resolution

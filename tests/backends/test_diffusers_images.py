@@ -12,7 +12,7 @@ import pytest
 
 from clipforge.backends.base import ImageInput
 from clipforge.backends.diffusers.backend import DiffusersBackend
-from clipforge.backends.diffusers.catalog import CATALOGUE
+from clipforge.backends.diffusers.entries import CATALOGUE
 from clipforge.backends.diffusers.sampling import image_pipeline
 from clipforge.backends.diffusers.tiny import build_tiny_pipeline
 from clipforge.errors import GenerationFailed

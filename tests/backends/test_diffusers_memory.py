@@ -24,7 +24,8 @@ from clipforge.backends.diffusers.memory import (
     decode_bytes,
     plan_memory,
 )
-from clipforge.backends.diffusers.tiny_parts import LTX_LATENT, ltx_vae, wan_vae
+from clipforge.backends.diffusers.tiny.ltx import LTX_LATENT, ltx_vae
+from clipforge.backends.diffusers.tiny.wan import wan_vae
 from clipforge.errors import GenerationFailed
 from clipforge.schemas import GenerationRequest
 from clipforge.settings import Settings

@@ -16,7 +16,8 @@ import torch
 from clipforge.backends.base import ImageInput
 from clipforge.backends.diffusers import options as diffusers_options
 from clipforge.backends.diffusers.backend import DiffusersBackend
-from clipforge.backends.diffusers.catalog import CATALOGUE, capabilities_for
+from clipforge.backends.diffusers.catalog import capabilities_for
+from clipforge.backends.diffusers.entries import CATALOGUE
 from clipforge.backends.diffusers.tiny import build_tiny_pipeline
 from clipforge.errors import ModelUnavailable
 from clipforge.schemas import GenerationRequest

@@ -13,7 +13,7 @@ import pytest
 
 from clipforge.backends.base import ImageInput
 from clipforge.backends.diffusers.backend import DiffusersBackend
-from clipforge.backends.diffusers.catalog import CATALOGUE
+from clipforge.backends.diffusers.entries import CATALOGUE
 from clipforge.backends.diffusers.sampling import SCHEDULER_LOGGER
 from clipforge.backends.diffusers.tiny import build_tiny_pipeline, build_tiny_upsampler
 from clipforge.backends.diffusers.two_stage import stage_one_size

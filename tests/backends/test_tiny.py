@@ -20,14 +20,15 @@ from diffusers import (
 )
 from transformers import T5EncoderModel, T5Tokenizer, UMT5EncoderModel
 
-from clipforge.backends.diffusers.catalog import CATALOGUE, lookup
+from clipforge.backends.diffusers.catalog import lookup
+from clipforge.backends.diffusers.entries import CATALOGUE
 from clipforge.backends.diffusers.tiny import (
     TRY_SETTINGS,
     build_tiny_pipeline,
     build_tiny_upsampler,
-    main,
     tiny_tokenizer,
 )
+from clipforge.backends.diffusers.tiny.__main__ import main
 
 EXPECTED = {
     "wan": (

@@ -26,19 +26,7 @@ from clipforge.backends.base import (
     Reading,
 )
 from clipforge.backends.devices import resolve_device
-from clipforge.backends.diffusers.catalog import (
-    FAMILIES,
-    LTX,
-    LTX_CONDITION,
-    LTX_NEGATIVE_PROMPT,
-    WAN,
-    WAN_I2V,
-    WAN_NEGATIVE_PROMPT,
-    CatalogEntry,
-    ModelFamily,
-)
 from clipforge.backends.diffusers.loading import (
-    HOW_TO_CONFIGURE,
     load_pipeline,
     load_upsampler,
     resolve_dtype,
@@ -46,7 +34,11 @@ from clipforge.backends.diffusers.loading import (
 )
 from clipforge.backends.diffusers.memory import DecodeMemory, MemoryPlan, expandable_segments
 from clipforge.backends.diffusers.options import SpeedOptions, apply_options, reset_step_caches
-from clipforge.backends.diffusers.rules import detect_family, generic_family
+from clipforge.backends.diffusers.rules import (
+    CatalogEntry,
+    ModelFamily,
+    detect_family,
+)
 from clipforge.backends.diffusers.sampling import (
     guidance_arguments,
     image_arguments,
@@ -61,27 +53,6 @@ from clipforge.backends.geometry import native_size
 from clipforge.errors import ClipForgeError, GenerationFailed, ModelUnavailable, WorkerFailure
 from clipforge.schemas import GenerationRequest
 from clipforge.settings import Settings
-
-__all__ = [
-    "CAMERA_FIXED_SUFFIX",
-    "FAMILIES",
-    "HOW_TO_CONFIGURE",
-    "LTX",
-    "LTX_CONDITION",
-    "LTX_NEGATIVE_PROMPT",
-    "WAN",
-    "WAN_I2V",
-    "WAN_NEGATIVE_PROMPT",
-    "DiffusersBackend",
-    "ModelFamily",
-    "augment_prompt",
-    "detect_family",
-    "generic_family",
-    "native_frame_count",
-    "native_size",
-    "resolve_device",
-    "resolve_dtype",
-]
 
 CAMERA_FIXED_SUFFIX = "The camera stays fixed: a static shot, no pan, no zoom, no camera movement."
 """Appended to the prompt when camera_fixed is set, as the hosted service does: Wan and LTX

@@ -24,40 +24,12 @@ from clipforge.backends.diffusers.config import (
     read_config,
     repository_names,
 )
-from clipforge.backends.diffusers.entries import CATALOGUE, ENTRIES
+from clipforge.backends.diffusers.entries import ENTRIES
 from clipforge.backends.diffusers.rules import (
-    FAMILIES,
-    LTX,
-    LTX_CONDITION,
-    LTX_NEGATIVE_PROMPT,
-    WAN,
-    WAN_I2V,
-    WAN_NEGATIVE_PROMPT,
     CatalogEntry,
     ModelFamily,
-    Signature,
     family_of_class,
 )
-
-__all__ = [
-    "CATALOGUE",
-    "ENTRIES",
-    "FAMILIES",
-    "LTX",
-    "LTX_CONDITION",
-    "LTX_NEGATIVE_PROMPT",
-    "WAN",
-    "WAN_I2V",
-    "WAN_NEGATIVE_PROMPT",
-    "CatalogEntry",
-    "ModelFamily",
-    "Signature",
-    "capabilities_for",
-    "find_entry",
-    "identify",
-    "lookup",
-    "rules_for",
-]
 
 
 def find_entry(weights: str) -> CatalogEntry | None:

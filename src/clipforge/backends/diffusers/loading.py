@@ -24,9 +24,9 @@ import torch
 from huggingface_hub import constants as hub_constants
 from packaging.version import Version
 
-from clipforge.backends.diffusers.catalog import CatalogEntry, find_entry, lookup, rules_for
+from clipforge.backends.diffusers.catalog import find_entry, lookup, rules_for
 from clipforge.backends.diffusers.config import WeightsConfig
-from clipforge.backends.diffusers.rules import ModelFamily, TwoStage
+from clipforge.backends.diffusers.rules import CatalogEntry, ModelFamily, TwoStage
 from clipforge.errors import ModelUnavailable
 
 log = logging.getLogger(__name__)

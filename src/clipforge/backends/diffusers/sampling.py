@@ -44,6 +44,7 @@ def quiet_published_timesteps() -> None:
     if not any(isinstance(f, _PublishedTimesteps) for f in logger.filters):
         logger.addFilter(_PublishedTimesteps())
 
+
 WAN_IMAGE_PIPELINE = "WanImageToVideoPipeline"
 LTX_IMAGE_PIPELINE = "LTXImageToVideoPipeline"
 LTX_CONDITION_PIPELINE = "LTXConditionPipeline"
