@@ -33,9 +33,9 @@ TALL = picture(270, 630, RED)
 
 @pytest.fixture(scope="module")
 def http(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
-    with live_server(tmp_path_factory.mktemp("images"), backend="testpattern") as live:
-        with live.client() as client:
-            yield client
+    data = tmp_path_factory.mktemp("images")
+    with live_server(data, backend="testpattern") as live, live.client() as client:
+        yield client
 
 
 def done(http: httpx.Client, response: httpx.Response) -> dict[str, Any]:
@@ -58,17 +58,18 @@ def test_adaptive_takes_the_nearest_ratio_the_id_offers(
     http: httpx.Client, tmp_path: Path
 ) -> None:
     body = {"prompt": "a ball", "duration": 4, "resolution": "480p", "generate_audio": False}
-    v2 = http.post(V2, json={**body, "model": "bytedance/seedance-2-0", "image_url": TALL})
-    job = done(http, http.post(V2, json={**body, "model": "bytedance/seedance-2-0",
-                                         "aspect_ratio": "adaptive", "image_url": TALL}))  # fmt: skip
+    body |= {"image_url": TALL}
+    v2 = http.post(V2, json={**body, "model": "bytedance/seedance-2-0"})
+    adaptive = {"model": "bytedance/seedance-2-0", "aspect_ratio": "adaptive"}
+    job = done(http, http.post(V2, json={**body, **adaptive}))
     for made in (job, done(http, v2)):
         assert made["request"]["aspect_ratio"] == "9:16"  # 2.x has no 9:21: the nearest
     height, width = first_frame(http, job, tmp_path).shape[:2]
     assert (width, height) == FRAME_SIZES[Resolution.P480][AspectRatio.PORTRAIT]
-    older = http.post(V2, json={**body, "model": "bytedance/seedance-1-5-pro",
-                                "aspect_ratio": "adaptive", "image_url": TALL})  # fmt: skip
+    older = http.post(V2, json={**body, **adaptive, "model": "bytedance/seedance-1-5-pro"})
     assert done(http, older)["request"]["aspect_ratio"] == "9:21"  # 1.5 offers it
-    content = [{"type": "text", "text": "a ball"}, {"type": "image_url", "image_url": {"url": TALL}}]
+    content = [{"type": "text", "text": "a ball"}]
+    content.append({"type": "image_url", "image_url": {"url": TALL}})
     ark = {"model": "dreamina-seedance-2-0-260128", "content": content, "ratio": "adaptive"}
     task = done(http, http.post(TASKS, json={**ark, "duration": 4, "resolution": "480p"}))
     assert task["request"]["aspect_ratio"] == "9:16"
