@@ -71,8 +71,10 @@ function showCapabilities(model) {
   const frames = model.image_input ? `image to video: a first frame${last}`
     : takesFrames(model) ? `text or image to video (an optional first frame${last})`
       : "text to video";
-  const shortest = Math.min(...model.durations);
-  const words = [frames, `${shortest}-${model.max_duration} s`, ...capabilityWords(model)];
+  const seconds = model.durations.filter((d) => d <= model.max_duration);
+  const span = seconds.length > 2 ? `${seconds[0]}-${seconds[seconds.length - 1]} s`
+    : `${seconds.join(" or ")} s`; // 4-15 s; 5 or 10 s
+  const words = [frames, span, ...capabilityWords(model)];
   $("model-caps").textContent = [...words, model.backend].join(" · ");
   const animating = models.filter((m) => m.image_input).map((m) => m.id);
   const hint = $("i2v-hint");
