@@ -26,7 +26,7 @@ from clipforge.backends.base import Backend, Capabilities
 from clipforge.backends.registry import BackendRegistry, default_registry
 from clipforge.errors import InvalidField
 from clipforge.schemas import IMAGE_TO_VIDEO_MODELS, SEEDANCE_MODELS, GenerationRequest
-from clipforge.seedance_models import MODEL_IDS, ModelSpec, spec_for
+from clipforge.seedance_models import MODEL_IDS, FirstFrame, ModelSpec, spec_for
 from clipforge.settings import Settings
 
 CATALOGUE_KEYWORD = "catalogue"
@@ -139,6 +139,11 @@ class ServedModel:
         the backend takes one)."""
         optional = self.spec.first_frame == "optional" and self.capabilities.first_frame
         return self.image_input or optional
+
+    @property
+    def first_frame(self) -> FirstFrame:
+        """`image_url` as this server takes it for the id: required, optional or none."""
+        return "required" if self.image_input else "optional" if self.takes_images else "none"
 
     @property
     def last_frame(self) -> bool:

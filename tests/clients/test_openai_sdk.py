@@ -70,12 +70,20 @@ report["deleted"] = deleted.model_dump()
 report["models"] = [model.id for model in client.models.list()]
 report["retrieved"] = client.models.retrieve("sora-2").id
 
+# Seedance 2.0, as a client written this year calls it: sound on by default, a 12 s clip
+v2 = client.videos.create_and_poll(
+    prompt="a drum solo", model="bytedance/seedance-2-0", seconds="12", size="864x480"
+)
+report["v2"] = v2.model_dump()
+client.videos.download_content(v2.id).write_to_file(out / "v2")
+
 errors = {}
 for name, call in {
     "missing": lambda: client.videos.retrieve("no-such-video"),
     "deleted": lambda: client.videos.retrieve(remix.id),
     "seconds": lambda: client.videos.create(prompt="x", seconds="30"),
     "size": lambda: client.videos.create(prompt="x", size="100x100"),
+    "size_4k": lambda: client.videos.create(prompt="x", model="sora-2", size="3840x2160"),
     "model": lambda: client.models.retrieve("no-such-model"),
 }.items():
     try:
@@ -156,7 +164,24 @@ def test_errors_reach_the_sdk_in_openai_shape(report: tuple[dict[str, Any], Path
     assert errors["missing"]["status"] == 404 and errors["missing"]["type"] == "NotFoundError"
     assert errors["deleted"]["status"] == 404
     assert errors["model"]["status"] == 404 and errors["model"]["type"] == "NotFoundError"
-    for name, param in (("seconds", "seconds"), ("size", "size")):
+    for name, param in (("seconds", "seconds"), ("size", "size"), ("size_4k", "size")):
         assert errors[name]["status"] == 400 and errors[name]["type"] == "BadRequestError"
         body = errors[name]["body"]
         assert body["param"] == param and body["type"] == "invalid_request_error", body
+
+
+def test_a_seedance_2_0_clip_with_sound(report: tuple[dict[str, Any], Path]) -> None:
+    result, out = report
+    video = result["v2"]
+    assert video["status"] == "completed", video
+    assert (video["model"], video["seconds"], video["size"]) == (
+        "bytedance/seedance-2-0",
+        "12",
+        "864x480",
+    )
+    with av.open(str(out / "v2")) as container:
+        picture, sound = container.streams.video[0], container.streams.audio[0]
+        assert sound.codec_context.name == "aac"  # 2.0 makes sound by default
+        lengths = [float(s.duration * s.time_base) for s in (picture, sound)]
+        assert (picture.width, picture.height) == (864, 480)
+    assert abs(lengths[0] - (12 + 1 / 24)) < 0.01 and abs(lengths[1] - lengths[0]) < 0.03

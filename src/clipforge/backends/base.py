@@ -90,6 +90,10 @@ class ImageInput:
     last: np.ndarray | None = None
     references: tuple[np.ndarray, ...] = ()
     """Reference images (as sent, RGB uint8, not fitted: a reference is not a frame)."""
+    since: float = 0.0
+    """Seconds of the whole clip before this pass: 0, or where a later segment of a long clip
+    starts (`backends/segments.py`). A backend whose sound follows time (the test pattern's
+    tone) continues from there, so that the segments' sound joins as one."""
 
     def __bool__(self) -> bool:
         return self.first is not None or self.last is not None or bool(self.references)
@@ -146,7 +150,9 @@ class Clip:
     frames: Iterator[np.ndarray]
     audio: np.ndarray | None = None
     """The sound track, where the backend makes one: float32 samples in -1..1, mono, shape
-    (samples,), starting with the first frame; the video layer fits it to the clip's length."""
+    (samples,), starting with the first frame; the video layer fits it to the clip's length.
+    It may run on through the last frame's own display (1/fps): the segments of a long clip
+    cross-fade over that overlap (`backends/segments.py`)."""
     sample_rate: int = 48_000
 
 

@@ -37,7 +37,7 @@ from clipforge.backends.testpattern_sound import (
     with_flashes,
     with_tiles,
 )
-from clipforge.schemas import GenerationRequest
+from clipforge.schemas import FPS, GenerationRequest
 from clipforge.video.resize import resize_frame
 from clipforge.video.timeline import cross_fade
 
@@ -90,8 +90,11 @@ class TestPatternBackend(Backend):
             frames = with_tiles(frames, images.references)
         clip = Clip(plan.width, plan.height, plan.fps, plan.num_frames, frames)
         if request.generate_audio:
-            clip.frames = with_flashes(clip.frames, plan.fps)
-            clip.audio, clip.sample_rate = tone_with_clicks(request.seconds), SAMPLE_RATE
+            # The sound runs on through the last frame's display (1/24 s): the overlap a
+            # long clip's segments cross-fade over.
+            clip.frames = with_flashes(clip.frames, plan.fps, images.since)
+            audio = tone_with_clicks(request.seconds + 1 / FPS, images.since)
+            clip.audio, clip.sample_rate = audio, SAMPLE_RATE
         return clip
 
 

@@ -7,6 +7,7 @@ MP4's audio and video and checks that each click lands on its white frame (withi
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator
 
 import numpy as np
@@ -23,27 +24,35 @@ CLICK_OFFSET = 0.5
 """Clicks at 0.5 s, 1.5 s, 2.5 s, ...: on a native frame of every frame rate that divides 2."""
 
 
-def click_times(seconds: float) -> list[float]:
-    """When the clicks (and the white frames) are, in a clip of `seconds`."""
-    return [k + CLICK_OFFSET for k in range(int(seconds - CLICK_OFFSET) + 1)]
+def click_times(seconds: float, start: float = 0.0) -> list[float]:
+    """When the clicks (and the white frames) are, in `seconds` of a clip from `start` on
+    (times from the clip's start: a later segment of a long clip keeps the whole clip's grid)."""
+    first = max(0, math.ceil(start - CLICK_OFFSET))
+    return [k + CLICK_OFFSET for k in range(first, int(start + seconds - CLICK_OFFSET) + 1)]
 
 
-def tone_with_clicks(seconds: float) -> np.ndarray:
-    """`seconds` of a 440 Hz tone with a click at each of `click_times`."""
+def tone_with_clicks(seconds: float, start: float = 0.0) -> np.ndarray:
+    """`seconds` of a 440 Hz tone with a click at each of `click_times`, from `start` on (the
+    tone's phase and the clicks continue the whole clip's, so segments join seamlessly)."""
     count = round(seconds * SAMPLE_RATE)
-    tone = TONE_LEVEL * np.sin(2 * np.pi * TONE_HZ * np.arange(count) / SAMPLE_RATE)
-    samples = tone.astype(np.float32)
-    for at in click_times(seconds):
-        start = round(at * SAMPLE_RATE)
-        samples[start : start + CLICK_SAMPLES] = CLICK_LEVEL
+    offset = round(start * SAMPLE_RATE)
+    at = (offset + np.arange(count)) / SAMPLE_RATE
+    samples = (TONE_LEVEL * np.sin(2 * np.pi * TONE_HZ * at)).astype(np.float32)
+    for click in click_times(seconds, start):
+        begin = round(click * SAMPLE_RATE) - offset
+        samples[max(0, begin) : max(0, begin + CLICK_SAMPLES)] = CLICK_LEVEL
     return samples
 
 
-def with_flashes(frames: Iterable[np.ndarray], fps: float) -> Iterator[np.ndarray]:
-    """The frames, white where a click is (the frame whose time is a click time)."""
+def with_flashes(
+    frames: Iterable[np.ndarray], fps: float, start: float = 0.0
+) -> Iterator[np.ndarray]:
+    """The frames, white where a click is (the frame nearest a click time: a segment that
+    starts between native frames still flashes once per click)."""
     for index, frame in enumerate(frames):
-        seconds = index / fps
-        at_click = seconds >= CLICK_OFFSET and abs((seconds - CLICK_OFFSET) % 1.0) < 1e-6
+        seconds = start + index / fps
+        nearest = round(seconds - CLICK_OFFSET) + CLICK_OFFSET
+        at_click = nearest >= CLICK_OFFSET and -0.5 / fps < seconds - nearest <= 0.5 / fps
         yield np.full_like(frame, 255) if at_click else frame
 
 

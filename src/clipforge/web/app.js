@@ -169,7 +169,8 @@ function readingLine(job) {
 
 function metaLine(job) {
   const r = job.request;
-  const flags = [r.camera_fixed && "camera fixed", r.watermark && "watermark"].filter(Boolean);
+  const flags = [r.generate_audio && "♪ sound", r.camera_fixed && "camera fixed",
+    r.watermark && "watermark"].filter(Boolean);
   return [r.resolution, r.aspect_ratio, `${r.duration} s`, `seed ${r.seed}`, ...flags].join(" · ");
 }
 
@@ -229,7 +230,9 @@ function addVideo(card, job) {
   if (job.poster_url) video.poster = job.poster_url;
   video.preload = fresh ? "auto" : job.poster_url ? "none" : "metadata";
   video.src = fresh || job.poster_url ? job.video_url : `${job.video_url}#t=0.1`;
-  video.setAttribute("aria-label", `Video: ${job.request.prompt}`);
+  const sound = job.request.generate_audio ? " (with sound)" : "";
+  video.setAttribute("aria-label", `Video${sound}: ${job.request.prompt}`);
+  card.dataset.sound = String(Boolean(job.request.generate_audio));
   media.append(video);
 }
 
@@ -304,14 +307,14 @@ function requestBody() {
   if (seed !== "") body.seed = Number(seed);
   const model = modelInfo();
   if (!$("duration").value) delete body.duration;
-  if (model && model.image_input) {
+  if (takesFrames(model)) {
     if (!body.aspect_ratio) delete body.aspect_ratio; // the first image's own
     if (images.first) body.image_url = images.first;
     if (images.last && model.last_frame) body.last_image_url = images.last;
   } else if (!body.aspect_ratio) {
     body.aspect_ratio = "16:9";
   }
-  return body;
+  return model ? withModelFields(body, model) : body;
 }
 
 async function submit(event) {
@@ -381,7 +384,7 @@ async function loadModels() {
     select.replaceChildren(...models.map((model) => new Option(model.id, model.id)));
     restoreSettings(["model"]);
     updateImageFields();
-    restoreSettings(["duration"]);
+    restoreSettings(["duration", "resolution", "aspect-ratio"]); // now the model's options
   } catch (error) {
     if (!(error instanceof AuthError)) $("form-error").textContent = refusalText(error);
   }
@@ -402,6 +405,7 @@ function start() {
   $("refresh").addEventListener("click", () => loadGallery());
   $("more").addEventListener("click", () => loadGallery(true));
   watchFrames();
+  watchReferences();
   restoreSettings(SETTINGS.filter((id) => id !== "model"));
   for (const id of SETTINGS) $(id).addEventListener("change", saveSettings);
   if (localStorage.getItem(KEY_STORAGE)) showKeyBox();

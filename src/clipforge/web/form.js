@@ -6,8 +6,7 @@
 const SETTINGS_STORAGE = "clipforge.settings"; // the form's choices, kept across reloads
 const THUMBS_STORAGE = "clipforge.thumbs"; // job id -> a small first frame (image jobs)
 const SETTINGS = ["model", "resolution", "aspect-ratio", "duration", "seed", "camera-fixed",
-  "watermark"];
-const DURATIONS = [5, 10];
+  "watermark", "generate-audio"];
 // What the built-in model reads: colour, shape, motion, camera, background, tone (its config).
 const BUILTIN_EXAMPLES = [
   "a red circle moving to the right on a plain black background",
@@ -30,13 +29,20 @@ function modelInfo() {
   return models.find((model) => model.id === $("model").value);
 }
 
+function takesFrames(model) {
+  return Boolean(model && model.first_frame !== "none"); // required, or optional (1.5, 2.x)
+}
+
 function updateImageFields() {
   const model = modelInfo();
-  const takes = Boolean(model && model.image_input);
+  const takes = takesFrames(model);
   showCapabilities(model);
   $("image-fields").hidden = !takes;
+  const optional = model && !model.image_input ? " (optional)" : "";
+  document.querySelector('label[for="first-image"]').textContent = `First frame${optional}`;
   $("last-field").hidden = !(takes && model.last_frame);
   $("adaptive-option").hidden = !takes;
+  $("adaptive-option").textContent = optional ? "the first image's, else 16:9" : "the first image's";
   if (!takes && $("aspect-ratio").value === "") $("aspect-ratio").value = "16:9";
   if (takes && !ratioChosen) $("aspect-ratio").value = ""; // the image's own, unless chosen
   updatePreviews();
@@ -61,21 +67,22 @@ function updatePreviews() {
 
 function showCapabilities(model) {
   if (!model) return;
-  const frames = model.image_input
-    ? `image to video: a first frame${model.last_frame ? " and an optional last frame" : ""}`
-    : "text to video";
-  $("model-caps").textContent = `${frames} · up to ${model.max_duration} s · ${model.backend}`;
+  const last = model.last_frame ? " and an optional last frame" : "";
+  const frames = model.image_input ? `image to video: a first frame${last}`
+    : takesFrames(model) ? `text or image to video (an optional first frame${last})`
+      : "text to video";
+  const seconds = model.durations.filter((d) => d <= model.max_duration);
+  const span = seconds.length > 2 ? `${seconds[0]}-${seconds[seconds.length - 1]} s`
+    : `${seconds.join(" or ")} s`; // 4-15 s; 5 or 10 s
+  const words = [frames, span, ...capabilityWords(model)];
+  $("model-caps").textContent = [...words, model.backend].join(" · ");
   const animating = models.filter((m) => m.image_input).map((m) => m.id);
   const hint = $("i2v-hint");
-  hint.hidden = Boolean(model.image_input);
+  hint.hidden = takesFrames(model);
   hint.textContent = animating.length
     ? `To animate an image, choose ${animating.join(" or ")}.`
     : "This server serves no image-to-video model (its weights take no image).";
-  const duration = $("duration");
-  const allowed = DURATIONS.filter((d) => d <= model.max_duration);
-  const chosen = Number(duration.value);
-  duration.replaceChildren(...allowed.map((d) => new Option(`${d} seconds`, String(d))));
-  duration.value = String(allowed.includes(chosen) ? chosen : allowed[0]);
+  applyModel(model);
   showExamples(model.backend);
 }
 

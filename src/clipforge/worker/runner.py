@@ -34,6 +34,7 @@ from clipforge.store.base import Claim, JobStore
 from clipforge.video import render_video
 from clipforge.video.cadence import Cadence, plan_cadence
 from clipforge.video.images import decode_png
+from clipforge.video.resize import resize_frame
 from clipforge.video.sound import Sound
 from clipforge.video.stills import Stills
 from clipforge.worker.heartbeat import Heartbeat
@@ -257,16 +258,21 @@ class Worker:
             raise JobCancelled(f"claim lost before {phase}")
 
     def _frames(self, claim: Claim) -> ImageInput:
-        """The job's first and last frames, as the API stored them (fitted to its size)."""
+        """The job's first and last frames, as the API stored them (fitted to its shape; a
+        draft's at the full clip's size, brought to its own here)."""
         request = claim.job.request
         found: dict[str, np.ndarray | None] = {"first": None, "last": None}
         for which, url in (("first", request.image_url), ("last", request.last_image_url)):
             if url is None:
                 continue
             try:
-                found[which] = decode_png(self.storage.get_bytes(frame_key(claim.job.id, which)))
+                frame = decode_png(self.storage.get_bytes(frame_key(claim.job.id, which)))
             except FileNotFoundError:
                 raise GenerationFailed(f"the job's {which} frame image is gone") from None
+            width, height = request.size
+            if frame.shape[:2] != (height, width):
+                frame = resize_frame(frame, width, height)
+            found[which] = frame
         references = tuple(
             self._stored(claim, which) for which in REFERENCES[: len(request.reference_images)]
         )

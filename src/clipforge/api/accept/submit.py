@@ -19,6 +19,7 @@ from clipforge.errors import StorageUnavailable
 from clipforge.files.base import Storage, frame_key
 from clipforge.logs import log_fields
 from clipforge.schemas import GenerationRequest, Job
+from clipforge.seedance_models import spec_for
 from clipforge.store.base import NO_EXTRAS, JobExtras
 from clipforge.store.tenant import TenantJobs
 from clipforge.video.images import encode_png
@@ -52,7 +53,7 @@ async def with_images(
         changes["reference_images"] = references
     first = next((image for image in images if image.which == "first"), None)
     if adaptive and first is not None:
-        changes["aspect_ratio"] = nearest_ratio(first.pixels)
+        changes["aspect_ratio"] = nearest_ratio(first.pixels, spec_for(request.model).ratios)
     return (request.model_copy(update=changes) if changes else request), images
 
 
@@ -71,7 +72,8 @@ async def submit(
     """Store the fitted images under a new job id, then create the job with that id.
     `surface` (aimlapi, ark, native, openai) is what the metrics and the log line say."""
     job_id = str(uuid.uuid4())
-    width, height = request.size
+    # A draft's frames are kept at the full clip's size: its full render takes them on.
+    width, height = request.model_copy(update={"draft": False}).size
     if services.quota.enabled:
         await asyncio.to_thread(services.quota.check)
     if images:

@@ -67,8 +67,16 @@ class ModelOut(BaseModel):
     single_pass: int
     """The longest clip the backend renders in one pass."""
     durations: list[int]
+    """The durations the id takes (`seedance_models.py`; those above `max_duration` are
+    refused by this server's backend)."""
+    default_duration: int
     resolutions: list[str]
     default_resolution: str
+    aspect_ratios: list[str]
+    """The ratios the id takes, with `adaptive` (the first image's) where it has it."""
+    first_frame: Literal["required", "optional", "none"]
+    """`image_url`: required (image-to-video ids), optional (1.5 and 2.x where the backend
+    takes images), or none."""
     sound: bool
     """`generate_audio` defaults to true (the id makes sound and so does its backend)."""
     reference_images: int
@@ -164,8 +172,11 @@ def model_out(model: ServedModel) -> ModelOut:
         max_duration=min(model.capabilities.longest, spec.durations[-1]),
         single_pass=model.capabilities.max_duration,
         durations=list(spec.durations),
+        default_duration=spec.default_duration,
         resolutions=[resolution.value for resolution in spec.resolutions],
         default_resolution=spec.default_resolution.value,
+        aspect_ratios=[ratio.value for ratio in spec.ratios] + ["adaptive"] * spec.adaptive,
+        first_frame=model.first_frame,
         sound=model.audio,
         reference_images=model.references,
     )

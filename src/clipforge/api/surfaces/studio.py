@@ -13,6 +13,7 @@ router = APIRouter(include_in_schema=False)
 STUDIO_ASSETS = {
     "app.js": "text/javascript; charset=utf-8",
     "compare.js": "text/javascript; charset=utf-8",
+    "controls.js": "text/javascript; charset=utf-8",
     "form.js": "text/javascript; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
 }

@@ -15,6 +15,7 @@ import base64
 import binascii
 import contextvars
 import hashlib
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -116,11 +117,14 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def nearest_ratio(image: np.ndarray) -> AspectRatio:
-    """The allowed aspect ratio nearest the image's own (Ark's `ratio: adaptive`)."""
+def nearest_ratio(
+    image: np.ndarray, allowed: Sequence[AspectRatio] = tuple(AspectRatio)
+) -> AspectRatio:
+    """The allowed aspect ratio nearest the image's own (`adaptive`): `allowed` is the model
+    id's (2.x: no 9:21, so a 9:21 image gives 9:16)."""
     height, width = image.shape[:2]
     sizes = FRAME_SIZES[Resolution.P1080]
-    return min(AspectRatio, key=lambda r: abs(np.log(sizes[r][0] / sizes[r][1] * height / width)))
+    return min(allowed, key=lambda r: abs(np.log(sizes[r][0] / sizes[r][1] * height / width)))
 
 
 def fitted_png(image: Image, width: int, height: int) -> bytes:

@@ -7,16 +7,23 @@ The body names the draft in its one content item (`{"type": "draft_task", "draft
 `return_last_frame`, `safety_identifier` and the queueing fields. A field that would change
 the clip (ratio, duration, frames, seed, camera_fixed, generate_audio, draft) is a 400 naming
 it: those come from the draft.
+
+A draft made with images (first and last frames, reference images) hands them on: the full
+render takes them from the draft's storage (its frames were stored at the full clip's size:
+`api/accept/submit.py`), so an image-to-video draft renders as the same image-to-video clip.
 """
 
 from __future__ import annotations
 
+from clipforge.api.accept.media import Image
 from clipforge.api.deps import Services
 from clipforge.api.surfaces.ark.models import CreateTaskBody
 from clipforge.api.surfaces.ark.requests import AskedTask, served_model_id
-from clipforge.errors import InvalidField
-from clipforge.schemas import JobStatus
+from clipforge.errors import InvalidField, StoredFileGone
+from clipforge.files.base import REFERENCES, frame_key
+from clipforge.schemas import Job, JobStatus
 from clipforge.store.tenant import TenantJobs
+from clipforge.video.images import decode_png
 
 FROM_THE_DRAFT = (
     "ratio",
@@ -55,4 +62,22 @@ def from_draft(body: CreateTaskBody, jobs: TenantJobs, services: Services) -> As
     for name in ("watermark", "return_last_frame", "safety_identifier"):
         if getattr(body, name) is not None:
             changes[name] = getattr(body, name)
-    return AskedTask(draft.request.model_copy(update=changes), [], adaptive=False)
+    request = draft.request.model_copy(update=changes)
+    return AskedTask(request, [], adaptive=False, stored=draft_images(draft, services, field))
+
+
+def draft_images(draft: Job, services: Services, field: str) -> list[Image]:
+    """The draft's images as its storage has them (a 410 naming `field` where one is gone)."""
+    request = draft.request
+    named = [("first", request.image_url), ("last", request.last_image_url)]
+    named += list(zip(REFERENCES, request.reference_images, strict=False))
+    images = []
+    for which, described in named:
+        if described is None:
+            continue
+        try:
+            data = services.storage.get_bytes(frame_key(draft.id, which))
+        except FileNotFoundError:
+            raise StoredFileGone(f"the {which} image of draft {draft.id!r}", field) from None
+        images.append(Image(field, which, decode_png(data), described, png=data))
+    return images

@@ -38,7 +38,6 @@ def newer_values(
     body: CreateTaskBody,
     values: dict[str, Any],
     commands: dict[str, tuple[str, str]],
-    with_images: bool,
 ) -> dict[str, Any]:
     """Resolution, duration, ratio, sound and draft as the request records them; a 400
     naming the field (or the text command) for a value the id does not take."""
@@ -63,15 +62,14 @@ def newer_values(
     if not spec.legacy and values.get("ratio") is not None:
         spec.check_ratio(values["ratio"], named("ratio"))
     out["generate_audio"] = served.audio_for(body.generate_audio)
-    out["draft"] = _draft(served, body, with_images)
+    out["draft"] = _draft(served, body)
     return {key: value for key, value in out.items() if value is not None}
 
 
-def _draft(served: ServedModel, body: CreateTaskBody, with_images: bool) -> bool:
+def _draft(served: ServedModel, body: CreateTaskBody) -> bool:
+    """A preview; with images too (its full render takes them on: `drafts.py`)."""
     if not body.draft:
         return False
     if not served.spec.draft:
         raise InvalidField("draft", f"model {served.id!r} has no draft mode (false only)")
-    if with_images:
-        raise InvalidField("draft", "a draft here renders from text alone (no images)")
     return True

@@ -16,10 +16,11 @@ default).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from clipforge.api.accept.checks import check_images, check_model_id, check_prompt
+from clipforge.api.accept.media import Image
 from clipforge.api.accept.submit import ImageField
 from clipforge.api.deps import Services
 from clipforge.api.surfaces.ark.commands import split_text_commands, text_command_values
@@ -63,6 +64,8 @@ class AskedTask:
     request: GenerationRequest
     images: list[ImageField]
     adaptive: bool
+    stored: list[Image] = field(default_factory=list)
+    """Images already stored (a draft's, for its full render): taken as they are."""
 
 
 def to_generation_request(body: CreateTaskBody, services: Services) -> AskedTask:
@@ -88,7 +91,7 @@ def to_generation_request(body: CreateTaskBody, services: Services) -> AskedTask
         (last.field if last else "content", last.url if last else None),
     )
     values = _parameters(body, commands)
-    values |= newer_values(served, body, values, commands, bool(images))
+    values |= newer_values(served, body, values, commands)
     values |= _length(body, values)
     ratio = values.pop("ratio", None)
     seed = new_seed(values.pop("seed", None))

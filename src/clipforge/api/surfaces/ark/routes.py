@@ -114,7 +114,8 @@ async def create_task(
         settings.url_allowlist,
         only=settings.url_allowlist_only,
     )
-    request, images = await with_images(asked.request, asked.images, services, asked.adaptive)
+    request, taken = await with_images(asked.request, asked.images, services, asked.adaptive)
+    images = [*taken, *asked.stored]
     extras = JobExtras(
         expires_after=expires_after(body, request.model),
         callback_url=body.callback_url,

@@ -51,6 +51,7 @@ from clipforge.api.surfaces.openai.models import (
 from clipforge.errors import InvalidField, JobNotFound, StoredFileGone
 from clipforge.files.base import frame_key, still_key, video_key
 from clipforge.files.local import LocalStorage
+from clipforge.routing import ServedModel
 from clipforge.schemas import (
     FRAME_SIZES,
     AspectRatio,
@@ -140,13 +141,28 @@ def _size(text: str) -> tuple[Resolution, AspectRatio, int, int]:
     if text not in SIZES:
         raise InvalidField("size", f"{text!r} is not a size served here", allowed=sorted(SIZES))
     width, height = SIZES[text]
-    short = min(width, height)
-    resolution = (
-        Resolution.P480 if short <= 544 else Resolution.P720 if short <= 960 else Resolution.P1080
-    )
+    resolution = _resolution_of(min(width, height))
     table = FRAME_SIZES[resolution]
     ratio = min(AspectRatio, key=lambda r: abs(table[r][0] / table[r][1] - width / height))
     return resolution, ratio, width, height
+
+
+def _resolution_of(short: int) -> Resolution:
+    """The table's row a size's short side falls in (480p to 544, 720p to 960, 1080p to
+    1440, above: 4k)."""
+    for resolution, most in ((Resolution.P480, 544), (Resolution.P720, 960)):
+        if short <= most:
+            return resolution
+    return Resolution.P1080 if short <= 1440 else Resolution.P4K
+
+
+def _check_size(served: ServedModel, name: str, size: str, resolution: Resolution) -> None:
+    """A size the model id does not offer (4k beyond 2.0, 1080p on the 2.x fast ids): a 400
+    naming `size`, never a clip rendered at a size the id does not have."""
+    offered = served.spec.resolutions
+    if resolution not in offered:
+        problem = f"{size} is {resolution.value}, which model {name!r} does not offer"
+        raise InvalidField("size", problem, allowed=[r.value for r in offered])
 
 
 def _sampling(body: Sampling) -> dict[str, Any]:
@@ -166,6 +182,7 @@ def to_request(body: VideoCreateBody, services: Services) -> GenerationRequest:
     if body.input_reference is None and served.image_input:
         raise InvalidField("input_reference", f"model {name!r} needs a first frame image")
     resolution, ratio, width, height = _size(body.size or DEFAULT_SIZE)
+    _check_size(served, name, body.size or DEFAULT_SIZE, resolution)
     request = GenerationRequest(
         model=served.id,
         client_model=name,
