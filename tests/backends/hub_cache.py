@@ -51,7 +51,8 @@ def tiny_lora(transformer: torch.nn.Module, path: Path, seed: int, rank: int = 2
     generator = torch.Generator().manual_seed(seed)
     tensors = {}
     for name, module in transformer.named_modules():
-        if not isinstance(module, torch.nn.Linear) or not name.endswith(("attn1.to_q", "ffn.net.2")):
+        wanted = name.endswith(("attn1.to_q", "ffn.net.2"))
+        if not wanted or not isinstance(module, torch.nn.Linear):
             continue
         down = torch.randn(rank, module.in_features, generator=generator) * 0.5
         up = torch.randn(module.out_features, rank, generator=generator) * 0.5

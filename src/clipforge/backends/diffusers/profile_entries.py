@@ -129,7 +129,7 @@ _LTX_DISTILLED = Profile(
     steps=7,
     guidance_scale=1.0,
     timesteps=(1000.0, 993.0, 987.0, 981.0, 975.0, 909.0, 725.0),
-    sources={"timesteps": LTX_097D, "guidance": LTX_097D},
+    sources=dict.fromkeys(("steps", "timesteps", "guidance"), LTX_097D),
 )
 _I2V_LORA = "wan2.1_i2v_lora_rank64_lightx2v_4step.safetensors"
 
