@@ -29,7 +29,7 @@ from clipforge.backends.devices import resolve_device
 from clipforge.backends.diffusers.loading import load_pipeline, load_upsampler, resolve_dtype
 from clipforge.backends.diffusers.memory import DecodeMemory, MemoryPlan, expandable_segments
 from clipforge.backends.diffusers.options import SpeedOptions, apply_options, reset_step_caches
-from clipforge.backends.diffusers.profiles import Profile, nearest_subset
+from clipforge.backends.diffusers.profiles import Profile, nearest_subset, step_count
 from clipforge.backends.diffusers.quantize import quantize_transformers
 from clipforge.backends.diffusers.recipes import (
     MagCacheHooks,
@@ -293,16 +293,8 @@ class DiffusersBackend(Backend):
         return self.memory.plan(plan.num_frames, plan.height, plan.width)
 
     def _steps(self, request: GenerationRequest) -> int:
-        """The step count: the request's, the setting's, else the model's; on a published
-        schedule at most its length (fewer take its nearest subset: `profiles`)."""
-        steps = request.num_inference_steps or self.settings.num_inference_steps
-        steps = steps or (len(self.schedule) if self.schedule else self.family.steps)
-        if self.schedule and steps > len(self.schedule):
-            raise GenerationFailed(
-                f"num_inference_steps={steps}: this model samples {len(self.schedule)} "
-                f"published timesteps {list(self.schedule)}; at most {len(self.schedule)}"
-            )
-        return steps
+        asked = request.num_inference_steps or self.settings.num_inference_steps
+        return step_count(asked, self.schedule, self.family.steps)
 
     def _negative_prompt(self, request: GenerationRequest) -> str | None:
         if request.negative_prompt is not None:

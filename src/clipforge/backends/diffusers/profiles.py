@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from clipforge.backends.diffusers.rules import ModelFamily
-from clipforge.errors import ModelUnavailable
+from clipforge.errors import GenerationFailed, ModelUnavailable
 
 QUALITY, CACHED, FAST = "quality", "cached", "fast"
 PROFILE_SEPARATOR = "@"
@@ -154,3 +154,15 @@ def nearest_subset(timesteps: tuple[float, ...], count: int | None) -> tuple[flo
     if count == 1:
         return timesteps[:1]
     return tuple(timesteps[round(i * (total - 1) / (count - 1))] for i in range(count))
+
+
+def step_count(asked: int | None, schedule: tuple[float, ...], default: int) -> int:
+    """A job's step count: the one asked for (request, then setting), else the model's; on a
+    published `schedule` at most its length (fewer take its nearest subset)."""
+    steps = asked or (len(schedule) if schedule else default)
+    if schedule and steps > len(schedule):
+        raise GenerationFailed(
+            f"num_inference_steps={steps}: this model samples {len(schedule)} published "
+            f"timesteps {list(schedule)}; at most {len(schedule)}"
+        )
+    return steps
