@@ -199,20 +199,24 @@ def test_the_sampler_spec_is_data() -> None:
     )
 
 
-@pytest.mark.parametrize("steps, expected", [(None, LTX_PUBLISHED), (3, (1000.0, 981.0, 725.0))])
+@pytest.mark.parametrize(
+    "suffix, steps, expected",
+    [("@fast", None, LTX_PUBLISHED), ("", 3, (1000.0, 981.0, 725.0))],
+)
 def test_ltx_distilled_samples_its_timesteps_or_their_nearest_subset(
-    steps: int | None, expected: tuple[float, ...], tmp_path: Path
+    suffix: str, steps: int | None, expected: tuple[float, ...], tmp_path: Path
 ) -> None:
     """One pass (no upsampler here): the yaml's first-pass timesteps reach the scheduler, or
-    an operator's smaller step count takes their nearest subset (they were replaced before)."""
+    an operator's smaller step count takes their nearest subset. The old code replaced them
+    (3 steps: 1000, 975, 718.75)."""
     folder = build_tiny_pipeline("ltx-video-0.9.7-distilled", tmp_path / "w")
     backend = DiffusersBackend.from_settings(
-        make_tiny_settings(f"{folder}@fast", num_inference_steps=steps)
+        make_tiny_settings(f"{folder}{suffix}", num_inference_steps=steps)
     )
     seen = _record(backend)
     list(backend.generate(REQUEST, lambda s, t: None).frames)
     assert [t for who, t in seen if who == "step"] == pytest.approx(list(expected))
-    assert not capabilities_for(f"{folder}@fast").guidance
+    assert not capabilities_for(f"{folder}{suffix}").guidance
 
 
 def test_fast_ids_take_the_fast_profile_where_the_operator_asks() -> None:
