@@ -59,16 +59,11 @@ class DistilledFlowScheduler(SchedulerMixin, ConfigMixin):  # type: ignore[misc]
         renoise: bool = True,
         num_train_timesteps: int = 1000,
     ) -> None:
+        self.sampler = DistilledSampler(tuple(published_timesteps), shift, warp, renoise)
+        self.train_steps = num_train_timesteps
         self.generator: torch.Generator | None = None
         self._step_index: int | None = None
         self.set_timesteps(len(published_timesteps))
-
-    @property
-    def sampler(self) -> DistilledSampler:
-        config = self.config
-        return DistilledSampler(
-            tuple(config.published_timesteps), config.shift, config.warp, config.renoise
-        )
 
     def set_timesteps(
         self, num_inference_steps: int | None = None, device: Any = None, **_: Any
@@ -76,7 +71,7 @@ class DistilledFlowScheduler(SchedulerMixin, ConfigMixin):  # type: ignore[misc]
         """The published timesteps (their nearest subset for fewer steps)."""
         sampler = self.sampler
         steps = nearest_subset(sampler.timesteps, num_inference_steps)
-        pairs = [sigma_and_timestep(s, sampler, self.config.num_train_timesteps) for s in steps]
+        pairs = [sigma_and_timestep(s, sampler, self.train_steps) for s in steps]
         self.sigmas = torch.tensor([s for s, _ in pairs] + [0.0], dtype=torch.float32)
         self.timesteps = torch.tensor([t for _, t in pairs], dtype=torch.float32, device=device)
         self.num_inference_steps = len(steps)
@@ -100,7 +95,7 @@ class DistilledFlowScheduler(SchedulerMixin, ConfigMixin):  # type: ignore[misc]
         index = self._step_index or 0
         sigma, after = float(self.sigmas[index]), float(self.sigmas[index + 1])
         velocity, latents = model_output.float(), sample.float()
-        if self.config.renoise:
+        if self.sampler.renoise:
             stepped = latents - sigma * velocity
             if after > 0:
                 noise = torch.randn(
@@ -116,4 +111,4 @@ class DistilledFlowScheduler(SchedulerMixin, ConfigMixin):  # type: ignore[misc]
         return self.generator.device if self.generator is not None else like.device
 
     def __len__(self) -> int:
-        return int(self.config.num_train_timesteps)
+        return self.train_steps
