@@ -64,6 +64,11 @@ def prepare_profile(
         )
     quantize = mode_for(settings.quantize, name, entry)
     check_quantize(quantize, device)
+    if quantize != "none" and options.offload != "none" and device.type != "cpu":
+        raise ModelUnavailable(  # quantized tensors moved by offload hooks: never run
+            f"CLIPFORGE_QUANTIZE={quantize} with CLIPFORGE_OFFLOAD={options.offload} is not "
+            "supported: quantize to fit the weights on the device instead of offloading"
+        )
     return weights, profile, quantize
 
 
