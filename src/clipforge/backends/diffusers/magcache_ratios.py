@@ -5,7 +5,7 @@ Each array interleaves the conditional and unconditional passes of every step (c
 cond, ...), calibrated with Wan's UniPC sampler at the published step count (T2V: 50 steps;
 I2V: 40) and shift. diffusers' MagCache keeps one state per pass (`cache_context("cond")`,
 `"uncond"`) and takes one ratio per step: `per_step` gives the conditional pass's (the two
-differ by less than 1e-3 at every step).
+differ by at most 0.01, at the 1.3B array's second step; mostly by under 0.001).
 """
 
 from __future__ import annotations
