@@ -2,6 +2,10 @@
 memory plan's own numbers (`backends/diffusers/memory.py`): a Markdown table for docs/GPU.md.
 
     python bench/memory_plan.py
+    python bench/memory_plan.py --quantize fp8
+
+`--quantize int8|fp8` counts the transformers at one byte a parameter (CLIPFORGE_QUANTIZE;
+the per-row scales are under 0.1% of it).
 
 Weights on the device are the published parameter counts (bf16; the Wan VAE and CLIP image
 encoder in float32, as ClipForge loads them), all loaded in place; the decode gets what is
@@ -12,6 +16,9 @@ released one: treat LTX cells as uncalibrated until the GPU check measures them.
 """
 
 from __future__ import annotations
+
+import argparse
+import sys
 
 from clipforge.backends.diffusers.backend import native_frame_count
 from clipforge.backends.diffusers.entries import ENTRIES
@@ -41,10 +48,17 @@ WEIGHTS: dict[str, tuple[float, float, VaeShape]] = {
 }
 
 
-def cell(name: str, resolution: Resolution, seconds: int, card: float) -> str:
+QUANTIZED_SHARE = {"none": 1.0, "int8": 0.5, "fp8": 0.5}
+"""Transformer bytes under CLIPFORGE_QUANTIZE, as a share of bf16's."""
+
+
+def cell(
+    name: str, resolution: Resolution, seconds: int, card: float, quantize: str = "none"
+) -> str:
     entry = next(e for e in ENTRIES if e.name == name)
     rules = entry.rules
     transformer, other, vae = WEIGHTS[name]
+    transformer *= QUANTIZED_SHARE[quantize]
     short = rules.short_side_for(str(resolution.value))
     width, height = rules.tier_size(frame_size(resolution, AspectRatio.WIDE), short)
     frames = native_frame_count(seconds, rules)
@@ -56,16 +70,20 @@ def cell(name: str, resolution: Resolution, seconds: int, card: float) -> str:
     return f"{plan.decode} ({plain:.0f}/{tiled:.0f} of {free / GIB:.0f})"
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quantize", choices=list(QUANTIZED_SHARE), default="none")
+    quantize = parser.parse_args([] if argv is None else argv).quantize
     columns = [(r, s) for r in Resolution for s in (5, 10)]
     for card_name, card in CARDS.items():
-        print(f"\n{card_name} card: decode plan (plain / tiled estimate of free GiB)\n")
+        title = f"{card_name} card, transformers {quantize}"
+        print(f"\n{title}: decode plan (plain / tiled estimate of free GiB)\n")
         print("| entry | " + " | ".join(f"{r.value} {s} s" for r, s in columns) + " |")
         print("|---" * (len(columns) + 1) + "|")
         for name in WEIGHTS:
-            cells = [cell(name, r, s, card) for r, s in columns]
+            cells = [cell(name, r, s, card, quantize) for r, s in columns]
             print(f"| `{name}` | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

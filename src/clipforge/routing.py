@@ -93,18 +93,33 @@ class WeightsRouting:
 
 
 def weights_for_model(
-    model: str | None, model_map: Mapping[str, str], api_model: str
+    model: str | None, model_map: Mapping[str, str], api_model: str, fast_profile: bool = False
 ) -> str | None:
     """The weights (catalogue name, folder or hub id) that serve the API id `api_model`.
 
     An id in `model_map` wins; under CLIPFORGE_MODEL=catalogue an id falls back to
-    DEFAULT_MODEL_MAP (ids it does not list use the lite entry); otherwise `model` serves all.
+    DEFAULT_MODEL_MAP (ids it does not list use the lite entry), a `-fast` id with its entry's
+    fast profile (`<entry>@fast`) where `fast_profile` (CLIPFORGE_FAST_PROFILE) asks for it
+    and the entry has one; otherwise `model` serves all.
     """
     if api_model in model_map:
         return model_map[api_model]
     if model is not None and model.strip().lower() == CATALOGUE_KEYWORD:
-        return DEFAULT_MODEL_MAP.get(api_model, DEFAULT_MODEL_MAP[LITE])
+        entry = DEFAULT_MODEL_MAP.get(api_model, DEFAULT_MODEL_MAP[LITE])
+        return with_fast_profile(entry) if fast_profile and is_fast_id(api_model) else entry
     return model
+
+
+def is_fast_id(api_model: str) -> bool:
+    """A Seedance id of the fast tier (seedance-1-0-pro-fast, seedance-2-0-fast, ...)."""
+    return api_model.endswith("-fast")
+
+
+def with_fast_profile(entry: str) -> str:
+    """`entry@fast` where the catalogue publishes a fast profile for it, else `entry`."""
+    from clipforge.backends.diffusers.profiles import FAST, PROFILE_SEPARATOR, profiles_of
+
+    return f"{entry}{PROFILE_SEPARATOR}{FAST}" if FAST in profiles_of(entry) else entry
 
 
 def backend_name(settings: Settings) -> str:
@@ -187,7 +202,9 @@ class ModelRouting:
         self.backend = backend_name(settings)
         models = []
         for model_id in MODEL_IDS:
-            weights = weights_for_model(settings.model, settings.model_map, model_id)
+            weights = weights_for_model(
+                settings.model, settings.model_map, model_id, settings.fast_profile
+            )
             with_weights = settings.model_copy(update={"model": weights})
             capabilities = self.registry.capabilities(self.backend, with_weights)
             if model_id in IMAGE_TO_VIDEO_MODELS and not capabilities.first_frame:
@@ -243,7 +260,10 @@ class ModelRouting:
         return self.require(model_id, field)
 
     def weights_for(self, model_id: str) -> str | None:
-        return weights_for_model(self.settings.model, self.settings.model_map, model_id)
+        settings = self.settings
+        return weights_for_model(
+            settings.model, settings.model_map, model_id, settings.fast_profile
+        )
 
     def load(self, weights: str | None, device: str | None = None) -> Backend:
         """A loaded, warm backend for `weights` on `device` (None: CLIPFORGE_DEVICE); the

@@ -278,6 +278,18 @@ class Settings(BaseSettings):
         description="JSON object: model names clients use (the OpenAI dialect's sora-2, ...) -> "
         "served ids; merged over the defaults (routing.DEFAULT_ALIASES).",
     )
+    fast_profile: bool = Field(
+        False,
+        description="Under CLIPFORGE_MODEL=catalogue, serve the -fast Seedance ids with their "
+        "entry's fast profile (`<entry>@fast`: distilled weights or a LoRA, which must be on "
+        "this machine or downloadable; docs/GPU.md), where the entry has one.",
+    )
+    quantize: dict[str, str] = Field(
+        default_factory=dict,
+        description='JSON object: weights (as configured, or their catalogue name; "*" for '
+        'all) -> none | int8 | fp8, e.g. {"wan2.2-t2v-a14b": "fp8"}: the transformers\' '
+        "weights through torchao (fp8: NVIDIA compute capability 8.9+; docs/GPU.md).",
+    )
     offload: str = Field(
         "none", description="none | model (model CPU offload) | group (group offload, streams)."
     )

@@ -19,3 +19,9 @@ def test_a14b_at_720p_tiles_on_an_h100_and_does_not_load_on_24_gb() -> None:
     assert cell("wan2.2-t2v-a14b", Resolution.P720, 5, CARDS["80 GB"]).startswith("tiled")
     assert cell("wan2.1-t2v-1.3b", Resolution.P480, 5, CARDS["80 GB"]).startswith("plain")
     assert cell("wan2.2-t2v-a14b", Resolution.P720, 5, CARDS["24 GB"]) == "weights do not fit"
+
+
+def test_fp8_or_int8_transformers_leave_a14b_a_plain_720p_decode() -> None:
+    """CLIPFORGE_QUANTIZE halves the transformers' bytes: A14B's 720p decode then fits plain."""
+    for mode in ("fp8", "int8"):
+        assert cell("wan2.2-t2v-a14b", Resolution.P720, 5, CARDS["80 GB"], mode).startswith("plain")

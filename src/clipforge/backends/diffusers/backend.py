@@ -26,14 +26,17 @@ from clipforge.backends.base import (
     Reading,
 )
 from clipforge.backends.devices import resolve_device
-from clipforge.backends.diffusers.loading import (
-    load_pipeline,
-    load_upsampler,
-    resolve_dtype,
-    resolve_weights,
-)
+from clipforge.backends.diffusers.loading import load_pipeline, load_upsampler, resolve_dtype
 from clipforge.backends.diffusers.memory import DecodeMemory, MemoryPlan, expandable_segments
 from clipforge.backends.diffusers.options import SpeedOptions, apply_options, reset_step_caches
+from clipforge.backends.diffusers.profiles import Profile, nearest_subset, step_count
+from clipforge.backends.diffusers.quantize import quantize_transformers
+from clipforge.backends.diffusers.recipes import (
+    MagCacheHooks,
+    apply_profile,
+    prepare_profile,
+    reseed_sampler,
+)
 from clipforge.backends.diffusers.rules import (
     CatalogEntry,
     ModelFamily,
@@ -91,13 +94,20 @@ class DiffusersBackend(Backend):
         entry: CatalogEntry | None = None,
         rules: ModelFamily | None = None,
         upsampler: Any = None,
+        profile: Profile | None = None,
     ) -> None:
         self._pipeline: Any = pipeline
         self.settings = settings
         self.device = device
         self.entry = entry
-        self.family = detect_family(pipeline, rules or (entry.rules if entry else None))
-        family = self.family
+        self.profile = profile
+        """The sampling profile (`profiles`) the weights were loaded with, if one was named."""
+        family = detect_family(pipeline, rules or (entry.rules if entry else None))
+        self.family = family = profile.applied_to(family) if profile else family
+        self.schedule = profile.schedule if profile and profile.schedule else family.timesteps
+        """The published timesteps the model samples (empty: its scheduler's own)."""
+        cache = profile.magcache if profile else None
+        self._magcache = MagCacheHooks(pipeline, cache) if cache else None
         self.capabilities = Capabilities(
             fps=family.fps,
             first_frame=family.first_frame,
@@ -111,7 +121,7 @@ class DiffusersBackend(Backend):
         )
         self._image_pipeline: Any = None
         self._schedulers: dict[float, Any] = {}
-        if family.timesteps:
+        if self.schedule:
             quiet_published_timesteps()
         self.memory = DecodeMemory(pipeline, device, settings.vae_tiling, settings.device_memory_gb)
         pipeline.set_progress_bar_config(disable=True)
@@ -121,8 +131,8 @@ class DiffusersBackend(Backend):
         """Load settings.model (catalogue name, folder or hub id) in settings.dtype, in place
         on settings.device unless offload is asked for, then apply the speed options."""
         options = SpeedOptions.from_settings(settings)  # a bad option fails before loading
-        weights = resolve_weights(settings.model)
         device = resolve_device(settings.device)
+        weights, profile, quantize = prepare_profile(settings, options, device)
         dtype = resolve_dtype(settings.dtype, device)
         in_place = options.offload == "none" or device.type == "cpu"
         if device.type == "cuda":
@@ -132,8 +142,10 @@ class DiffusersBackend(Backend):
         upsampler = None
         if rules is not None and rules.two_stage is not None:
             upsampler = load_upsampler(weights, rules.two_stage, dtype)
+        apply_profile(pipeline, profile)  # fused LoRA weights are what gets quantized
+        quantize_transformers(pipeline, quantize)
         apply_options(pipeline, options, device)
-        return cls(pipeline, settings, device, weights.entry, rules, upsampler)
+        return cls(pipeline, settings, device, weights.entry, rules, upsampler, profile)
 
     @property
     def pipeline(self) -> Any:
@@ -173,7 +185,10 @@ class DiffusersBackend(Backend):
         if memory.decode == "refuse":
             raise GenerationFailed(f"the clip does not fit {self.device}: {memory.line()}")
         progress = self.memory.apply(memory, progress)
+        if self._magcache is not None:
+            self._magcache.prepare(self._steps(request))
         reset_step_caches(self.pipeline)
+        reseed_sampler(self.pipeline, request.seed, self.device)
         try:
             with torch.inference_mode():
                 video = self._render(request, plan, progress, images)
@@ -251,10 +266,8 @@ class DiffusersBackend(Backend):
             "output_type": "pt",
             "callback_on_step_end": step_callback(progress, plan.steps),
         }
-        if family.timesteps and not (
-            request.num_inference_steps or self.settings.num_inference_steps
-        ):
-            arguments["timesteps"] = list(family.timesteps)
+        if family.timesteps:  # handed to the pipeline (LTX distilled); nearest subset
+            arguments["timesteps"] = list(nearest_subset(family.timesteps, self._steps(request)))
         negative = self._negative_prompt(request)
         if negative is not None:
             arguments["negative_prompt"] = negative
@@ -280,7 +293,8 @@ class DiffusersBackend(Backend):
         return self.memory.plan(plan.num_frames, plan.height, plan.width)
 
     def _steps(self, request: GenerationRequest) -> int:
-        return request.num_inference_steps or self.settings.num_inference_steps or self.family.steps
+        asked = request.num_inference_steps or self.settings.num_inference_steps
+        return step_count(asked, self.schedule, self.family.steps)
 
     def _negative_prompt(self, request: GenerationRequest) -> str | None:
         if request.negative_prompt is not None:

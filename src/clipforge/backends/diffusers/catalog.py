@@ -25,6 +25,8 @@ from clipforge.backends.diffusers.config import (
     repository_names,
 )
 from clipforge.backends.diffusers.entries import ENTRIES
+from clipforge.backends.diffusers.profile_entries import PROFILES
+from clipforge.backends.diffusers.profiles import QUALITY, split_profile
 from clipforge.backends.diffusers.rules import (
     CatalogEntry,
     ModelFamily,
@@ -90,18 +92,26 @@ def rules_for(entry: CatalogEntry | None, config: WeightsConfig | None) -> Model
 
 def capabilities_for(weights: str | None) -> Capabilities:
     """What the weights can do, from their own config (or their catalogue name when the
-    weights are not on this machine); unknown weights get generic text-to-video ones."""
-    rules = rules_for(*lookup(weights))
+    weights are not on this machine); unknown weights get generic text-to-video ones.
+
+    A distilled schedule (a `fast` profile, LTX distilled) takes no step count, guidance or
+    negative prompt from a request: they would replace what the model was trained to sample
+    with (a 400 naming the field, never a silent change)."""
+    name, profile_name = split_profile(weights)
+    entry, config = lookup(name)
+    rules = rules_for(entry, config)
     if rules is None:
         return Capabilities(fps=16, description="A diffusers text-to-video pipeline.")
+    profile = PROFILES.get(entry.name if entry else "", {}).get(profile_name or QUALITY)
+    distilled = bool(rules.timesteps or (profile is not None and profile.schedule))
     return Capabilities(
         fps=rules.fps,
         first_frame=rules.first_frame,
         last_frame=rules.last_frame,
         text_to_video=not rules.needs_image,
         needs_last_frame=rules.needs_last_frame,
-        negative_prompt=True,
-        sampling_steps=True,
-        guidance=True,
+        negative_prompt=not distilled,
+        sampling_steps=not distilled,
+        guidance=not distilled,
         description=rules.description,
     )

@@ -197,6 +197,22 @@ def expandable_segments() -> None:
             log.warning("could not set expandable_segments: %s", exc)
 
 
+def weight_bytes(module: torch.nn.Module) -> int:
+    """Bytes the parameters of `module` hold on its device, a quantized tensor (torchao's int8
+    or float8) counted by its stored parts (data and scales), not by the dtype it stands for:
+    what an `offload` plan frees by parking it."""
+    return sum(_stored_bytes(p) for p in module.parameters())
+
+
+def _stored_bytes(tensor: torch.Tensor) -> int:
+    if type(tensor) in (torch.Tensor, torch.nn.Parameter) or not hasattr(
+        tensor, "__tensor_flatten__"
+    ):
+        return tensor.numel() * tensor.element_size()
+    names, _ = tensor.__tensor_flatten__()
+    return sum(_stored_bytes(getattr(tensor, name)) for name in names)
+
+
 TRANSFORMERS = ("transformer", "transformer_2")
 """The pipeline components an `offload` plan parks on the host for the decode."""
 
@@ -226,7 +242,7 @@ class DecodeMemory:
         for name in TRANSFORMERS:
             module = getattr(self.pipeline, name, None)
             if isinstance(module, torch.nn.Module):
-                total += sum(p.numel() * p.element_size() for p in module.parameters())
+                total += weight_bytes(module)
         return total
 
     def apply(self, plan: MemoryPlan, progress: Any) -> Any:
