@@ -40,9 +40,13 @@ from clipforge.backends.diffusers.rules import (
     detect_family,
 )
 from clipforge.backends.diffusers.sampling import (
+    Rendered,
+    audio_rate,
     guidance_arguments,
     image_arguments,
     image_pipeline,
+    mono_waveform,
+    published_schedule,
     quiet_published_timesteps,
     set_flow_shift,
     step_callback,
@@ -102,6 +106,7 @@ class DiffusersBackend(Backend):
             fps=family.fps,
             first_frame=family.first_frame,
             last_frame=family.last_frame,
+            audio=family.audio,
             description=family.description,
         )
         self.two_stage = (
@@ -185,8 +190,11 @@ class DiffusersBackend(Backend):
             raise GenerationFailed(f"the pipeline failed: {type(exc).__name__}: {exc}") from exc
         finally:
             self.memory.restore()
-        width, height, count, frames = uint8_frames(video)
-        return Clip(width, height, plan.fps, count, frames)
+        width, height, count, frames = uint8_frames(video.frames)
+        clip = Clip(width, height, plan.fps, count, frames)
+        if request.generate_audio and video.audio is not None:
+            clip.audio, clip.sample_rate = mono_waveform(video.audio), audio_rate(self.pipeline)
+        return clip
 
     def _render(
         self,
@@ -200,10 +208,10 @@ class DiffusersBackend(Backend):
         set_flow_shift(pipeline, self.family.shift_for(self.native_tier(request)), self._schedulers)
         if self.two_stage is not None:
             small = stage_one_size(request.size, self._short_side(request), self.family)
-            return self.two_stage.run(pipeline, arguments, images, small, plan, progress)
+            return Rendered(self.two_stage.run(pipeline, arguments, images, small, plan, progress))
         if images:
             arguments |= image_arguments(pipeline, images, plan.width, plan.height, plan.num_frames)
-        return pipeline(**arguments).frames
+        return Rendered.of(pipeline(**arguments))
 
     def _short_side(self, request: GenerationRequest) -> int:
         return self.settings.native_short_side or self.native_tier(request)
@@ -251,10 +259,8 @@ class DiffusersBackend(Backend):
             "output_type": "pt",
             "callback_on_step_end": step_callback(progress, plan.steps),
         }
-        if family.timesteps and not (
-            request.num_inference_steps or self.settings.num_inference_steps
-        ):
-            arguments["timesteps"] = list(family.timesteps)
+        if not (request.num_inference_steps or self.settings.num_inference_steps):
+            arguments |= published_schedule(family)
         negative = self._negative_prompt(request)
         if negative is not None:
             arguments["negative_prompt"] = negative

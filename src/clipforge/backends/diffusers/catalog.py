@@ -103,5 +103,6 @@ def capabilities_for(weights: str | None) -> Capabilities:
         negative_prompt=True,
         sampling_steps=True,
         guidance=True,
+        audio=rules.audio,
         description=rules.description,
     )
