@@ -100,6 +100,7 @@ _LTX_CLASSES = ("LTXPipeline", "LTXConditionPipeline", "LTXImageToVideoPipeline"
 
 def _ltx2(entry: str, description: str, sources: dict[str, str], **values: object) -> ModelFamily:
     cited = {"sizes": LTX2_README, "fps": LTX2_DIFFUSERS, "frames": LTX2_DIFFUSERS}
+    cited |= {"decode": LTX2_DIFFUSERS + " (decode_timestep 0: the VAE takes no timestep)"}
     cited |= {"negative_prompt": "Lightricks/LTX-2 ltx_pipelines/utils/constants.py"} | sources
     fields = {"name": entry, "description": description, "short_sides": _LTX2_SIZES}
     fields |= {"trained_frames": 121} | values

@@ -54,7 +54,8 @@ def build_tiny_pipeline(family: str, path: Path, *, seed: int = 0, upsampler: bo
         raise ValueError(f"family must be one of {', '.join(KINDS)}, not {family!r}")
     with torch.random.fork_rng(devices=[]):
         pipeline = _build(family, seed)
-        extra = seeded_by(seed)(6, ltx.latent_upsampler) if upsampler else None
+        upsampler_of = ltx2.latent_upsampler if family.startswith("ltx-2") else ltx.latent_upsampler
+        extra = seeded_by(seed)(6, upsampler_of) if upsampler else None
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     pipeline.save_pretrained(path)

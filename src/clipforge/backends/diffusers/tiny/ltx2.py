@@ -189,7 +189,7 @@ def vocoder(v23: bool) -> Any:
 
 def latent_upsampler() -> LTX2LatentUpsamplerModel:
     """The x2 spatial latent upsampler of LTX-2, at toy width."""
-    return LTX2LatentUpsamplerModel(in_channels=LATENT, mid_channels=16, num_blocks_per_stage=1)
+    return LTX2LatentUpsamplerModel(in_channels=LATENT, mid_channels=32, num_blocks_per_stage=1)
 
 
 def build_ltx2(kind: str, tokenizer: Any, seeded: Seeded) -> LTX2Pipeline:
