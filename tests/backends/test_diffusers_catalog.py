@@ -69,7 +69,8 @@ def test_every_value_an_entry_sets_cites_its_source() -> None:
         rules, cited = entry.rules, entry.rules.sources
         needed = {"fps", "sizes", "steps", "guidance"}
         needed |= {"flow_shift", "vae"} if rules.flow_shift else {"decode"}
-        needed |= {"two_stage", "timesteps"} if rules.two_stage else set()
+        schedule = "sigmas" if rules.sigmas else "timesteps"  # LTX-2's schedules are sigmas
+        needed |= {"two_stage", schedule} if rules.two_stage else set()
         assert needed <= set(cited), (entry.name, needed - set(cited))
         assert all(source.strip() for source in cited.values())
 

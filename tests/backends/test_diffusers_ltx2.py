@@ -23,7 +23,7 @@ from clipforge.backends.diffusers.backend import DiffusersBackend
 from clipforge.backends.diffusers.catalog import lookup
 from clipforge.backends.diffusers.entries import CATALOGUE
 from clipforge.backends.diffusers.sampling import ltx2_conditions
-from clipforge.backends.diffusers.tiny import build_tiny_pipeline
+from clipforge.backends.diffusers.tiny import build_tiny_pipeline, ltx2
 from clipforge.routing import DEFAULT_MODEL_MAP, ModelRouting
 from clipforge.schemas import GenerationRequest
 from clipforge.seedance_models import MODEL_IDS
@@ -37,6 +37,7 @@ V2 = "/v2/video/generations"
 # The LTX-2 VAE pads its decoder by reflection: a side must be at least two latents (64 px).
 LTX2_NATIVE = {**TINY_NATIVE, "native_short_side": 64, "native_max_frames": None}
 SMALL_GPU = {"offload": "group", "vae_tiling": True}
+PUBLISHED_STEPS = {"num_inference_steps": None}
 
 
 @pytest.fixture(scope="module")
@@ -151,4 +152,23 @@ def test_the_small_gpu_profile_keeps_the_sound(folder: Path) -> None:
     assert len(list(clip.frames)) == 4 * 24 + 1
     assert clip.sample_rate == 48_000 and clip.audio is not None
     assert abs(clip.audio.size / 48_000 - 4) < 0.1
+    backend.close()
+
+
+def test_the_distilled_weights_run_two_stages_with_their_upsampler(
+    folder: Path, tmp_path: Path
+) -> None:
+    """Named as the distilled checkpoint and with a `latent_upsampler/`: 8 sigmas at half
+    size, the x2 upsampler, 3 stage-2 sigmas at the native size; the sound survives both."""
+    named = shutil.copytree(folder, tmp_path / "LTX-2.3-Distilled-Diffusers")
+    ltx2.latent_upsampler().save_pretrained(named / "latent_upsampler")
+    settings = Settings(backend="diffusers", model=str(named), **LTX2_NATIVE)
+    backend = DiffusersBackend.from_settings(settings.model_copy(update=PUBLISHED_STEPS))
+    request = GenerationRequest(prompt="rain", model="m", duration=4, generate_audio=True)
+    steps: list[tuple[int, int]] = []
+    clip = backend.generate(request, lambda step, total: steps.append((step, total)))
+    frames = list(clip.frames)
+    assert steps == [(step, 11) for step in range(1, 12)]
+    assert len(frames) == 4 * 24 + 1 and frames[0].shape[0] == 64  # twice the 32-px stage one
+    assert clip.audio is not None and abs(clip.audio.size / clip.sample_rate - 4) < 0.1
     backend.close()

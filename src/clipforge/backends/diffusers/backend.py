@@ -52,7 +52,11 @@ from clipforge.backends.diffusers.sampling import (
     step_callback,
     uint8_frames,
 )
-from clipforge.backends.diffusers.two_stage import TwoStageRunner, stage_one_size
+from clipforge.backends.diffusers.two_stage import (
+    LTX2TwoStageRunner,
+    TwoStageRunner,
+    stage_one_size,
+)
 from clipforge.backends.geometry import native_size
 from clipforge.errors import ClipForgeError, GenerationFailed, ModelUnavailable, WorkerFailure
 from clipforge.schemas import GenerationRequest
@@ -109,8 +113,9 @@ class DiffusersBackend(Backend):
             audio=family.audio,
             description=family.description,
         )
+        runner = LTX2TwoStageRunner if family.audio else TwoStageRunner
         self.two_stage = (
-            TwoStageRunner(pipeline, upsampler, family.two_stage, device)
+            runner(pipeline, upsampler, family.two_stage, device)
             if upsampler is not None and family.two_stage is not None
             else None
         )
@@ -208,7 +213,8 @@ class DiffusersBackend(Backend):
         set_flow_shift(pipeline, self.family.shift_for(self.native_tier(request)), self._schedulers)
         if self.two_stage is not None:
             small = stage_one_size(request.size, self._short_side(request), self.family)
-            return Rendered(self.two_stage.run(pipeline, arguments, images, small, plan, progress))
+            output = self.two_stage.run(pipeline, arguments, images, small, plan, progress)
+            return Rendered.of(output) if self.family.audio else Rendered(output)
         if images:
             arguments |= image_arguments(pipeline, images, plan.width, plan.height, plan.num_frames)
         return Rendered.of(pipeline(**arguments))

@@ -59,6 +59,8 @@ class TwoStage:
     refine_timesteps: tuple[float, ...]
     refine_strength: float
     adain_factor: float
+    upsampler_class: str = "LTXLatentUpsamplerModel"
+    """LTX-2: `LTX2LatentUpsamplerModel`; its `refine_timesteps` are the stage-2 sigmas."""
 
     @property
     def refine_steps(self) -> int:
