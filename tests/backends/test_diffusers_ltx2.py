@@ -3,8 +3,8 @@ encoder, connectors, audio VAE, vocoder with bandwidth extension), under a name 
 catalogue's, is identified from its configs and served end to end by `clipforge serve`: a 1.5
 job with a prompt alone gives an MP4 whose video and AAC track (at the vocoder's 48 kHz) are as
 long as each other; a 2.0 job with a first and a last frame and `generate_audio: false` gives
-a silent MP4, both frames having reached the pipeline as conditions at the first and last
-index. The folder is built once for the module."""
+a silent MP4, both frames having reached the pipeline as conditions on the first and last
+latent frame. The folder is built once for the module."""
 
 from __future__ import annotations
 
@@ -137,7 +137,7 @@ def test_first_and_last_frames_without_sound(
     with av.open(str(tmp_path / "silent.mp4")) as container:
         assert not container.streams.audio
         assert sum(1 for _ in container.decode(video=0)) == 4 * 24 + 1
-    assert [c.index for c in conditions] == [0, 4 * 24]
+    assert [c.index for c in conditions] == [0, -1]  # latent frames: the first and the last
     first = np.asarray(conditions[0].frames)
     assert first.shape[0] == 64 and first[..., 0].mean() > 200 > first[..., 2].mean()  # red
 

@@ -136,7 +136,7 @@ def image_arguments(
     first = _picture(images.first, width, height)
     last = _picture(images.last, width, height)
     if LTX2_CONDITION_PIPELINE in class_names(pipeline):
-        return {"conditions": ltx2_conditions(first, last, num_frames)}
+        return {"conditions": ltx2_conditions(first, last)}
     if LTX_CONDITION_PIPELINE in class_names(pipeline):
         from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition
 
@@ -150,12 +150,13 @@ def image_arguments(
     return arguments
 
 
-def ltx2_conditions(first: Any, last: Any, num_frames: int) -> list[Any]:
-    """LTX-2 frame conditions: the first frame at index 0, the last at the last index (full
-    strength; the pipeline re-compresses each image at the model's training CRF)."""
+def ltx2_conditions(first: Any, last: Any) -> list[Any]:
+    """LTX-2 frame conditions at full strength: the first frame on the first latent frame, the
+    last on the last (-1: LTX-2's indices count latent frames, unlike LTX-Video's pixel frames;
+    the pipeline re-compresses each image at the model's training CRF)."""
     from diffusers.pipelines.ltx2 import LTX2VideoCondition
 
-    pinned = [(first, 0), (last, num_frames - 1)]
+    pinned = [(first, 0), (last, -1)]
     return [LTX2VideoCondition(frames=image, index=at) for image, at in pinned if image is not None]
 
 
