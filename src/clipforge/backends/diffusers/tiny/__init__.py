@@ -9,7 +9,7 @@ in memory on a few sentences and wrapped as a transformers `T5Tokenizer`, so not
 downloaded. The weights are random: the output is coloured noise, not a video of the prompt.
 
 `build_tiny_pipeline(<catalogue name>, path)` writes one with the structure of that entry's real
-repository instead (one module per family: `wan`, `ltx`): its configs identify it as that
+repository instead (one module per family: `wan`, `ltx`, `ltx2`): its configs identify it as that
 entry, so a tiny folder under any name is served with the entry's rules.
 `build_tiny_upsampler(path)` writes a tiny `ltxv-spatial-upscaler-0.9.7`
 (LTXLatentUpsamplePipeline) folder.

@@ -193,7 +193,8 @@ def latent_upsampler() -> LTX2LatentUpsamplerModel:
 
 
 def build_ltx2(kind: str, tokenizer: Any, seeded: Seeded) -> LTX2Pipeline:
-    """An LTX-2 folder as released (saved as LTX2Pipeline): 2.0 or 2.3 structure by name."""
+    """An LTX-2 folder as released (saved as LTX2Pipeline): 2.0 or 2.3 structure by name. The
+    T5 `tokenizer` every builder is handed goes unused: LTX-2 reads Gemma's."""
     v23 = "2.3" in kind
     words = gemma_tokenizer()
     return LTX2Pipeline(
