@@ -191,3 +191,46 @@ def forward_flops(arch: Architecture, n: int) -> tuple[float, float]:
     mlp = 4 * n * d * f
     per_block = attention + projections + mlp
     return float(per_block * arch.layers), float(attention * arch.layers)
+
+
+# LTX-2 (issue 29): one transformer, two streams. Its published configs (diffusers'
+# scripts/convert_ltx2_to_diffusers.py, 2.0; 2.3 keeps the widths): a video stream d = 32 x 128
+# = 4096 and an audio stream d_a = 32 x 64 = 2048, 48 blocks, feed-forward 4x. Each block runs,
+# beside each stream's self-attention, text cross-attention and feed-forward (the formulas
+# above, per stream), two cross-modal attentions at the audio width d_a: audio-to-video
+# (video queries, audio keys) and video-to-audio (audio queries, video keys):
+#
+#     a2v projections  q, o: 4 N d d_a;  k, v: 4 A d_a d_a;  scores + AV: 4 N A d_a
+#     v2a projections  q, o: 4 A d_a d_a;  k, v: 4 N d d_a;  scores + AV: 4 N A d_a
+#
+# N video tokens (768x512x121: 6,144), A audio tokens (25 a second: 16 kHz mel, hop 160, 4x
+# compressed), L text tokens (the connectors' 1,024).
+LTX2_WIDTHS = {"video": 4096, "audio": 2048, "layers": 48, "text_tokens": 1024}
+LTX2_AUDIO_TOKENS_PER_SECOND = 16_000 / 160 / 4
+
+
+def ltx2_tokens(width: int, height: int, frames: int, fps: float = 24) -> tuple[int, int]:
+    """(video tokens, audio tokens) of an LTX-2 clip (32x spatial, 8x temporal; audio for
+    frames / fps seconds, as the pipeline counts it)."""
+    video = ((frames - 1) // 8 + 1) * (height // 32) * (width // 32)
+    return video, round(frames / fps * LTX2_AUDIO_TOKENS_PER_SECOND)
+
+
+def _stream_flops(n: int, d: int, text: int) -> float:
+    attention = 4 * n * n * d + 4 * n * text * d
+    return float(attention + 12 * n * d * d + 4 * text * d * d + 16 * n * d * d)
+
+
+def ltx2_forward_flops(n: int, a: int, widths: dict[str, int] = LTX2_WIDTHS) -> dict[str, float]:
+    """FLOPs of one LTX-2 transformer forward: the video stream alone, and what sound adds
+    (the audio stream and the two cross-modal attentions): what `generate_audio: false`
+    cannot save, the pipeline having no switch for the audio branch."""
+    d, da, text, layers = widths["video"], widths["audio"], widths["text_tokens"], widths["layers"]
+    video = _stream_flops(n, d, text)
+    audio = _stream_flops(a, da, text)
+    cross = 8 * n * d * da + 8 * a * da * da + 8 * n * a * da
+    return {
+        "video": video * layers,
+        "sound": (audio + cross) * layers,
+        "total": (video + audio + cross) * layers,
+    }

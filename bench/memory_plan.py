@@ -33,6 +33,9 @@ WAN21_VAE = VaeShape("wan", 96, 3, 4, 4, 8)
 WAN22_VAE = VaeShape("wan", 256 / 4, 3, 4, 4, 16)
 LTX_VAE = VaeShape("ltx", 256 / 16, 5, 0, 2, 32)
 T5_XXL_UMT5, T5_XXL, CLIP_H = 5.7e9 * 2, 4.8e9 * 2, 0.63e9 * 4
+GEMMA3_12B = 12.2e9 * 2
+"""LTX-2's text encoder (Gemma 3 12B, bf16); its video VAE has LTX's decoder layout, and the
+audio VAE and vocoder are small beside it (about 1 GB together with the video VAE)."""
 WEIGHTS: dict[str, tuple[float, float, VaeShape]] = {
     # name: (transformer bytes, other weights' bytes, VAE)
     "wan2.1-t2v-1.3b": (1.4e9 * 2, T5_XXL_UMT5 + 0.5e9, WAN21_VAE),
@@ -45,6 +48,9 @@ WEIGHTS: dict[str, tuple[float, float, VaeShape]] = {
     "wan2.2-i2v-a14b": (28e9 * 2, T5_XXL_UMT5 + 0.5e9, WAN21_VAE),
     "ltx-video-0.9.5": (2e9 * 2, T5_XXL + 0.8e9, LTX_VAE),
     "ltx-video-0.9.7-distilled": (13e9 * 2, T5_XXL + 0.8e9, LTX_VAE),
+    "ltx-2": (19e9 * 2, GEMMA3_12B + 1e9, LTX_VAE),
+    "ltx-2.3": (22e9 * 2, GEMMA3_12B + 1e9, LTX_VAE),
+    "ltx-2.3-distilled": (22e9 * 2, GEMMA3_12B + 1e9, LTX_VAE),
 }
 
 

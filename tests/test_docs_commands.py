@@ -111,6 +111,8 @@ NOT_RUN = {
     "python bench/gpu_models.py": GPU + " (tests/bench runs it at tiny size)",
     "python bench/gpu_models.py --peak-tflops 989": GPU,
     "python bench/memory_plan.py": "tests/bench/test_memory_plan.py runs it (arithmetic only)",
+    "python bench/ltx2_forward.py --version 2.3 --size 768x512 --frames 121": GPU
+    + " (tests/bench/test_ltx2_forward.py runs its row at tiny size)",
     "python -m training.train": "trains for hours; tests/training runs its steps at toy size",
     "pip install cache-dit": "installs from the network",
     "hf download <hub id>": HUB,

@@ -25,12 +25,26 @@ from types import MappingProxyType
 from clipforge.backends.base import Backend, Capabilities
 from clipforge.backends.registry import BackendRegistry, default_registry
 from clipforge.errors import InvalidField
-from clipforge.schemas import IMAGE_TO_VIDEO_MODELS, SEEDANCE_MODELS, GenerationRequest
+from clipforge.schemas import IMAGE_TO_VIDEO_MODELS, GenerationRequest
 from clipforge.seedance_models import MODEL_IDS, FirstFrame, ModelSpec, spec_for
 from clipforge.settings import Settings
 
 CATALOGUE_KEYWORD = "catalogue"
 """CLIPFORGE_MODEL value that serves every Seedance id from DEFAULT_MODEL_MAP."""
+
+SOUND_MODEL_MAP: Mapping[str, str] = MappingProxyType(
+    {
+        "bytedance/seedance-1-5-pro": "ltx-2.3",
+        "bytedance/seedance-2-0": "ltx-2.3",
+        "bytedance/seedance-2-0-fast": "ltx-2.3-distilled",
+        "bytedance/dreamina-seedance-2-0-mini": "ltx-2.3-distilled",
+        "bytedance/seedance-2-5": "ltx-2.3",
+        "bytedance/dreamina-seedance-2-5": "ltx-2.3",
+    }
+)
+"""The ids that make sound by default (1.5 and 2.x) and the LTX-2 entry (joint video and
+sound) behind each under CLIPFORGE_MODEL=catalogue: the guided 40-step LTX-2.3, or its 8-step
+distilled checkpoint for the fast and mini ids."""
 
 DEFAULT_MODEL_MAP: Mapping[str, str] = MappingProxyType(
     {
@@ -39,8 +53,8 @@ DEFAULT_MODEL_MAP: Mapping[str, str] = MappingProxyType(
         "bytedance/seedance-1-0-pro-t2v": "wan2.2-t2v-a14b",
         "bytedance/seedance-1-0-lite-i2v": "wan2.2-ti2v-5b",
         "bytedance/seedance-1-0-pro-i2v": "wan2.2-i2v-a14b",
-        # 1.5 and 2.x take text, and optionally a first frame: the TI2V 5B weights do both.
-        **{model_id: "wan2.2-ti2v-5b" for model_id in MODEL_IDS if model_id not in SEEDANCE_MODELS},
+        # 1.5 and 2.x make sound by default (and take text, a first and a last frame): LTX-2.
+        **SOUND_MODEL_MAP,
     }
 )
 """Which catalogue entry serves each Seedance id under CLIPFORGE_MODEL=catalogue: lite -> the

@@ -39,6 +39,7 @@ def _request(**fields: Any) -> GenerationRequest:
 
 
 I2V = ("wan2.1-i2v-14b-480p", "wan2.1-i2v-14b-720p", "wan2.1-flf2v-14b-720p", "wan2.2-i2v-a14b")
+LTX2 = ("ltx-2", "ltx-2.3", "ltx-2.3-distilled")
 
 
 def test_the_catalogue_holds_the_issue_models() -> None:
@@ -50,11 +51,13 @@ def test_the_catalogue_holds_the_issue_models() -> None:
         "ltx-video-0.9.5",
         "ltx-video-0.9.7-distilled",
         *I2V,
+        *LTX2,
     }
     for entry in ENTRIES:
         assert hasattr(diffusers, entry.pipeline_class), entry.pipeline_class
         wan = entry.name.startswith("wan")
-        assert entry.hub_id.startswith("Wan-AI/" if wan else "Lightricks/")
+        # diffusers/: the LTX-2.3 conversions the diffusers team publishes
+        assert entry.hub_id.startswith(("Wan-AI/",) if wan else ("Lightricks/", "diffusers/"))
         assert entry.rules.frame_step == (4 if wan else 8)
         for width, height in entry.native_sizes:
             assert width % entry.rules.size_multiple == 0
@@ -66,7 +69,8 @@ def test_every_value_an_entry_sets_cites_its_source() -> None:
         rules, cited = entry.rules, entry.rules.sources
         needed = {"fps", "sizes", "steps", "guidance"}
         needed |= {"flow_shift", "vae"} if rules.flow_shift else {"decode"}
-        needed |= {"two_stage", "timesteps"} if rules.two_stage else set()
+        schedule = "sigmas" if rules.sigmas else "timesteps"  # LTX-2's schedules are sigmas
+        needed |= {"two_stage", schedule} if rules.two_stage else set()
         assert needed <= set(cited), (entry.name, needed - set(cited))
         assert all(source.strip() for source in cited.values())
 

@@ -19,7 +19,11 @@ from clipforge.errors import GenerationFailed
 from clipforge.schemas import GenerationRequest
 from tests.conftest import make_tiny_settings
 
-IMAGE_KINDS = [name for name, entry in CATALOGUE.items() if entry.rules.first_frame]
+# LTX-2.3 and its distilled twin: tests/backends/test_diffusers_ltx2.py (same pipeline class)
+ELSEWHERE = ("ltx-2.3", "ltx-2.3-distilled")
+IMAGE_KINDS = [n for n, e in CATALOGUE.items() if e.rules.first_frame and n not in ELSEWHERE]
+LTX2_SIDE = {"native_short_side": 64}
+"""The LTX-2 VAE pads its decoder by reflection: a side must be at least two latents."""
 REQUEST = GenerationRequest(model="m", prompt="a red ball rolls", seed=7, aspect_ratio="4:3")
 
 
@@ -28,7 +32,10 @@ def backends(tmp_path_factory: pytest.TempPathFactory) -> dict[str, DiffusersBac
     root = tmp_path_factory.mktemp("images")
     return {
         name: DiffusersBackend.from_settings(
-            make_tiny_settings(build_tiny_pipeline(name, root / f"model-{i}"))
+            make_tiny_settings(
+                build_tiny_pipeline(name, root / f"model-{i}"),
+                **(LTX2_SIDE if CATALOGUE[name].rules.audio else {}),
+            )
         )
         for i, name in enumerate(IMAGE_KINDS)
     }

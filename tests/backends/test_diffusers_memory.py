@@ -163,3 +163,21 @@ def test_the_job_reading_shows_the_plan_and_a_clip_that_cannot_fit_is_refused_fi
     with pytest.raises(GenerationFailed, match="does not fit"):
         tight.generate(_request(), lambda step, total: steps.append(step))
     assert steps == []  # refused before any denoising
+
+
+@pytest.mark.parametrize("latent", [(2, 4, 4), (3, 6, 10)], ids=["tiny", "mid"])
+def test_the_ltx2_estimate_is_within_15_percent_of_a_real_decode(
+    latent: tuple[int, int, int],
+) -> None:
+    """LTX-2's video VAE is planned as LTX's (same decoder layout, no timestep)."""
+    from clipforge.backends.diffusers.tiny import ltx2
+
+    torch.manual_seed(0)
+    vae = ltx2.video_vae().eval()
+    latents = torch.randn(1, ltx2.LATENT, *latent, generator=torch.Generator().manual_seed(1))
+    with torch.inference_mode(), LiveBytes() as meter:
+        sample = vae.decode(latents).sample
+    shape = VaeShape.of(vae)
+    assert shape is not None
+    estimate = decode_bytes(shape, *sample.shape[2:], tiled=False)
+    assert estimate == pytest.approx(meter.peak, rel=0.15), (estimate, meter.peak)

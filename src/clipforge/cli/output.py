@@ -120,11 +120,12 @@ def _short_status(job: Job) -> str:
 def models_table(models: Sequence[Model]) -> Table:
     table = Table(box=box.SIMPLE)
     table.add_column("id", no_wrap=True)  # in full: it is what --model takes
-    for name in ("backend", "weights", "image input"):
+    for name in ("backend", "weights", "image", "sound"):  # whole ids in 80 columns
         table.add_column(name)
     for model in models:
         image = "yes" if model.image_input else "no"
-        table.add_row(model.id, model.backend, escape(model.weights or "-"), image)
+        sound = "yes" if model.sound else "no"
+        table.add_row(model.id, model.backend, escape(model.weights or "-"), image, sound)
     return table
 
 

@@ -117,3 +117,5 @@ class Model(_Lenient):
     backend: str
     weights: str | None = None
     image_input: bool = False
+    sound: bool = False
+    """Makes a sound track by default (`generate_audio`)."""

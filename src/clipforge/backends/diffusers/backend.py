@@ -43,15 +43,22 @@ from clipforge.backends.diffusers.rules import (
     detect_family,
 )
 from clipforge.backends.diffusers.sampling import (
+    Rendered,
+    audio_rate,
     guidance_arguments,
     image_arguments,
     image_pipeline,
+    mono_waveform,
     quiet_published_timesteps,
     set_flow_shift,
     step_callback,
     uint8_frames,
 )
-from clipforge.backends.diffusers.two_stage import TwoStageRunner, stage_one_size
+from clipforge.backends.diffusers.two_stage import (
+    LTX2TwoStageRunner,
+    TwoStageRunner,
+    stage_one_size,
+)
 from clipforge.backends.geometry import native_size
 from clipforge.errors import ClipForgeError, GenerationFailed, ModelUnavailable, WorkerFailure
 from clipforge.schemas import GenerationRequest
@@ -104,7 +111,9 @@ class DiffusersBackend(Backend):
         """The sampling profile (`profiles`) the weights were loaded with, if one was named."""
         family = detect_family(pipeline, rules or (entry.rules if entry else None))
         self.family = family = profile.applied_to(family) if profile else family
-        self.schedule = profile.schedule if profile and profile.schedule else family.timesteps
+        self.schedule = (
+            profile.schedule if profile and profile.schedule else family.timesteps or family.sigmas
+        )
         """The published timesteps the model samples (empty: its scheduler's own)."""
         cache = profile.magcache if profile else None
         self._magcache = MagCacheHooks(pipeline, cache) if cache else None
@@ -112,10 +121,12 @@ class DiffusersBackend(Backend):
             fps=family.fps,
             first_frame=family.first_frame,
             last_frame=family.last_frame,
+            audio=family.audio,
             description=family.description,
         )
+        runner = LTX2TwoStageRunner if family.audio else TwoStageRunner
         self.two_stage = (
-            TwoStageRunner(pipeline, upsampler, family.two_stage, device)
+            runner(pipeline, upsampler, family.two_stage, device)
             if upsampler is not None and family.two_stage is not None
             else None
         )
@@ -200,8 +211,11 @@ class DiffusersBackend(Backend):
             raise GenerationFailed(f"the pipeline failed: {type(exc).__name__}: {exc}") from exc
         finally:
             self.memory.restore()
-        width, height, count, frames = uint8_frames(video)
-        return Clip(width, height, plan.fps, count, frames)
+        width, height, count, frames = uint8_frames(video.frames)
+        clip = Clip(width, height, plan.fps, count, frames)
+        if request.generate_audio and video.audio is not None:
+            clip.audio, clip.sample_rate = mono_waveform(video.audio), audio_rate(self.pipeline)
+        return clip
 
     def _render(
         self,
@@ -215,10 +229,11 @@ class DiffusersBackend(Backend):
         set_flow_shift(pipeline, self.family.shift_for(self.native_tier(request)), self._schedulers)
         if self.two_stage is not None:
             small = stage_one_size(request.size, self._short_side(request), self.family)
-            return self.two_stage.run(pipeline, arguments, images, small, plan, progress)
+            output = self.two_stage.run(pipeline, arguments, images, small, plan, progress)
+            return Rendered.of(output) if self.family.audio else Rendered(output)
         if images:
             arguments |= image_arguments(pipeline, images, plan.width, plan.height, plan.num_frames)
-        return pipeline(**arguments).frames
+        return Rendered.of(pipeline(**arguments))
 
     def _short_side(self, request: GenerationRequest) -> int:
         return self.settings.native_short_side or self.native_tier(request)
@@ -266,8 +281,10 @@ class DiffusersBackend(Backend):
             "output_type": "pt",
             "callback_on_step_end": step_callback(progress, plan.steps),
         }
-        if family.timesteps:  # handed to the pipeline (LTX distilled); nearest subset
-            arguments["timesteps"] = list(nearest_subset(family.timesteps, self._steps(request)))
+        published = family.timesteps or family.sigmas
+        if published:  # handed to the pipeline (LTX distilled, LTX-2 distilled); nearest subset
+            key = "timesteps" if family.timesteps else "sigmas"
+            arguments[key] = list(nearest_subset(published, self._steps(request)))
         negative = self._negative_prompt(request)
         if negative is not None:
             arguments["negative_prompt"] = negative

@@ -103,7 +103,7 @@ def capabilities_for(weights: str | None) -> Capabilities:
     if rules is None:
         return Capabilities(fps=16, description="A diffusers text-to-video pipeline.")
     profile = PROFILES.get(entry.name if entry else "", {}).get(profile_name or QUALITY)
-    distilled = bool(rules.timesteps or (profile is not None and profile.schedule))
+    distilled = bool(rules.timesteps or rules.sigmas or (profile is not None and profile.schedule))
     return Capabilities(
         fps=rules.fps,
         first_frame=rules.first_frame,
@@ -113,5 +113,6 @@ def capabilities_for(weights: str | None) -> Capabilities:
         negative_prompt=not distilled,
         sampling_steps=not distilled,
         guidance=not distilled,
+        audio=rules.audio,
         description=rules.description,
     )

@@ -48,6 +48,10 @@ class WeightsConfig:
     vae_blocks: tuple[str, ...] = ()
     has_latent_upsampler: bool = False
     """An LTX `latent_upsampler/` folder beside the pipeline's components."""
+    text_encoder_class: str = ""
+    """The text encoder's class in model_index.json (LTX-2: Gemma3ForConditionalGeneration)."""
+    modality_projections: bool = False
+    """LTX-2.3 connectors (`connectors/config.json` per_modality_projections)."""
 
     @property
     def width(self) -> int:
@@ -64,6 +68,7 @@ def read_config(weights: str | Path | None) -> WeightsConfig | None:
         return None
     transformer = _json(folder / "transformer" / "config.json")
     vae = _json(folder / "vae" / "config.json")
+    connectors = _json(folder / "connectors" / "config.json")
     return WeightsConfig(
         pipeline_class=str(index["_class_name"]),
         boundary_ratio=index.get("boundary_ratio"),
@@ -82,6 +87,8 @@ def read_config(weights: str | Path | None) -> WeightsConfig | None:
         vae_timestep_conditioning=bool(vae.get("timestep_conditioning", False)),
         vae_blocks=tuple(vae.get("down_block_types") or ()),
         has_latent_upsampler=(folder / "latent_upsampler" / "config.json").is_file(),
+        text_encoder_class=_class_of(index, "text_encoder"),
+        modality_projections=bool(connectors.get("per_modality_projections", False)),
     )
 
 
@@ -144,6 +151,11 @@ def repository_names(weights: str | Path | None) -> list[str]:
 def _component(index: dict[str, Any], name: str) -> bool:
     value = index.get(name)
     return isinstance(value, list) and len(value) == 2 and value[1] is not None
+
+
+def _class_of(index: dict[str, Any], name: str) -> str:
+    value = index.get(name)
+    return str(value[1]) if isinstance(value, list) and len(value) == 2 and value[1] else ""
 
 
 def _json(path: Path) -> dict[str, Any]:

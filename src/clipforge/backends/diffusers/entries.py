@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from clipforge.backends.diffusers.entries_ltx2 import LTX2_ENTRIES
 from clipforge.backends.diffusers.rules import (
     LTX_CONDITION,
     WAN,
@@ -298,4 +299,5 @@ ENTRIES: tuple[CatalogEntry, ...] = (
         distilled=True,
     ),
 )
+ENTRIES += LTX2_ENTRIES
 CATALOGUE: Mapping[str, CatalogEntry] = MappingProxyType({e.name: e for e in ENTRIES})

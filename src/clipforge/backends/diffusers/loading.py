@@ -153,11 +153,14 @@ def load_upsampler(weights: WeightsSource, stage: TwoStage, dtype: torch.dtype) 
     weights' own `latent_upsampler/` folder, a sibling folder named like its hub repository,
     or its hub id (the local cache under HF_HUB_OFFLINE). None (single pass) otherwise."""
     from diffusers.pipelines.ltx.modeling_latent_upsampler import LTXLatentUpsamplerModel
+    from diffusers.pipelines.ltx2 import LTX2LatentUpsamplerModel
 
+    models = {cls.__name__: cls for cls in (LTXLatentUpsamplerModel, LTX2LatentUpsamplerModel)}
+    model = models[stage.upsampler_class]
     offline = bool(hub_constants.HF_HUB_OFFLINE)
     for source in _upsampler_sources(weights, stage):
         try:
-            return LTXLatentUpsamplerModel.from_pretrained(
+            return model.from_pretrained(
                 source,
                 subfolder="latent_upsampler",
                 local_files_only=offline,

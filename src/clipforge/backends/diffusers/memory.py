@@ -68,7 +68,7 @@ class VaeShape:
             channels = top / (patch * patch)
             spatial = int(getattr(vae, "spatial_compression_ratio", 8))
             return cls("wan", channels, config.num_res_blocks + 1, 4, size, spatial)
-        if name == "AutoencoderKLLTXVideo":
+        if name in ("AutoencoderKLLTXVideo", "AutoencoderKLLTX2Video"):  # the same decoder plan
             patch = config.patch_size * config.patch_size
             top = config.decoder_block_out_channels[0]
             blocks = config.decoder_layers_per_block[0]

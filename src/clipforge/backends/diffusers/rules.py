@@ -30,6 +30,22 @@ WAN_NEGATIVE_PROMPT = (
 Wan-AI diffusers examples pass it."""
 LTX_NEGATIVE_PROMPT = "worst quality, inconsistent motion, blurry, jittery, distorted"
 """LTX-Video inference.py's default negative prompt (Lightricks/LTX-Video)."""
+LTX2_NEGATIVE_PROMPT = (
+    "blurry, out of focus, overexposed, underexposed, low contrast, washed out colors, excessive "
+    "noise, grainy texture, poor lighting, flickering, motion blur, distorted proportions, "
+    "unnatural skin tones, deformed facial features, asymmetrical face, missing facial features, "
+    "extra limbs, disfigured hands, wrong hand count, artifacts around text, inconsistent "
+    "perspective, camera shake, incorrect depth of field, background too sharp, background "
+    "clutter, distracting reflections, harsh shadows, inconsistent lighting direction, color "
+    "banding, cartoonish rendering, 3D CGI look, unrealistic materials, uncanny valley effect, "
+    "incorrect ethnicity, wrong gender, exaggerated expressions, wrong gaze direction, mismatched "
+    "lip sync, silent or muted audio, distorted voice, robotic voice, echo, background noise, "
+    "off-sync audio, incorrect dialogue, added dialogue, repetitive speech, jittery movement, "
+    "awkward pauses, incorrect timing, unnatural transitions, inconsistent framing, tilted camera, "
+    "flat lighting, inconsistent tone, cinematic oversaturation, stylized filters, or AI artifacts."
+)
+"""LTX-2's default negative prompt (Lightricks/LTX-2 ltx_pipelines/utils/constants.py, as
+diffusers' pipelines/ltx2/utils.py DEFAULT_NEGATIVE_PROMPT copies it)."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +59,8 @@ class TwoStage:
     refine_timesteps: tuple[float, ...]
     refine_strength: float
     adain_factor: float
+    upsampler_class: str = "LTXLatentUpsamplerModel"
+    """LTX-2: `LTX2LatentUpsamplerModel`; its `refine_timesteps` are the stage-2 sigmas."""
 
     @property
     def refine_steps(self) -> int:
@@ -99,6 +117,11 @@ class ModelFamily:
     short-side rule."""
     sources: Mapping[str, str] = field(default_factory=dict)
     """Where each value comes from: field name -> the document that publishes it."""
+    audio: bool = False
+    """The pipeline returns a waveform beside the frames (LTX-2: joint audio and video)."""
+    sigmas: tuple[float, ...] = ()
+    """Custom sigmas (LTX-2 distilled); used unless CLIPFORGE_NUM_INFERENCE_STEPS, like
+    `timesteps` (the LTX-2 pipelines take one or the other, never both)."""
 
     def short_side_for(self, resolution: str) -> int:
         """The native short side rendered for a request at `resolution`."""
@@ -163,7 +186,18 @@ LTX_CONDITION = LTX.with_changes(
     last_frame=True,
     description="LTX-Video (condition pipeline) through diffusers.",
 )
-FAMILIES: tuple[ModelFamily, ...] = (WAN, WAN_I2V, LTX, LTX_CONDITION)
+LTX2 = LTX_CONDITION.with_changes(
+    name="ltx2",
+    pipeline_classes=("LTX2ConditionPipeline", "LTX2Pipeline", "LTX2ImageToVideoPipeline"),
+    steps=40,
+    negative_prompt=LTX2_NEGATIVE_PROMPT,
+    description="LTX-2 (joint video and sound) through diffusers.",
+    audio=True,
+)
+"""LTX-2 and later: one transformer denoises video and audio latents together; the pipeline
+returns frames and a waveform (the vocoder's rate). Run as LTX2ConditionPipeline, which takes
+text alone, a first frame and a last frame (`sampling.image_arguments`)."""
+FAMILIES: tuple[ModelFamily, ...] = (WAN, WAN_I2V, LTX, LTX_CONDITION, LTX2)
 
 
 @dataclass(frozen=True)
@@ -180,6 +214,10 @@ class Signature:
     first_last: bool | None = None
     vae_z_dim: int | None = None
     vae_timestep_conditioning: bool | None = None
+    text_encoder: str | None = None
+    """The text encoder's class (LTX-2.0/2.3: Gemma 3; 2.5: Gemma 4)."""
+    modality_projections: bool | None = None
+    """LTX-2.3: the text connectors project per modality (2.0: one shared projection)."""
 
     def matches(self, config: WeightsConfig) -> bool:
         facts = {
@@ -192,6 +230,8 @@ class Signature:
             "first_last": config.pos_embed_seq_len is not None,
             "vae_z_dim": config.vae_z_dim,
             "vae_timestep_conditioning": config.vae_timestep_conditioning,
+            "text_encoder": config.text_encoder_class,
+            "modality_projections": config.modality_projections,
         }
         if config.pipeline_class not in self.pipeline_classes:
             return False

@@ -10,6 +10,9 @@
 - Flow shift: the scheduler gets the family's shift for the native size rendered.
 - Frames: the pipeline returns the decoded video on its device (`output_type="pt"`); each
   frame becomes uint8 there and is copied to the host one at a time, as the encoder takes it.
+- Sound (LTX-2): the pipeline also returns the vocoder's waveform (batch, channels, samples)
+  at `vocoder.config.output_sampling_rate`, from the first frame on; it becomes one mono
+  float32 track (the MP4's AAC stream is mono), fitted to the clip's length by the video layer.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -48,6 +52,32 @@ def quiet_published_timesteps() -> None:
 WAN_IMAGE_PIPELINE = "WanImageToVideoPipeline"
 LTX_IMAGE_PIPELINE = "LTXImageToVideoPipeline"
 LTX_CONDITION_PIPELINE = "LTXConditionPipeline"
+LTX2_CONDITION_PIPELINE = "LTX2ConditionPipeline"
+CONDITION_PIPELINES = (LTX_CONDITION_PIPELINE, LTX2_CONDITION_PIPELINE)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What one pipeline call gave: the decoded frames and, from LTX-2, the waveform."""
+
+    frames: Any
+    audio: Any = None
+
+    @classmethod
+    def of(cls, output: Any) -> Rendered:
+        return cls(output.frames, getattr(output, "audio", None))
+
+
+def audio_rate(pipeline: Any) -> int:
+    """The waveform's sample rate: the vocoder's output rate (LTX-2: 24 kHz; 2.3: 48 kHz)."""
+    return int(pipeline.vocoder.config.output_sampling_rate)
+
+
+def mono_waveform(audio: torch.Tensor) -> np.ndarray:
+    """The first clip's waveform (channels, samples), its channels averaged, as float32."""
+    track = audio[0].to(dtype=torch.float32, copy=True)
+    track = track.mean(dim=0) if track.ndim == 2 else track.reshape(-1)
+    return track.nan_to_num_(0.0).cpu().numpy()
 
 
 def class_names(pipeline: Any) -> set[str]:
@@ -77,7 +107,7 @@ def guidance_arguments(
 def image_pipeline(pipeline: Any) -> Any:
     """The pipeline that takes images and shares `pipeline`'s loaded modules."""
     names = class_names(pipeline)
-    if names & {WAN_IMAGE_PIPELINE, LTX_CONDITION_PIPELINE, LTX_IMAGE_PIPELINE}:
+    if names & {WAN_IMAGE_PIPELINE, LTX_IMAGE_PIPELINE, *CONDITION_PIPELINES}:
         return pipeline
     import diffusers
 
@@ -98,6 +128,8 @@ def image_arguments(
     """The image arguments of `pipeline`'s call, the images resized to the native size."""
     first = _picture(images.first, width, height)
     last = _picture(images.last, width, height)
+    if LTX2_CONDITION_PIPELINE in class_names(pipeline):
+        return {"conditions": ltx2_conditions(first, last)}
     if LTX_CONDITION_PIPELINE in class_names(pipeline):
         from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition
 
@@ -109,6 +141,16 @@ def image_arguments(
     if last is not None:
         arguments["last_image"] = last
     return arguments
+
+
+def ltx2_conditions(first: Any, last: Any) -> list[Any]:
+    """LTX-2 frame conditions at full strength: the first frame on the first latent frame, the
+    last on the last (-1: LTX-2's indices count latent frames, unlike LTX-Video's pixel frames;
+    the pipeline re-compresses each image at the model's training CRF)."""
+    from diffusers.pipelines.ltx2 import LTX2VideoCondition
+
+    pinned = [(first, 0), (last, -1)]
+    return [LTX2VideoCondition(frames=image, index=at) for image, at in pinned if image is not None]
 
 
 def _picture(array: np.ndarray | None, width: int, height: int) -> Image.Image | None:

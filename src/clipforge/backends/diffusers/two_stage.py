@@ -7,6 +7,12 @@ adain 1.0), then refine at twice the first size with the published refine timest
 `denoise_strength` 0.999, and decode. The clip comes out at twice the first stage's size (4/3 of
 the native size, as in the recipe) and the video layer scales it to the API size. Without the
 upsampler's weights the entry runs one pass at the native size.
+
+LTX-2 distilled (`LTX2TwoStageRunner`; Lightricks/LTX-2 ltx-pipelines README, DistilledPipeline):
+the 8 distilled sigmas at half the native size, the x2 latent upsampler
+(`LTX2LatentUpsamplePipeline`), then the 3 stage-2 sigmas at the native size on the upsampled
+video latents and the first stage's audio latents (each noised to the first stage-2 sigma by
+the pipeline); the sound comes out of the second call.
 """
 
 from __future__ import annotations
@@ -80,3 +86,55 @@ class TwoStageRunner:
         if images:
             second |= image_arguments(pipeline, images, 2 * width, 2 * height, plan.num_frames)
         return pipeline(**second).frames
+
+
+class LTX2TwoStageRunner(TwoStageRunner):
+    """LTX-2's upsampler (sharing the pipeline's video VAE) and the two calls around it."""
+
+    def __init__(self, pipeline: Any, upsampler: Any, stage: TwoStage, device: torch.device):
+        from diffusers import LTX2LatentUpsamplePipeline
+
+        self.stage = stage
+        upsample: Any = LTX2LatentUpsamplePipeline(
+            vae=pipeline.vae, latent_upsampler=upsampler.to(device)
+        )
+        upsample.set_progress_bar_config(disable=True)
+        self.upsample = upsample
+
+    def run(
+        self,
+        pipeline: Any,
+        arguments: dict[str, Any],
+        images: ImageInput,
+        small: tuple[int, int],
+        plan: GenerationPlan,
+        progress: ProgressCallback,
+    ) -> Any:
+        """Both stages; returns the second call's output (frames and waveform)."""
+        width, height = small
+        first = arguments | {
+            "width": width,
+            "height": height,
+            "output_type": "latent",
+            "callback_on_step_end": step_callback(progress, plan.steps),
+        }
+        if images:
+            first |= image_arguments(pipeline, images, width, height, plan.num_frames)
+        stage_one = pipeline(**first)
+        latents = self.upsample(
+            latents=stage_one.frames, adain_factor=self.stage.adain_factor, output_type="latent"
+        ).frames
+        second = arguments | {
+            "width": 2 * width,
+            "height": 2 * height,
+            "latents": latents,
+            "audio_latents": stage_one.audio,
+            "sigmas": list(self.stage.refine_timesteps),
+            "callback_on_step_end": step_callback(
+                progress, plan.steps, plan.steps - self.stage.refine_steps
+            ),
+        }
+        second.pop("timesteps", None)
+        if images:
+            second |= image_arguments(pipeline, images, 2 * width, 2 * height, plan.num_frames)
+        return pipeline(**second)

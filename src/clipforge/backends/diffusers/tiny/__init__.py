@@ -9,7 +9,7 @@ in memory on a few sentences and wrapped as a transformers `T5Tokenizer`, so not
 downloaded. The weights are random: the output is coloured noise, not a video of the prompt.
 
 `build_tiny_pipeline(<catalogue name>, path)` writes one with the structure of that entry's real
-repository instead (one module per family: `wan`, `ltx`): its configs identify it as that
+repository instead (one module per family: `wan`, `ltx`, `ltx2`): its configs identify it as that
 entry, so a tiny folder under any name is served with the entry's rules.
 `build_tiny_upsampler(path)` writes a tiny `ltxv-spatial-upscaler-0.9.7`
 (LTXLatentUpsamplePipeline) folder.
@@ -29,7 +29,7 @@ import torch
 from diffusers import LTXLatentUpsamplePipeline
 
 from clipforge.backends.diffusers.entries import CATALOGUE
-from clipforge.backends.diffusers.tiny import ltx, wan
+from clipforge.backends.diffusers.tiny import ltx, ltx2, wan
 from clipforge.backends.diffusers.tiny.common import seeded_by, tiny_tokenizer
 
 __all__ = ["KINDS", "TRY_SETTINGS", "build_tiny_pipeline", "build_tiny_upsampler", "tiny_tokenizer"]
@@ -54,7 +54,8 @@ def build_tiny_pipeline(family: str, path: Path, *, seed: int = 0, upsampler: bo
         raise ValueError(f"family must be one of {', '.join(KINDS)}, not {family!r}")
     with torch.random.fork_rng(devices=[]):
         pipeline = _build(family, seed)
-        extra = seeded_by(seed)(6, ltx.latent_upsampler) if upsampler else None
+        upsampler_of = ltx2.latent_upsampler if family.startswith("ltx-2") else ltx.latent_upsampler
+        extra = seeded_by(seed)(6, upsampler_of) if upsampler else None
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     pipeline.save_pretrained(path)
@@ -105,5 +106,6 @@ _CATALOGUE_BUILDERS: dict[str, Callable[[str, Any, Any], Any]] = {
     "WanImageToVideoPipeline": wan.build_wan,
     "LTXPipeline": ltx.build_ltx,
     "LTXConditionPipeline": ltx.build_ltx,
+    "LTX2ConditionPipeline": ltx2.build_ltx2,
 }
 """Which module builds a catalogue entry, by the entry's pipeline class."""
