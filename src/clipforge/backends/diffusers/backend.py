@@ -26,6 +26,7 @@ from clipforge.backends.base import (
     Reading,
 )
 from clipforge.backends.devices import resolve_device
+from clipforge.backends.diffusers.adapters import Adapters
 from clipforge.backends.diffusers.loading import (
     load_pipeline,
     load_upsampler,
@@ -91,8 +92,14 @@ class DiffusersBackend(Backend):
         entry: CatalogEntry | None = None,
         rules: ModelFamily | None = None,
         upsampler: Any = None,
+        adapters: Adapters | None = None,
     ) -> None:
         self._pipeline: Any = pipeline
+        if adapters is None:
+            adapters = Adapters.from_settings(pipeline, settings)
+            adapters.warm()
+        self.adapters = adapters
+        """The LoRA adapters declared for these weights (`adapters`), loaded and warm."""
         self.settings = settings
         self.device = device
         self.entry = entry
@@ -132,8 +139,10 @@ class DiffusersBackend(Backend):
         upsampler = None
         if rules is not None and rules.two_stage is not None:
             upsampler = load_upsampler(weights, rules.two_stage, dtype)
+        adapters = Adapters.from_settings(pipeline, settings)
+        adapters.warm()  # before compiling: fused weights and LoRA layers are what compiles
         apply_options(pipeline, options, device)
-        return cls(pipeline, settings, device, weights.entry, rules, upsampler)
+        return cls(pipeline, settings, device, weights.entry, rules, upsampler, adapters)
 
     @property
     def pipeline(self) -> Any:
@@ -172,6 +181,7 @@ class DiffusersBackend(Backend):
         memory = self.memory_plan(plan)
         if memory.decode == "refuse":
             raise GenerationFailed(f"the clip does not fit {self.device}: {memory.line()}")
+        self.adapters.activate(request.loras)
         progress = self.memory.apply(memory, progress)
         reset_step_caches(self.pipeline)
         try:
@@ -286,6 +296,9 @@ class DiffusersBackend(Backend):
         if request.negative_prompt is not None:
             return request.negative_prompt
         return self.family.negative_prompt
+
+    def adapter_status(self) -> dict[str, str | None]:
+        return self.adapters.status()
 
     def close(self) -> None:
         """Drop the pipeline and give its device memory back."""
