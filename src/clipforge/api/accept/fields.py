@@ -126,12 +126,22 @@ NotSupported = Literal[False]
 """A flag no backend here supports: false (or null, or absent) only; true is a 400."""
 
 
+def _json_number(value: object) -> object:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PydanticCustomError("float_type", "Input should be a number")
+    return value
+
+
+Number = Annotated[float, BeforeValidator(_json_number)]
+"""A JSON number, whole or not (never a string or a boolean); one location in errors."""
+
+
 class LoraIn(Body):
     """One LoRA adapter a request asks for, by the name the operator declared for the model
     (`GET /v1/models` lists them); a path or URL is no name (a 400)."""
 
     name: StrictStr = Field(min_length=1, max_length=200)
-    scale: StrictFloat | StrictInt | None = Field(
+    scale: Number | None = Field(
         None, ge=-10, le=10, description="Default: the adapter's declared scale."
     )
 
