@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from types import MappingProxyType
-from typing import Any
+from typing import Protocol
 
 from clipforge.backends.base import Backend, Capabilities
 from clipforge.backends.registry import BackendRegistry, default_registry
@@ -113,6 +113,16 @@ def backend_name(settings: Settings) -> str:
     if settings.backend != "auto":
         return settings.backend
     return "diffusers" if settings.model or settings.model_map else "builtin"
+
+
+class AskedLora(Protocol):
+    """One adapter as a request body names it (`api/accept/fields.py` LoraIn)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def scale(self) -> float | None: ...
 
 
 @dataclass(frozen=True)
@@ -237,7 +247,7 @@ class ModelRouting:
                 raise InvalidField(name, f"model {request.model!r} does not take {name} here")
 
     def loras(
-        self, model: ServedModel, asked: Sequence[Any] | None, field: str = "loras"
+        self, model: ServedModel, asked: Sequence[AskedLora] | None, field: str = "loras"
     ) -> tuple[LoraChoice, ...]:
         """The adapters a request renders with: each asked `name` one the operator declared
         for the model (never a path or URL), its `scale` or the declared default; a 400

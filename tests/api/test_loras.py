@@ -4,6 +4,7 @@ its declared adapters (one of Wan's cannot load), chosen per request on every su
 from __future__ import annotations
 
 import io
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -12,10 +13,15 @@ import av
 import httpx
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
+from clipforge.api.accept.fields import LoraIn
 from clipforge.backends.diffusers.tiny import build_tiny_pipeline
 from clipforge.backends.diffusers.tiny.lora import build_tiny_lora
 from clipforge.cli.app import app
+from clipforge.cli.output import adapters_text
+from clipforge.client import Model
+from clipforge.errors import InvalidField
 from clipforge.routing import ModelRouting
 from clipforge.settings import Settings
 from tests.api.test_aimlapi import assert_error_body
@@ -113,7 +119,8 @@ def _worker(live: LiveServer) -> Any:
     return live.server.pool.workers[0]
 
 
-def test_models_and_readyz_say_which_adapter_failed(server: LiveServer, base: np.ndarray) -> None:
+def test_models_and_readyz_say_which_adapter_failed(server: LiveServer) -> None:
+    _render(server)  # the worker holds the lite model (whatever ran before)
     ready = _wait_ready(server)
     assert ready["status"] == "ready"  # degraded, not down: the other adapters serve
     assert any("'broken'" in line and "no file at" in line for line in ready["warnings"])
@@ -122,12 +129,16 @@ def test_models_and_readyz_say_which_adapter_failed(server: LiveServer, base: np
     assert lite["style"] == {"name": "style", "scale": 1.0, "status": "loaded", "error": None}
     assert lite["broken"]["status"] == "failed" and "no file at" in lite["broken"]["error"]
     assert [lora["name"] for lora in models[PRO]["loras"]] == ["glow"]
-    assert models[PRO]["loras"][0]["status"] == "declared"  # no worker holds it yet
-    from typer.testing import CliRunner
-
-    result = CliRunner().invoke(app, ["models", "--server", server.url], env={"COLUMNS": "300"})
+    assert models[PRO]["loras"][0]["status"] == "declared"  # no worker holds it now
+    result = CliRunner().invoke(app, ["models", "--server", server.url, "--json"])
     assert result.exit_code == 0, result.output
-    assert "style (1, loaded)" in result.output and "broken (0.7, failed)" in result.output
+    shown = {m["id"]: m for m in json.loads(result.stdout)}
+    assert [(a["name"], a["status"]) for a in shown[LITE]["loras"]] == [
+        ("style", "loaded"),
+        ("broken", "failed"),
+    ]
+    text = adapters_text(Model.model_validate(shown[LITE]))  # the table's column
+    assert text.startswith("style (1, loaded); broken (0.7, failed): adapter 'broken': no file")
 
 
 def test_per_request_adapters_switch_without_reloading_the_model(
@@ -175,8 +186,11 @@ BAD = [
 
 @pytest.mark.parametrize("loras, field, words", BAD)
 def test_a_bad_adapter_is_a_400_naming_the_field_on_every_surface(
-    server: LiveServer, base: np.ndarray, loras: list[dict[str, Any]], field: str, words: str
+    server: LiveServer, loras: list[dict[str, Any]], field: str, words: str
 ) -> None:
+    if words == "failed to load":  # known while a worker holds the model: make sure one does
+        _render(server)
+        _wait_ready(server)
     with server.client() as http:
         native = http.post(
             "/v2/video/generations", json={"model": LITE, "prompt": "x", "loras": loras}
@@ -200,6 +214,6 @@ def test_fixed_adapters_take_no_choice() -> None:
     )
     served = routing.require(LITE)
     assert served.fixed_adapters and [a.name for a in served.adapters] == ["fast"]
-    with pytest.raises(Exception, match="fixed adapters"):
-        routing.loras(served, [type("Asked", (), {"name": "fast", "scale": None})()])
+    with pytest.raises(InvalidField, match="fixed adapters"):
+        routing.loras(served, [LoraIn(name="fast")])
     assert routing.loras(served, None) == ()

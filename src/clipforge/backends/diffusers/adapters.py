@@ -15,8 +15,10 @@ loaded: past that the least recently used is unloaded and loaded again when a jo
 A model whose adapters never change (`fixed`: CLIPFORGE_LORA_FIXED) gets them fused into its
 weights at warm-up and the LoRA layers dropped, so a step costs what the base model's does.
 
-`load_adapter(pipeline, spec)` is the one call that loads a file; another part of the backend
-(a profile that names a LoRA) can use it, or an `Adapters` of its own.
+`load_adapter(pipeline, spec)` is the one call that loads a file. Another part of the backend
+(a profile that names a LoRA) adds its adapter with `declare(spec)` and includes it in the
+choices it activates: one `Adapters` per pipeline, since "no adapter" switches off every
+LoRA layer of it.
 """
 
 from __future__ import annotations
@@ -89,6 +91,12 @@ class Adapters:
     def status(self) -> dict[str, str | None]:
         """Every declared adapter -> None when it loads, else why it does not."""
         return {name: self.failures.get(name) for name in self.declared}
+
+    def declare(self, spec: LoraAdapter) -> None:
+        """Add an adapter the code needs (a sampling profile's LoRA) to those a job may
+        activate; it loads when first activated. A declared name keeps its first spec."""
+        if spec.name not in self.declared:
+            self.declared = {**self.declared, spec.name: spec}
 
     def warm(self) -> None:
         """Load every declared adapter (the worker stays up whatever fails), keeping the most
