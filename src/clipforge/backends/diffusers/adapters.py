@@ -150,7 +150,7 @@ class Adapters:
         self.loads += 1
         self._loaded[spec.name] = None
         self._active = None  # a newly loaded adapter is active until set_adapters says not
-        while len(self._loaded) > self.max_loaded:
+        while len(self._loaded) > self.max_loaded and not self.fixed:  # fixed: all, fused
             victim = next((n for n in self._loaded if n not in keep and n != spec.name), None)
             if victim is None:
                 break
