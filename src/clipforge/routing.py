@@ -274,6 +274,12 @@ class ModelRouting:
             chosen.append(LoraChoice(name=name, scale=scale))
         return tuple(chosen)
 
+    def unserved_adapter_keys(self) -> list[str]:
+        """Keys of CLIPFORGE_LORAS that name no served model's weights (a typo, most likely:
+        the key must be spelled as CLIPFORGE_MODEL or CLIPFORGE_MODEL_MAP spell them)."""
+        served = {model.weights for model in self}
+        return [key for key in self.settings.loras if key not in served]
+
     def resolve(self, name: str, with_image: bool = False, field: str = "model") -> ServedModel:
         """The served model a client's model name stands for: a served id, or an alias
         (module docstring); with an image, the family's image-to-video id."""

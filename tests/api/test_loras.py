@@ -217,3 +217,6 @@ def test_fixed_adapters_take_no_choice() -> None:
     with pytest.raises(InvalidField, match="fixed adapters"):
         routing.loras(served, [LoraIn(name="fast")])
     assert routing.loras(served, None) == ()
+    assert routing.unserved_adapter_keys() == []
+    typo = Settings(backend="diffusers", model="w", loras={"W": adapters["w"]})
+    assert ModelRouting(typo).unserved_adapter_keys() == ["W"]  # `clipforge serve` warns
