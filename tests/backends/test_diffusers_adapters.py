@@ -169,3 +169,30 @@ def test_code_may_declare_an_adapter_and_activate_it_by_name(rig: Rig, base: tor
         assert torch.equal(_render(rig.backend), base)
     finally:
         adapters.activate(())
+
+
+def test_wan_a14b_takes_one_adapter_per_expert(tmp_path: Path) -> None:
+    """A two-file release (Wan2.2-Lightning): one file per expert, the second declared with
+    transformer_2; both active together, each changing the output, none the base model."""
+    folder = build_tiny_pipeline("wan2.2-t2v-a14b", tmp_path / "weights")
+    files = {
+        "high": build_tiny_lora(folder, tmp_path / "high.safetensors", seed=1),
+        "low": build_tiny_lora(folder, tmp_path / "low.safetensors", seed=2),
+    }
+    declared = _adapters(files)
+    declared[1]["transformer_2"] = True
+    backend = DiffusersBackend.from_settings(
+        make_tiny_settings(folder, loras={str(folder): declared})
+    )
+    try:
+        assert backend.pipeline.get_list_adapters() == {
+            "transformer": ["high"],
+            "transformer_2": ["low"],
+        }
+        base = _render(backend)
+        both = _render(backend, ("high", 1.0), ("low", 1.0))
+        assert (both - base).abs().max() > 1e-2
+        assert (both - _render(backend, ("high", 1.0))).abs().max() > 1e-2
+        assert torch.equal(_render(backend), base)
+    finally:
+        backend.close()
