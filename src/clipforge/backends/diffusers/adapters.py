@@ -146,10 +146,10 @@ class Adapters:
         self._load(spec, keep)
 
     def _load(self, spec: LoraAdapter, keep: set[str] | frozenset[str] = frozenset()) -> None:
+        self._active = None  # a load, even a failed one, changes PEFT's active adapters
         load_adapter(self.pipeline, spec)
         self.loads += 1
         self._loaded[spec.name] = None
-        self._active = None  # a newly loaded adapter is active until set_adapters says not
         while len(self._loaded) > self.max_loaded and not self.fixed:  # fixed: all, fused
             victim = next((n for n in self._loaded if n not in keep and n != spec.name), None)
             if victim is None:
