@@ -51,7 +51,9 @@ def rig(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
         "foreign": build_tiny_lora(other, root / "foreign.safetensors"),
         "shapes": _wrong_shapes(folder, root / "shapes.safetensors"),
     }
-    settings = make_tiny_settings(folder, loras={str(folder): _adapters(files)})
+    hub = {"name": "hub", "source": "someone/not-in-the-cache", "weight_name": "lora.safetensors"}
+    declared = {str(folder): [*_adapters(files), hub]}  # the tests run with HF_HUB_OFFLINE=1
+    settings = make_tiny_settings(folder, loras=declared)
     backend = DiffusersBackend.from_settings(settings)
     yield Rig(family, folder, files, backend)
     backend.close()
@@ -111,6 +113,7 @@ def test_bad_adapters_are_recorded_and_the_rest_serve(rig: Rig) -> None:
     assert "no file at" in str(status["missing"])
     assert "match no layer of this model" in str(status["foreign"])
     assert "shapes do not fit" in str(status["shapes"])
+    assert "only the local Hugging Face cache" in str(status["hub"])
     with pytest.raises(AdapterUnavailable, match="shapes"):
         rig.backend.adapters.activate([LoraChoice(name="shapes", scale=1.0)])
     with pytest.raises(GenerationFailed, match="no LoRA adapter 'ghost'"):

@@ -55,7 +55,10 @@ def load_adapter(pipeline: Any, spec: LoraAdapter) -> None:
     try:
         pipeline.load_lora_weights(source, adapter_name=spec.name, **keywords)
     except Exception as exc:
-        raise AdapterUnavailable(f"adapter {spec.name!r} ({spec.source}): {_why(exc)}") from exc
+        why = _why(exc)
+        if keywords.get("local_files_only"):
+            why += " (HF_HUB_OFFLINE is set: only the local Hugging Face cache was searched)"
+        raise AdapterUnavailable(f"adapter {spec.name!r} ({spec.source}): {why}") from exc
 
 
 class Adapters:
