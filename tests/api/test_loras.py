@@ -220,3 +220,20 @@ def test_fixed_adapters_take_no_choice() -> None:
     assert routing.unserved_adapter_keys() == []
     typo = Settings(backend="diffusers", model="w", loras={"W": adapters["w"]})
     assert ModelRouting(typo).unserved_adapter_keys() == ["W"]  # `clipforge serve` warns
+
+
+def test_the_openai_sdk_form_fields_name_adapters(server: LiveServer) -> None:
+    """The openai SDK sends `extra_body={"loras": [...]}` in its forms as loras[][name] and
+    loras[][scale] fields (its "brackets" arrays)."""
+    form = {"prompt": "x", "model": LITE, "size": "864x480"}
+    with server.client() as http:
+        unknown = http.post("/v1/videos", data=form | {"loras[][name]": "pixel"})
+        assert unknown.status_code == 400 and unknown.json()["error"]["param"] == "loras[0].name"
+        uneven = form | {"loras[][name]": ["style", "style"], "loras[][scale]": "0.5"}
+        assert http.post("/v1/videos", data=uneven).json()["error"]["param"] == "loras"
+        taken = http.post(
+            "/v1/videos", data=form | {"loras[][name]": "style", "loras[][scale]": "0.5"}
+        )
+        assert taken.status_code == 200, taken.text
+        job = http.post(f"/v1/jobs/{taken.json()['id']}/cancel").json()
+        assert job["request"]["loras"] == [{"name": "style", "scale": 0.5}]
