@@ -16,6 +16,7 @@ ClipForgeError
 ├── JobFailure                   job-level: the job ends in `error` with this message
 │   ├── GenerationFailed         the backend could not make the clip
 │   └── ModelUnavailable         no backend or weights for the requested model
+│       └── AdapterUnavailable   a LoRA adapter a job names could not be loaded
 ├── JobCancelled                 the job was cancelled (or taken over) while it ran: the
 │                                worker stops and writes nothing, the store already says so
 ├── WorkerFailure                worker-level: the worker restarts, the job is retried
@@ -190,6 +191,11 @@ class GenerationFailed(JobFailure):
 
 class ModelUnavailable(JobFailure):
     name = "ModelUnavailable"
+
+
+class AdapterUnavailable(ModelUnavailable):
+    """A declared LoRA adapter could not be loaded (missing file, shapes or keys of another
+    model): the worker records it and stays up; a job naming it ends in error."""
 
 
 class JobCancelled(ClipForgeError):

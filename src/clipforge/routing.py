@@ -21,13 +21,14 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from types import MappingProxyType
+from typing import Protocol
 
 from clipforge.backends.base import Backend, Capabilities
 from clipforge.backends.registry import BackendRegistry, default_registry
 from clipforge.errors import InvalidField
-from clipforge.schemas import IMAGE_TO_VIDEO_MODELS, GenerationRequest
+from clipforge.schemas import IMAGE_TO_VIDEO_MODELS, GenerationRequest, LoraChoice
 from clipforge.seedance_models import MODEL_IDS, FirstFrame, ModelSpec, spec_for
-from clipforge.settings import Settings
+from clipforge.settings import LoraAdapter, Settings
 
 CATALOGUE_KEYWORD = "catalogue"
 """CLIPFORGE_MODEL value that serves every Seedance id from DEFAULT_MODEL_MAP."""
@@ -143,6 +144,16 @@ def backend_name(settings: Settings) -> str:
     return "diffusers" if settings.model or settings.model_map else "builtin"
 
 
+class AskedLora(Protocol):
+    """One adapter as a request body names it (`api/accept/fields.py` LoraIn)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def scale(self) -> float | None: ...
+
+
 @dataclass(frozen=True)
 class ServedModel:
     """One API model id: its backend, its weights and what they can do."""
@@ -151,6 +162,10 @@ class ServedModel:
     backend: str
     weights: str | None
     capabilities: Capabilities
+    adapters: tuple[LoraAdapter, ...] = ()
+    """The LoRA adapters declared for its weights (CLIPFORGE_LORAS)."""
+    fixed_adapters: bool = False
+    """They always apply, fused (CLIPFORGE_LORA_FIXED): requests choose none."""
 
     @property
     def spec(self) -> ModelSpec:
@@ -227,7 +242,10 @@ class ModelRouting:
                 continue  # image-to-video weights do not serve the text-to-video ids
             if self.backend == "diffusers" and weights is None:
                 continue  # no weights named for this id (CLIPFORGE_MODEL_MAP alone)
-            models.append(ServedModel(model_id, self.backend, weights, capabilities))
+            adapters = tuple(settings.loras.get(weights or "", ()))
+            fixed = bool(adapters) and weights in settings.lora_fixed
+            served = ServedModel(model_id, self.backend, weights, capabilities, adapters, fixed)
+            models.append(served)
         self._models = {model.id: model for model in models}
 
     def __iter__(self) -> Iterator[ServedModel]:
@@ -263,6 +281,40 @@ class ModelRouting:
         ):
             if getattr(request, name) is not None and not taken:
                 raise InvalidField(name, f"model {request.model!r} does not take {name} here")
+
+    def loras(
+        self, model: ServedModel, asked: Sequence[AskedLora] | None, field: str = "loras"
+    ) -> tuple[LoraChoice, ...]:
+        """The adapters a request renders with: each asked `name` one the operator declared
+        for the model (never a path or URL), its `scale` or the declared default; a 400
+        naming the field otherwise."""
+        if not asked:
+            return ()
+        if model.fixed_adapters:
+            raise InvalidField(field, f"model {model.id!r} renders with fixed adapters here")
+        declared = {adapter.name: adapter for adapter in model.adapters}
+        if len(asked) > self.settings.lora_max_loaded:
+            raise InvalidField(field, f"at most {self.settings.lora_max_loaded} adapters")
+        chosen: list[LoraChoice] = []
+        for index, item in enumerate(asked):
+            name, where = item.name, f"{field}[{index}].name"
+            if name not in declared:
+                problem = (
+                    f"{name!r} is no LoRA adapter of model {model.id!r} (adapters are chosen "
+                    "by the names the operator declared, never by path or URL)"
+                )
+                raise InvalidField(where, problem, allowed=list(declared), given=name)
+            if any(c.name == name for c in chosen):
+                raise InvalidField(where, f"adapter {name!r} is named twice")
+            scale = declared[name].scale if item.scale is None else float(item.scale)
+            chosen.append(LoraChoice(name=name, scale=scale))
+        return tuple(chosen)
+
+    def unserved_adapter_keys(self) -> list[str]:
+        """Keys of CLIPFORGE_LORAS that name no served model's weights (a typo, most likely:
+        the key must be spelled as CLIPFORGE_MODEL or CLIPFORGE_MODEL_MAP spell them)."""
+        served = {model.weights for model in self}
+        return [key for key in self.settings.loras if key not in served]
 
     def resolve(self, name: str, with_image: bool = False, field: str = "model") -> ServedModel:
         """The served model a client's model name stands for: a served id, or an alias

@@ -109,6 +109,17 @@ def new_seed(asked: int | None = None) -> int:
     return secrets.randbelow(SEED_MAX + 1)
 
 
+class LoraChoice(BaseModel):
+    """One LoRA adapter a request renders with: a name the operator declared for the model
+    (CLIPFORGE_LORAS) and the scale, the adapter's default filled in when the client sent
+    none."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    scale: float
+
+
 class GenerationRequest(BaseModel):
     """One validated request, whichever API surface it came through.
 
@@ -158,6 +169,8 @@ class GenerationRequest(BaseModel):
     """The draft job whose seed and settings this full render reuses (Ark `draft_task`)."""
     provider: str | None = None
     """The AI/ML 1.5/2.x `provider` field: accepted and echoed (one provider here)."""
+    loras: tuple[LoraChoice, ...] = ()
+    """LoRA adapters to render with (none: the base model, or a model's fixed adapters)."""
     reference_images: tuple[str, ...] = ()
     """Reference images (AI/ML `image_urls`, Ark `reference_image`) as the job records them;
     the pixels are stored beside the job (`files.base.reference_key`)."""

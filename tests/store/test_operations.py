@@ -52,11 +52,19 @@ def test_every_ending_is_reported_once(make_store: MakeStore, clock: FakeClock) 
 
 def test_workers_report_themselves_and_go(store: JobStore, clock: FakeClock) -> None:
     seen = WorkerPresence(
-        "w1", clock.now, busy=True, model="wan", device="cuda:0", memory_in_use=5, memory_peak=9
+        "w1",
+        clock.now,
+        busy=True,
+        model="wan",
+        device="cuda:0",
+        memory_in_use=5,
+        memory_peak=9,
+        adapters={"style": None, "broken": "no file at /x"},  # its LoRA adapters (docs/LORA.md)
     )
     store.report_worker(seen)
     store.report_worker(WorkerPresence("w2", clock.now - 100))
     assert store.workers_seen_since(clock.now - 10) == [seen]
+    assert seen.failed_adapters == {"broken": "no file at /x"}
     idle = WorkerPresence("w1", clock.now + 1)
     store.report_worker(idle)  # the same worker again: one row, the latest state
     assert store.workers_seen_since(clock.now - 10) == [idle]

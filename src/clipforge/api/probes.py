@@ -20,6 +20,7 @@ from clipforge.errors import AuthenticationFailed
 from clipforge.files.faults import as_storage_fault, scrub_paths
 from clipforge.files.health import probe_storage
 from clipforge.metrics import CONTENT_TYPE, scrape_allowed
+from clipforge.store.presence import WorkerPresence
 
 router = APIRouter(tags=["Operations"])
 metrics_router = APIRouter(tags=["Operations"])
@@ -36,15 +37,34 @@ _PROBES = ThreadPoolExecutor(4, thread_name_prefix="readyz")
     responses={503: {"description": "Not ready; `problems` says why."}},
 )
 def readyz(services: ServicesDep) -> JSONResponse:
-    problems = [without_server_paths(problem) for problem in readiness_problems(services)]
+    found, warnings = readiness(services)
+    problems = [without_server_paths(problem) for problem in found]
+    body: dict[str, object] = {"problems": problems}
+    if warnings:  # degraded, still serving: a LoRA adapter that failed to load
+        body["warnings"] = [without_server_paths(warning) for warning in warnings]
     if problems:
-        return JSONResponse({"status": "not ready", "problems": problems}, status_code=503)
-    return JSONResponse({"status": "ready", "problems": []})
+        return JSONResponse({"status": "not ready", **body}, status_code=503)
+    return JSONResponse({"status": "ready", **body})
 
 
 def readiness_problems(services: Services) -> list[str]:
-    """Why this process should not take traffic now (empty: it should). Each check gets
-    PROBE_SECONDS: a database that is down makes a connection pool wait far longer."""
+    """Why this process should not take traffic now (empty: it should)."""
+    return readiness(services)[0]
+
+
+def adapter_warnings(workers: list[WorkerPresence]) -> list[str]:
+    """One line per LoRA adapter a live worker could not load (the worker serves the rest)."""
+    return [
+        f"worker {worker.worker_id}: LoRA adapter {name!r} of {worker.model} failed to load: {why}"
+        for worker in workers
+        for name, why in sorted(worker.failed_adapters.items())
+    ]
+
+
+def readiness(services: Services) -> tuple[list[str], list[str]]:
+    """Why this process should not take traffic now (empty: it should), and what works in
+    part (failed adapters). Each check gets PROBE_SECONDS: a database that is down makes a
+    connection pool wait far longer."""
     settings = services.settings
     problems = []
     since = time.time() - settings.lease_seconds
@@ -69,7 +89,7 @@ def readiness_problems(services: Services) -> list[str]:
             f"no worker reported itself in the last {settings.lease_seconds:g} s "
             "(CLIPFORGE_READY_NEEDS_WORKER=false for an API that may run without one)"
         )
-    return problems
+    return problems, adapter_warnings(workers or [])
 
 
 @metrics_router.get("/metrics", summary="Prometheus metrics (text format)", response_class=Response)

@@ -178,5 +178,10 @@ class Backend(ABC):
         prompt as it is."""
         return Reading(request.prompt, request.negative_prompt)
 
+    def adapter_status(self) -> dict[str, str | None]:
+        """Each LoRA adapter declared for the loaded model -> None when it loaded, else why
+        not (what the worker reports for `/readyz` and `/v1/models`). The default: none."""
+        return {}
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Free the device memory held by the model."""

@@ -122,11 +122,25 @@ def models_table(models: Sequence[Model]) -> Table:
     table.add_column("id", no_wrap=True)  # in full: it is what --model takes
     for name in ("backend", "weights", "image", "sound"):  # whole ids in 80 columns
         table.add_column(name)
+    loras = any(model.loras for model in models)
+    if loras:
+        table.add_column("LoRA adapters", overflow="fold")
     for model in models:
         image = "yes" if model.image_input else "no"
         sound = "yes" if model.sound else "no"
-        table.add_row(model.id, model.backend, escape(model.weights or "-"), image, sound)
+        row = [model.id, model.backend, escape(model.weights or "-"), image, sound]
+        table.add_row(*row, *([escape(adapters_text(model))] if loras else []))
     return table
+
+
+def adapters_text(model: Model) -> str:
+    """`name (scale, status)` per adapter, with the reason of one that failed to load."""
+    parts = []
+    for lora in model.loras:
+        text = f"{lora.name} ({lora.scale:g}, {lora.status})"
+        parts.append(f"{text}: {lora.error}" if lora.error else text)
+    text = "; ".join(parts) or "-"
+    return f"{text} [fixed]" if model.loras_fixed and model.loras else text
 
 
 def job_details(job: Job) -> Table:

@@ -69,6 +69,8 @@ def _serve(settings: Settings, say: _Say) -> int:
             f"{settings.host} can use this server"
         )
         say.warning(f"\n{'!' * 78}\nWARNING: {warning}\n{'!' * 78}\n\n")
+    for key in server.models.unserved_adapter_keys():
+        say.warning(f"CLIPFORGE_LORAS: {key!r} names no served model's weights (docs/LORA.md)\n")
     if settings.workers:
         if len(set(server.devices.devices)) > 1:
             say.info(f"workers on {', '.join(server.devices.devices)}\n")

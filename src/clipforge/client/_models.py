@@ -110,6 +110,16 @@ class Job(_Lenient):
         )
 
 
+class Lora(_Lenient):
+    """A LoRA adapter the server's operator declared for a model (`loras` names it)."""
+
+    name: str
+    scale: float = 1.0
+    status: str = "declared"
+    """loaded, failed (`error` says why) or declared (no live worker holds the model)."""
+    error: str | None = None
+
+
 class Model(_Lenient):
     """A model id this server serves, and the backend behind it."""
 
@@ -119,3 +129,5 @@ class Model(_Lenient):
     image_input: bool = False
     sound: bool = False
     """Makes a sound track by default (`generate_audio`)."""
+    loras: list[Lora] = []
+    loras_fixed: bool = False

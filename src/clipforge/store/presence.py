@@ -8,7 +8,9 @@ The queue's depth and its oldest job per model are one grouped read of the jobs 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 Statement = tuple[str, dict[str, object]]
@@ -30,6 +32,12 @@ class WorkerPresence:
     memory_in_use: int | None = None
     memory_peak: int | None = None
     """Device memory in bytes (CUDA devices only)."""
+    adapters: Mapping[str, str | None] = field(default_factory=dict)
+    """The LoRA adapters declared for its warm model -> None when loaded, else why not."""
+
+    @property
+    def failed_adapters(self) -> dict[str, str]:
+        return {name: why for name, why in self.adapters.items() if why is not None}
 
 
 @dataclass(frozen=True)
@@ -53,14 +61,19 @@ MIGRATION: tuple[str, ...] = (
     )""",
 )
 
+ADAPTERS_MIGRATION: tuple[str, ...] = (
+    "ALTER TABLE workers ADD COLUMN adapters TEXT NOT NULL DEFAULT '{}'",
+)
+"""Each worker's LoRA adapters and which failed to load (`/readyz`, `/v1/models`)."""
+
 
 def upsert(presence: WorkerPresence) -> Statement:
     sql = (
         "INSERT INTO workers (worker_id, seen_at, busy, model, device, memory_in_use,"
-        " memory_peak) VALUES (:worker_id, :seen_at, :busy, :model, :device, :memory_in_use,"
-        " :memory_peak) ON CONFLICT (worker_id) DO UPDATE SET seen_at = :seen_at, busy = :busy,"
-        " model = :model, device = :device, memory_in_use = :memory_in_use,"
-        " memory_peak = :memory_peak"
+        " memory_peak, adapters) VALUES (:worker_id, :seen_at, :busy, :model, :device,"
+        " :memory_in_use, :memory_peak, :adapters) ON CONFLICT (worker_id) DO UPDATE SET"
+        " seen_at = :seen_at, busy = :busy, model = :model, device = :device,"
+        " memory_in_use = :memory_in_use, memory_peak = :memory_peak, adapters = :adapters"
     )
     params = {
         "worker_id": presence.worker_id,
@@ -70,6 +83,7 @@ def upsert(presence: WorkerPresence) -> Statement:
         "device": presence.device,
         "memory_in_use": presence.memory_in_use,
         "memory_peak": presence.memory_peak,
+        "adapters": json.dumps(dict(presence.adapters), sort_keys=True),
     }
     return sql, params
 
@@ -84,7 +98,7 @@ def forget_before(seen_before: float) -> Statement:
 
 def seen_since(since: float) -> Statement:
     sql = (
-        "SELECT worker_id, seen_at, busy, model, device, memory_in_use, memory_peak"
+        "SELECT worker_id, seen_at, busy, model, device, memory_in_use, memory_peak, adapters"
         " FROM workers WHERE seen_at >= :since ORDER BY worker_id"
     )
     return sql, {"since": since}
@@ -101,6 +115,7 @@ def from_row(row: Any) -> WorkerPresence:
         device=str(row["device"]),
         memory_in_use=None if in_use is None else int(in_use),
         memory_peak=None if peak is None else int(peak),
+        adapters=json.loads(row["adapters"] or "{}"),
     )
 
 

@@ -105,4 +105,6 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # 12: each key's webhook secret, and the one it replaced while still valid
     # (`store/webhooks.py`).
     webhooks.MIGRATION,
+    # 13: which LoRA adapters each worker loaded or failed to load (`store/presence.py`).
+    presence.ADAPTERS_MIGRATION,
 )

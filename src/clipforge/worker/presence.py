@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import Mapping
 from types import TracebackType
 from typing import Any, Protocol, Self
 
@@ -30,6 +31,9 @@ class Reporting(Protocol):
 
     @property
     def device(self) -> Any: ...
+
+    @property
+    def adapter_status(self) -> Mapping[str, str | None]: ...
 
 
 class Presence(Periodic):
@@ -73,6 +77,7 @@ class Presence(Periodic):
                 device=str(worker.device or "cpu"),
                 memory_in_use=in_use,
                 memory_peak=peak,
+                adapters=worker.adapter_status,
             )
         )
 

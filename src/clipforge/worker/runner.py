@@ -98,6 +98,12 @@ class Worker:
         return self.warm.weights
 
     @property
+    def adapter_status(self) -> dict[str, str | None]:
+        """The warm model's LoRA adapters -> None when loaded, else why not."""
+        backend = self.warm.backend
+        return backend.adapter_status() if backend is not None else {}
+
+    @property
     def device(self) -> object:
         """The torch device of the warm backend, where it has one (for its memory)."""
         return getattr(self.warm.backend, "device", None)

@@ -126,6 +126,36 @@ NotSupported = Literal[False]
 """A flag no backend here supports: false (or null, or absent) only; true is a 400."""
 
 
+def _json_number(value: object) -> object:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PydanticCustomError("float_type", "Input should be a number")
+    return value
+
+
+Number = Annotated[float, BeforeValidator(_json_number)]
+"""A JSON number, whole or not (never a string or a boolean); one location in errors."""
+
+
+class LoraIn(Body):
+    """One LoRA adapter a request asks for, by the name the operator declared for the model
+    (`GET /v1/models` lists them); a path or URL is no name (a 400)."""
+
+    name: StrictStr = Field(min_length=1, max_length=200)
+    scale: Number | None = Field(
+        None, ge=-10, le=10, description="Default: the adapter's declared scale."
+    )
+
+
+Loras = Annotated[
+    list[LoraIn],
+    Field(
+        max_length=16,
+        description='LoRA adapters by name, e.g. [{"name": "pixel", "scale": 0.8}] (an '
+        "extension; docs/LORA.md).",
+    ),
+]
+
+
 class Sampling(Body):
     """The self-hosted peers' extension fields (native, AI/ML and OpenAI-style bodies),
     honoured where the model's backend takes them (`routing.ModelRouting.check`)."""
@@ -134,3 +164,4 @@ class Sampling(Body):
     num_inference_steps: StrictInt | None = Field(None, ge=1, le=200)
     guidance_scale: StrictFloat | StrictInt | None = Field(None, ge=0, le=50)
     seed: Seed | None = None
+    loras: Loras | None = None

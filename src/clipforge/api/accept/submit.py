@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from clipforge.api.accept.adapters import refuse_failed_adapters
 from clipforge.api.accept.idempotency import create_job
 from clipforge.api.accept.media import Image, fitted_png, nearest_ratio, take_image
 from clipforge.api.access import Caller
@@ -71,6 +72,7 @@ async def submit(
 ) -> Job:
     """Store the fitted images under a new job id, then create the job with that id.
     `surface` (aimlapi, ark, native, openai) is what the metrics and the log line say."""
+    await refuse_failed_adapters(services, request)
     job_id = str(uuid.uuid4())
     # A draft's frames are kept at the full clip's size: its full render takes them on.
     width, height = request.model_copy(update={"draft": False}).size

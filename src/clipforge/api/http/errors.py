@@ -154,9 +154,10 @@ def validation_field(error: dict[str, Any]) -> str:
     """The field a pydantic error is about (`body` when it is about the body as a whole)."""
     if error.get("type") == "json_invalid":
         return "body"
-    location = error.get("loc", ())
-    parts = [str(part) for part in location if part not in ("body", "query", "path")]
-    return ".".join(parts) or "body"
+    location = list(error.get("loc", ()))
+    if location and location[0] in ("body", "query", "path"):  # where, not which field
+        location = location[1:]  # (a body field may itself be called `path`: kept)
+    return ".".join(str(part) for part in location) or "body"
 
 
 def describe_validation_error(

@@ -149,7 +149,8 @@ def to_generation_request(body: CreateVideoBody, services: Services) -> Generati
     camera_fixed = body.camera_fixed if body.camera_fixed is not None else body.camerafixed
     if camera_fixed is not None:
         values["camera_fixed"] = camera_fixed
-    request = GenerationRequest(**values, seed=new_seed(body.seed))
+    loras = services.models.loras(served, body.loras)
+    request = GenerationRequest(**values, seed=new_seed(body.seed), loras=loras)
     services.models.check(request)
     return request
 

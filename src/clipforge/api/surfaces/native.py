@@ -23,12 +23,14 @@ from clipforge.api.accept.fields import QueryInt
 from clipforge.api.accept.idempotency import IdempotencyHeader
 from clipforge.api.deps import Authorized, CallerDep, JobsDep, Services, ServicesDep
 from clipforge.api.http.error_bodies import AIML_ERRORS
+from clipforge.api.http.errors import without_server_paths
 from clipforge.api.http.json_body import StrictJsonRoute
 from clipforge.api.surfaces.aimlapi import CreateVideoBody, create_from
 from clipforge.errors import InvalidField, ModelNotFound
 from clipforge.files.base import still_key
 from clipforge.routing import ServedModel
 from clipforge.schemas import GenerationRequest, Job, JobStatus
+from clipforge.store.presence import WorkerPresence
 from clipforge.store.tenant import TenantJobs
 
 router = APIRouter(tags=["ClipForge"], responses=AIML_ERRORS, route_class=StrictJsonRoute)
@@ -46,6 +48,18 @@ graceful shutdown waits for open responses, so an endless stream would hold up a
 TERMINAL = {status.value for status in JobStatus if status.is_terminal}
 STARTED = int(time.time())
 """`created` of every model (what the openai SDK's model objects carry): this process's start."""
+
+
+class LoraOut(BaseModel):
+    """A LoRA adapter the operator declared for a model (requests name it in `loras`)."""
+
+    name: str
+    scale: float
+    """The scale a request that names none gets."""
+    status: Literal["loaded", "failed", "declared"]
+    """loaded: the live workers holding the model loaded it; failed: one could not (`error`
+    says why; requests naming it get a 400); declared: no live worker holds the model now."""
+    error: str | None = None
 
 
 class ModelOut(BaseModel):
@@ -81,6 +95,10 @@ class ModelOut(BaseModel):
     """`generate_audio` defaults to true (the id makes sound and so does its backend)."""
     reference_images: int
     """How many `image_urls` it takes (0: none)."""
+    loras: list[LoraOut] = []
+    """The LoRA adapters declared for it: requests name them in `loras` (unless fixed)."""
+    loras_fixed: bool = False
+    """The adapters always apply, fused into the weights: requests choose none."""
 
 
 class ModelList(BaseModel):
@@ -145,7 +163,8 @@ async def healthz() -> Health:
 
 @router.get("/v1/models", dependencies=[Authorized], summary="Model ids served here")
 async def list_models(services: ServicesDep) -> ModelList:
-    return ModelList(data=[model_out(model) for model in services.models])
+    workers = await _live_workers(services)
+    return ModelList(data=[model_out(model, workers) for model in services.models])
 
 
 @router.get(
@@ -154,12 +173,34 @@ async def list_models(services: ServicesDep) -> ModelList:
 async def get_model(name: str, services: ServicesDep) -> ModelOut:
     """A served id, or a name the routing maps to one (`sora-2`): the served model it means."""
     try:
-        return model_out(services.models.resolve(name))
+        model = services.models.resolve(name)
     except InvalidField:
         raise ModelNotFound(name) from None
+    return model_out(model, await _live_workers(services))
 
 
-def model_out(model: ServedModel) -> ModelOut:
+async def _live_workers(services: Services) -> list[WorkerPresence]:
+    """The workers seen within a lease, for their adapters ([] when no model has any)."""
+    if not any(model.adapters for model in services.models):
+        return []
+    since = time.time() - services.settings.lease_seconds
+    return await services.call(services.store.workers_seen_since, since)
+
+
+def loras_out(model: ServedModel, workers: list[WorkerPresence]) -> list[LoraOut]:
+    """Each declared adapter and what the live workers holding the model say of it."""
+    holding = [worker.adapters for worker in workers if worker.model == model.weights]
+    out = []
+    for adapter in model.adapters:
+        reports = [report for report in holding if adapter.name in report]
+        error = next((report[adapter.name] for report in reports if report[adapter.name]), None)
+        status = "failed" if error else "loaded" if reports else "declared"
+        error = without_server_paths(error) if error else None
+        out.append(LoraOut(name=adapter.name, scale=adapter.scale, status=status, error=error))
+    return out
+
+
+def model_out(model: ServedModel, workers: list[WorkerPresence] | None = None) -> ModelOut:
     """A served id as `GET /v1/models` shows it: its row of the table within its backend."""
     spec = model.spec
     return ModelOut(
@@ -179,6 +220,8 @@ def model_out(model: ServedModel) -> ModelOut:
         first_frame=model.first_frame,
         sound=model.audio,
         reference_images=model.references,
+        loras=loras_out(model, workers or []),
+        loras_fixed=model.fixed_adapters,
     )
 
 

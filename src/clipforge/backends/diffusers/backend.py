@@ -26,7 +26,12 @@ from clipforge.backends.base import (
     Reading,
 )
 from clipforge.backends.devices import resolve_device
-from clipforge.backends.diffusers.loading import load_pipeline, load_upsampler, resolve_dtype
+from clipforge.backends.diffusers.adapters import Adapters
+from clipforge.backends.diffusers.loading import (
+    load_pipeline,
+    load_upsampler,
+    resolve_dtype,
+)
 from clipforge.backends.diffusers.memory import DecodeMemory, MemoryPlan, expandable_segments
 from clipforge.backends.diffusers.options import SpeedOptions, apply_options, reset_step_caches
 from clipforge.backends.diffusers.profiles import Profile, nearest_subset, step_count
@@ -102,8 +107,14 @@ class DiffusersBackend(Backend):
         rules: ModelFamily | None = None,
         upsampler: Any = None,
         profile: Profile | None = None,
+        adapters: Adapters | None = None,
     ) -> None:
         self._pipeline: Any = pipeline
+        if adapters is None:
+            adapters = Adapters.from_settings(pipeline, settings)
+            adapters.warm()
+        self.adapters = adapters
+        """The LoRA adapters declared for these weights (`adapters`), loaded and warm."""
         self.settings = settings
         self.device = device
         self.entry = entry
@@ -155,8 +166,10 @@ class DiffusersBackend(Backend):
             upsampler = load_upsampler(weights, rules.two_stage, dtype)
         apply_profile(pipeline, profile)  # fused LoRA weights are what gets quantized
         quantize_transformers(pipeline, quantize)
+        adapters = Adapters.from_settings(pipeline, settings)
+        adapters.warm()  # before compiling: fused weights and LoRA layers are what compiles
         apply_options(pipeline, options, device)
-        return cls(pipeline, settings, device, weights.entry, rules, upsampler, profile)
+        return cls(pipeline, settings, device, weights.entry, rules, upsampler, profile, adapters)
 
     @property
     def pipeline(self) -> Any:
@@ -195,6 +208,7 @@ class DiffusersBackend(Backend):
         memory = self.memory_plan(plan)
         if memory.decode == "refuse":
             raise GenerationFailed(f"the clip does not fit {self.device}: {memory.line()}")
+        self.adapters.activate(request.loras)
         progress = self.memory.apply(memory, progress)
         if self._magcache is not None:
             self._magcache.prepare(self._steps(request))
@@ -317,6 +331,9 @@ class DiffusersBackend(Backend):
         if request.negative_prompt is not None:
             return request.negative_prompt
         return self.family.negative_prompt
+
+    def adapter_status(self) -> dict[str, str | None]:
+        return self.adapters.status()
 
     def close(self) -> None:
         """Drop the pipeline and give its device memory back."""

@@ -12,6 +12,7 @@ from clipforge.api.accept.fields import (
     Body,
     ExpiresAfter,
     FramesPerSecond,
+    Loras,
     Priority,
     Seed,
 )
@@ -110,6 +111,7 @@ class CreateTaskBody(Body):
     )
     tools: list[Tool] | None = Field(None, max_length=0, description="No tools here: [] only.")
     output_format: Literal["mp4"] | None = None
+    loras: Loras | None = None
 
 
 class TaskId(BaseModel):

@@ -105,6 +105,7 @@ def to_generation_request(body: CreateTaskBody, services: Services) -> AskedTask
         seed=seed,
         return_last_frame=bool(body.return_last_frame),
         safety_identifier=body.safety_identifier,
+        loras=services.models.loras(served, body.loras),
         **values,
     )
     services.models.check(request, "frames" if body.frames is not None else "duration")

@@ -193,6 +193,7 @@ def to_request(body: VideoCreateBody, services: Services) -> GenerationRequest:
         height=height,
         duration=int(body.seconds or DEFAULT_SECONDS),
         generate_audio=served.audio,  # sound as the served model makes it (none on 1.0 ids)
+        loras=services.models.loras(served, body.loras),
         **_sampling(body),
     )
     services.models.check(request, "seconds")
@@ -458,6 +459,7 @@ def _extension(
         source_job=None if source is None else source.id,
         **values,
         **_sampling(body),
+        loras=services.models.loras(served, body.loras),
     )
     services.models.check(request, "seconds")
     return request
