@@ -48,7 +48,10 @@ def test_the_catalogue_holds_the_issue_models() -> None:
         "wan2.2-ti2v-5b",
         "wan2.2-t2v-a14b",
         "ltx-video-0.9.5",
+        "ltx-video-0.9.7-dev",
         "ltx-video-0.9.7-distilled",
+        "ltx-video-0.9.8-13b-dev",
+        "ltx-video-0.9.8-13b-distilled",
         *I2V,
     }
     for entry in ENTRIES:

@@ -5,7 +5,10 @@ Each `CatalogEntry` names a published diffusers pipeline (hub id and pipeline cl
 source is in `rules.sources`), and the `Signature` that recognises its weights from their own
 config files (`config`): a renamed folder or a Hugging Face cache snapshot gets the
 same rules as the catalogue name. Only checkpoints with identical configs (Wan 2.1 I2V 480P
-and 720P) are told apart by name; unnamed, they get the first such entry.
+and 720P; LTX-Video 13B dev and distilled) are told apart by name; unnamed, they get the first
+such entry, the one whose recipe is valid for all of them (720P: both sizes; LTX: the dev
+model's guided 30 steps, which a distilled model survives, where 7 unguided steps turn a dev
+model's output to noise). A name saying `distilled` picks a distilled entry.
 
 An operator picks an entry with `CLIPFORGE_MODEL=<name>` (or a folder / hub id); which entry
 serves which API id under `CLIPFORGE_MODEL=catalogue` is the model routing's
@@ -38,7 +41,7 @@ def find_entry(weights: str) -> CatalogEntry | None:
     key = weights.strip().lower()
     for entry in ENTRIES:
         hub_id = entry.hub_id.lower()
-        if key in (entry.name, hub_id, hub_id.split("/")[-1]):
+        if key in (entry.name, hub_id, hub_id.split("/")[-1], *entry.aliases):
             return entry
     return None
 
@@ -51,9 +54,8 @@ def identify(
     pipeline kind (a fine-tune keeps its base model's rules), else None.
 
     Weights that name a hub repository outside the catalogue (`repositories`: a hub id, a
-    cache path) get None, whatever their config looks like: LTX-Video 0.9.7 dev has the
-    distilled model's configs but wants 30+ guided steps, not 8 unguided ones. Their
-    pipeline class's generic rules are the safer guess."""
+    cache path) get None, whatever their config looks like: a fine-tune of an LTX 13B model
+    may be either kind. Their pipeline class's generic rules are the safer guess."""
     if any(find_entry(name) is None for name in repositories):
         return None
     named = [e for e in (find_entry(h) for h in hints) if e is not None]
@@ -61,6 +63,8 @@ def identify(
     for entry in named:
         if entry in candidates:
             return entry
+    if any("distill" in Path(hint).name.lower() for hint in hints):  # `my-ltxv-13b-distilled`
+        candidates = [e for e in candidates if e.distilled] or candidates
     if candidates:
         return candidates[0]
     return next((e for e in named if config.pipeline_class in e.signature.pipeline_classes), None)

@@ -43,11 +43,18 @@ class TwoStage:
     refine_timesteps: tuple[float, ...]
     refine_strength: float
     adain_factor: float
+    refine_inference_steps: int = 0
+    """Without `refine_timesteps` (a dev model): the refine pass's scheduler steps, of which
+    `refine_strength` run (diffusers' LTX 0.9.7 dev example: 10 at 0.4, so 4)."""
+    tone_map_compression_ratio: float = 0.0
+    """LTX 0.9.8 distilled: the upsampler's tone mapping (0.6 in its yaml and diffusers' docs)."""
+    upsampler_subfolder: str = "latent_upsampler"
+    """Where the upsampler's config is in its hub repository ("" at the root)."""
 
     @property
     def refine_steps(self) -> int:
         """Steps the refine pass runs (LTXConditionPipeline.get_timesteps)."""
-        count = len(self.refine_timesteps)
+        count = len(self.refine_timesteps) or self.refine_inference_steps
         return min(int(count * self.refine_strength), count)
 
 
@@ -211,6 +218,8 @@ class CatalogEntry:
     rules: ModelFamily
     signature: Signature
     distilled: bool = False
+    aliases: tuple[str, ...] = ()
+    """Other names the weights go by (Lightricks' checkpoint names: `ltxv-13b-0.9.7-dev`)."""
 
     @property
     def default_frames(self) -> int:
