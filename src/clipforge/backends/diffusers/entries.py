@@ -13,7 +13,9 @@ from types import MappingProxyType
 from clipforge.backends.diffusers.rules import (
     LTX_CONDITION,
     WAN,
+    WAN_FLF2V_NEGATIVE_PROMPT,
     WAN_I2V,
+    WAN_I2V_NEGATIVE_PROMPT,
     CatalogEntry,
     ModelFamily,
     Signature,
@@ -24,6 +26,9 @@ from clipforge.backends.diffusers.rules import (
 W21_GENERATE = "Wan-Video/Wan2.1 generate.py (_validate_args: steps, sample_shift)"
 W21_SIZES = "Wan-Video/Wan2.1 README model table; wan/configs/__init__.py SUPPORTED_SIZES"
 W21_SHARED = "Wan-Video/Wan2.1 wan/configs/shared_config.py (sample_fps 16, frame_num 81)"
+W_NEGATIVE = "Wan-Video/Wan2.1 and Wan2.2 wan/configs/shared_config.py sample_neg_prompt"
+W21_I2V_NEGATIVE = "Wan-Video/Wan2.1 wan/configs/wan_i2v_14B.py (sample_neg_prompt prefix)"
+W21_FLF2V_NEGATIVE = "Wan-Video/Wan2.1 wan/configs/__init__.py (flf2v_14B sample_neg_prompt)"
 W21_DIFFUSERS = "Wan-Video/Wan2.1 README, 'Running with Diffusers' (flow_shift 5.0 720P, 3.0 480P)"
 W21_SMALL = "Wan-Video/Wan2.1 README note for T2V-1.3B (guide scale 6, shift 8 to 12)"
 W22_T2V = "Wan-Video/Wan2.2 wan/configs/wan_t2v_A14B.py"
@@ -78,14 +83,15 @@ def _published(sizes: str, settings: str, **more: str) -> dict[str, str]:
 
 def _wan(entry: str, description: str, sources: dict[str, str], **values: object) -> ModelFamily:
     base = WAN_I2V if values.get("needs_image") else WAN
-    cited = {"fps": W21_SHARED, "vae": WAN_VAE, "negative_prompt": W21_SHARED}
+    cited = {"fps": W21_SHARED, "vae": WAN_VAE, "negative_prompt": W_NEGATIVE}
     cited = cited | {"pixel_areas": WAN_AREA} | sources
     fields = {"name": entry, "description": description, "trained_frames": 81} | values
     return base.with_changes(**fields, sources=cited)
 
 
 def _ltx(entry: str, description: str, sources: dict[str, str], **values: object) -> ModelFamily:
-    cited = {"sizes": LTX_README, "fps": LTX_FPS} | sources
+    cited = {"sizes": LTX_README, "fps": LTX_FPS, "negative_prompt": LTX_INFERENCE_NEGATIVE}
+    cited = cited | sources
     fields = {"name": entry, "description": description, "short_sides": _LTX_SIZES} | values
     return LTX_CONDITION.with_changes(**fields, sources=cited)
 
@@ -133,7 +139,6 @@ def _ltx_dev(version: str, hub_id: str, stage: TwoStage, yaml: str) -> CatalogEn
             "two_stage": LTX_DEV_DOCS + "; " + yaml + " (downscale_factor, upsampler)",
             "timesteps": "none: the scheduler's own for 30 steps (" + LTX_DEV_DOCS + ")",
             "frames": LTX_README,
-            "negative_prompt": LTX_INFERENCE_NEGATIVE,
             "identification": LTX_NAMES,
         },
     )
@@ -247,11 +252,12 @@ ENTRIES: tuple[CatalogEntry, ...] = (
             "wan2.1-i2v-14b-720p",
             "Wan 2.1 I2V 14B 720P: a first frame to 720p (or 480p), 16 fps.",
             needs_image=True,
+            negative_prompt=WAN_I2V_NEGATIVE_PROMPT,
             short_side=720,
             short_sides=_BOTH,
             steps=40,
             flow_shift={480: 3.0, 720: 5.0},
-            sources=_published(W21_SIZES, W21_GENERATE),
+            sources=_published(W21_SIZES, W21_GENERATE, negative_prompt=W21_I2V_NEGATIVE),
         ),
         Signature(("WanImageToVideoPipeline",), image_encoder=True, first_last=False),
     ),
@@ -265,10 +271,11 @@ ENTRIES: tuple[CatalogEntry, ...] = (
             "wan2.1-i2v-14b-480p",
             "Wan 2.1 I2V 14B 480P: a first frame to 480p, 16 fps.",
             needs_image=True,
+            negative_prompt=WAN_I2V_NEGATIVE_PROMPT,
             short_side=480,
             steps=40,
             flow_shift={480: 3.0},
-            sources=_published(W21_SIZES, W21_GENERATE),
+            sources=_published(W21_SIZES, W21_GENERATE, negative_prompt=W21_I2V_NEGATIVE),
         ),
         Signature(("WanImageToVideoPipeline",), image_encoder=True, first_last=False),
     ),
@@ -286,10 +293,11 @@ ENTRIES: tuple[CatalogEntry, ...] = (
             needs_image=True,
             last_frame=True,
             needs_last_frame=True,
+            negative_prompt=WAN_FLF2V_NEGATIVE_PROMPT,
             short_side=720,
             short_sides=_BOTH,
             flow_shift={480: 16.0, 720: 16.0},
-            sources=_published(W21_SIZES, W21_GENERATE),
+            sources=_published(W21_SIZES, W21_GENERATE, negative_prompt=W21_FLF2V_NEGATIVE),
         ),
         Signature(("WanImageToVideoPipeline",), image_encoder=True, first_last=True),
     ),
