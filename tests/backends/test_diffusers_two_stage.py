@@ -6,20 +6,26 @@ from __future__ import annotations
 
 import logging
 import shutil
+import socket
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from huggingface_hub import constants as hub_constants
+from rich.console import Console
 
 from clipforge.backends.base import ImageInput
 from clipforge.backends.diffusers.backend import DiffusersBackend
+from clipforge.backends.diffusers.catalog import capabilities_for
 from clipforge.backends.diffusers.entries import CATALOGUE
 from clipforge.backends.diffusers.loading import resolve_weights
 from clipforge.backends.diffusers.sampling import SCHEDULER_LOGGER
 from clipforge.backends.diffusers.tiny import build_tiny_pipeline, build_tiny_upsampler
 from clipforge.backends.diffusers.two_stage import stage_one_size
-from clipforge.errors import JobCancelled
+from clipforge.cli.output import models_table
+from clipforge.client import Model
+from clipforge.errors import JobCancelled, ModelUnavailable
 from clipforge.schemas import GenerationRequest
 from tests.conftest import make_tiny_settings
 
@@ -203,3 +209,51 @@ def test_a_dev_folder_runs_the_guided_two_stage_recipe(
     assert steps == [(step, 34) for step in range(1, 35)]  # 30 guided, then 4 of 10 refine
     assert backend.pipeline.guidance_scale == 5.0 and len(seen["sizes"]) == 2
     assert len(seen["upsample"]) == 1 and seen["decode"] == [1]
+
+
+# --- no silent network: a missing upsampler is said, never fetched behind a folder's back -----
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every name lookup and connection this process attempts, each refused."""
+    attempts: list[str] = []
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        attempts.append(repr(args[:2]))
+        raise OSError("no network in this test")
+
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    return attempts
+
+
+def test_a_folder_without_its_upsampler_says_so_and_reaches_for_nothing(
+    folders: dict[str, Path],
+    no_network: list[str],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The hub was tried for the upsampler at start (with an INFO line), whatever the folder."""
+    monkeypatch.setattr(hub_constants, "HF_HUB_OFFLINE", False)
+    with caplog.at_level(logging.WARNING):
+        backend = _backend(folders["none"])
+        notes = capabilities_for(str(folders["none"])).notes
+    assert backend.two_stage is None and no_network == []
+    assert notes and notes[0].startswith("two-stage: off, no latent_upsampler/ in the folder")
+    assert notes[0] in caplog.text  # the worker's warning and `clipforge models` agree
+    table = Console(width=200, record=True)
+    table.print(models_table([Model(id="m", backend="diffusers", notes=list(notes))]))
+    assert "two-stage: off, no latent_upsampler/ in the folder" in table.export_text()
+    assert _backend(folders["inside"]).two_stage is not None and no_network == []
+
+
+def test_hf_hub_offline_reaches_for_nothing(
+    no_network: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(hub_constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(hub_constants, "HF_HUB_CACHE", str(tmp_path))  # empty
+    assert capabilities_for(DISTILLED).notes == ()  # weights not here: nothing to say yet
+    with pytest.raises(ModelUnavailable, match="HF_HUB_OFFLINE"):
+        DiffusersBackend.from_settings(make_tiny_settings(DISTILLED))
+    assert no_network == []

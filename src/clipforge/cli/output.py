@@ -122,9 +122,13 @@ def models_table(models: Sequence[Model]) -> Table:
     table.add_column("id", no_wrap=True)  # in full: it is what --model takes
     for name in ("backend", "weights", "image input"):
         table.add_column(name)
+    noted = any(model.notes for model in models)
+    if noted:  # a recipe part that is off (`two-stage: off, ...`), as the worker warns
+        table.add_column("notes", overflow="fold")
     for model in models:
-        image = "yes" if model.image_input else "no"
-        table.add_row(model.id, model.backend, escape(model.weights or "-"), image)
+        row = [model.id, model.backend, escape(model.weights or "-")]
+        row.append("yes" if model.image_input else "no")
+        table.add_row(*row, *([escape("; ".join(model.notes) or "-")] if noted else []))
     return table
 
 

@@ -117,3 +117,5 @@ class Model(_Lenient):
     backend: str
     weights: str | None = None
     image_input: bool = False
+    notes: list[str] = []
+    """What the operator should know about the weights (`two-stage: off, ...`)."""

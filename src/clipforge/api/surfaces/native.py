@@ -73,6 +73,8 @@ class ModelOut(BaseModel):
     """`generate_audio` defaults to true (the id makes sound and so does its backend)."""
     reference_images: int
     """How many `image_urls` it takes (0: none)."""
+    notes: list[str] = []
+    """What the operator should know about the weights (`two-stage: off, ...`)."""
 
 
 class ModelList(BaseModel):
@@ -168,6 +170,7 @@ def model_out(model: ServedModel) -> ModelOut:
         default_resolution=spec.default_resolution.value,
         sound=model.audio,
         reference_images=model.references,
+        notes=list(model.capabilities.notes),
     )
 
 

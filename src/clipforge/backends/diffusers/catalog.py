@@ -17,6 +17,7 @@ serves which API id under `CLIPFORGE_MODEL=catalogue` is the model routing's
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from clipforge.backends.diffusers.entries import ENTRIES
 from clipforge.backends.diffusers.rules import (
     CatalogEntry,
     ModelFamily,
+    TwoStage,
     family_of_class,
 )
 
@@ -95,7 +97,8 @@ def rules_for(entry: CatalogEntry | None, config: WeightsConfig | None) -> Model
 def capabilities_for(weights: str | None) -> Capabilities:
     """What the weights can do, from their own config (or their catalogue name when the
     weights are not on this machine); unknown weights get generic text-to-video ones."""
-    rules = rules_for(*lookup(weights))
+    entry, config = lookup(weights)
+    rules = rules_for(entry, config)
     if rules is None:
         return Capabilities(fps=16, description="A diffusers text-to-video pipeline.")
     return Capabilities(
@@ -108,4 +111,66 @@ def capabilities_for(weights: str | None) -> Capabilities:
         sampling_steps=True,
         guidance=True,
         description=rules.description,
+        notes=weights_notes(weights, rules, config),
     )
+
+
+def weights_notes(
+    weights: str | None, rules: ModelFamily, config: WeightsConfig | None
+) -> tuple[str, ...]:
+    """What `clipforge models` says about weights that are here: a two-stage recipe that
+    will run in one pass (no upsampler on this machine), as the worker warns at start."""
+    if not weights or config is None or rules.two_stage is None:
+        return ()
+    path = Path(weights).expanduser()
+    source = str(path) if path.is_dir() else weights
+    stage = rules.two_stage
+    if upsampler_place(source, path.is_dir(), stage) is not None:
+        return ()
+    return (no_upsampler_note(stage),)
+
+
+def no_upsampler_note(stage: TwoStage) -> str:
+    """The line that says the two-stage recipe is off, and where its upsampler was looked for."""
+    beside = stage.upsampler_hub_id.split("/")[-1]
+    return (
+        f"two-stage: off, no latent_upsampler/ in the folder (nor a {beside} folder beside "
+        f"it, nor {stage.upsampler_hub_id} in the local hub cache): one pass at the native size"
+    )
+
+
+def upsampler_place(weights: str, is_folder: bool, stage: TwoStage) -> tuple[str, str] | None:
+    """Where a two-stage entry's latent upsampler is: (folder or hub id, subfolder). The
+    weights' own `latent_upsampler/`, a folder beside them named like the upsampler's hub
+    repository, the local hub cache; the hub itself only for weights that come from the hub
+    and not under HF_HUB_OFFLINE (a folder never reaches for the network behind the
+    operator's back). None: not here, one pass."""
+    if is_folder:
+        folder = Path(weights)
+        sibling = folder.parent / stage.upsampler_hub_id.split("/")[-1]
+        for place in (folder, sibling):
+            if (place / "latent_upsampler" / "config.json").is_file():
+                return str(place), "latent_upsampler"
+        if (sibling / "config.json").is_file():  # saved as the model alone
+            return str(sibling), ""
+    if _cached(stage) or not (is_folder or hub_offline()):
+        return stage.upsampler_hub_id, stage.upsampler_subfolder
+    return None
+
+
+def hub_offline() -> bool:
+    """HF_HUB_OFFLINE as the hub client reads it (the environment where it is not installed)."""
+    try:
+        from huggingface_hub import constants
+    except ImportError:
+        return os.environ.get("HF_HUB_OFFLINE", "").upper() in ("1", "ON", "YES", "TRUE")
+    return bool(constants.HF_HUB_OFFLINE)
+
+
+def _cached(stage: TwoStage) -> bool:
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:
+        return False
+    name = f"{stage.upsampler_subfolder}/config.json".lstrip("/")
+    return isinstance(try_to_load_from_cache(stage.upsampler_hub_id, name), str)
