@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from bench import gpu_check, gpu_check_sections
 
 pytestmark = pytest.mark.timeout(600)  # several small models built and run on a shared CPU
