@@ -17,9 +17,13 @@ from clipforge.backends.diffusers.sampling import image_pipeline
 from clipforge.backends.diffusers.tiny import build_tiny_pipeline
 from clipforge.errors import GenerationFailed
 from clipforge.schemas import GenerationRequest
-from tests.conftest import make_tiny_settings
+from tests.conftest import UNNAMED_ENTRY, make_tiny_settings
 
-IMAGE_KINDS = [name for name, entry in CATALOGUE.items() if entry.rules.first_frame]
+IMAGE_KINDS = [  # unnamed LTX 13B twins run ltx-video-0.9.7-dev's rules: once is enough
+    name
+    for name, entry in CATALOGUE.items()
+    if entry.rules.first_frame and UNNAMED_ENTRY.get(name) != "ltx-video-0.9.7-dev"
+]
 REQUEST = GenerationRequest(model="m", prompt="a red ball rolls", seed=7, aspect_ratio="4:3")
 
 
