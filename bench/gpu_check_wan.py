@@ -49,7 +49,9 @@ def _wan13(context: Context, label: str, options: dict[str, Any]) -> None:
         start = time.perf_counter()
         _build_wan13(folder, context)
         context.emit(what="build and save", seconds=round(time.perf_counter() - start, 1))
-    small = {"native_short_side": 32, "native_max_frames": 9} if context.smoke else {}
+    small: dict[str, Any] = {}
+    if context.smoke:
+        small = {"native_short_side": 32, "native_max_frames": 9}
     settings = Settings(model=str(folder), device=str(context.device), **small, **options)
     start = time.perf_counter()
     backend = DiffusersBackend.from_settings(settings)

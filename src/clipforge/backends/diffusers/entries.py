@@ -112,11 +112,23 @@ _LTX_098_STAGE = replace(
     upsampler_subfolder="",
     tone_map_compression_ratio=0.6,
 )
-_LTX_DEV = {"refine_timesteps": (), "refine_inference_steps": 10, "refine_strength": 0.4}
-_LTX_097_DEV_STAGE = replace(_LTX_097_STAGE, **_LTX_DEV, adain_factor=0.0)
-_LTX_098_DEV_STAGE = replace(
-    _LTX_098_STAGE, **_LTX_DEV, adain_factor=0.0, tone_map_compression_ratio=0.0
-)
+
+
+def _dev_stage(stage: TwoStage) -> TwoStage:
+    """A dev model's refine, as diffusers' dev example runs it: 10 scheduler steps at
+    denoise_strength 0.4 (4 run), no published timesteps, no adain, no tone mapping."""
+    return replace(
+        stage,
+        refine_timesteps=(),
+        refine_inference_steps=10,
+        refine_strength=0.4,
+        adain_factor=0.0,
+        tone_map_compression_ratio=0.0,
+    )
+
+
+_LTX_097_DEV_STAGE = _dev_stage(_LTX_097_STAGE)
+_LTX_098_DEV_STAGE = _dev_stage(_LTX_098_STAGE)
 
 
 def _ltx_dev(version: str, hub_id: str, stage: TwoStage, yaml: str) -> CatalogEntry:
