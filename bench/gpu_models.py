@@ -1,20 +1,26 @@
 """GPU speed of the catalogue's models at their real size, with random weights.
 
-For each architecture (the published transformer configs, `gpu_flops.py`) and each size (480p,
-720p, 5 s at the model's frame rate) this builds the transformer with random weights (no
-download: the same compute as the trained model), then times denoising steps twice: plain
-diffusers defaults (eager, native SDPA attention), and ClipForge's tuned settings (`--attention`
-backend, checked and set the way the backend does it, and torch.compile of the repeated block).
-Every row runs in a fresh Python process: diffusers' attention backend and torch.compile's caches
-are process-wide, so a "plain" row after a tuned one in the same process would run the tuned
-kernel. Each RESULT says the kernel its model ran (`attention=`). It prints, per row: seconds per
-denoising step (classifier-free guidance: two forwards), seconds per 5 s video at the model's
-default step count, peak GPU memory, the analytic FLOPs of one forward and the fraction of
-`--peak-tflops` achieved. The VAE decode and text encoder are not timed (a few % at 480p).
-Step caching is not timed: its gain depends on how alike trained weights' steps are, which
-random weights do not show.
+For each row (an architecture, the published transformer configs of `gpu_flops.py`, at a size)
+this builds the transformer with random weights (no download: the same compute as the trained
+model), then times denoising steps twice: plain diffusers defaults (eager, native SDPA
+attention), and ClipForge's tuned settings (`--attention` backend, checked and set the way the
+backend does it, and torch.compile of the repeated block). Every row runs in a fresh Python
+process: diffusers' attention backend and torch.compile's caches are process-wide, so a "plain"
+row after a tuned one in the same process would run the tuned kernel. Each RESULT says the
+kernel its model ran (`attention=`). It prints, per row: seconds per denoising step
+(classifier-free guidance: two forwards), the VAE decode of the whole clip (`gpu_render.py`),
+seconds per 5 s video at the model's default step count with the decode, peak GPU memory, the
+analytic FLOPs of one forward and the fraction of `--peak-tflops` achieved. Step caching is not
+timed: its gain depends on how alike trained weights' steps are, which random weights do not
+show.
 
-    python bench/gpu_models.py [--models wan2.1-t2v-1.3b ...] [--peak-tflops 989]
+The default (`--quick`) is what the service renders and fits one 9.5-minute GPU call: Wan2.1-
+T2V-1.3B at 480p, and LTX-Video 0.9.7 distilled as ClipForge runs it at 720p (two stages: 7
+steps at the first stage's size, the latent upsampler, 3 refine steps at twice that size, the
+decode), each plain and tuned (compile mode `default` unless `--compile-mode`: four processes).
+`--all` times every architecture at 480p and 720p (36 processes, an hour or more).
+
+    python bench/gpu_models.py [--all] [--models wan2.1-t2v-1.3b ...] [--peak-tflops 989]
     python bench/gpu_models.py --tiny     # toy sizes on the CPU: checks the code path
 
 Output lines are `key=value` records (FLOPS ... and RESULT ...) so tests and docs can parse them.
@@ -36,9 +42,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from gpu_flops import ARCHITECTURES, TINY, Architecture, forward_flops, frames_for, tokens
+from gpu_render import decode_seconds
 
 SIZES = {"480p": (832, 480), "720p": (1280, 720)}
 TINY_SIZES = {"tiny": (64, 32)}
+QUICK_ROWS = [("wan2.1-t2v-1.3b", "480p"), ("ltx-video-0.9.7-distilled", "two-stage")]
 
 
 def record(kind: str, **fields: object) -> None:
@@ -167,6 +175,9 @@ def measure_row(
     forward_s = seconds_per_forward(model, args, options.repeats, sync)
     peak = torch.cuda.max_memory_allocated() / 2**30 if cuda else 0.0
     guidance_forwards = 1 if "distilled" in arch.name else 2
+    attention = active_backend(model)
+    del model, args
+    decode_s, decode_gib = _decode(arch, size, frames, options)
     record(
         "RESULT",
         model=arch.name,
@@ -176,21 +187,31 @@ def measure_row(
         tokens=n,
         setting=setting,
         applied=applied,
-        attention=active_backend(model),
+        attention=attention,
         pid=os.getpid(),
         forward_s=forward_s,
         step_s=forward_s * guidance_forwards,
         steps=steps,
-        video_s=forward_s * guidance_forwards * steps,
-        fast_video_s=forward_s * 4,
+        decode_s=decode_s,
+        video_s=forward_s * guidance_forwards * steps + decode_s,
+        fast_video_s=forward_s * 4 + decode_s,
         peak_gib=peak + extra_experts_gib,
+        decode_gib=decode_gib,
         tflop_per_forward=flops / 1e12,
         achieved_tflops=flops / forward_s / 1e12,
         peak_fraction=flops / forward_s / 1e12 / options.peak_tflops,
     )
-    del model
     if cuda:
         torch.cuda.empty_cache()
+
+
+def _decode(
+    arch: Architecture, size: tuple[int, int], frames: int, options: argparse.Namespace
+) -> tuple[float, float]:
+    """The clip's decode (0 for Wan 2.2 TI2V 5B, whose 48-channel VAE is not built here)."""
+    if arch.config.get("in_channels") == 48:
+        return 0.0, 0.0
+    return decode_seconds(arch.family, size, frames, options.tiny, options.device)
 
 
 def print_flops(names: list[str]) -> None:
@@ -223,12 +244,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--peak-tflops", type=float, default=989.0, help="bf16 dense peak (H100 SXM: 989)"
     )
     parser.add_argument("--attention", default="_native_cudnn", help="tuned attention backend")
-    parser.add_argument("--compile-mode", default="max-autotune-no-cudagraphs")
+    parser.add_argument("--compile-mode", default=None, help="quick: default; --all: max-autotune")
     parser.add_argument("--steps", type=int, default=None, help="default: the model's own")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument(
         "--tiny", action="store_true", help="toy sizes on the CPU (checks the code)"
     )
+    parser.add_argument("--all", action="store_true", help="every model at 480p and 720p")
     parser.add_argument(
         "--row", nargs=3, metavar=("MODEL", "SIZE", "SETTING"), help=argparse.SUPPRESS
     )
@@ -264,9 +286,16 @@ def main(argv: list[str] | None = None) -> None:
     cuda = torch.cuda.is_available() and not options.tiny
     options.device = torch.device("cuda" if cuda else "cpu")
     options.dtype = torch.bfloat16 if cuda else torch.float32
+    if options.compile_mode is None:
+        options.compile_mode = "max-autotune-no-cudagraphs" if options.all else "default"
     if options.row:
         model, size_name, setting = options.row
         arch = TINY[model] if options.tiny else ARCHITECTURES[model]
+        if size_name == "two-stage":
+            from gpu_two_stage import measure_two_stage
+
+            measure_two_stage(arch, setting, options)
+            return
         size = TINY_SIZES[size_name] if options.tiny else SIZES[size_name]
         measure_row(arch, size_name, size, setting, options)
         return
@@ -279,11 +308,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     print_flops(options.models)
     if options.tiny:
-        run_rows([(name, "tiny") for name in TINY], argv)
+        run_rows([(name, "tiny") for name in TINY] + [("ltx-tiny", "two-stage")], argv)
         return
     if not cuda:
         sys.exit("no CUDA GPU: the real sizes need one (use --tiny to check the code on a CPU)")
-    run_rows([(m, s) for m in options.models for s in options.sizes], argv)
+    everything = [(m, s) for m in options.models for s in options.sizes]
+    run_rows(everything if options.all else QUICK_ROWS, argv)
 
 
 if __name__ == "__main__":

@@ -109,7 +109,8 @@ NOT_RUN = {
     "clipforge worker --device cuda:0": GPU,
     "clipforge worker --device cuda:0 [--model ID ...]": GPU,
     "python bench/gpu_models.py": GPU + " (tests/bench runs it at tiny size)",
-    "python bench/gpu_models.py --peak-tflops 989": GPU,
+    "bash bench/gpu_check.sh": GPU + " (tests/bench runs bench/gpu_check.py --smoke)",
+    "python bench/gpu_check.py": GPU + " (tests/bench runs it with --smoke)",
     "python bench/memory_plan.py": "tests/bench/test_memory_plan.py runs it (arithmetic only)",
     "python bench/ltx2_forward.py --version 2.3 --size 768x512 --frames 121": GPU
     + " (tests/bench/test_ltx2_forward.py runs its row at tiny size)",

@@ -49,7 +49,10 @@ def test_the_catalogue_holds_the_issue_models() -> None:
         "wan2.2-ti2v-5b",
         "wan2.2-t2v-a14b",
         "ltx-video-0.9.5",
+        "ltx-video-0.9.7-dev",
         "ltx-video-0.9.7-distilled",
+        "ltx-video-0.9.8-13b-dev",
+        "ltx-video-0.9.8-13b-distilled",
         *I2V,
         *LTX2,
     }
@@ -73,6 +76,29 @@ def test_every_value_an_entry_sets_cites_its_source() -> None:
         needed |= {"two_stage", schedule} if rules.two_stage else set()
         assert needed <= set(cited), (entry.name, needed - set(cited))
         assert all(source.strip() for source in cited.values())
+
+
+C = "\uff0c"  # the full-width comma of Wan's Chinese prompts
+WAN_BASE = C.join(("色调艳丽", "过曝", "静态", "细节模糊不清", "字幕", "风格", "作品", "画作"))
+WAN_PREFIX = {"wan2.1-i2v-14b-480p": "镜头晃动" + C, "wan2.1-i2v-14b-720p": "镜头晃动" + C}
+WAN_PREFIX["wan2.1-flf2v-14b-720p"] = C.join(("镜头切换", "镜头晃动", ""))
+
+
+def test_default_negative_prompts_are_the_ones_upstream_sends() -> None:
+    """Wan's code sends its Chinese `sample_neg_prompt` (Wan 2.1 I2V puts "camera shake"
+    first, FLF2V "shot change" before that); LTX's inference.py its English one; a distilled
+    entry, guidance off, none."""
+    for entry in ENTRIES:
+        negative = entry.rules.negative_prompt
+        if entry.name.startswith("wan"):
+            assert negative is not None
+            assert negative.endswith(C.join(("三条腿", "背景人很多", "倒着走")))
+            assert negative.startswith(WAN_PREFIX.get(entry.name, "") + WAN_BASE), entry.name
+        elif entry.distilled:
+            assert negative is None
+        else:
+            assert negative == "worst quality, inconsistent motion, blurry, jittery, distorted"
+        assert negative is None or entry.rules.sources["negative_prompt"]
 
 
 @pytest.mark.parametrize("name", list(CATALOGUE))

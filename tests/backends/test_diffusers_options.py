@@ -15,7 +15,12 @@ import torch
 from huggingface_hub import constants as hub_constants
 
 from clipforge.backends.diffusers import options as diffusers_options
-from clipforge.backends.diffusers.attention import MASK_REFUSING, MASKED_ATTENTION, active_backend
+from clipforge.backends.diffusers.attention import (
+    MASK_REFUSING,
+    MASKED_ATTENTION,
+    active_backend,
+    probe_inputs,
+)
 from clipforge.backends.diffusers.backend import DiffusersBackend
 from clipforge.backends.diffusers.loading import load_pipeline, resolve_weights
 from clipforge.backends.diffusers.options import (
@@ -332,10 +337,12 @@ def test_the_masked_attention_table_matches_what_the_models_pass(
         )
     )
     masks: list[bool] = []
+    shapes: set[tuple[Any, ...]] = set()
     real = dispatch.dispatch_attention_fn
 
     def watching(*args: Any, **kwargs: Any) -> Any:
         masks.append(kwargs.get("attn_mask") is not None)
+        shapes.add(_call_shape(*args, kwargs.get("attn_mask")))
         return real(*args, **kwargs)
 
     for module in (
@@ -350,6 +357,20 @@ def test_the_masked_attention_table_matches_what_the_models_pass(
     backend.generate(REQUEST, lambda s, t: None, images)
     transformer = type(backend.pipeline.transformer).__name__
     assert masks and any(masks) == (transformer in MASKED_ATTENTION)
+    # The start-up probe calls the kernel as the model's cross-attention does (LTX: the
+    # padding bias, one row per head, over more prompt tokens than the query has).
+    q, k, v, *mask = probe_inputs(backend.pipeline.transformer, CPU)
+    assert _call_shape(q, k, v, mask[0] if mask else None) in shapes
+
+
+def _call_shape(q: Any, k: Any, v: Any, mask: Any) -> tuple[Any, ...]:
+    """What a kernel sees of one attention call, sizes aside: layout, dtype, whether the
+    query and key lengths differ, and the mask's layout against them."""
+    layout = (q.ndim, q.shape[2] == k.shape[2], q.shape[3], q.dtype, q.shape[1] != k.shape[1])
+    if mask is None:
+        return (*layout, None)
+    per_head = mask.shape[:3] == (q.shape[0], q.shape[2], 1) and mask.shape[3] == k.shape[1]
+    return (*layout, mask.ndim, per_head, mask.dtype, bool(mask.min() < 0), bool(mask.max() == 0))
 
 
 # --- context parallelism (building and refusals; running needs torchrun and GPUs) -----------

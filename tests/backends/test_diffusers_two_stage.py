@@ -1,23 +1,31 @@
-"""LTX-Video 0.9.7 distilled: the two-stage recipe with the latent upsampler when its weights are
-present (in the weights' folder or beside it, named like its hub repository), one pass
-otherwise."""
+"""LTX-Video 0.9.7/0.9.8 dev and distilled: the two-stage recipe with the latent upsampler
+when its weights are present (in the weights' folder or beside it, named like its hub
+repository), one pass otherwise; dev and distilled folders told apart by name."""
 
 from __future__ import annotations
 
 import logging
+import shutil
+import socket
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from huggingface_hub import constants as hub_constants
+from rich.console import Console
 
 from clipforge.backends.base import ImageInput
 from clipforge.backends.diffusers.backend import DiffusersBackend
+from clipforge.backends.diffusers.catalog import capabilities_for
 from clipforge.backends.diffusers.entries import CATALOGUE
+from clipforge.backends.diffusers.loading import resolve_weights
 from clipforge.backends.diffusers.sampling import SCHEDULER_LOGGER
 from clipforge.backends.diffusers.tiny import build_tiny_pipeline, build_tiny_upsampler
 from clipforge.backends.diffusers.two_stage import stage_one_size
-from clipforge.errors import JobCancelled
+from clipforge.cli.output import models_table
+from clipforge.client import Model
+from clipforge.errors import JobCancelled, ModelUnavailable
 from clipforge.schemas import GenerationRequest
 from tests.conftest import make_tiny_settings
 
@@ -32,9 +40,9 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     beside = root / "beside"
     build_tiny_upsampler(beside / "ltxv-spatial-upscaler-0.9.7")
     return {
-        "inside": build_tiny_pipeline(DISTILLED, root / "with-upsampler", upsampler=True),
+        "inside": build_tiny_pipeline(DISTILLED, root / "distilled-upsampler", upsampler=True),
         "beside": build_tiny_pipeline(DISTILLED, beside / "distilled-13b"),
-        "none": build_tiny_pipeline(DISTILLED, root / "alone"),
+        "none": build_tiny_pipeline(DISTILLED, root / "distilled-alone"),
     }
 
 
@@ -159,3 +167,93 @@ def test_no_timesteps_warning_per_job(folders: dict[str, Path]) -> None:
     finally:
         logger.removeHandler(handler)
     assert not [r for r in records if "without `sigmas`" in r.getMessage()]
+
+
+# --- dev and distilled: identical configs, told apart by name -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "entry"),
+    [
+        ("LTX-Video-0.9.7-dev", "ltx-video-0.9.7-dev"),
+        ("ltxv-13b-0.9.8-dev", "ltx-video-0.9.8-13b-dev"),
+        ("LTX-Video-0.9.8-13B-distilled", "ltx-video-0.9.8-13b-distilled"),
+        ("LTX-Video-0.9.7-distilled", DISTILLED),
+        ("my-ltxv-13b-distilled", DISTILLED),
+        ("ltx-13b", "ltx-video-0.9.7-dev"),  # unnamed: the recipe valid for both
+    ],
+)
+def test_dev_and_distilled_folders_are_told_apart_by_name(
+    name: str, entry: str, folders: dict[str, Path], tmp_path: Path
+) -> None:
+    """The dev folders have the distilled model's configs: 7 unguided steps on a dev model
+    render noise, without an error."""
+    folder = tmp_path / name
+    shutil.copytree(folders["inside"], folder)
+    assert resolve_weights(str(folder)).entry is CATALOGUE[entry]
+
+
+def test_a_dev_folder_runs_the_guided_two_stage_recipe(
+    folders: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "LTX-Video-0.9.7-dev"
+    shutil.copytree(folders["inside"], folder)
+    backend = DiffusersBackend.from_settings(make_tiny_settings(folder, num_inference_steps=None))
+    assert backend.two_stage is not None
+    seen = _watch(backend, monkeypatch)
+    arguments = backend.call_arguments(REQUEST, backend.plan(REQUEST), lambda s, t: None)
+    assert "timesteps" not in arguments and arguments["num_inference_steps"] == 30
+    assert arguments["negative_prompt"] and arguments["guidance_rescale"] == 0.7
+    steps: list[tuple[int, int]] = []
+    backend.generate(REQUEST, lambda s, t: steps.append((s, t)))
+    assert steps == [(step, 34) for step in range(1, 35)]  # 30 guided, then 4 of 10 refine
+    assert backend.pipeline.guidance_scale == 5.0 and len(seen["sizes"]) == 2
+    assert len(seen["upsample"]) == 1 and seen["decode"] == [1]
+
+
+# --- no silent network: a missing upsampler is said, never fetched behind a folder's back -----
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every name lookup and connection this process attempts, each refused."""
+    attempts: list[str] = []
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        attempts.append(repr(args[:2]))
+        raise OSError("no network in this test")
+
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    return attempts
+
+
+def test_a_folder_without_its_upsampler_says_so_and_reaches_for_nothing(
+    folders: dict[str, Path],
+    no_network: list[str],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The hub was tried for the upsampler at start (with an INFO line), whatever the folder."""
+    monkeypatch.setattr(hub_constants, "HF_HUB_OFFLINE", False)
+    with caplog.at_level(logging.WARNING):
+        backend = _backend(folders["none"])
+        notes = capabilities_for(str(folders["none"])).notes
+    assert backend.two_stage is None and no_network == []
+    assert notes and notes[0].startswith("two-stage: off, no latent_upsampler/ in the folder")
+    assert notes[0] in caplog.text  # the worker's warning and `clipforge models` agree
+    table = Console(width=200, record=True)
+    table.print(models_table([Model(id="m", backend="diffusers", notes=list(notes))]))
+    assert "two-stage: off, no latent_upsampler/ in the folder" in table.export_text()
+    assert _backend(folders["inside"]).two_stage is not None and no_network == []
+
+
+def test_hf_hub_offline_reaches_for_nothing(
+    no_network: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(hub_constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(hub_constants, "HF_HUB_CACHE", str(tmp_path))  # empty
+    assert capabilities_for(DISTILLED).notes == ()  # weights not here: nothing to say yet
+    with pytest.raises(ModelUnavailable, match="HF_HUB_OFFLINE"):
+        DiffusersBackend.from_settings(make_tiny_settings(DISTILLED))
+    assert no_network == []

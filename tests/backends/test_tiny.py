@@ -29,6 +29,7 @@ from clipforge.backends.diffusers.tiny import (
     tiny_tokenizer,
 )
 from clipforge.backends.diffusers.tiny.__main__ import main
+from tests.conftest import UNNAMED_ENTRY
 
 EXPECTED = {
     "wan": (
@@ -171,8 +172,7 @@ def test_every_catalogue_entry_has_a_tiny_twin_its_configs_identify(
 ) -> None:
     path = build_tiny_pipeline(kind, tmp_path / "twin", upsampler=kind.startswith("ltx"))
     entry, config = lookup(path)
-    same_configs = {"wan2.1-i2v-14b-480p": "wan2.1-i2v-14b-720p", "ltx-2.3-distilled": "ltx-2.3"}
-    twin = same_configs.get(kind, kind)  # unnamed, the first entry with those configs
+    twin = UNNAMED_ENTRY.get(kind, kind)  # same configs: the first such entry
     assert entry is CATALOGUE[twin]
     assert config is not None and config.has_latent_upsampler == kind.startswith("ltx")
     pipeline = DiffusionPipeline.from_pretrained(path, local_files_only=True)

@@ -18,7 +18,8 @@ def test_a14b_at_720p_tiles_on_an_h100_and_does_not_load_on_24_gb() -> None:
     # The case: ~64 GiB of weights + ~16-19 GiB of plain decode > 79.6 GiB.
     assert cell("wan2.2-t2v-a14b", Resolution.P720, 5, CARDS["80 GB"]).startswith("tiled")
     assert cell("wan2.1-t2v-1.3b", Resolution.P480, 5, CARDS["80 GB"]).startswith("plain")
-    assert cell("wan2.2-t2v-a14b", Resolution.P720, 5, CARDS["24 GB"]) == "weights do not fit"
+    on_24 = cell("wan2.2-t2v-a14b", Resolution.P720, 5, CARDS["24 GB"])
+    assert on_24.startswith("offload, ")  # the weights alone are ~64 GiB
 
 
 def test_fp8_or_int8_transformers_leave_a14b_a_plain_720p_decode() -> None:

@@ -60,6 +60,9 @@ class Capabilities:
     reference_images: bool = False
     """Takes reference images (`ImageInput.references`) beside the prompt."""
     description: str = ""
+    notes: tuple[str, ...] = ()
+    """What an operator should know about these weights, one line each (a part of the
+    published recipe that is off: `two-stage: off, no latent_upsampler/ in the folder`)."""
 
     @property
     def longest(self) -> int:

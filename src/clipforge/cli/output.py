@@ -125,11 +125,15 @@ def models_table(models: Sequence[Model]) -> Table:
     loras = any(model.loras for model in models)
     if loras:
         table.add_column("LoRA adapters", overflow="fold")
+    noted = any(model.notes for model in models)
+    if noted:  # a recipe part that is off (`two-stage: off, ...`), as the worker warns
+        table.add_column("notes", overflow="fold")
     for model in models:
         image = "yes" if model.image_input else "no"
         sound = "yes" if model.sound else "no"
         row = [model.id, model.backend, escape(model.weights or "-"), image, sound]
-        table.add_row(*row, *([escape(adapters_text(model))] if loras else []))
+        row += [escape(adapters_text(model))] if loras else []
+        table.add_row(*row, *([escape("; ".join(model.notes) or "-")] if noted else []))
     return table
 
 

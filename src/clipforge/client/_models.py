@@ -131,3 +131,5 @@ class Model(_Lenient):
     """Makes a sound track by default (`generate_audio`)."""
     loras: list[Lora] = []
     loras_fixed: bool = False
+    notes: list[str] = []
+    """What the operator should know about the weights (`two-stage: off, ...`)."""

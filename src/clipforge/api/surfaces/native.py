@@ -99,6 +99,8 @@ class ModelOut(BaseModel):
     """The LoRA adapters declared for it: requests name them in `loras` (unless fixed)."""
     loras_fixed: bool = False
     """The adapters always apply, fused into the weights: requests choose none."""
+    notes: list[str] = []
+    """What the operator should know about the weights (`two-stage: off, ...`)."""
 
 
 class ModelList(BaseModel):
@@ -222,6 +224,7 @@ def model_out(model: ServedModel, workers: list[WorkerPresence] | None = None) -
         reference_images=model.references,
         loras=loras_out(model, workers or []),
         loras_fixed=model.fixed_adapters,
+        notes=list(model.capabilities.notes),
     )
 
 

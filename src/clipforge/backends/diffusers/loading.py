@@ -24,7 +24,13 @@ import torch
 from huggingface_hub import constants as hub_constants
 from packaging.version import Version
 
-from clipforge.backends.diffusers.catalog import find_entry, lookup, rules_for
+from clipforge.backends.diffusers.catalog import (
+    find_entry,
+    lookup,
+    no_upsampler_note,
+    rules_for,
+    upsampler_place,
+)
 from clipforge.backends.diffusers.config import WeightsConfig
 from clipforge.backends.diffusers.rules import CatalogEntry, ModelFamily, TwoStage
 from clipforge.errors import ModelUnavailable
@@ -149,52 +155,27 @@ def load_pipeline(
 
 
 def load_upsampler(weights: WeightsSource, stage: TwoStage, dtype: torch.dtype) -> Any | None:
-    """The spatial latent upsampler of a two-stage entry, when its weights are here: the
-    weights' own `latent_upsampler/` folder, a sibling folder named like its hub repository,
-    or its hub id (the local cache under HF_HUB_OFFLINE). None (single pass) otherwise."""
+    """The spatial latent upsampler of a two-stage entry, where `catalog.upsampler_place`
+    finds it (never the hub behind a folder's back); None (one pass, with a WARNING and the
+    same line in `clipforge models`) where it is not here."""
     from diffusers.pipelines.ltx.modeling_latent_upsampler import LTXLatentUpsamplerModel
     from diffusers.pipelines.ltx2 import LTX2LatentUpsamplerModel
 
     models = {cls.__name__: cls for cls in (LTXLatentUpsamplerModel, LTX2LatentUpsamplerModel)}
     model = models[stage.upsampler_class]
-    offline = bool(hub_constants.HF_HUB_OFFLINE)
-    for source in _upsampler_sources(weights, stage):
-        try:
-            return model.from_pretrained(
-                source,
-                subfolder="latent_upsampler",
-                local_files_only=offline,
-                **{_DTYPE_KEYWORD: dtype},
-            )
-        except Exception as exc:  # not there: try the next place
-            log.info("no latent upsampler at %s: %s", source, exc)
-    log.warning(
-        "two-stage: off, no latent_upsampler/ in the folder, beside it (%s) or in the local "
-        "hub cache%s: one pass at the native size",
-        stage.upsampler_hub_id.split("/")[-1],
-        " (HF_HUB_OFFLINE)" if offline else "",
-    )
-    return None
-
-
-def _upsampler_sources(weights: WeightsSource, stage: TwoStage) -> list[str]:
-    sources = []
-    if weights.is_folder:
-        folder = Path(weights.source)
-        sources.append(str(folder))
-        sibling = folder.parent / stage.upsampler_hub_id.split("/")[-1]
-        if sibling.is_dir():
-            sources.append(str(sibling))
-    found = [s for s in sources if (Path(s) / "latent_upsampler").is_dir()]
-    if not hub_constants.HF_HUB_OFFLINE or _cached(stage.upsampler_hub_id):
-        found.append(stage.upsampler_hub_id)
-    return found
-
-
-def _cached(hub_id: str) -> bool:
-    from huggingface_hub import try_to_load_from_cache
-
-    return isinstance(try_to_load_from_cache(hub_id, "latent_upsampler/config.json"), str)
+    place = upsampler_place(weights.source, weights.is_folder, stage)
+    if place is None:
+        log.warning("%s", no_upsampler_note(stage))
+        return None
+    source, subfolder = place
+    local = Path(source).is_dir() or bool(hub_constants.HF_HUB_OFFLINE)
+    try:
+        return model.from_pretrained(
+            source, subfolder=subfolder or None, local_files_only=local, **{_DTYPE_KEYWORD: dtype}
+        )
+    except Exception as exc:  # a broken or partial download: one pass, said loudly
+        log.warning("two-stage: off, the upsampler at %s did not load: %s", source, exc)
+        return None
 
 
 def _load_failure(weights: WeightsSource, offline: bool, exc: Exception) -> str:

@@ -19,15 +19,22 @@ from typing import Any
 from clipforge.backends.diffusers.config import WeightsConfig
 from clipforge.backends.geometry import area_size, native_size
 
-WAN_NEGATIVE_PROMPT = (
-    "Bright tones, overexposed, static, blurred details, subtitles, style, works, paintings, "
-    "images, static, overall gray, worst quality, low quality, JPEG compression residue, ugly, "
-    "incomplete, extra fingers, poorly drawn hands, poorly drawn faces, deformed, disfigured, "
-    "misshapen limbs, fused fingers, still picture, messy background, three legs, many people "
-    "in the background, walking backwards"
+CHINESE_COMMA = "\uff0c"
+"""The full-width comma Wan's Chinese prompts separate their terms with."""
+WAN_NEGATIVE_TERMS = (
+    "色调艳丽", "过曝", "静态", "细节模糊不清", "字幕", "风格", "作品", "画作", "画面", "静止",
+    "整体发灰", "最差质量", "低质量", "JPEG压缩残留", "丑陋的", "残缺的", "多余的手指",
+    "画得不好的手部", "画得不好的脸部", "畸形的", "毁容的", "形态畸形的肢体", "手指融合",
+    "静止不动的画面", "杂乱的背景", "三条腿", "背景人很多", "倒着走",
 )
-"""The English form of Wan's `sample_neg_prompt` (Wan2.1 wan/configs/shared_config.py), as the
-Wan-AI diffusers examples pass it."""
+WAN_NEGATIVE_PROMPT = CHINESE_COMMA.join(WAN_NEGATIVE_TERMS)
+"""Wan's `sample_neg_prompt` as Wan's own code sends it to its UMT5 encoder (Wan2.1 and Wan2.2
+wan/configs/shared_config.py, in Chinese; the diffusers examples pass an English rendering)."""
+WAN_I2V_NEGATIVE_PROMPT = CHINESE_COMMA.join(("镜头晃动", WAN_NEGATIVE_PROMPT))
+"""Wan 2.1 I2V 14B ("camera shake" first: Wan2.1 wan/configs/wan_i2v_14B.py)."""
+WAN_FLF2V_NEGATIVE_PROMPT = CHINESE_COMMA.join(("镜头切换", WAN_I2V_NEGATIVE_PROMPT))
+"""Wan 2.1 FLF2V 14B ("shot change" before the I2V one it copies: Wan2.1
+wan/configs/__init__.py)."""
 LTX_NEGATIVE_PROMPT = "worst quality, inconsistent motion, blurry, jittery, distorted"
 """LTX-Video inference.py's default negative prompt (Lightricks/LTX-Video)."""
 LTX2_NEGATIVE_PROMPT = (
@@ -61,11 +68,18 @@ class TwoStage:
     adain_factor: float
     upsampler_class: str = "LTXLatentUpsamplerModel"
     """LTX-2: `LTX2LatentUpsamplerModel`; its `refine_timesteps` are the stage-2 sigmas."""
+    refine_inference_steps: int = 0
+    """Without `refine_timesteps` (a dev model): the refine pass's scheduler steps, of which
+    `refine_strength` run (diffusers' LTX 0.9.7 dev example: 10 at 0.4, so 4)."""
+    tone_map_compression_ratio: float = 0.0
+    """LTX 0.9.8 distilled: the upsampler's tone mapping (0.6 in its yaml and diffusers' docs)."""
+    upsampler_subfolder: str = "latent_upsampler"
+    """Where the upsampler's config is in its hub repository ("" at the root)."""
 
     @property
     def refine_steps(self) -> int:
         """Steps the refine pass runs (LTXConditionPipeline.get_timesteps)."""
-        count = len(self.refine_timesteps)
+        count = len(self.refine_timesteps) or self.refine_inference_steps
         return min(int(count * self.refine_strength), count)
 
 
@@ -251,6 +265,8 @@ class CatalogEntry:
     rules: ModelFamily
     signature: Signature
     distilled: bool = False
+    aliases: tuple[str, ...] = ()
+    """Other names the weights go by (Lightricks' checkpoint names: `ltxv-13b-0.9.7-dev`)."""
 
     @property
     def default_frames(self) -> int:

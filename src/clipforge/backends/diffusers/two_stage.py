@@ -1,4 +1,5 @@
-"""LTX-Video 0.9.7 distilled as its authors run it: two stages with the latent upsampler.
+"""LTX-Video 0.9.7/0.9.8 (dev and distilled) as their authors run them: two stages with the
+latent upsampler.
 
 The recipe (Lightricks/LTX-Video configs/ltxv-13b-0.9.7-distilled.yaml, `pipeline_type:
 multi-scale`; diffusers' LTX docs): render at 2/3 of the size with the distilled timesteps,
@@ -38,6 +39,15 @@ def stage_one_size(size: tuple[int, int], short_side: int, family: ModelFamily) 
     return max(m, int(width * scale) // m * m), max(m, int(height * scale) // m * m)
 
 
+def refine_schedule(stage: TwoStage) -> dict[str, Any]:
+    """The refine pass's schedule: the published timesteps of a distilled model, else a step
+    count that `denoise_strength` cuts (a dev model, as diffusers' LTX docs run it); the
+    first pass's timesteps never carry over."""
+    if stage.refine_timesteps:
+        return {"timesteps": list(stage.refine_timesteps)}
+    return {"timesteps": None, "num_inference_steps": stage.refine_inference_steps}
+
+
 class TwoStageRunner:
     """The upsampler, sharing the pipeline's VAE, and the two calls around it."""
 
@@ -73,16 +83,22 @@ class TwoStageRunner:
             first |= image_arguments(pipeline, images, width, height, plan.num_frames)
         latents = pipeline(**first).frames
         latents = self.upsample(
-            latents=latents, adain_factor=self.stage.adain_factor, output_type="latent"
+            latents=latents,
+            adain_factor=self.stage.adain_factor,
+            tone_map_compression_ratio=self.stage.tone_map_compression_ratio,
+            output_type="latent",
         ).frames
-        second = arguments | {
-            "width": 2 * width,
-            "height": 2 * height,
-            "latents": latents,
-            "timesteps": list(self.stage.refine_timesteps),
-            "denoise_strength": self.stage.refine_strength,
-            "callback_on_step_end": step_callback(progress, plan.steps, first_steps),
-        }
+        second = (
+            arguments
+            | {
+                "width": 2 * width,
+                "height": 2 * height,
+                "latents": latents,
+                "denoise_strength": self.stage.refine_strength,
+                "callback_on_step_end": step_callback(progress, plan.steps, first_steps),
+            }
+            | refine_schedule(self.stage)
+        )
         if images:
             second |= image_arguments(pipeline, images, 2 * width, 2 * height, plan.num_frames)
         return pipeline(**second).frames
