@@ -53,9 +53,7 @@ def live_server(data_dir: Path, loop: str = "auto", **overrides: Any) -> Iterato
 
 
 @contextmanager
-def _serving(
-    server: Server, settings: Settings, sock: socket.socket, loop: str
-) -> Iterator[None]:
+def _serving(server: Server, settings: Settings, sock: socket.socket, loop: str) -> Iterator[None]:
     """uvicorn in a thread on `sock` until the block ends; the store closes with it."""
     config = uvicorn.Config(
         server.app,

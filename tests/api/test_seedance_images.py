@@ -54,9 +54,7 @@ def first_frame(http: httpx.Client, job: dict[str, Any], tmp_path: Path) -> np.n
         return next(container.decode(video=0)).to_ndarray(format="rgb24")
 
 
-def test_adaptive_takes_the_nearest_ratio_the_id_offers(
-    http: httpx.Client, tmp_path: Path
-) -> None:
+def test_adaptive_takes_the_nearest_ratio_the_id_offers(http: httpx.Client, tmp_path: Path) -> None:
     body = {"prompt": "a ball", "duration": 4, "resolution": "480p", "generate_audio": False}
     body |= {"image_url": TALL}
     v2 = http.post(V2, json={**body, "model": "bytedance/seedance-2-0"})

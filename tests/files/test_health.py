@@ -26,7 +26,13 @@ def test_probes_back_off_until_one_passes() -> None:
         assert health.unhealthy_for() is not None and health.reason
         now[0] += wait
     assert [round(b - a) for a, b in zip([100.0, *probes], probes, strict=False)] == [
-        1, 2, 4, 8, 15, 15, 15,
+        1,
+        2,
+        4,
+        8,
+        15,
+        15,
+        15,
     ]
     assert health.healthy and health.unhealthy_for() is None
     assert (health.faults, health.given_back) == (7, 1) and MAX_DELAY_SECONDS == 15

@@ -65,8 +65,10 @@ def page(browser: Browser, server: LiveServer) -> Iterator[Page]:
 
 
 def options(page: Page, label: str) -> list[str]:
-    return page.get_by_label(label).locator("option:not([hidden])").evaluate_all(
-        "nodes => nodes.map(n => n.value)"
+    return (
+        page.get_by_label(label)
+        .locator("option:not([hidden])")
+        .evaluate_all("nodes => nodes.map(n => n.value)")
     )
 
 

@@ -30,6 +30,7 @@ def out_of_device_memory(exc: BaseException) -> bool:
         for cls in type(exc).__mro__
     )
 
+
 @dataclass(frozen=True)
 class Capabilities:
     """What a backend can do with given weights, declared as data (no model is loaded to

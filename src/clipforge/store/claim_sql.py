@@ -22,10 +22,7 @@ SERVICE_MEMORY_S = 3600.0
 older service is forgotten, so a key idle for an hour is as new as one never served."""
 
 _READY = "{t}status = :queued AND ({t}expires_at IS NULL OR {t}expires_at > :now)"
-_CLAIMABLE = (
-    f"(({_READY})"
-    " OR ({t}status = :generating AND {t}lease_expires_at <= :now))"
-)
+_CLAIMABLE = f"(({_READY}) OR ({{t}}status = :generating AND {{t}}lease_expires_at <= :now))"
 """A job a worker may take: queued and not past its deadline (a queued job past it is the
 expiry sweep's), or generating on a lease that ran out."""
 

@@ -9,9 +9,7 @@ from clipforge.schemas import GenerationRequest
 from clipforge.store.base import Claim
 
 
-def check_plan(
-    backend: Backend, request: GenerationRequest, images: ImageInput
-) -> GenerationPlan:
+def check_plan(backend: Backend, request: GenerationRequest, images: ImageInput) -> GenerationPlan:
     """Refuse, before any model work, a request the backend cannot render as planned: its
     duration beyond the backend's longest clip, an image it takes none of, or a plan with
     nothing to render (a job-level failure naming why, instead of a crash inside the model).

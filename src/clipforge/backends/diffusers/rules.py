@@ -22,10 +22,34 @@ from clipforge.backends.geometry import area_size, native_size
 CHINESE_COMMA = "\uff0c"
 """The full-width comma Wan's Chinese prompts separate their terms with."""
 WAN_NEGATIVE_TERMS = (
-    "色调艳丽", "过曝", "静态", "细节模糊不清", "字幕", "风格", "作品", "画作", "画面", "静止",
-    "整体发灰", "最差质量", "低质量", "JPEG压缩残留", "丑陋的", "残缺的", "多余的手指",
-    "画得不好的手部", "画得不好的脸部", "畸形的", "毁容的", "形态畸形的肢体", "手指融合",
-    "静止不动的画面", "杂乱的背景", "三条腿", "背景人很多", "倒着走",
+    "色调艳丽",
+    "过曝",
+    "静态",
+    "细节模糊不清",
+    "字幕",
+    "风格",
+    "作品",
+    "画作",
+    "画面",
+    "静止",
+    "整体发灰",
+    "最差质量",
+    "低质量",
+    "JPEG压缩残留",
+    "丑陋的",
+    "残缺的",
+    "多余的手指",
+    "画得不好的手部",
+    "画得不好的脸部",
+    "畸形的",
+    "毁容的",
+    "形态畸形的肢体",
+    "手指融合",
+    "静止不动的画面",
+    "杂乱的背景",
+    "三条腿",
+    "背景人很多",
+    "倒着走",
 )
 WAN_NEGATIVE_PROMPT = CHINESE_COMMA.join(WAN_NEGATIVE_TERMS)
 """Wan's `sample_neg_prompt` as Wan's own code sends it to its UMT5 encoder (Wan2.1 and Wan2.2
