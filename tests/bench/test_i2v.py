@@ -25,5 +25,6 @@ def test_one_case_prints_both_timings_and_their_ratio() -> None:
     _, t2v, i2v, ratio, t2v_create, i2v_create = row.split(" | ")
     seconds = float(t2v.removesuffix(" s")), float(i2v.removesuffix(" s"))
     assert all(value > 0 for value in seconds)
-    assert float(ratio.removesuffix("x")) == pytest.approx(seconds[1] / seconds[0], abs=0.01)
+    # the seconds are printed to 0.01 s, the ratio from the unrounded ones: within 2%
+    assert float(ratio.removesuffix("x")) == pytest.approx(seconds[1] / seconds[0], rel=0.02)
     assert int(i2v_create.removesuffix(" ms")) >= int(t2v_create.removesuffix(" ms"))  # intake
