@@ -87,18 +87,17 @@ WAN_PREFIX["wan2.1-flf2v-14b-720p"] = C.join(("镜头切换", "镜头晃动", ""
 def test_default_negative_prompts_are_the_ones_upstream_sends() -> None:
     """Wan's code sends its Chinese `sample_neg_prompt` (Wan 2.1 I2V puts "camera shake"
     first, FLF2V "shot change" before that); LTX's inference.py its English one; LTX-2 its
-    own long English one (its pipelines' default); a distilled LTX-Video entry, guidance off,
-    none."""
+    own long English one (its pipelines' default); a distilled entry, guidance off, none."""
     for entry in ENTRIES:
         negative = entry.rules.negative_prompt
         if entry.name.startswith("wan"):
             assert negative is not None
             assert negative.endswith(C.join(("三条腿", "背景人很多", "倒着走")))
             assert negative.startswith(WAN_PREFIX.get(entry.name, "") + WAN_BASE), entry.name
-        elif entry.rules.audio:  # LTX-2
-            assert negative is not None and negative.startswith("blurry, out of focus, overexposed")
         elif entry.distilled:
             assert negative is None
+        elif entry.rules.audio:  # LTX-2
+            assert negative is not None and negative.startswith("blurry, out of focus, overexposed")
         else:
             assert negative == "worst quality, inconsistent motion, blurry, jittery, distorted"
         assert negative is None or entry.rules.sources["negative_prompt"]
