@@ -43,12 +43,11 @@ from clipforge.api.surfaces.openai.models import (
 )
 from clipforge.api.surfaces.openai.requests import extension_request, to_request
 from clipforge.api.surfaces.openai.sources import finished_source, stored_bytes, stored_frames
-from clipforge.api.surfaces.openai.views import video_out, with_poll_hint
+from clipforge.api.surfaces.openai.views import video_out, video_page, with_poll_hint
 from clipforge.errors import InvalidField, JobNotFound, StoredFileGone
 from clipforge.files.base import still_key, video_key
 from clipforge.files.local import LocalStorage
 from clipforge.schemas import GenerationRequest, Job, JobStatus
-from clipforge.store.filters import JobFilter
 from clipforge.store.tenant import TenantJobs
 from clipforge.video.images import decode_png
 
@@ -175,21 +174,7 @@ async def list_videos(
     limit: Annotated[QueryInt, Query(ge=1, le=100)] = 20,
     order: Annotated[Literal["asc", "desc"], Query()] = "desc",
 ) -> VideoList:
-    return await services.call(_page, jobs, services, after, limit, order == "asc")
-
-
-def _page(
-    jobs: TenantJobs, services: Services, after: str | None, limit: int, oldest_first: bool
-) -> VideoList:
-    where = JobFilter()
-    if after is not None:
-        cursor = jobs.get(after, "after")
-        bound = (cursor.created_at, cursor.id)
-        where = JobFilter(newer_than=bound) if oldest_first else JobFilter(older_than=bound)
-    found = jobs.page(limit + 1, 0, where, oldest_first=oldest_first)
-    data = [video_out(job, jobs, services) for job in found[:limit]]
-    first, last = (data[0].id, data[-1].id) if data else (None, None)
-    return VideoList(data=data, first_id=first, last_id=last, has_more=len(found) > limit)
+    return await services.call(video_page, jobs, services, after, limit, order == "asc")
 
 
 @router.delete(f"{PATH}/{{video_id}}", summary="Delete a video (a running one is cancelled)")

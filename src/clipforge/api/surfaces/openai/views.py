@@ -1,13 +1,15 @@
-"""A job as the OpenAI video object, and the poll hint header on unfinished ones."""
+"""A job as the OpenAI video object, a cursor page of them, and the poll hint header on
+unfinished ones."""
 
 from __future__ import annotations
 
 from fastapi import Response
 
 from clipforge.api.deps import Services
-from clipforge.api.surfaces.openai.models import Video, VideoError, VideoStatus
+from clipforge.api.surfaces.openai.models import Video, VideoError, VideoList, VideoStatus
 from clipforge.api.surfaces.openai.requests import EXTENSION_PREFIX
 from clipforge.schemas import Job, JobStatus
+from clipforge.store.filters import JobFilter
 from clipforge.store.tenant import TenantJobs
 
 POLL_AFTER_HEADER = "openai-poll-after-ms"
@@ -56,3 +58,18 @@ def with_poll_hint(video: Video, response: Response) -> Video:
     if video.status in POLL_AFTER_MS:
         response.headers[POLL_AFTER_HEADER] = str(POLL_AFTER_MS[video.status])
     return video
+
+
+def video_page(
+    jobs: TenantJobs, services: Services, after: str | None, limit: int, oldest_first: bool
+) -> VideoList:
+    """A cursor page of videos: those after `after` in the asked order."""
+    where = JobFilter()
+    if after is not None:
+        cursor = jobs.get(after, "after")
+        bound = (cursor.created_at, cursor.id)
+        where = JobFilter(newer_than=bound) if oldest_first else JobFilter(older_than=bound)
+    found = jobs.page(limit + 1, 0, where, oldest_first=oldest_first)
+    data = [video_out(job, jobs, services) for job in found[:limit]]
+    first, last = (data[0].id, data[-1].id) if data else (None, None)
+    return VideoList(data=data, first_id=first, last_id=last, has_more=len(found) > limit)
