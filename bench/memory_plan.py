@@ -22,8 +22,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from clipforge.backends.diffusers.backend import native_frame_count
 from clipforge.backends.diffusers.entries import ENTRIES
+from clipforge.backends.diffusers.inputs import native_frame_count
 from clipforge.backends.diffusers.memory import VaeShape, plan_memory
 from clipforge.backends.diffusers.two_stage import stage_one_size
 from clipforge.schemas import AspectRatio, Resolution, frame_size

@@ -16,7 +16,8 @@ import httpx
 import pytest
 
 from clipforge.api.access import configured_keys
-from clipforge.api.surfaces.native import event_stream, job_view
+from clipforge.api.surfaces.native.events import event_stream
+from clipforge.api.surfaces.native.views import job_view
 from clipforge.schemas import JobResult
 from clipforge.store.tenant import Tenant, TenantJobs
 from tests.live import LiveServer, live_server

@@ -12,9 +12,9 @@ import pytest
 import torch
 
 from clipforge.backends.base import Clip
-from clipforge.backends.diffusers.backend import (
+from clipforge.backends.diffusers.backend import DiffusersBackend
+from clipforge.backends.diffusers.inputs import (
     CAMERA_FIXED_SUFFIX,
-    DiffusersBackend,
     augment_prompt,
     native_frame_count,
 )

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from clipforge.api.surfaces.native import eta_seconds
+from clipforge.api.surfaces.native.views import eta_seconds
 from clipforge.backends.testpattern import TestPatternBackend
 from clipforge.files.local import LocalStorage
 from clipforge.schemas import GenerationRequest, Job, JobStatus, Resolution

@@ -16,9 +16,10 @@ from clipforge.api.http.context import RequestIdMiddleware
 from clipforge.api.http.errors import install_error_handlers
 from clipforge.api.http.limits import BodyLimitMiddleware
 from clipforge.api.http.observe import RequestCounter
-from clipforge.api.surfaces import aimlapi, files, native, studio
+from clipforge.api.surfaces import aimlapi, files, studio
 from clipforge.api.surfaces.ark import routes as ark
 from clipforge.api.surfaces.ark.views import callback_view
+from clipforge.api.surfaces.native import routes as native
 from clipforge.api.surfaces.openai import routes as openai
 from clipforge.background.callbacks import CallbackContext, CallbackDispatcher
 from clipforge.background.housekeeping import Housekeeper

@@ -1,5 +1,5 @@
 """What operators' tools call, without an API key: `/readyz` (may this process take traffic?)
-and `/metrics` (Prometheus). `/healthz`, liveness only, is in `native.py`.
+and `/metrics` (Prometheus). `/healthz`, liveness only, is in `api/surfaces/native/routes.py`.
 
 Both run in the thread pool (sync routes): readiness reads the database and writes a probe
 file, and the metrics read the queue and the workers from the database.

@@ -9,14 +9,10 @@ status 2, anything else (no server, a failed job, a 5xx) with status 1.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
 try:  # typer vendors click since 0.20; before, click itself
@@ -25,19 +21,16 @@ except ImportError:  # pragma: no cover
     from click.exceptions import UsageError  # type: ignore[assignment]
 
 from clipforge.cli import output as show
+from clipforge.cli.common import connect, console, fail, stdout
+from clipforge.cli.generate import follow_and_save, open_with_viewer, report_saved
 from clipforge.cli.keys import keys_app
-from clipforge.cli.reach import wait_if_starting, why_unreachable
-from clipforge.client import DEFAULT_MODEL, Client, Job
-from clipforge.client._base import KEY_VARIABLE
-from clipforge.errors import ApiConnectionError, ApiError, ClientError
+from clipforge.client import DEFAULT_MODEL
 from clipforge.schemas import AspectRatio, Resolution
 
 IMAGE_MODEL = "bytedance/seedance-1-0-pro-i2v"
 """The model `clipforge generate --image` asks for unless --model says otherwise."""
 
 app = typer.Typer(help="ClipForge: self-hosted text-to-video with the Seedance API.")
-console = Console(stderr=True)
-stdout = Console()
 
 ServerOption = Annotated[
     str | None, typer.Option("--server", help="Server URL (default $CLIPFORGE_URL).")
@@ -47,36 +40,6 @@ KeyOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout, for scripts.")]
 JobIdArgument = Annotated[str, typer.Argument(help="Generation id.")]
-
-
-@contextmanager
-def connect(server: str | None, api_key: str | None, as_json: bool = False) -> Iterator[Client]:
-    """A client for the command (after waiting for a local server that is starting); a
-    ClientError becomes one red line (with --json also a JSON `{"error": ...}` on stdout) and
-    exit status 2 for a 4xx, 1 otherwise."""
-    api_key = api_key or os.environ.get(KEY_VARIABLE)
-    if api_key and api_key.lower().startswith("bearer "):
-        api_key = api_key[len("bearer ") :].strip()  # the key alone: the client adds "Bearer"
-    try:
-        with Client(server, api_key) as client:
-            wait_if_starting(client.base_url, console)
-            yield client
-    except ClientError as exc:
-        message = str(exc)
-        if isinstance(exc, ApiConnectionError):
-            message = why_unreachable(message, server)
-        console.print(f"[red]error[/red]: {escape(message)}", soft_wrap=True)
-        status = getattr(exc, "status_code", None)
-        if as_json:
-            show.emit_json({"error": {"message": message, "status": status}})
-        user_error = isinstance(exc, ApiError) and status is not None and status < 500
-        raise typer.Exit(2 if user_error else 1) from exc
-
-
-def fail(message: str) -> NoReturn:
-    """A mistake in the command: one red line, exit status 2."""
-    console.print(f"[red]error[/red]: {escape(message)}", soft_wrap=True)
-    raise typer.Exit(2)
 
 
 def example(*lines: str) -> str:
@@ -214,66 +177,10 @@ def generate(
             camera_fixed=camera_fixed,
             watermark=watermark,
         )
-        if not as_json:
-            console.print(f"job [bold]{generation.id}[/bold] queued")
-        said: list[str] = []
-
-        def progress(job: Job) -> None:
-            bar.update(job)
-            reading = show.reading_text(job)
-            if reading and not said and not as_json:
-                said.append(reading)
-                console.print(f"model read: {escape(reading)}")
-
-        with show.JobProgress(console, enabled=not as_json) as bar:
-            job = generation.wait(on_progress=progress)
-        if not job.ok:
-            _report_failure(job, as_json)
-        path = client.download(job, output)
-    if as_json:
-        show.emit_json(show.job_json(job, path=str(path)))
-    else:
-        size = path.stat().st_size / 1e6
-        console.print(f"saved {escape(str(path))} ({size:.1f} MB, seed {job.request.seed})")
+        job, path = follow_and_save(client, generation, output, as_json)
+    report_saved(job, path, as_json)
     if open_video:
-        _open(path)
-
-
-def _open(path: Path) -> None:
-    """Show the video with the system's viewer, saying what happened (headless: why not)."""
-    import os
-    import shutil
-    import subprocess
-    import sys
-
-    if sys.platform == "darwin":
-        command = ["open", str(path)]
-    elif sys.platform.startswith("win"):
-        os.startfile(path)  # type: ignore[attr-defined]
-        console.print(f"opened {escape(str(path))}", soft_wrap=True)
-        return
-    elif not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        console.print(
-            "--open: no display here (DISPLAY is unset); the video is saved above", soft_wrap=True
-        )
-        return
-    elif shutil.which("xdg-open") is None:
-        console.print("--open: xdg-open is not installed; the video is saved above", soft_wrap=True)
-        return
-    else:
-        command = ["xdg-open", str(path)]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=30)
-    if done.returncode == 0:
-        console.print(f"opened {escape(str(path))} with {command[0]}", soft_wrap=True)
-    else:
-        console.print(f"--open: {command[0]} failed ({done.stderr.strip()[:200]})", soft_wrap=True)
-
-
-def _report_failure(job: Job, as_json: bool) -> NoReturn:
-    if as_json:
-        show.emit_json(show.job_json(job))
-    console.print(f"[red]job {job.status}[/red]: {escape(show.describe(job))}")
-    raise typer.Exit(1)
+        open_with_viewer(path)
 
 
 @app.command(epilog=example("clipforge status JOB_ID"))

@@ -18,12 +18,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-
-from clipforge.backends.base import Backend, Clip, ImageInput, out_of_device_memory
+from clipforge.backends.base import Backend, out_of_device_memory
 from clipforge.backends.segments import generate_long
-from clipforge.errors import GenerationFailed, JobCancelled, JobFailure, WorkerFailure
-from clipforge.files.base import REFERENCES, Storage, frame_key, job_keys, still_key, video_key
+from clipforge.errors import JobCancelled, JobFailure, WorkerFailure
+from clipforge.files.base import Storage, frame_key, job_keys, still_key, video_key
 from clipforge.files.faults import as_storage_fault, scrub_paths
 from clipforge.files.health import StorageHealth
 from clipforge.logs import log_fields
@@ -31,12 +29,9 @@ from clipforge.routing import WeightsRouting
 from clipforge.schemas import GenerationRequest, JobResult
 from clipforge.settings import Settings
 from clipforge.store.base import Claim, JobStore
-from clipforge.video import render_video
 from clipforge.video.cadence import Cadence, plan_cadence
-from clipforge.video.images import decode_png
-from clipforge.video.resize import resize_frame
-from clipforge.video.sound import Sound
-from clipforge.video.stills import Stills
+from clipforge.worker.encode import encode_clip
+from clipforge.worker.frames import job_images
 from clipforge.worker.heartbeat import Heartbeat
 from clipforge.worker.identity import local_worker_id
 from clipforge.worker.plan import check_plan, draft_steps, job_metadata
@@ -209,13 +204,12 @@ class Worker:
         self._phase(claim, "loading")
         backend = self.warm.for_model(request.model)
         loaded = time.perf_counter()
-        images = self._frames(claim)
+        images = job_images(self.storage, claim.job)
         request = draft_steps(backend, request)
         cadence = self._cadence(request, check_plan(backend, request, images).num_frames)
         reading = backend.interpret(request).as_dict() | {"frame_rate": cadence.as_dict()}
         if not self.store.record_reading(claim, reading):
             raise JobCancelled("claim lost before generating")
-        width, height = request.size
         pixel_frames = request.pixel_frames
         self._phase(claim, "denoising", self.tail.after("denoising", pixel_frames))
         steps_done: list[float] = []
@@ -226,21 +220,8 @@ class Worker:
         self._phase(claim, "encoding", self.tail.after("encoding", pixel_frames))
         if clip.num_frames != cadence.native_frames:
             cadence = self._cadence(request, clip.num_frames)
-        stills = Stills(cadence.frames)
-        stats = render_video(
-            clip.frames,
-            src_count=clip.num_frames,
-            out_path=scratch,
-            width=width,
-            height=height,
-            num_frames=cadence.frames,
-            fps=cadence.fps,
-            interpolate_from=cadence.native_fps if cadence.how == "interpolate" else None,
-            watermark=request.watermark,
-            metadata=job_metadata(claim, backend.name),
-            stills=stills,
-            sound=_sound(request, clip),
-        )
+        metadata = job_metadata(claim, backend.name)
+        encode_s, stills = encode_clip(clip, request, cadence, scratch, metadata)
         beat.check()
         first_started = claim.job.started_at or claim.job.created_at
         timings = {
@@ -248,7 +229,7 @@ class Worker:
             "load_s": loaded - started,
             "denoise_s": denoised - loaded,
             "decode_s": decoded - denoised,
-            "encode_s": stats.seconds,
+            "encode_s": encode_s,
             "total_s": time.perf_counter() - started,
         }
         still_files = stills.encoded()
@@ -262,33 +243,6 @@ class Worker:
     def _phase(self, claim: Claim, phase: str, expected_tail_s: float | None = None) -> None:
         if not self.store.record_phase(claim, phase, expected_tail_s):
             raise JobCancelled(f"claim lost before {phase}")
-
-    def _frames(self, claim: Claim) -> ImageInput:
-        """The job's first and last frames, as the API stored them (fitted to its shape; a
-        draft's at the full clip's size, brought to its own here)."""
-        request = claim.job.request
-        found: dict[str, np.ndarray | None] = {"first": None, "last": None}
-        for which, url in (("first", request.image_url), ("last", request.last_image_url)):
-            if url is None:
-                continue
-            try:
-                frame = decode_png(self.storage.get_bytes(frame_key(claim.job.id, which)))
-            except FileNotFoundError:
-                raise GenerationFailed(f"the job's {which} frame image is gone") from None
-            width, height = request.size
-            if frame.shape[:2] != (height, width):
-                frame = resize_frame(frame, width, height)
-            found[which] = frame
-        references = tuple(
-            self._stored(claim, which) for which in REFERENCES[: len(request.reference_images)]
-        )
-        return ImageInput(found["first"], found["last"], references)
-
-    def _stored(self, claim: Claim, which: str) -> np.ndarray:
-        try:
-            return decode_png(self.storage.get_bytes(frame_key(claim.job.id, which)))
-        except FileNotFoundError:
-            raise GenerationFailed(f"the job's {which} image is gone") from None
 
     def _publish(
         self, claim: Claim, scratch: Path, result: JobResult, still_files: dict[str, bytes]
@@ -334,14 +288,3 @@ class Worker:
 
     def _drop_backend(self) -> None:
         self.warm.close()
-
-
-def _sound(request: GenerationRequest, clip: Clip) -> Sound | None:
-    """The clip's sound track when the request asked for one. The routing gives
-    `generate_audio` only to models whose backend makes sound; a backend that then made
-    none fails the job rather than hand out a silent clip that was asked to have sound."""
-    if not request.generate_audio:
-        return None
-    if clip.audio is None:
-        raise GenerationFailed("the backend made no sound track, and the request asked for one")
-    return Sound(clip.audio, clip.sample_rate)

@@ -27,6 +27,7 @@ from clipforge.backends.base import (
 )
 from clipforge.backends.devices import resolve_device
 from clipforge.backends.diffusers.adapters import Adapters
+from clipforge.backends.diffusers.inputs import augment_prompt, check_images, native_frame_count
 from clipforge.backends.diffusers.loading import (
     load_pipeline,
     load_upsampler,
@@ -68,29 +69,6 @@ from clipforge.backends.geometry import native_size
 from clipforge.errors import ClipForgeError, GenerationFailed, ModelUnavailable, WorkerFailure
 from clipforge.schemas import GenerationRequest
 from clipforge.settings import Settings
-
-CAMERA_FIXED_SUFFIX = "The camera stays fixed: a static shot, no pan, no zoom, no camera movement."
-"""Appended to the prompt when camera_fixed is set, as the hosted service does: Wan and LTX
-have no camera conditioning, so this is a prompt augmentation and its effect is not assured."""
-
-
-def native_frame_count(duration: float, family: ModelFamily, cap: int | None = None) -> int:
-    """The valid frame count nearest to duration * fps + 1, at most `cap` when given, and never
-    below the shortest valid clip (frame_step + 1 frames)."""
-    step = family.frame_step
-    frames = round(duration * family.fps / step) * step + 1
-    if cap is not None:
-        frames = min(frames, (cap - 1) // step * step + 1)
-    return max(frames, step + 1)
-
-
-def augment_prompt(prompt: str, camera_fixed: bool) -> str:
-    """The prompt the pipeline receives: with CAMERA_FIXED_SUFFIX when camera_fixed is set."""
-    if not camera_fixed:
-        return prompt
-    text = prompt.rstrip()
-    separator = " " if text.endswith((".", "!", "?")) else ". "
-    return f"{text}{separator}{CAMERA_FIXED_SUFFIX}"
 
 
 class DiffusersBackend(Backend):
@@ -203,7 +181,7 @@ class DiffusersBackend(Backend):
         self, request: GenerationRequest, progress: ProgressCallback, images: ImageInput = NO_IMAGES
     ) -> Clip:
         """Run the pipeline; progress(step, total) after each step; frames come out lazily."""
-        self._check_images(images)
+        check_images(self.family, self.capabilities, images)
         plan = self.plan(request)
         memory = self.memory_plan(plan)
         if memory.decode == "refuse":
@@ -258,22 +236,6 @@ class DiffusersBackend(Backend):
         if self._image_pipeline is None:
             self._image_pipeline = image_pipeline(self.pipeline)
         return self._image_pipeline
-
-    def _check_images(self, images: ImageInput) -> None:
-        family = self.family
-        images.refuse_untaken(family.name, self.capabilities)
-        if images.last is not None and images.first is None:
-            raise GenerationFailed(f"{family.name} takes a last frame only with a first frame")
-        if family.needs_last_frame and images.first is not None and images.last is None:
-            raise GenerationFailed(
-                f"{family.name} renders between a first and a last frame: send both "
-                "(image_url and last_image_url)"
-            )
-        if family.needs_image and images.first is None:
-            raise GenerationFailed(
-                f"{family.name} renders from a first frame (image-to-video weights); "
-                "send image_url, or serve text-to-video requests with other weights"
-            )
 
     def call_arguments(
         self,
