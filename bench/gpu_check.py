@@ -10,8 +10,9 @@ memory as the trained weights; HF_HUB_OFFLINE=1). The check is a list of section
 one function each in `gpu_check_sections.py`), each run in a process of its own (diffusers'
 attention backend and torch.compile's caches are process-wide) under its own time budget,
 cut to what is left of the whole; a section that would start with under `MIN_START_S` left
-is skipped with a row saying so. Later work adds a section by writing its function and
-appending a `Section` here. Output, under `--out` (default `$OUT` or /tmp/gpu-check): one JSON
+is skipped with a row saying so. The sections run in order of importance (the issues' rows
+first, correctness sweeps last), each with its estimated time on one H100 and why: later work
+adds a section by writing its function and inserting a `Section` where its importance puts it. Output, under `--out` (default `$OUT` or /tmp/gpu-check): one JSON
 object per measurement in `results.jsonl`, and `summary.md`, rows for docs/BENCHMARKS.md
 (also printed at the end). Exit 0 even when a section fails: its rows say which and why.
 
