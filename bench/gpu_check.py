@@ -12,9 +12,10 @@ attention backend and torch.compile's caches are process-wide) under its own tim
 cut to what is left of the whole; a section that would start with under `MIN_START_S` left
 is skipped with a row saying so. The sections run in order of importance (the issues' rows
 first, correctness sweeps last), each with its estimated time on one H100 and why: later work
-adds a section by writing its function and inserting a `Section` where its importance puts it. Output, under `--out` (default `$OUT` or /tmp/gpu-check): one JSON
-object per measurement in `results.jsonl`, and `summary.md`, rows for docs/BENCHMARKS.md
-(also printed at the end). Exit 0 even when a section fails: its rows say which and why.
+adds a section by writing its function and inserting a `Section` where its importance puts
+it. Output, under `--out` (default `$OUT` or /tmp/gpu-check): one JSON object per measurement
+in `results.jsonl`, and `summary.md`, rows for docs/BENCHMARKS.md (also printed at the end).
+Exit 0 even when a section fails: its rows say which and why.
 
 The GPU machine reaches no network: bring the Python wheels the image lacks, downloaded here
 into `.whl/` (kept out of git: `echo /.whl/ >> .git/info/exclude`) and carried along;
