@@ -10,10 +10,12 @@ memory as the trained weights; HF_HUB_OFFLINE=1). The check is a list of section
 one function each in `gpu_check_sections.py`), each run in a process of its own (diffusers'
 attention backend and torch.compile's caches are process-wide) under its own time budget,
 cut to what is left of the whole; a section that would start with under `MIN_START_S` left
-is skipped with a row saying so. Later work adds a section by writing its function and
-appending a `Section` here. Output, under `--out` (default `$OUT` or /tmp/gpu-check): one JSON
-object per measurement in `results.jsonl`, and `summary.md`, rows for docs/BENCHMARKS.md
-(also printed at the end). Exit 0 even when a section fails: its rows say which and why.
+is skipped with a row saying so. The sections run in order of importance (the issues' rows
+first, correctness sweeps last), each with its estimated time on one H100 and why: later work
+adds a section by writing its function and inserting a `Section` where its importance puts
+it. Output, under `--out` (default `$OUT` or /tmp/gpu-check): one JSON object per measurement
+in `results.jsonl`, and `summary.md`, rows for docs/BENCHMARKS.md (also printed at the end).
+Exit 0 even when a section fails: its rows say which and why.
 
 The GPU machine reaches no network: bring the Python wheels the image lacks, downloaded here
 into `.whl/` (kept out of git: `echo /.whl/ >> .git/info/exclude`) and carried along;
@@ -40,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))  # `bench.ltx2_forward`
 
 TOTAL_S = float(os.environ.get("GPU_CHECK_TOTAL_S", "540"))
 """The whole check's wall budget: 9 minutes of the 9.5-minute call (installing the carried
@@ -54,17 +57,39 @@ class Section:
     name: str
     budget_s: float
     """Its own cap (cut to what is left of TOTAL_S)."""
+    estimate_s: float
+    """What it should take on one H100, process start included (its comment says why)."""
     what: str
 
 
 SECTIONS: list[Section] = [
-    Section("gemm", 15, "bf16 GEMM TFLOP/s measured here: the second MFU denominator"),
-    Section("attention", 30, "attention kernels alone at Wan 1.3B's 480p shape and LTX's mask"),
-    Section("wan13-plain", 100, "Wan2.1-T2V-1.3B 480p through the backend, diffusers defaults"),
-    Section("wan13-tuned", 150, "the same, ClipForge tuned (compile + cuDNN attention)"),
-    Section("tiny", 110, "every catalogue entry's tiny twin on the device, every profile"),
-    Section("vae", 75, "VAE decodes at real sizes, plain and tiled, against the memory plan"),
-    Section("blocks14b", 60, "four real-width Wan 14B blocks, scaled to 40"),
+    # In order of importance: when earlier sections run long, the last ones are skipped. The
+    # estimates through blocks14b (issue 27's and 29's rows) add up to 482 s of TOTAL_S' 540;
+    # vae gets what is left (most of its decodes), attention and tiny run only on what earlier
+    # sections leave unused.
+    # 8 s start + cuBLAS init + 20 GEMMs of 1.1 TFLOP (~2 ms each)
+    Section("gemm", 15, 12, "bf16 GEMM TFLOP/s measured here: the second MFU denominator"),
+    # start; build and save the random 1.3B folder (~3.5 GB: 15 s); load 10 s; 6 guided steps
+    # (12 forwards of 283 TFLOP, ~0.8 s each); the 480p decode (~12 s)
+    Section("wan13-plain", 90, 60, "Wan2.1-T2V-1.3B 480p 5 s, the backend, diffusers defaults"),
+    # start, load; max-autotune compile of the repeated block (60-90 s); 6 steps; decode
+    Section("wan13-tuned", 150, 120, "the same, ClipForge tuned (compile + cuDNN attention)"),
+    # start; stage the folder in the hub cache (copy, 5 s); load; a warm-up job (compile mostly
+    # from the tuned section's inductor caches, 3 steps of one forward, decode), the timed job
+    Section("wan13-fast", 100, 70, "the same, fast profile (3 DMD steps, no guidance)"),
+    # as wan13-fast, plus torchao's FP8 quantization (10 s) and compiling its FP8 graphs afresh
+    Section("wan13-fast-fp8", 150, 130, "the same, fast profile, FP8 weights (CC >= 8.9)"),
+    # start; per version: 19-22B random bf16 weights made on the GPU (~5 s), 4 forwards of
+    # ~199 TFLOP (~0.5 s each); 2.3 then 2.0
+    Section("ltx2", 60, 35, "LTX-2.3 and 2.0 transformers, 768x512 5 s with sound, a forward"),
+    # start; plain, then compiled (autotune of 4 blocks, ~30 s); 3 forwards each
+    Section("blocks14b", 60, 55, "four real-width Wan 14B blocks, scaled to 40"),
+    # start; four VAEs built on the GPU; 8 decodes at 480p-720p, fp32 Wan ones ~5-10 s each
+    Section("vae", 75, 70, "VAE decodes at real sizes, plain and tiled, against the memory plan"),
+    # start; 9 kernels, each a warm-up and 3 calls of ~6.6 TFLOP (absent kernels: a row)
+    Section("attention", 30, 20, "attention kernels alone at Wan 1.3B's 480p shape and LTX's mask"),
+    # start; every entry x 4 profiles of tiny twins, ~2 s each: a correctness sweep, not speed
+    Section("tiny", 110, 110, "every catalogue entry's tiny twin on the device, every profile"),
 ]
 
 

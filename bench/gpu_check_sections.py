@@ -13,14 +13,26 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
-from gpu_check_wan import wan13_plain, wan13_tuned
+from gpu_check_ltx2 import ltx2
+from gpu_check_wan import wan13_fast, wan13_fast_fp8, wan13_plain, wan13_tuned
 from gpu_flops import ARCHITECTURES, forward_flops
 from gpu_render import LTX097_VAE
 
 if TYPE_CHECKING:
     from gpu_check import Context
 
-__all__ = ["attention", "blocks14b", "gemm", "tiny", "vae", "wan13_plain", "wan13_tuned"]
+__all__ = [
+    "attention",
+    "blocks14b",
+    "gemm",
+    "ltx2",
+    "tiny",
+    "vae",
+    "wan13_fast",
+    "wan13_fast_fp8",
+    "wan13_plain",
+    "wan13_tuned",
+]
 
 PROFILES: dict[str, dict[str, Any]] = {
     "default": {},

@@ -1,15 +1,20 @@
-"""`gpu_check.py`'s Wan2.1-T2V-1.3B sections: the real model at 480p through DiffusersBackend,
-with diffusers' defaults and with ClipForge's tuned settings (each in its own process)."""
+"""`gpu_check.py`'s Wan2.1-T2V-1.3B sections: the real model at 480p 5 s through DiffusersBackend,
+with diffusers' defaults, ClipForge's tuned settings, the `fast` profile (FastWan's 3 DMD steps,
+no guidance) and the fast profile with FP8 transformers (each in its own process)."""
 
 from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
+from gpu_fast import fast_model, fast_options
 from gpu_flops import ARCHITECTURES, forward_flops, tokens
+
+from clipforge.errors import ModelUnavailable
 
 if TYPE_CHECKING:
     from gpu_check import Context
@@ -26,8 +31,7 @@ def wan13_tuned(context: Context) -> None:
     """ClipForge's tuned profile less its step cache (whose gain random weights cannot show):
     compile in ClipForge's default mode (GPU_CHECK_COMPILE_MODE overrides) and cuDNN
     attention. Smoke: PyTorch's math kernel, no compile (inductor on a CPU takes minutes)."""
-    mode = os.environ.get("GPU_CHECK_COMPILE_MODE", "max-autotune-no-cudagraphs")
-    options: dict[str, Any] = {"compile": True, "compile_mode": mode}
+    options: dict[str, Any] = {"compile": True, "compile_mode": _compile_mode()}
     options["attention_backend"] = "_native_cudnn"
     if context.smoke:
         options = {"attention_backend": "_native_math"}
@@ -39,8 +43,50 @@ def wan13_tuned(context: Context) -> None:
     _wan13(context, "tuned", options)
 
 
-def _wan13(context: Context, label: str, options: dict[str, Any]) -> None:
-    """Wan2.1-T2V-1.3B through DiffusersBackend at 480p 16:9 5 s: load, then one job."""
+def wan13_fast(context: Context) -> None:
+    """The `fast` profile end to end (its own 3 steps, no guidance, decode included), compiled
+    with cuDNN attention: a first job that compiles, then the timed one."""
+    _fast(context, fp8=False)
+
+
+def wan13_fast_fp8(context: Context) -> None:
+    """The same with the transformer's weights in FP8; a GPU below compute capability 8.9 (and
+    the smoke's CPU) is refused by the backend, and the row says so."""
+    _fast(context, fp8=True)
+
+
+def _fast(context: Context, fp8: bool) -> None:
+    label = "fast+fp8" if fp8 else "fast"
+    options = fast_options(fp8=fp8, compile=not context.smoke)  # inductor on a CPU: minutes
+    if options.get("compile"):
+        options["compile_mode"] = _compile_mode()
+    context.emit(what=f"{label} settings", **options)
+    hub = context.work / "hub"  # the device reaches no hub: the profile's weights staged here
+    try:
+        jobs = 1 if context.smoke else 2  # the smoke does not compile: nothing to warm up
+        _wan13(context, label, options, lambda folder: fast_model(folder, cache=hub), jobs)
+    except ModelUnavailable as exc:
+        if "compute capability" not in str(exc):
+            raise
+        context.emit(what=f"{label} 480p job", outcome="refused on this device", why=str(exc))
+
+
+def _compile_mode() -> str:
+    """ClipForge's default mode; GPU_CHECK_COMPILE_MODE=default when autotuning runs too long."""
+    return os.environ.get("GPU_CHECK_COMPILE_MODE", "max-autotune-no-cudagraphs")
+
+
+def _wan13(
+    context: Context,
+    label: str,
+    options: dict[str, Any],
+    model: Callable[[Path], str] = str,
+    jobs: int = 0,
+) -> None:
+    """Wan2.1-T2V-1.3B through DiffusersBackend at 480p 16:9 5 s: load, then one job of 6 steps
+    (2 in the smoke); or, given `jobs`, that many jobs of the profile's own steps (the last one
+    the row; the ones before it warm up and compile). `model`: the folder as the setting names
+    it (a profile's `<folder>@fast`)."""
     from clipforge.backends.diffusers.backend import DiffusersBackend
     from clipforge.settings import Settings
 
@@ -52,7 +98,7 @@ def _wan13(context: Context, label: str, options: dict[str, Any]) -> None:
     small: dict[str, Any] = {}
     if context.smoke:
         small = {"native_short_side": 32, "native_max_frames": 9}
-    settings = Settings(model=str(folder), device=str(context.device), **small, **options)
+    settings = Settings(model=model(folder), device=str(context.device), **small, **options)
     start = time.perf_counter()
     backend = DiffusersBackend.from_settings(settings)
     entry = backend.entry.name if backend.entry else None
@@ -60,7 +106,10 @@ def _wan13(context: Context, label: str, options: dict[str, Any]) -> None:
     context.emit(
         what=f"{label} load", entry=entry, seconds=seconds, resident_gib=context.peak_gib()
     )
-    _timed_job(context, backend, label, steps=2 if context.smoke else 6)
+    steps, count = (None, jobs) if jobs else (2 if context.smoke else 6, 1)
+    for job in range(count):
+        warm_up = " (warm-up)" if job < count - 1 else ""
+        _timed_job(context, backend, f"{label} 480p job{warm_up}", steps)
     backend.close()
 
 
@@ -111,9 +160,10 @@ def _build_wan13(folder: Path, context: Context) -> None:
     pipeline.save_pretrained(folder)
 
 
-def _timed_job(context: Context, backend: Any, label: str, steps: int) -> None:
+def _timed_job(context: Context, backend: Any, what: str, steps: int | None) -> None:
     """One job, per phase: first step (text encoding, and compiling in a tuned process),
-    steady seconds per step, decode, frames to the host; peak memory per phase; MFU."""
+    steady seconds per step, decode, frames to the host, end to end; peak memory per phase;
+    MFU of the steady steps (a guided step is two forwards)."""
     from clipforge.schemas import GenerationRequest
 
     request = GenerationRequest(
@@ -138,9 +188,10 @@ def _timed_job(context: Context, backend: Any, label: str, steps: int) -> None:
     count = sum(1 for _ in clip.frames)
     steady = (marks[-1] - marks[0]) / max(len(marks) - 1, 1)
     arch = ARCHITECTURES["wan2.1-t2v-1.3b"]
-    flops = 2 * forward_flops(arch, tokens(arch, plan.width, plan.height, plan.num_frames))[0]
+    forwards = 2 if backend.family.guidance_scale > 1 else 1
+    forward = forward_flops(arch, tokens(arch, plan.width, plan.height, plan.num_frames))[0]
     context.emit(
-        what=f"{label} 480p job",
+        what=what,
         size=f"{plan.width}x{plan.height}x{count}",
         steps=len(marks),
         first_step_s=round(marks[0] - start, 2),
@@ -150,6 +201,8 @@ def _timed_job(context: Context, backend: Any, label: str, steps: int) -> None:
         to_host_s=round(time.perf_counter() - decoded, 2),
         peak_denoise_gib=peaks[0] if peaks else None,
         peak_decode_gib=context.peak_gib(),
+        forwards_per_step=forwards,
+        end_to_end_s=round(time.perf_counter() - start, 2),
         clip_50_steps_s=round(50 * steady + time.perf_counter() - marks[-1], 1),
-        **context.mfu(flops, steady),
+        **context.mfu(forwards * forward, steady),
     )
