@@ -1,150 +1,337 @@
-"""Evaluate the built-in model: generate clips for prompts it never saw, analyse them, score.
+"""Evaluate the built-in model through its backend (what `clipforge serve` runs): n prompts
+per suite, every figure with a 95% Wilson interval.
 
-    python training/eval.py [--n 64] [--weights DIR | --checkpoint] [--record]
+    python -m training.eval [--n 64] [--seconds 2] [--weights DIR] [--out scores.json]
 
-Three suites, each over scenes whose (colour, shape, motion) combination was held out of
-training (scenes.HELD_OUT):
-- templated: the canonical caption ("a red circle moving to the left on ...");
-- paraphrase: words and sentence frames never used in training ("a crimson orb drifting ...");
-- camerafixed: templated captions of moving-camera scenes, generated with camera_fixed=true:
-  the background must stay still.
-A clip is correct when colour, shape and motion all match (training/analyse.py decides).
+Each case is a request to `BuiltinBackend` (480p, 16:9: native 342 x 192); the reading comes
+from `interpret`, the frames from `generate` (before the lossy encoding).
+- templated / paraphrase: the reading (shape, motion, colour, background, tone) is the
+  prompt's, and the picture is (the asked colour as one clean object in >= 95% of frames,
+  moving as asked): "all" is every check at once;
+- colour_held_out: table names no training caption used; the object's rendered colour within
+  CIEDE2000 15 of the named one;
+- clean_frames: every frame of the three suites above: the pixels within CIEDE2000 15 of the
+  asked colour form one compact blob (the largest component fills >= 35% of its box, other
+  pixels of that colour < 5% of it);
+- reading_matches_frame: the reported tone is a colour covering >= 25% of the frame's border,
+  the reported background is plain exactly when one colour covers the border, and the
+  reported colour is the object's (CIEDE2000 <= 15);
+- camerafixed: prompts that ask for a pan or a zoom over a pattern, with camera_fixed: every
+  pixel away from the object is the same in every frame;
+- first_last_frames: `scenes.py` frames as image_url and last_image_url (each case both, or
+  one): PSNR of the clip's first / last frame against the image fitted to the native size.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
-import torch
+from scipy import ndimage
 
-from clipforge.backends.builtin.backend import GUIDANCE, READER_ONLY
-from clipforge.backends.builtin.model import BuiltinConfig, ClipUNet
-from clipforge.backends.builtin.sampler import sample
-from clipforge.backends.builtin.text import TextEncoder
-from clipforge.backends.builtin.weights import WEIGHTS_DIR, load_model
-from training.analyse import analyse, check
-from training.captions import paraphrase_caption, template_caption
-from training.scenes import Scene, random_scene
+from clipforge.backends.base import ImageInput
+from clipforge.backends.builtin.backend import BuiltinBackend
+from clipforge.backends.builtin.v2.colours import colour_table
+from clipforge.schemas import GenerationRequest
+from clipforge.settings import Settings
+from clipforge.video.resize import resize_frame
+from training.captions import BACKGROUND_PHRASES, PARAPHRASE_MOTIONS, PARAPHRASE_SHAPES
+from training.colour_difference import ciede2000, rgb_to_lab
+from training.scenes import random_scene, render_scene
+from training.v2_captions import HELD_OUT_COLOURS, TRAIN_COLOURS
+from training.vocabulary import MOTION_PHRASES
 
-HERE = Path(__file__).resolve().parent
-
-SIZES = [(56, 32), (32, 32), (32, 56)]
-TEXTURED = ["stripes", "checker", "dots"]
-
-
-def load(args: argparse.Namespace) -> ClipUNet:
-    if not args.checkpoint:
-        return load_model(Path(args.weights))
-    saved = torch.load(HERE / "checkpoints" / "latest.pt", map_location="cpu", weights_only=False)
-    model = ClipUNet(BuiltinConfig.from_dict(saved["config"]))
-    model.load_state_dict(saved["ema"])
-    print(f"checkpoint at step {saved['step']}")
-    return model.eval()
+CLOSE = 15.0  # CIEDE2000: the target of issue 30
+APART = 40.0  # CIEDE2000 between the object's colour and the background's two
+MOTIONS = tuple(MOTION_PHRASES)
+BACKGROUNDS = ("plain", "stripes", "checker", "dots")
+MODEL = "bytedance/seedance-1-0-pro-t2v"
 
 
-def generate(
-    model: ClipUNet,
-    encoder: TextEncoder,
-    prompts: list[str],
-    camera_fixed: bool,
-    size: tuple[int, int],
-    steps: int,
-    seed: int,
-    reader_only: bool,
-) -> np.ndarray:
-    """uint8 clips (B, T, H, W, 3)."""
-    width, height = size
-    clips = sample(
-        model,
-        encoder.encode(prompts),
-        torch.full((len(prompts),), camera_fixed),
-        height=height,
-        width=width,
-        steps=steps,
-        guidance=GUIDANCE,
-        generator=torch.Generator().manual_seed(seed),
-        reader_only=reader_only,
-    )
-    pixels = ((clips + 1) * 127.5).round().clamp(0, 255).to(torch.uint8)
-    return pixels.permute(0, 1, 3, 4, 2).numpy()
+def wilson(hits: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson score interval of a binomial proportion."""
+    if n == 0:
+        return (0.0, 1.0)
+    p = hits / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
-def run_suite(
-    name: str,
-    scenes: list[Scene],
-    caption: Callable[[Scene], str],
-    camera_fixed: bool,
-    make: Callable[[list[str], bool, tuple[int, int], int], np.ndarray],
-    batch: int = 16,
-) -> dict[str, float]:
-    hits: dict[str, list[bool]] = {}
-    for start in range(0, len(scenes), batch):
-        chunk = scenes[start : start + batch]
-        size = SIZES[(start // batch) % len(SIZES)]
-        clips = make([caption(s) for s in chunk], camera_fixed, size, start)
-        for scene, clip in zip(chunk, clips, strict=True):
-            analysis = analyse(clip)
-            verdict = check(analysis, scene, camera_fixed=camera_fixed)
-            if camera_fixed:
-                # A background drawn without its texture would look still whatever the camera
-                # did: only a still background that shows its texture counts.
-                still = verdict["camera_still"] and analysis.camera_observable
-                verdict = {"camera_still": still, "textured": analysis.camera_observable}
-            else:
-                verdict = {k: v for k, v in verdict.items() if k != "camera_still"}
-                verdict["all"] = all(verdict.values())
-            for key, value in verdict.items():
-                hits.setdefault(key, []).append(value)
-    scores = {key: float(np.mean(values)) for key, values in hits.items()}
-    print(name, json.dumps({k: round(v, 3) for k, v in scores.items()}), flush=True)
-    return scores
-
-
-def evaluate(
-    model: ClipUNet, n: int, steps: int, seed: int = 1, reader_only: bool = READER_ONLY
-) -> dict[str, dict[str, float]]:
-    encoder = TextEncoder()
-    rng = np.random.default_rng(seed)
-    scenes = [random_scene(rng, held_out=True) for _ in range(n)]
-    # Camera motion is visible only over a texture: the still-camera suite uses textured scenes.
-    moving = [
-        replace(s, camera=str(rng.choice(["pan", "zoom"])), background=str(rng.choice(TEXTURED)))
-        for s in scenes
-    ]
-
-    def make(prompts: list[str], fixed: bool, size: tuple[int, int], offset: int) -> np.ndarray:
-        return generate(model, encoder, prompts, fixed, size, steps, seed + offset, reader_only)
-
+def figure(values: list[bool]) -> dict[str, float]:
+    hits, n = int(sum(values)), len(values)
+    low, high = wilson(hits, n)
     return {
-        "templated": run_suite("templated", scenes, template_caption, False, make),
-        "paraphrase": run_suite("paraphrase", scenes, paraphrase_caption, False, make),
-        "camerafixed": run_suite("camerafixed", moving, template_caption, True, make),
+        "rate": round(hits / max(n, 1), 4),
+        "low": round(low, 4),
+        "high": round(high, 4),
+        "n": n,
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--n", type=int, default=64, help="scenes per suite")
-    parser.add_argument("--steps", type=int, default=24)
-    parser.add_argument("--weights", default=str(WEIGHTS_DIR))
-    parser.add_argument("--checkpoint", action="store_true", help="use the training EMA")
-    parser.add_argument("--out", type=Path, help="write the scores as JSON here")
-    parser.add_argument(
-        "--reader-only",
-        action=argparse.BooleanOptionalAction,
-        default=READER_ONLY,
-        help="the prompt reaches the net through its reader alone (as the backend samples)",
+def distance(a: np.ndarray, b: object) -> np.ndarray:
+    return ciede2000(rgb_to_lab(np.asarray(a)), rgb_to_lab(np.asarray(b)))
+
+
+def object_blob(frame: np.ndarray, rgb: tuple[int, int, int]) -> tuple[bool, np.ndarray | None]:
+    """(clean, (x, y, area)) of one frame: the asked colour as one compact blob."""
+    near = distance(frame, rgb) <= CLOSE
+    labels, count = ndimage.label(near)
+    if count == 0:
+        return False, None
+    sizes = ndimage.sum(near, labels, range(1, count + 1))
+    blob = labels == int(np.argmax(sizes)) + 1
+    ys, xs = np.nonzero(blob)
+    box = (np.ptp(ys) + 1) * (np.ptp(xs) + 1)
+    compact = blob.sum() / box >= 0.35 and blob.sum() >= 4
+    stray = (near.sum() - blob.sum()) <= 0.05 * blob.sum()
+    return bool(compact and stray), np.array([xs.mean(), ys.mean(), blob.sum()])
+
+
+def motion_of(found: list[np.ndarray | None], width: int, height: int) -> str:
+    """The motion a blob's track shows: a direction, bouncing, growing, shrinking or still."""
+    track = np.array([f for f in found if f is not None])
+    if len(track) < 2:
+        return "unknown"
+    dx, dy = (track[-1, :2] - track[0, :2]) / np.array([width, height])
+    rise = (track[0, 1] - track[:, 1].min()) / height
+    if max(abs(dx), abs(dy)) >= 0.1:
+        if abs(dx) > abs(dy):
+            return "right" if dx > 0 else "left"
+        return "down" if dy > 0 else "up"
+    if rise >= 0.15:
+        return "bouncing"
+    ratio = track[-1, 2] / max(track[0, 2], 1.0)
+    return "growing" if ratio > 1.5 else "shrinking" if ratio < 1 / 1.5 else "still"
+
+
+def border_colours(frames: np.ndarray) -> list[tuple[np.ndarray, float]]:
+    """The colours covering >= 25% of the first frame's border, with their shares."""
+    frame = frames[0]
+    border = np.concatenate([frame[0], frame[-1], frame[:, 0], frame[:, -1]])
+    values, counts = np.unique(border, axis=0, return_counts=True)
+    shares = counts / counts.sum()
+    return [(values[i], float(shares[i])) for i in np.argsort(-shares) if shares[i] >= 0.25]
+
+
+def request(prompt: str, seed: int, seconds: int, **fields: object) -> GenerationRequest:
+    values = {"model": MODEL, "prompt": prompt, "seed": seed, "resolution": "480p"}
+    return GenerationRequest.model_validate({**values, "frame_count": seconds * 24 + 1, **fields})
+
+
+def pick_tone(rng: np.random.Generator, rgb: tuple[int, int, int]) -> str:
+    """A table colour for the background far from the object's, pattern shade included."""
+    table = colour_table().names
+    while True:
+        tone = TRAIN_COLOURS[int(rng.integers(len(TRAIN_COLOURS)))]
+        value = np.array(table[tone], dtype=float)
+        shade = value * 0.75 if value.mean() > 128 else np.clip(value * 1.6 + 25, 0, 255)
+        if min(distance(value, rgb), distance(shade, rgb)) > APART and " " not in tone:
+            return tone
+
+
+def cases(n: int, seed: int, colours: list[str], paraphrase: bool) -> list[dict]:
+    rng = np.random.default_rng(seed)
+    table = colour_table().names
+    out = []
+    for index in range(n):
+        name = colours[int(rng.integers(len(colours)))]
+        shape = ("circle", "square", "triangle", "cross")[index % 4]
+        motion = MOTIONS[int(rng.integers(len(MOTIONS)))]
+        background = BACKGROUNDS[int(rng.integers(len(BACKGROUNDS)))]
+        tone = pick_tone(rng, table[name])
+        place = BACKGROUND_PHRASES[background][0].format(tone=tone)
+        if paraphrase:
+            words = (
+                f"a clip showing one {name} {PARAPHRASE_SHAPES[shape]} {PARAPHRASE_MOTIONS[motion]}"
+            )
+        else:
+            words = f"a {name} {shape} {MOTION_PHRASES[motion][0]}"
+        out.append(
+            {
+                "prompt": f"{words} on {place}",
+                "colour": name,
+                "rgb": table[name],
+                "shape": shape,
+                "motion": motion,
+                "background": background,
+                "tone": tone,
+            }
+        )
+    return out
+
+
+def name(value: str) -> str:
+    """A reading's value without its "(not said)" note."""
+    return value.split(" (")[0]
+
+
+def run_case(backend: BuiltinBackend, case: dict, seed: int, args: argparse.Namespace) -> dict:
+    req = request(case["prompt"], seed, args.seconds)
+    read = {k: name(v) for k, v in backend.interpret(req).attributes.items()}
+    clip = backend.generate(req, lambda done, total: None)
+    frames = np.stack(list(clip.frames))
+    verdicts = [object_blob(f, case["rgb"]) for f in frames]
+    found = [v[1] for v in verdicts]
+    blobs = [f for f in found if f is not None]
+    x, y = (int(v) for v in blobs[0][:2]) if blobs else (0, 0)
+    drawn = frames[0, y, x] if blobs else np.zeros(3)
+    colours = border_colours(frames)
+    table = colour_table().names
+    checks = {
+        "reading": all(
+            read[k] == case[k] for k in ("shape", "motion", "colour", "background", "tone")
+        ),
+        "clean_clip": float(np.mean([v[0] for v in verdicts])) >= 0.95,
+        "motion": motion_of(found, clip.width, clip.height) == case["motion"],
+        "colour": bool(blobs) and float(distance(drawn, case["rgb"])) <= CLOSE,
+    }
+    checks["all"] = all(checks.values())
+    checks["reading_matches_frame"] = (
+        any(float(distance(c, table.get(read["tone"], (0, 0, 0)))) <= CLOSE for c, _ in colours)
+        and (read["background"] == "plain") == (len(colours) == 1 and colours[0][1] > 0.95)
+        and bool(blobs)
+        and float(distance(drawn, table.get(read["colour"], (0, 0, 0)))) <= CLOSE
     )
-    args = parser.parse_args()
-    torch.set_num_threads(2)
-    scores = evaluate(load(args), args.n, args.steps, reader_only=args.reader_only)
+    return {"checks": checks, "clean": [v[0] for v in verdicts]}
+
+
+def run_suite(
+    backend: BuiltinBackend, suite: list[dict], args: argparse.Namespace, log: Callable
+) -> tuple[dict, list[bool]]:
+    hits: dict[str, list[bool]] = {}
+    clean: list[bool] = []
+    for index, case in enumerate(suite):
+        result = run_case(backend, case, index, args)
+        clean.extend(result["clean"])
+        for key, value in result["checks"].items():
+            hits.setdefault(key, []).append(bool(value))
+        if not (result["checks"]["all"] and result["checks"]["reading_matches_frame"]):
+            log(f"  miss: {case['prompt']!r}: {result['checks']}")
+    return {key: figure(values) for key, values in hits.items()}, clean
+
+
+def still_camera(backend: BuiltinBackend, n: int, args: argparse.Namespace) -> dict:
+    hits = []
+    for index, case in enumerate(cases(n, 4, TRAIN_COLOURS, False)):
+        if case["background"] == "plain":
+            case = {**case, "prompt": case["prompt"].replace("plain ", "striped ")}
+        camera = ("the camera pans left", "the camera pans right", "the camera zooms in")[index % 3]
+        req = request(f"{case['prompt']}, {camera}", index, args.seconds, camera_fixed=True)
+        frames = np.stack(list(backend.generate(req, lambda d, t: None).frames)).astype(int)
+        near = np.any(distance(frames, case["rgb"]) <= CLOSE, axis=0)  # the object, ever
+        away = ~ndimage.binary_dilation(near, iterations=2)  # and its soft edge
+        changed = np.abs(frames - frames[:1]).max(axis=(0, 3))[away]
+        hits.append(bool(away.any()) and float((changed <= 8).mean()) >= 0.99)
+    return figure(hits)
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = float(np.mean((a.astype(float) - b.astype(float)) ** 2))
+    return 100.0 if mse == 0 else 10 * math.log10(255**2 / mse)
+
+
+def first_last(backend: BuiltinBackend, n: int, args: argparse.Namespace) -> dict:
+    rng = np.random.default_rng(5)
+    firsts: list[float] = []
+    lasts: list[float] = []
+    for index in range(n):
+        scene = random_scene(rng)
+        scene = replace(scene, camera="fixed")
+        width, height = 854, 480
+        shots = render_scene(scene, width, height, 2)
+        given = ("both", "first", "last")[index % 3]
+        images = ImageInput(
+            shots[0] if given != "last" else None, shots[1] if given != "first" else None
+        )
+        prompt = f"a {scene.colour} {scene.shape} {MOTION_PHRASES[scene.motion][0]}"
+        req = request(prompt, index, args.seconds)
+        clip = backend.generate(req, lambda d, t: None, images)
+        frames = np.stack(list(clip.frames))
+        if images.first is not None:
+            firsts.append(psnr(frames[0], resize_frame(images.first, clip.width, clip.height)))
+        if images.last is not None:
+            lasts.append(psnr(frames[-1], resize_frame(images.last, clip.width, clip.height)))
+    return {
+        "first_psnr_db": _spread(firsts),
+        "last_psnr_db": _spread(lasts),
+        "first_at_least_30db": figure([v >= 30 for v in firsts]),
+        "last_at_least_25db": figure([v >= 25 for v in lasts]),
+    }
+
+
+def _spread(values: list[float]) -> dict[str, float]:
+    return {
+        "min": round(min(values), 2),
+        "median": round(float(np.median(values)), 2),
+        "n": len(values),
+    }
+
+
+def evaluate(backend: BuiltinBackend, args: argparse.Namespace, log: Callable = print) -> dict:
+    scores: dict[str, object] = {}
+    clean: list[bool] = []
+    for suite, seed, colours, paraphrase in (
+        ("templated", 1, TRAIN_COLOURS, False),
+        ("paraphrase", 2, TRAIN_COLOURS, True),
+        ("colour_held_out", 3, sorted(HELD_OUT_COLOURS), False),
+    ):
+        scores[suite], frames = run_suite(
+            backend, cases(args.n, seed, colours, paraphrase), args, log
+        )
+        clean.extend(frames)
+        log(f"{suite}: {json.dumps(scores[suite])}")
+    scores["clean_frames"] = figure(clean)
+    scores["reading_matches_frame"] = figure(
+        [
+            v
+            for s in ("templated", "paraphrase", "colour_held_out")
+            for v in _values(scores[s], "reading_matches_frame")
+        ]
+    )
+    scores["camerafixed"] = still_camera(backend, args.n, args)
+    log(f"camerafixed: {json.dumps(scores['camerafixed'])}")
+    scores["first_last_frames"] = first_last(backend, args.n, args)
+    log(f"first_last_frames: {json.dumps(scores['first_last_frames'])}")
+    return scores
+
+
+def _values(suite: object, key: str) -> list[bool]:
+    """A figure's hits back as booleans (its rate times its n)."""
+    entry = suite[key]  # type: ignore[index]
+    hits = round(entry["rate"] * entry["n"])
+    return [True] * hits + [False] * (entry["n"] - hits)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--n", type=int, default=64, help="cases per suite")
+    parser.add_argument("--seconds", type=int, default=2, help="each clip's length")
+    parser.add_argument("--weights", help="a folder with parser and generator weights")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", help="write the scores as JSON here")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = parse_args(argv)
+    import torch
+
+    torch.set_num_threads(args.threads)
+    backend = BuiltinBackend.from_settings(Settings(backend="builtin", model=args.weights))
+    scores = evaluate(backend, args)
+    text = json.dumps(scores, indent=2)
+    print(text)
     if args.out:
-        args.out.write_text(json.dumps(scores, indent=2) + "\n")
+        with open(args.out, "w") as out:
+            out.write(text + "\n")
+    return scores
 
 
 if __name__ == "__main__":

@@ -56,19 +56,28 @@ class Parsed:
     background_colour: tuple[str, RGB]
     unused_words: tuple[str, ...] = ()
     replaced: dict[str, str] = field(default_factory=dict)
+    colour_said: bool = True
+    background_colour_said: bool = True
 
     def attributes(self) -> dict[str, str]:
-        """The reading as strings, for `Reading.attributes`."""
+        """The reading as strings, for `Reading.attributes`: what is drawn, each value the
+        prompt did not give marked "(not said)" (the generator's default)."""
         out = {
-            "colour": self.colour[0],
+            "colour": _said(self.colour[0], self.colour_said),
             "shape": self.shape,
             "motion": self.motion,
-            "background": self.background,
-            "tone": self.background_colour[0],
-            "camera": self.camera,
+            "background": _said("plain", False)
+            if self.background == "unspecified"
+            else self.background,
+            "tone": _said(self.background_colour[0], self.background_colour_said),
+            "camera": _said("fixed", False) if self.camera == "unspecified" else self.camera,
         }
         out.update({f"replaced {word}": shape for word, shape in self.replaced.items()})
         return out
+
+
+def _said(value: str, said: bool) -> str:
+    return value if said else f"{value} (not said)"
 
 
 @dataclass(frozen=True)
@@ -170,6 +179,8 @@ class PromptParser:
             background_colour=_value(full.background_colour, DEFAULT_BACKGROUND_COLOUR),
             unused_words=(*unused, *(word for word, _, _ in beyond)),
             replaced=replaced,
+            colour_said=full.colour is not None,
+            background_colour_said=full.background_colour is not None,
         )
 
 
