@@ -1,4 +1,4 @@
-"""The v2 parser: what it reads, and an honest account of the words it did not use."""
+"""The parser: what it reads, and an honest account of the words it did not use."""
 
 from __future__ import annotations
 
@@ -18,11 +18,6 @@ from clipforge.backends.builtin.v2.parser import (
 )
 from clipforge.backends.builtin.v2.pipeline import WEIGHTS
 
-# The role head at 161 parser steps (training/README.md, state) still reads these two the
-# wrong way round; strict, so that they fail as soon as the weights read them right.
-UNDERTRAINED = pytest.mark.xfail(
-    strict=True, reason="parser weights at step 161 of 4,000: role head not trained enough"
-)
 ODD_PROMPTS = [
     "",
     "   ",
@@ -65,12 +60,10 @@ def test_no_prompt_crashes_the_parser_and_it_accounts_only_for_its_words(prompt:
     [
         ("a red circle moving left on a white background", "red", "white"),
         ("a pink square on a navy blue background", "pink", "navy blue"),
-        pytest.param(
-            "on a black background, a lime triangle rising", "lime", "black", marks=UNDERTRAINED
-        ),
+        ("on a black background, a lime triangle rising", "lime", "black"),
         ("a dark sky blue ball bouncing against yellow stripes", "dark sky blue", "yellow"),
         # The background is not named: black by default.
-        pytest.param("a magenta cross shrinking", "magenta", "black", marks=UNDERTRAINED),
+        ("a magenta cross shrinking", "magenta", "black"),
     ],
 )
 def test_the_objects_colour_is_told_apart_from_the_backgrounds(
