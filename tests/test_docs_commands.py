@@ -111,7 +111,8 @@ NOT_RUN = {
     "python bench/gpu_models.py": GPU + " (tests/bench runs it at tiny size)",
     "python bench/gpu_models.py --peak-tflops 989": GPU,
     "python bench/memory_plan.py": "tests/bench/test_memory_plan.py runs it (arithmetic only)",
-    "python -m training.train": "trains for hours; tests/training runs its steps at toy size",
+    "python -m training.v2_train": "trains for an hour or more; tests/training runs its steps "
+    "at toy size",
     "pip install cache-dit": "installs from the network",
     "hf download <hub id>": HUB,
     "promtool check config deploy/prometheus/prometheus.yml": DEPLOY_TESTS,
