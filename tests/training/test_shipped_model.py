@@ -124,7 +124,7 @@ def test_held_out_prompts_small_evaluation() -> None:
     """A small-n run of training/eval.py through the shipped backend (the full run, n = 64 per
     suite, is in the model card), held just below what n = 4 reached there."""
     backend = BuiltinBackend.from_settings(Settings(backend="builtin"))
-    scores = evaluate(backend, argparse.Namespace(n=4, seconds=1), log=lambda line: None)
+    scores = evaluate(backend, argparse.Namespace(n=4, seconds=1, every=1), log=lambda line: None)
     assert scores["templated"]["all"]["rate"] >= 0.75, scores
     assert scores["paraphrase"]["all"]["rate"] >= 0.75, scores
     assert scores["colour_held_out"]["colour"]["rate"] >= 0.75, scores
