@@ -11,8 +11,8 @@ from `interpret`, the frames from `generate` (before the lossy encoding).
 - colour_held_out: table names no training caption used; the object's rendered colour within
   CIEDE2000 15 of the named one;
 - clean_frames: every --every-th frame of the three suites above: the pixels within
-  CIEDE2000 15 of the asked colour form one compact blob (the largest component fills >= 35% of its box, other
-  pixels of that colour < 5% of it);
+  CIEDE2000 15 of the asked colour form one compact blob (the largest component fills >= 35%
+  of its box, other pixels of that colour < 5% of it);
 - reading_matches_frame: the reported tone covers >= 25% of the frame away from the object
   (stripes and checks are half tone, half shade), the reported background is plain exactly
   when no other colour covers >= 2% of the frame, and the reported colour is the object's
