@@ -83,8 +83,21 @@ def object_mask(pixels: torch.Tensor) -> torch.Tensor:
     return mask[0]
 
 
-def fill(pixels: torch.Tensor, mask: torch.Tensor, rounds: int = 400) -> torch.Tensor:
-    """The image with the masked pixels filled from their surroundings, ring by ring."""
+def fill(pixels: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """The image with the masked pixels filled from their surroundings, ring by ring (in the
+    mask's box and a margin: only there does anything change)."""
+    ys, xs = torch.nonzero(mask[0], as_tuple=True)
+    if len(ys) == 0:
+        return pixels
+    top, left = max(0, int(ys.min()) - 2), max(0, int(xs.min()) - 2)
+    bottom, right = int(ys.max()) + 3, int(xs.max()) + 3
+    out = pixels.clone()
+    box = (slice(None), slice(top, bottom), slice(left, right))
+    out[box] = _fill(pixels[box], mask[box])
+    return out
+
+
+def _fill(pixels: torch.Tensor, mask: torch.Tensor, rounds: int = 400) -> torch.Tensor:
     known = 1 - mask[None]
     values = pixels[None] * known
     for _ in range(rounds):
@@ -178,6 +191,9 @@ class FromStills:
         sampled = sample_separable(both, gx, gy, align_corners=False)[0]
         colour, coverage = sampled[:, :3], sampled[:, 3:]
         # The plate: the world the camera sees now, as the still's own frame saw it.
+        camera = self.track[0, :, 3:]
+        if torch.equal(camera, camera[end : end + 1].expand_as(camera)):  # a still camera
+            return still.plate.expand(len(index), -1, -1, -1), colour, coverage
         wx, wy = (v[0, index] for v in world(self.track, width, height))
         _, _, _, offset, zoom = self.track[0, end]
         short = min(width, height)
