@@ -213,37 +213,21 @@ def run_case(backend: BuiltinBackend, case: dict, seed: int, args: argparse.Name
         and bool(blobs)
         and float(distance(drawn, table.get(read["colour"], (0, 0, 0)))) <= CLOSE
     )
-    return {"checks": checks, "clean": [v[0] for v in verdicts]}
+    return {"checks": checks, "clean": [bool(v[0]) for v in verdicts]}
 
 
-def run_suite(
-    backend: BuiltinBackend, suite: list[dict], args: argparse.Namespace, log: Callable
-) -> tuple[dict, list[bool]]:
-    hits: dict[str, list[bool]] = {}
-    clean: list[bool] = []
-    for index, case in enumerate(suite):
-        result = run_case(backend, case, index, args)
-        clean.extend(result["clean"])
-        for key, value in result["checks"].items():
-            hits.setdefault(key, []).append(bool(value))
-        if not (result["checks"]["all"] and result["checks"]["reading_matches_frame"]):
-            log(f"  miss: {case['prompt']!r}: {result['checks']}")
-    return {key: figure(values) for key, values in hits.items()}, clean
-
-
-def still_camera(backend: BuiltinBackend, n: int, args: argparse.Namespace) -> dict:
-    hits = []
-    for index, case in enumerate(cases(n, 4, TRAIN_COLOURS, False)):
-        if case["background"] == "plain":
-            case = {**case, "prompt": case["prompt"].replace("plain ", "striped ")}
-        camera = ("the camera pans left", "the camera pans right", "the camera zooms in")[index % 3]
-        req = request(f"{case['prompt']}, {camera}", index, args.seconds, camera_fixed=True)
-        frames = np.stack(list(backend.generate(req, lambda d, t: None).frames)).astype(int)
-        seen = np.any(near(frames, case["rgb"]), axis=0)  # the object, ever
-        away = ~ndimage.binary_dilation(seen, iterations=2)  # and its soft edge
-        changed = np.abs(frames - frames[:1]).max(axis=(0, 3))[away]
-        hits.append(bool(away.any()) and float((changed <= 8).mean()) >= 0.99)
-    return figure(hits)
+def still_case(backend: BuiltinBackend, case: dict, index: int, args: argparse.Namespace) -> dict:
+    """camera_fixed on a prompt asking for a pan or a zoom: every pixel away from the object
+    is the same in every frame."""
+    if case["background"] == "plain":
+        case = {**case, "prompt": case["prompt"].replace("plain ", "striped ")}
+    camera = ("the camera pans left", "the camera pans right", "the camera zooms in")[index % 3]
+    req = request(f"{case['prompt']}, {camera}", index, args.seconds, camera_fixed=True)
+    frames = np.stack(list(backend.generate(req, lambda d, t: None).frames)).astype(int)
+    seen = np.any(near(frames, case["rgb"]), axis=0)  # the object, ever
+    away = ~ndimage.binary_dilation(seen, iterations=2)  # and its soft edge
+    changed = np.abs(frames - frames[:1]).max(axis=(0, 3))[away]
+    return {"still": bool(away.any()) and float((changed <= 8).mean()) >= 0.99}
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -251,36 +235,30 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
     return 100.0 if mse == 0 else 10 * math.log10(255**2 / mse)
 
 
-def first_last(backend: BuiltinBackend, n: int, args: argparse.Namespace) -> dict:
-    rng = np.random.default_rng(5)
-    firsts: list[float] = []
-    lasts: list[float] = []
-    for index in range(n):
-        scene = random_scene(rng)
-        scene = replace(scene, camera="fixed")
-        width, height = 854, 480
-        shots = render_scene(scene, width, height, 2)
-        given = ("both", "first", "last")[index % 3]
-        images = ImageInput(
-            shots[0] if given != "last" else None, shots[1] if given != "first" else None
-        )
-        prompt = f"a {scene.colour} {scene.shape} {MOTION_PHRASES[scene.motion][0]}"
-        req = request(prompt, index, args.seconds)
-        clip = backend.generate(req, lambda d, t: None, images)
-        frames = np.stack(list(clip.frames))
-        if images.first is not None:
-            firsts.append(psnr(frames[0], resize_frame(images.first, clip.width, clip.height)))
-        if images.last is not None:
-            lasts.append(psnr(frames[-1], resize_frame(images.last, clip.width, clip.height)))
-    return {
-        "first_psnr_db": _spread(firsts),
-        "last_psnr_db": _spread(lasts),
-        "first_at_least_30db": figure([v >= 30 for v in firsts]),
-        "last_at_least_25db": figure([v >= 25 for v in lasts]),
-    }
+def frames_case(
+    backend: BuiltinBackend, index: int, rng: np.random.Generator, args: argparse.Namespace
+) -> dict:
+    """`scenes.py` frames as the first and/or last image (both, first, last in turn): the
+    PSNR of the clip's first / last frame against the image fitted to the native size."""
+    scene = replace(random_scene(rng), camera="fixed")
+    shots = render_scene(scene, 854, 480, 2)
+    given = ("both", "first", "last")[index % 3]
+    images = ImageInput(
+        shots[0] if given != "last" else None, shots[1] if given != "first" else None
+    )
+    prompt = f"a {scene.colour} {scene.shape} {MOTION_PHRASES[scene.motion][0]}"
+    clip = backend.generate(request(prompt, index, args.seconds), lambda d, t: None, images)
+    frames = np.stack(list(clip.frames))
+    out = {}
+    for name, image, frame in (("first", images.first, 0), ("last", images.last, -1)):
+        if image is not None:
+            out[f"{name}_psnr"] = psnr(frames[frame], resize_frame(image, clip.width, clip.height))
+    return out
 
 
 def _spread(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {"n": 0}
     return {
         "min": round(min(values), 2),
         "median": round(float(np.median(values)), 2),
@@ -288,39 +266,59 @@ def _spread(values: list[float]) -> dict[str, float]:
     }
 
 
+SUITES = (
+    ("templated", 1, TRAIN_COLOURS, False),
+    ("paraphrase", 2, TRAIN_COLOURS, True),
+    ("colour_held_out", 3, sorted(HELD_OUT_COLOURS), False),
+)
+
+
 def evaluate(backend: BuiltinBackend, args: argparse.Namespace, log: Callable = print) -> dict:
-    scores: dict[str, object] = {}
-    clean: list[bool] = []
-    for suite, seed, colours, paraphrase in (
-        ("templated", 1, TRAIN_COLOURS, False),
-        ("paraphrase", 2, TRAIN_COLOURS, True),
-        ("colour_held_out", 3, sorted(HELD_OUT_COLOURS), False),
-    ):
-        scores[suite], frames = run_suite(
-            backend, cases(args.n, seed, colours, paraphrase), args, log
-        )
-        clean.extend(frames)
-        log(f"{suite}: {json.dumps(scores[suite])}")
-    scores["clean_frames"] = figure(clean)
-    scores["reading_matches_frame"] = figure(
-        [
-            v
-            for s in ("templated", "paraphrase", "colour_held_out")
-            for v in _values(scores[s], "reading_matches_frame")
+    """Case i of every suite before case i + 1 of any, each case logged as one JSON line
+    (`records`): a run stopped early still gives every suite its share (`summarise`)."""
+    suites = {name: cases(args.n, seed, colours, para) for name, seed, colours, para in SUITES}
+    still = cases(args.n, 4, TRAIN_COLOURS, False)
+    rng = np.random.default_rng(5)
+    records = []
+    for index in range(args.n):
+        found = [
+            {
+                "suite": name,
+                "prompt": suite[index]["prompt"],
+                **run_case(backend, suite[index], index, args),
+            }
+            for name, suite in suites.items()
         ]
+        found.append({"suite": "camerafixed", **still_case(backend, still[index], index, args)})
+        found.append({"suite": "first_last_frames", **frames_case(backend, index, rng, args)})
+        for record in found:
+            log(json.dumps({"case": index, **record}))
+        records.extend(found)
+    return summarise(records)
+
+
+def summarise(records: list[dict]) -> dict:
+    """The figures of issue 30 from per-case records (as `evaluate` logs them)."""
+    scores: dict[str, object] = {}
+    for name, *_ in SUITES:
+        rows = [r for r in records if r["suite"] == name]
+        keys = rows[0]["checks"] if rows else {}
+        scores[name] = {k: figure([r["checks"][k] for r in rows]) for k in keys}
+    picture = [r for r in records if "checks" in r]
+    scores["clean_frames"] = figure([c for r in picture for c in r["clean"]])
+    scores["reading_matches_frame"] = figure(
+        [r["checks"]["reading_matches_frame"] for r in picture]
     )
-    scores["camerafixed"] = still_camera(backend, args.n, args)
-    log(f"camerafixed: {json.dumps(scores['camerafixed'])}")
-    scores["first_last_frames"] = first_last(backend, args.n, args)
-    log(f"first_last_frames: {json.dumps(scores['first_last_frames'])}")
+    scores["camerafixed"] = figure([r["still"] for r in records if r["suite"] == "camerafixed"])
+    firsts = [r["first_psnr"] for r in records if "first_psnr" in r]
+    lasts = [r["last_psnr"] for r in records if "last_psnr" in r]
+    scores["first_last_frames"] = {
+        "first_psnr_db": _spread(firsts),
+        "last_psnr_db": _spread(lasts),
+        "first_at_least_30db": figure([v >= 30 for v in firsts]),
+        "last_at_least_25db": figure([v >= 25 for v in lasts]),
+    }
     return scores
-
-
-def _values(suite: object, key: str) -> list[bool]:
-    """A figure's hits back as booleans (its rate times its n)."""
-    entry = suite[key]  # type: ignore[index]
-    hits = round(entry["rate"] * entry["n"])
-    return [True] * hits + [False] * (entry["n"] - hits)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -333,16 +331,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--weights", help="a folder with parser and generator weights")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", help="write the scores as JSON here")
+    parser.add_argument(
+        "--summarise", help="only the figures of a (partial) run's log of JSON case lines"
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
-    import torch
+    if args.summarise:
+        with open(args.summarise) as lines:
+            records = [json.loads(line) for line in lines if line.startswith('{"case"')]
+        scores = summarise(records)
+    else:
+        import torch
 
-    torch.set_num_threads(args.threads)
-    backend = BuiltinBackend.from_settings(Settings(backend="builtin", model=args.weights))
-    scores = evaluate(backend, args)
+        torch.set_num_threads(args.threads)
+        backend = BuiltinBackend.from_settings(Settings(backend="builtin", model=args.weights))
+        scores = evaluate(backend, args, log=lambda line: print(line, flush=True))
     text = json.dumps(scores, indent=2)
     print(text)
     if args.out:
