@@ -1,4 +1,4 @@
-"""Prompt to frames with the v2 model: parse, condition, render. What the backend will call.
+"""Prompt to frames: parse, condition, render (what `../backend.py` calls).
 
 The camera_fixed flag overrides the camera the prompt asks for; the latent (where the object
 starts, its size) comes from the seed. Frames are rendered at the output frame rate itself, so
