@@ -16,7 +16,8 @@ import httpx
 import numpy as np
 import pytest
 from safetensors import safe_open
-from training.eval import evaluate, motion_of, object_blob, psnr
+from training.eval import evaluate
+from training.measures import motion_of, object_blob, psnr
 
 from clipforge.backends.builtin.backend import BuiltinBackend
 from clipforge.backends.builtin.v2.colours import colour_table

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from training.eval import background_colours, motion_of, object_blob, psnr, wilson
+from training.measures import background_colours, motion_of, object_blob, psnr, wilson
 from training.scenes import Scene, render_scene
 
 RED = (220, 30, 30)
