@@ -12,6 +12,7 @@ from clipforge.backends.builtin.v2.generator import (
     SHAPES,
     Condition,
     LayeredGenerator,
+    draw,
     on_screen,
     render,
 )
@@ -79,3 +80,20 @@ def test_any_frame_count_renders_natively_and_reports_progress_per_chunk() -> No
     frames = model.render(parsed, False, 3, 40, 24, 37, progress=lambda d, t: seen.append((d, t)))
     assert frames.shape == (37, 24, 40, 3) and frames.dtype == np.uint8
     assert seen == [(1, 3), (2, 3), (3, 3)]
+
+
+@pytest.mark.parametrize(
+    ("shape", "camera"),
+    [("circle", "fixed"), ("cross", "zoom"), ("triangle", "pan left"), ("square", "fixed")],
+)
+def test_drawing_only_the_objects_box_gives_the_rendered_frames(shape: str, camera: str) -> None:
+    row = {**ROW, "shape": shape, "camera": camera, "motion": "growing"}
+    torch.manual_seed(1)
+    model = LayeredGenerator()
+    cond = Condition.of([row])
+    with torch.no_grad():
+        track = model.tracks(cond, torch.rand(1, 3) * 2 - 1, torch.linspace(0, 1, 9))
+        clip, _ = render(cond, track, 70, 40)
+    rendered = (clip[0] * 255).round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).numpy()
+    drawn = draw(cond, track, 70, 40)
+    assert np.abs(drawn.astype(int) - rendered).max() <= 1

@@ -19,6 +19,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -130,16 +131,51 @@ def render(
     distance = shape_distance(cond.shape, dx, dy)  # (B, T, H, W), in object radii
     # A one-pixel soft edge at any size: sharp, and never a fringe.
     coverage = (0.5 - distance * radius[..., None, None]).clamp(0, 1)[:, :, None]
+    background = backgrounds(cond, track, width, height)
+    colour = cond.colour[:, None, :, None, None]
+    return background + (colour - background) * coverage, coverage
+
+
+def backgrounds(cond: Condition, track: torch.Tensor, width: int, height: int) -> torch.Tensor:
+    """(B, T, 3, H, W) in [0, 1]: the background each frame shows; T = 1 when the camera is
+    still over `track` (one background serves every frame)."""
     camera = track[..., 3:]
     if torch.equal(camera, camera[:, :1].expand_as(camera)):
-        track = track[:, :1]  # a still camera: one background for every frame
+        track = track[:, :1]
     wx, wy = world(track, width, height)
     weight = pattern(cond.background, wx[:, :, None, :], wy[:, :, :, None])[:, :, None]
     tone = cond.tone[:, None, :, None, None]
     shade = texture_shade(cond.tone)[:, None, :, None, None]
-    background = tone + (shade - tone) * weight
-    colour = cond.colour[:, None, :, None, None]
-    return background + (colour - background) * coverage, coverage
+    return tone + (shade - tone) * weight
+
+
+@torch.inference_mode()
+def draw(cond: Condition, track: torch.Tensor, width: int, height: int) -> np.ndarray:
+    """uint8 frames (T, H, W, 3) of one clip (B = 1): what `render` draws, with the shape
+    measured only in each frame's box around the object (every shape lies within one
+    radius of its centre, so nothing outside changes) and pasted over the background."""
+    base = (backgrounds(cond, track, width, height)[0] * 255).permute(0, 2, 3, 1).numpy()
+    plate = np.rint(base).clip(0, 255).astype(np.uint8)
+    cx, cy, radius = (v[0] for v in on_screen(track, width, height))
+    side = 2 * math.ceil(float(radius.max())) + 4
+    x0, y0 = torch.floor(cx - side / 2).long(), torch.floor(cy - side / 2).long()
+    steps = torch.arange(side) + 0.5
+    dx = ((x0[:, None] + steps - cx[:, None]) / radius[:, None])[None, :, None, :]
+    dy = ((y0[:, None] + steps - cy[:, None]) / radius[:, None])[None, :, :, None]
+    distance = shape_distance(cond.shape, dx, dy)[0]  # (T, side, side)
+    coverage = (0.5 - distance * radius[:, None, None]).clamp(0, 1)[..., None].numpy()
+    colour = (cond.colour[0] * 255).numpy()
+    out = np.empty((track.shape[1], height, width, 3), dtype=np.uint8)
+    for t, (left, top) in enumerate(zip(x0.tolist(), y0.tolist(), strict=True)):
+        still = 0 if len(plate) == 1 else t
+        out[t] = plate[still]
+        xa, ya = max(0, left), max(0, top)
+        xb, yb = min(width, left + side), min(height, top + side)
+        if xa < xb and ya < yb:
+            under = base[still, ya:yb, xa:xb]
+            cover = coverage[t, ya - top : yb - top, xa - left : xb - left]
+            out[t, ya:yb, xa:xb] = np.rint(under + (colour - under) * cover).clip(0, 255)
+    return out
 
 
 def shape_distance(shape: torch.Tensor, dx: torch.Tensor, dy: torch.Tensor) -> torch.Tensor:

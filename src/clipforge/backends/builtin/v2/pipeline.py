@@ -19,7 +19,7 @@ from clipforge.backends.builtin.v2.generator import (
     LATENT,
     Condition,
     LayeredGenerator,
-    render,
+    draw,
 )
 from clipforge.backends.builtin.v2.parser import PARSER_FILE, Parsed, PromptParser, load_heads
 from clipforge.errors import ModelUnavailable
@@ -81,17 +81,16 @@ class V2Model:
         generator = torch.Generator().manual_seed(seed)
         latent = torch.rand(1, LATENT, generator=generator) * 2 - 1
         track = self.generator.tracks(cond, latent, torch.linspace(0.0, 1.0, frames))
-        if stills[0] is None and stills[1] is None:
-            draw = lambda i: render(cond, track[:, i], width, height)[0][0]  # noqa: E731
-        else:
-            path = FromStills(track, *stills)
-            draw = lambda i: path.render(i, width, height)  # noqa: E731
+        path = None if stills == (None, None) else FromStills(track, *stills)
         out = np.empty((frames, height, width, 3), dtype=np.uint8)
         chunks = chunk_count(frames)
         for chunk in range(chunks):
             index = torch.arange(chunk * CHUNK, min(frames, (chunk + 1) * CHUNK))
-            pixels = (draw(index) * 255).round().clamp(0, 255).to(torch.uint8)
-            out[index.numpy()] = pixels.permute(0, 2, 3, 1).numpy()
+            if path is None:
+                out[index.numpy()] = draw(cond, track[:, index], width, height)
+            else:
+                pixels = (path.render(index, width, height) * 255).round().clamp(0, 255)
+                out[index.numpy()] = pixels.to(torch.uint8).permute(0, 2, 3, 1).numpy()
             progress(chunk + 1, chunks)
         return out
 
