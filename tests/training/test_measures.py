@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from training.eval import matches_frame
 from training.measures import background_colours, motion_of, object_blob, psnr, wilson
 from training.scenes import Scene, render_scene
+
+from clipforge.backends.builtin.v2.colours import colour_table
 
 RED = (220, 30, 30)
 
@@ -44,3 +47,14 @@ def test_background_colours_and_psnr() -> None:
     colours = background_colours(frame, RED)
     assert len(colours) == 2 and all(share >= 0.25 for _, share in colours)
     assert psnr(frame, frame) == 100.0 and psnr(frame, frame // 2) < 20
+
+
+def test_a_reading_matches_the_frame_it_describes_and_no_other() -> None:
+    table = colour_table().names
+    hexed = {name: "#" + "".join(f"{c:02x}" for c in table[name]) for name in ("red", "navy")}
+    scene = Scene(hexed["red"], "circle", "still", "checker", hexed["navy"], "fixed")
+    frame = render_scene(scene, 96, 54, 1)[0]
+    read = {"colour": "red", "tone": "navy", "background": "checker"}
+    assert matches_frame(read, frame)
+    for wrong in ({"colour": "white"}, {"tone": "white"}, {"background": "plain"}):
+        assert not matches_frame({**read, **wrong}, frame)
