@@ -113,3 +113,10 @@ def test_the_reading_says_what_was_not_said_and_what_the_flag_changed(
 def test_missing_weights_say_how_to_make_them(tmp_path: Path) -> None:
     with pytest.raises(ModelUnavailable, match="v2_train"):
         BuiltinBackend.from_settings(Settings(backend="builtin", model=str(tmp_path)))
+
+
+def test_the_native_short_side_setting_is_honoured() -> None:
+    sharper = BuiltinBackend.from_settings(Settings(backend="builtin", native_short_side=288))
+    plan = sharper.plan(request())
+    assert min(plan.width, plan.height) == 288
+    assert len(frames(sharper, request(frame_count=3), ImageInput())[0]) == 288

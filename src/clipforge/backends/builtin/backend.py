@@ -55,18 +55,20 @@ class BuiltinBackend(Backend):
     name = "builtin"
     capabilities = CAPABILITIES
 
-    def __init__(self, model: V2Model) -> None:
+    def __init__(self, model: V2Model, short_side: int = NATIVE_SHORT_SIDE) -> None:
         self.model = model
+        self.short_side = short_side
         self._readings: OrderedDict[str, Parsed] = OrderedDict()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BuiltinBackend:
         # The model draws on the CPU: a few MLP rows and per-pixel arithmetic, no denoising.
         folder = Path(settings.model) if settings.model else WEIGHTS
-        return cls(V2Model.load(TextEncoder("cpu"), folder))
+        model = V2Model.load(TextEncoder("cpu"), folder)
+        return cls(model, settings.native_short_side or NATIVE_SHORT_SIDE)
 
     def plan(self, request: GenerationRequest) -> GenerationPlan:
-        width, height = native_size(*request.size, NATIVE_SHORT_SIDE, 2)
+        width, height = native_size(*request.size, self.short_side, 2)
         return GenerationPlan(width, height, request.frames, FPS, chunk_count(request.frames))
 
     def read(self, prompt: str) -> Parsed:
