@@ -114,7 +114,8 @@ NOT_RUN = {
     "python bench/memory_plan.py": "tests/bench/test_memory_plan.py runs it (arithmetic only)",
     "python bench/ltx2_forward.py --version 2.3 --size 768x512 --frames 121": GPU
     + " (tests/bench/test_ltx2_forward.py runs its row at tiny size)",
-    "python -m training.train": "trains for hours; tests/training runs its steps at toy size",
+    "python -m training.v2_train": "trains for an hour or more; tests/training runs its steps "
+    "at toy size",
     "pip install cache-dit": "installs from the network",
     "hf download <hub id>": HUB,
     "hf download <repo> <file>": HUB,

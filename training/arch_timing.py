@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from clipforge.backends.builtin.v2.generator import Condition, LayeredGenerator, layers, render
+from clipforge.backends.builtin.v2.generator import Condition, LayeredGenerator, render
 
 FRAMES, HEIGHT, WIDTH, STEPS = 121, 32, 56, 24
 
@@ -85,12 +85,11 @@ def main() -> None:
     }
     cond = Condition.of([row])
     track = model.tracks(cond, torch.zeros(1, 3), torch.linspace(0, 1, FRAMES))
-    for width, height in [(214, 120), (284, 160), (426, 240)]:
+    for width, height in [(214, 120), (342, 192), (426, 240)]:
 
         def run(width: int = width, height: int = height) -> None:
-            drawn = layers(model, cond, track, width, height)
             for start in range(0, FRAMES, 16):
-                render(model, cond, track[:, start : start + 16], width, height, drawn)
+                render(cond, track[:, start : start + 16], width, height)
 
         print(f"layered: {width}x{height}x{FRAMES}: {warm_seconds(run):.2f} s")
 

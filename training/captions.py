@@ -1,18 +1,13 @@
-"""Captions for scenes, in many phrasings.
-
-`template_caption` is the held-out-evaluation phrasing ("a red circle moving to the left");
-`random_caption` draws from synonyms and sentence frames so the model learns the meaning,
-not one wording. Evaluation paraphrases use words and frames kept out of training
-(`PARAPHRASE_*`), so they test the text encoder's generalisation, not memory.
+"""Phrases for scenes: the background and camera phrasings the training captions draw from
+(`v2_captions.py`), the canonical wording (`template_caption`, "a red circle moving to the
+left on ...") and the paraphrase wording, whose words (`PARAPHRASE_*`) are kept out of
+training so that evaluation measures reading, not memory.
 """
 
 from __future__ import annotations
 
-import numpy as np
-
 from training.scenes import Scene
-from training.survey_colours import survey_colour_words
-from training.vocabulary import COLOUR_WORDS, MOTION_PHRASES, SHAPE_WORDS
+from training.vocabulary import MOTION_PHRASES
 
 BACKGROUND_PHRASES = {
     "plain": ["a plain {tone} background", "a {tone} background", "an empty {tone} backdrop"],
@@ -25,23 +20,6 @@ CAMERA_PHRASES = {
     "pan": ["the camera pans {direction}", "camera panning {direction}", "a {direction} pan"],
     "zoom": ["the camera zooms in", "camera zooming in", "slow zoom in"],
 }
-FRAMES = [
-    "a {colour} {shape} {motion} on {background}",
-    "{colour} {shape} {motion}, {background}",
-    "a {colour} {shape} {motion} against {background}",
-    "there is a {colour} {shape} {motion} on {background}",
-    "video of a {colour} {shape} {motion}, {background}",
-    "an animation of a {colour} {shape} {motion} in front of {background}",
-]
-# Prompts need not say what is behind the object (the paraphrase suite never does): a fifth
-# of the training captions leave the background out.
-FRAMES_WITHOUT_BACKGROUND = [
-    "a {colour} {shape} {motion}",
-    "video of a {colour} {shape} {motion}",
-    "one {colour} {shape} {motion}",
-    "footage of a single {colour} {shape} {motion}",
-]
-
 # Kept out of training: used only to measure paraphrase understanding.
 PARAPHRASE_COLOURS = {
     "red": "crimson",
@@ -71,31 +49,12 @@ PARAPHRASE_MOTIONS = {
 }
 PARAPHRASE_FRAME = "a clip showing one {colour} {shape} {motion}"
 
-SURVEY_COLOUR_WORDS = survey_colour_words(PARAPHRASE_COLOURS.values())
-SURVEY_SHARE = 0.7  # of captions whose colour word comes from the colour survey
-
 
 def template_caption(scene: Scene) -> str:
     """The canonical phrasing, also used for held-out evaluation prompts."""
     text = f"a {scene.colour} {scene.shape} {MOTION_PHRASES[scene.motion][0]}"
     text += f" on {BACKGROUND_PHRASES[scene.background][0].format(tone=scene.tone)}"
     return text + _camera_suffix(scene, 0)
-
-
-def random_caption(scene: Scene, rng: np.random.Generator, *, names_background: bool = True) -> str:
-    """One of many phrasings; the canonical one a quarter of the time it names the
-    background."""
-    if names_background and rng.random() < 0.25:
-        return template_caption(scene)
-    pick = lambda options: options[int(rng.integers(len(options)))]  # noqa: E731
-    colour_words = SURVEY_COLOUR_WORDS if rng.random() < SURVEY_SHARE else COLOUR_WORDS
-    text = pick(FRAMES if names_background else FRAMES_WITHOUT_BACKGROUND).format(
-        colour=pick(colour_words[scene.colour]),
-        shape=pick(SHAPE_WORDS[scene.shape]),
-        motion=pick(MOTION_PHRASES[scene.motion]),
-        background=pick(BACKGROUND_PHRASES[scene.background]).format(tone=scene.tone),
-    )
-    return text + _camera_suffix(scene, int(rng.integers(len(CAMERA_PHRASES[scene.camera]))))
 
 
 def paraphrase_caption(scene: Scene) -> str:

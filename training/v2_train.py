@@ -1,12 +1,12 @@
 """Train the v2 built-in model (issue 30) from scratch: one command, fixed seed, resumable.
 
-    python -m training.v2_train [--device cuda] [--parser-steps 3000] [--generator-steps 30000]
+    python -m training.v2_train [--device cuda] [--parser-steps 4000] [--generator-steps 3000]
 
 Stage 1 fits the parser's heads over frozen MiniLM (cross-entropy on labelled captions);
-stage 2 the layered generator (pixel loss through its own renderer against `scenes.py`
+stage 2 the generator's track (pixel loss through its own renderer against `scenes.py`
 renders, plus the track's values). A checkpoint (both stages, optimisers, steps) goes to
 --checkpoints/latest.pt every --save-minutes and at the end, and is copied to
-training/v2_checkpoint/ (tracked: ~2 MB) for the next session; rerunning the same command
+training/v2_checkpoint/ (tracked: ~6 MB) for the next session; rerunning the same command
 resumes. Each step's data comes from a generator seeded with (seed, stage, step), so a resumed
 run draws what an uninterrupted one would. --export writes the weights into the package.
 """
@@ -67,7 +67,7 @@ def generator_step(state: dict, args: argparse.Namespace) -> tuple[float, float]
     latent = batch["latent"].to(device)
     t = torch.linspace(0.0, 1.0, args.frames, device=device)
     track = model.tracks(cond, latent, t)
-    clips, _ = render(model, cond, track, *batch["size"])
+    clips, _ = render(cond, track, *batch["size"])
     weight = 1 + OBJECT_WEIGHT * F.max_pool2d(batch["masks"].flatten(0, 1), 3, 1, 1).view_as(
         batch["masks"]
     ).to(device)
@@ -201,7 +201,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--parser-batch", type=int, default=64)
     parser.add_argument("--pool", type=int, default=512, help="encoded captions kept")
     parser.add_argument("--pool-refresh", type=int, default=8, help="captions renewed a step")
-    parser.add_argument("--generator-steps", type=int, default=30000)
+    parser.add_argument("--generator-steps", type=int, default=3000)
     parser.add_argument("--generator-batch", type=int, default=8)
     parser.add_argument("--frames", type=int, default=8)
     parser.add_argument("--log-every", type=int, default=25)

@@ -124,7 +124,8 @@ class Settings(BaseSettings):
         None,
         gt=0,
         description="Short side of the frames the model renders before upscaling to the API "
-        "size; default the model family's native size (480 for Wan, 512 for LTX).",
+        "size; default the model family's native size (480 for Wan, 512 for LTX, 192 for "
+        "the built-in model).",
     )
     native_max_frames: int | None = Field(
         None,

@@ -14,8 +14,8 @@ from tests.live import LiveServer, live_server
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     # No worker and no callback dispatcher: nothing this server accepts is ever delivered. The
-    # built-in model's routing (never loaded: no worker) takes no images, so no image URL a
-    # test sends is ever fetched either.
+    # built-in model's routing (never loaded: no worker) takes first and last frames, so an
+    # image URL a test sends is fetched at create: tests send loopback or refused addresses.
     settings = {"backend": "builtin", "workers": 0, "callbacks": False}
     with live_server(tmp_path_factory.mktemp("api"), **settings) as live:
         yield live

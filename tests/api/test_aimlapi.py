@@ -144,7 +144,8 @@ BAD_FIELDS = [
     ({"prompt": 12}, "prompt", ["string"]),
     ({"prompt": "x" * 4001}, "prompt", ["at most 4000"]),
     ({"model": "openai/sora-2"}, "model", ["bytedance/seedance-1-0-pro-t2v"]),
-    ({"model": "bytedance/seedance-1-0-pro-i2v"}, "model", ["image-to-video"]),
+    # served (the built-in model takes images), so the first frame is what is missing
+    ({"model": "bytedance/seedance-1-0-pro-i2v"}, "image_url", ["needs a first frame image"]),
     ({"image_url": "https://example.com/a.png"}, "image_url", ["no image input"]),
     # not part of this API: refused rather than accepted and never called
     ({"callback_url": "http://127.0.0.1:9/hook"}, "callback_url", ["unknown field"]),

@@ -201,7 +201,7 @@ def test_ark_model_ids_map_to_served_models_and_echo_back(
         ("a ball", {"camera_fixed": "yes"}, "camera_fixed"),
         ("a ball", {"watermark": 1}, "watermark"),
         ("a ball", {"model": "doubao-seedance-1-0-pro"}, "model"),
-        ("a ball", {"model": "seedance-1-0-lite-i2v-250428"}, "model"),
+        ("a ball", {"model": "seedance-1-0-lite-i2v-250428"}, "content"),  # no first frame
     ],
 )
 def test_bad_values_get_the_ark_error_body(
@@ -216,9 +216,10 @@ def test_bad_content(http: httpx.Client) -> None:
     )
     body = {"model": ARK_MODEL, "content": []}
     assert_ark_error(http.post(TASKS, json=body), 400, "InvalidParameter", "content")
-    image = {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}}
+    # The built-in model takes first frames: a private address is refused before any lookup.
+    image = {"type": "image_url", "image_url": {"url": "http://10.0.0.1/a.png"}}
     body = {"model": ARK_MODEL, "content": [{"type": "text", "text": "a ball"}, image]}
-    refused = http.post(TASKS, json=body)  # no image-to-video weights here: never fetched
+    refused = http.post(TASKS, json=body)
     assert_ark_error(refused, 400, "InvalidParameter", "content[1].image_url")
     assert_ark_error(http.post(TASKS, content=b"{"), 400, "InvalidParameter")
 

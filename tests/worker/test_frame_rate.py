@@ -1,7 +1,7 @@
 """Frame rate through the worker, checked on the decoded MP4: never a cross-fade.
 
 A 16 fps model (Wan 2.1 / 2.2 A14B) keeps 16 fps in the file by default, frame for frame; the
-built-in model's 16 frames for 5 s are held on 24 fps; with CLIPFORGE_FRAME_RATE_MODE=
+3 fps model's 16 frames for 5 s are held on 24 fps; with CLIPFORGE_FRAME_RATE_MODE=
 interpolate a 16 fps clip becomes 24 fps by motion compensation (the moving square is drawn
 once per frame, not twice at half strength as a cross-fade draws it).
 """

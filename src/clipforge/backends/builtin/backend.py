@@ -1,19 +1,18 @@
 """`builtin`: ClipForge's own small text-to-video model, for laptops, CI and first runs.
 
-A demonstration model trained on procedural clips (one coloured shape moving over a plain or
-textured background; see training/ and the model card in weights/MODEL_CARD.md). It renders
-at a short side of 32 px and the video layer scales up to the API size at 24 fps.
-camera_fixed is a real conditioning input, not a prompt suffix.
+A demonstration model (issue 30; the card: training/README.md): a parser reads the prompt
+into attributes and colour values (`v2/parser.py`), and a generator draws one object of that
+colour, shape and motion over a plain or patterned background, every output frame natively at
+24 fps (`v2/generator.py`); given a first and/or last frame, the clip starts and ends on them
+(`v2/frames.py`). It renders at a short side of NATIVE_SHORT_SIDE and the video layer scales
+up to the API size. camera_fixed is a real conditioning input, not a prompt suffix.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections import OrderedDict
 from pathlib import Path
-
-import numpy as np
-import torch
 
 from clipforge.backends.base import (
     NO_IMAGES,
@@ -25,33 +24,24 @@ from clipforge.backends.base import (
     Reading,
 )
 from clipforge.backends.builtin.capabilities import CAPABILITIES
-from clipforge.backends.builtin.model import ClipUNet
-from clipforge.backends.builtin.sampler import sample
 from clipforge.backends.builtin.sound import SAMPLE_RATE, drawn_sound
 from clipforge.backends.builtin.text import TextEncoder
-from clipforge.backends.builtin.weights import WEIGHTS_DIR, load_model
-from clipforge.backends.builtin.words import FUNCTION_WORDS
-from clipforge.backends.devices import resolve_device
+from clipforge.backends.builtin.v2.frames import Still
+from clipforge.backends.builtin.v2.parser import Parsed
+from clipforge.backends.builtin.v2.pipeline import WEIGHTS, V2Model, chunk_count
 from clipforge.backends.geometry import native_size
-from clipforge.schemas import GenerationRequest
+from clipforge.schemas import FPS, GenerationRequest
 from clipforge.settings import Settings
+from clipforge.video.resize import resize_frame
 
 log = logging.getLogger(__name__)
 
-DEFAULT_STEPS = 24
-# Classifier-free guidance scale unless settings.guidance_scale says otherwise. Measured on
-# held-out templated prompts (n = 32, 16,000-step weights): all-correct 47% at 1.0, 66% at 1.5,
-# 63% at 2, 66% at 2.5, 63% at 3, 50% at 4, 31% at 6 (colour, shape and motion all fall); with
-# the 19,500-step weights (n = 64) 87.5% at 2, 75.0% at 4.
-GUIDANCE = 2.0
-# The prompt reaches the net through its attribute reader alone (the other text paths see the
-# empty prompt). The reader reads unseen words far better than the raw MiniLM paths are drawn
-# from: 20,500-step weights, n = 64, all-correct on paraphrases 81.2% this way vs 67.2% with
-# the whole prompt (colour 100% vs 84%), templated 87.5% vs 89.1%, still camera 100% both.
-READER_ONLY = True
-USED_WEIGHT = 0.15
-"""A word counts as read when some attribute puts this much of its attention on it."""
-"""Words that name nothing: never reported as unused."""
+NATIVE_SHORT_SIDE = 192
+"""Measured (training/README.md, speed): 426 x 240 x 121 frames took 2.4-3.4 s to draw on this
+2-core CPU under load, 342 x 192 0.8-2.4 s, inside the 5 s budget with the encoder's share."""
+READINGS_KEPT = 8
+"""Prompts whose reading is kept: the worker asks for the reading, then renders the same
+prompt; the word accounting (a MiniLM row per content word) is not done twice."""
 
 
 def describe(attributes: dict[str, str]) -> str:
@@ -65,91 +55,75 @@ class BuiltinBackend(Backend):
     name = "builtin"
     capabilities = CAPABILITIES
 
-    def __init__(
-        self,
-        model: ClipUNet,
-        encoder: TextEncoder,
-        device: torch.device,
-        steps: int,
-        guidance: float = GUIDANCE,
-    ) -> None:
+    def __init__(self, model: V2Model, short_side: int = NATIVE_SHORT_SIDE) -> None:
         self.model = model
-        self.encoder = encoder
-        self.device = device
-        self.steps = steps
-        self.guidance = guidance
+        self.short_side = short_side
+        self._readings: OrderedDict[str, Parsed] = OrderedDict()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BuiltinBackend:
-        device = resolve_device(settings.device)
-        folder = Path(settings.model) if settings.model else WEIGHTS_DIR
-        model = load_model(folder, device)
-        steps = settings.num_inference_steps or DEFAULT_STEPS
-        guidance = GUIDANCE if settings.guidance_scale is None else settings.guidance_scale
-        return cls(model, TextEncoder(device), device, steps, guidance)
+        # The model draws on the CPU: a few MLP rows and per-pixel arithmetic, no denoising.
+        folder = Path(settings.model) if settings.model else WEIGHTS
+        model = V2Model.load(TextEncoder("cpu"), folder)
+        return cls(model, settings.native_short_side or NATIVE_SHORT_SIDE)
 
     def plan(self, request: GenerationRequest) -> GenerationPlan:
-        config = self.model.config
-        width, height = native_size(*request.size, config.short_side, config.size_multiple)
-        frames = config.frames
-        steps = request.num_inference_steps or self.steps
-        return GenerationPlan(width, height, frames, (frames - 1) / request.seconds, steps)
+        width, height = native_size(*request.size, self.short_side, 2)
+        return GenerationPlan(width, height, request.frames, FPS, chunk_count(request.frames))
+
+    def read(self, prompt: str) -> Parsed:
+        """The prompt's reading, with its word accounting; the last few are kept."""
+        if prompt in self._readings:
+            self._readings.move_to_end(prompt)
+            return self._readings[prompt]
+        parsed = self.model.parser.parse(prompt)
+        self._readings[prompt] = parsed
+        while len(self._readings) > READINGS_KEPT:
+            self._readings.popitem(last=False)
+        return parsed
 
     def generate(
         self, request: GenerationRequest, progress: ProgressCallback, images: ImageInput = NO_IMAGES
     ) -> Clip:
+        images.refuse_untaken(self.name, self.capabilities)
         plan = self.plan(request)
-        generator = torch.Generator(self.device).manual_seed(request.seed)
-        text = self.encoder.encode([request.prompt])
-        clips = sample(
-            self.model,
-            text,
-            torch.tensor([request.camera_fixed], device=self.device),
-            height=plan.height,
-            width=plan.width,
-            steps=plan.steps,
-            guidance=self.guidance if request.guidance_scale is None else request.guidance_scale,
-            generator=generator,
-            progress=progress,
-            reader_only=READER_ONLY,
+        stills = tuple(
+            None if image is None else Still.of(resize_frame(image, plan.width, plan.height))
+            for image in (images.first, images.last)
         )
-        if not request.generate_audio:
-            return Clip(plan.width, plan.height, plan.fps, plan.num_frames, _frames(clips[0]))
-        drawn = list(_frames(clips[0]))  # 16 small frames: the sound is made from them
-        audio = drawn_sound(drawn, request.seconds, request.seed)
-        clip = Clip(plan.width, plan.height, plan.fps, plan.num_frames, iter(drawn), audio)
-        clip.sample_rate = SAMPLE_RATE
+        frames = self.model.render(
+            self.read(request.prompt),
+            request.camera_fixed,
+            request.seed,
+            plan.width,
+            plan.height,
+            plan.num_frames,
+            stills,  # type: ignore[arg-type]
+            progress,
+        )
+        clip = Clip(plan.width, plan.height, plan.fps, plan.num_frames, iter(frames))
+        if request.generate_audio:
+            # Every fourth pixel each way: the object's height is all the sound needs.
+            clip.audio = drawn_sound(frames[:, ::4, ::4], request.seconds, request.seed)
+            clip.sample_rate = SAMPLE_RATE
         return clip
 
     def interpret(self, request: GenerationRequest) -> Reading:
-        """What the model understood (colour, shape, motion, ...), and the prompt's words no
-        attribute read: the first thing to look at when a clip is not what was asked for."""
-        reader = self.model.attribute_reader
-        if reader is None:
-            return Reading(request.prompt)
-        text = self.encoder.encode([request.prompt])
-        with torch.inference_mode():
-            attributes = reader.read(text)[0]
-            weights = torch.stack(list(reader.attention(text).values())).amax(dim=0)[0]
-        used = {i for i, weight in enumerate(weights.tolist()) if weight >= USED_WEIGHT}
-        unused = [
-            word
-            for word, tokens in self.encoder.words(request.prompt)
-            if not used & set(tokens) and word.lower() not in FUNCTION_WORDS
-        ]
+        """What the model understood (colour, shape, motion, ...), the words that changed
+        nothing, and any object it cannot draw with the shape it draws instead: the first
+        thing to look at when a clip is not what was asked for."""
+        parsed = self.read(request.prompt)
+        attributes = parsed.attributes()
+        if request.camera_fixed:
+            attributes["camera"] = "fixed (camera_fixed)"
         log.info(
             "builtin model reads the prompt as %s; unused words: %s",
             ", ".join(f"{k}={v}" for k, v in attributes.items()),
-            ", ".join(unused) or "none",
+            ", ".join(parsed.unused_words) or "none",
         )
-        return Reading(describe(attributes), attributes=attributes, unused_words=tuple(unused))
+        return Reading(
+            describe(attributes), attributes=attributes, unused_words=parsed.unused_words
+        )
 
     def close(self) -> None:
-        if self.device.type == "cuda":
-            torch.cuda.empty_cache()
-
-
-def _frames(clip: torch.Tensor) -> Iterator[np.ndarray]:
-    """(T, 3, H, W) in [-1, 1] -> uint8 (H, W, 3) frames."""
-    pixels = ((clip.float() + 1) * 127.5).round().clamp(0, 255).to(torch.uint8)
-    yield from pixels.permute(0, 2, 3, 1).cpu().numpy()
+        self._readings.clear()

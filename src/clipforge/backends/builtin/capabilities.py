@@ -5,12 +5,17 @@ from __future__ import annotations
 from clipforge.backends.base import Capabilities
 
 CAPABILITIES = Capabilities(
-    fps=3.2,
+    fps=24.0,
     camerafixed_conditioning=True,
     max_duration=12,
-    sampling_steps=True,
-    guidance=True,
+    first_frame=True,
+    last_frame=True,
     audio=True,
-    description="ClipForge's demonstration model: simple shapes and motions, 32 px.",
+    description=(
+        "ClipForge's demonstration model: one shape of any colour moving over a plain or "
+        "patterned background; starts and ends on given frames."
+    ),
 )
-"""16 frames a clip (3.2 fps over 5 s; the video layer brings them to 24 fps). No image input."""
+"""Every output frame drawn natively at 24 fps. No denoising, so no sampling steps or guidance
+scale to take; longer clips than max_duration are rendered in segments (a first frame is
+taken)."""

@@ -4,8 +4,9 @@ account of which words changed the reading.
 A word counts as used when taking it out of the prompt changes the reading (an attribute's
 class or a colour) or takes `USED_DROP` of probability from a class the reading chose; every
 other word, function words aside, is reported in `unused_words`. When the shape head says the
-object is none it can draw ("a dragon"), the word that most made it say so is reported as
-replaced by FALLBACK_SHAPE, and is unused too: nothing of it reaches the picture.
+object is none it can draw ("a dragon"), the words it read as that object are reported as
+replaced by FALLBACK_SHAPE (`_undrawable`), and are unused too: nothing of them reaches the
+picture.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ DEFAULTS = {
     "background": "unspecified",
     "camera": "unspecified",
 }
+MAX_REPLACED = 3
+"""Words tried as objects it cannot draw (a MiniLM row each)."""
 MAX_WORDS = 40
 """Content words weighed by ablation (one MiniLM row each); later ones are past or near the
 tokenizer's MAX_TOKENS anyway and are reported unused."""
@@ -56,19 +59,28 @@ class Parsed:
     background_colour: tuple[str, RGB]
     unused_words: tuple[str, ...] = ()
     replaced: dict[str, str] = field(default_factory=dict)
+    colour_said: bool = True
+    background_colour_said: bool = True
 
     def attributes(self) -> dict[str, str]:
-        """The reading as strings, for `Reading.attributes`."""
+        """The reading as strings, for `Reading.attributes`: what is drawn, each value the
+        prompt did not give marked "(not said)" (the generator's default)."""
         out = {
-            "colour": self.colour[0],
+            "colour": _said(self.colour[0], self.colour_said),
             "shape": self.shape,
             "motion": self.motion,
-            "background": self.background,
-            "tone": self.background_colour[0],
-            "camera": self.camera,
+            "background": _said("plain", False)
+            if self.background == "unspecified"
+            else self.background,
+            "tone": _said(self.background_colour[0], self.background_colour_said),
+            "camera": _said("fixed", False) if self.camera == "unspecified" else self.camera,
         }
         out.update({f"replaced {word}": shape for word, shape in self.replaced.items()})
         return out
+
+
+def _said(value: str, said: bool) -> str:
+    return value if said else f"{value} (not said)"
 
 
 @dataclass(frozen=True)
@@ -151,11 +163,7 @@ class PromptParser:
         content, beyond = content[:MAX_WORDS], content[MAX_WORDS:]
         ablated = [_without(prompt, start, end) for _, start, end in content]
         full, *others = self.read_raw([prompt, *ablated])
-        replaced: dict[str, str] = {}
-        if full.classes["shape"] == "other" and content:
-            # The word the shape head read most names the object it cannot draw.
-            noun = max(content, key=lambda w: full.attended("shape", w[1], w[2]))[0]
-            replaced[noun] = FALLBACK_SHAPE
+        replaced = dict.fromkeys(self._undrawable(prompt, full, content, others), FALLBACK_SHAPE)
         unused = [
             word
             for (word, start, end), raw in zip(content, others, strict=True)
@@ -170,7 +178,37 @@ class PromptParser:
             background_colour=_value(full.background_colour, DEFAULT_BACKGROUND_COLOUR),
             unused_words=(*unused, *(word for word, _, _ in beyond)),
             replaced=replaced,
+            colour_said=full.colour is not None,
+            background_colour_said=full.background_colour is not None,
         )
+
+    def _undrawable(
+        self, prompt: str, full: _Raw, content: list[tuple[str, int, int]], others: list[_Raw]
+    ) -> list[str]:
+        """The objects the prompt names that the generator cannot draw, where the shape head
+        reads "other": the word it reads most, then, with that word blanked out, the next,
+        while it still reads "other" ("a dragon flying over a castle": castle, dragon). Only
+        words that nothing but the shape read are candidates, and a word counts when the
+        head puts ATTENDED of its attention on it (the first always counts)."""
+        if full.classes["shape"] != "other":
+            return []
+        candidates = [
+            word
+            for word, raw in zip(content, others, strict=True)
+            if not _used(full, raw, word[1], word[2], ignore="shape")
+        ]
+        found: list[str] = []
+        text, raw = prompt, full
+        for _ in range(MAX_REPLACED):
+            if raw.classes["shape"] != "other" or not candidates:
+                break
+            word, start, end = max(candidates, key=lambda w: raw.attended("shape", w[1], w[2]))
+            if not found or raw.attended("shape", start, end) >= ATTENDED:
+                found.append(word)
+            candidates.remove((word, start, end))
+            text = text[:start] + " " * (end - start) + text[end:]  # the offsets stay
+            raw = self.read_raw([text])[0]
+        return found
 
 
 def _pick(found: list[Mention], roles: torch.Tensor, role: int) -> Mention | None:
@@ -182,17 +220,19 @@ def _pick(found: list[Mention], roles: torch.Tensor, role: int) -> Mention | Non
     return best
 
 
-def _used(full: _Raw, raw: _Raw, start: int, end: int) -> bool:
-    """Whether the word at [start, end) counts for the reading: taking it out (`raw`) changed
-    it, or an attribute the prompt set read it."""
-    set_by_prompt = [name for name, chosen in full.classes.items() if chosen != DEFAULTS[name]]
+def _used(full: _Raw, raw: _Raw, start: int, end: int, ignore: str = "") -> bool:
+    """Whether the word at [start, end) counts for the reading (but for attribute `ignore`):
+    taking it out (`raw`) changed it, or an attribute the prompt set read it."""
+    set_by_prompt = [
+        name for name, chosen in full.classes.items() if chosen != DEFAULTS[name] and name != ignore
+    ]
     if any(full.attended(name, start, end) >= ATTENDED for name in set_by_prompt):
         return True
-    return _changed(full, raw, start, end)
+    return _changed(full, raw, start, end, ignore)
 
 
-def _changed(full: _Raw, raw: _Raw, start: int, end: int) -> bool:
-    """Whether taking out the word at [start, end) changed the reading."""
+def _changed(full: _Raw, raw: _Raw, start: int, end: int, ignore: str = "") -> bool:
+    """Whether taking out the word at [start, end) changed the reading (but `ignore`)."""
     for mention in (full.colour, full.background_colour):
         if mention is not None and mention.start <= start and end <= mention.end:
             return True
@@ -200,6 +240,8 @@ def _changed(full: _Raw, raw: _Raw, start: int, end: int) -> bool:
     if names(full) != names(raw):
         return True
     for name, chosen in full.classes.items():
+        if name == ignore:
+            continue
         index = CLASSES[name].index(chosen)
         drop = float(full.probabilities[name][index] - raw.probabilities[name][index])
         if raw.classes[name] != chosen or drop >= USED_DROP:

@@ -3,15 +3,12 @@ knock at each bounce (no torch: synthetic frames stand in for the model's)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
 from clipforge.backends.builtin.backend import BuiltinBackend
 from clipforge.backends.builtin.capabilities import CAPABILITIES
 from clipforge.backends.builtin.sound import SAMPLE_RATE, drawn_sound, heights
 from clipforge.schemas import GenerationRequest
-from clipforge.settings import Settings
 
 
 def _ball(rows: list[int], size: int = 32) -> list[np.ndarray]:
@@ -48,17 +45,10 @@ def test_the_builtin_model_declares_sound() -> None:
     assert CAPABILITIES.audio
 
 
-def test_the_builtin_model_makes_its_sound_when_asked(tmp_path: Path) -> None:
-    settings = Settings(  # the shipped weights
-        backend="builtin",
-        device="cpu",
-        num_inference_steps=2,
-        data_dir=tmp_path,
-    )
-    backend = BuiltinBackend.from_settings(settings)
+def test_the_builtin_model_makes_its_sound_when_asked(shipped: BuiltinBackend) -> None:
     asked = GenerationRequest(model="m", prompt="a red ball bouncing", seed=3, duration=4)
-    silent = backend.generate(asked, lambda step, total: None)
+    silent = shipped.generate(asked, lambda step, total: None)
     assert silent.audio is None
-    clip = backend.generate(asked.model_copy(update={"generate_audio": True}), lambda s, t: None)
+    clip = shipped.generate(asked.model_copy(update={"generate_audio": True}), lambda s, t: None)
     assert clip.audio is not None and clip.audio.size == 4 * SAMPLE_RATE
     assert len(list(clip.frames)) == clip.num_frames

@@ -1,4 +1,4 @@
-"""The v2 parser: what it reads, and an honest account of the words it did not use."""
+"""The parser: what it reads, and an honest account of the words it did not use."""
 
 from __future__ import annotations
 
@@ -18,11 +18,6 @@ from clipforge.backends.builtin.v2.parser import (
 )
 from clipforge.backends.builtin.v2.pipeline import WEIGHTS
 
-# The role head at 161 parser steps (training/README.md, state) still reads these two the
-# wrong way round; strict, so that they fail as soon as the weights read them right.
-UNDERTRAINED = pytest.mark.xfail(
-    strict=True, reason="parser weights at step 161 of 4,000: role head not trained enough"
-)
 ODD_PROMPTS = [
     "",
     "   ",
@@ -65,12 +60,10 @@ def test_no_prompt_crashes_the_parser_and_it_accounts_only_for_its_words(prompt:
     [
         ("a red circle moving left on a white background", "red", "white"),
         ("a pink square on a navy blue background", "pink", "navy blue"),
-        pytest.param(
-            "on a black background, a lime triangle rising", "lime", "black", marks=UNDERTRAINED
-        ),
+        ("on a black background, a lime triangle rising", "lime", "black"),
         ("a dark sky blue ball bouncing against yellow stripes", "dark sky blue", "yellow"),
         # The background is not named: black by default.
-        pytest.param("a magenta cross shrinking", "magenta", "black", marks=UNDERTRAINED),
+        ("a magenta cross shrinking", "magenta", "black"),
     ],
 )
 def test_the_objects_colour_is_told_apart_from_the_backgrounds(
@@ -86,6 +79,7 @@ def test_the_objects_colour_is_told_apart_from_the_backgrounds(
     ("prompt", "noun"),
     [
         ("a dragon flying to the left", "dragon"),
+        ("a dragon flying over a castle at dawn, cinematic, 8k", "dragon"),  # the seed's
         ("a yellow star moving right on a black background", "star"),
         ("a pink heart growing", "heart"),
         ("a busy street at night", "street"),
@@ -93,7 +87,8 @@ def test_the_objects_colour_is_told_apart_from_the_backgrounds(
 )
 def test_an_object_it_cannot_draw_is_named_as_replaced_and_unused(prompt: str, noun: str) -> None:
     parsed = trained().parse(prompt)
-    assert parsed.replaced == {noun: "circle"} and parsed.shape == "circle"
+    assert parsed.replaced[noun] == "circle" and parsed.shape == "circle"
+    assert set(parsed.replaced.values()) == {"circle"}
     assert noun in parsed.unused_words
     assert parsed.attributes()[f"replaced {noun}"] == "circle"
 
