@@ -35,6 +35,18 @@ def http(server: LiveServer) -> Iterator[httpx.Client]:
         yield client
 
 
+@pytest.fixture(autouse=True)
+def own_queue(http: httpx.Client) -> Iterator[None]:
+    """Jobs a test leaves queued or running are cancelled after it: the module's one worker
+    then never renders clips nobody reads, and a test that waits for its video waits for its
+    own only, whichever tests ran before it on this xdist worker (at load 19 the queue that
+    earlier tests left made `finished` time out)."""
+    yield
+    for job in http.get("/v1/jobs", params={"limit": 100}).json()["data"]:
+        if job["status"] in ("queued", "generating"):
+            http.post(f"/v1/jobs/{job['id']}/cancel")
+
+
 def finished(http: httpx.Client, video: dict[str, Any]) -> dict[str, Any]:
     deadline = time.monotonic() + 60
     while video["status"] in ("queued", "in_progress"):
