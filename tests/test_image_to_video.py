@@ -149,6 +149,24 @@ def test_the_sdk_uploads_a_file_as_its_bytes(server: LiveServer, tmp_path: Path)
         generation.cancel()
 
 
+def test_a_native_form_upload_is_one_job_per_key_and_file(server: LiveServer) -> None:
+    """The same Idempotency-Key with the same file is the first job again; with another file
+    (the form's text the same) it is refused: the file's digest is part of the request."""
+    form = {"model": I2V, "prompt": "the same words", "resolution": "480p"}
+
+    def post(http: httpx.Client, image: bytes) -> httpx.Response:
+        files = {"image_url": ("first.png", image, "image/png")}
+        return http.post("/v1/jobs", data=form, files=files, headers={"Idempotency-Key": "k1"})
+
+    with server.client() as http:
+        first = post(http, encoded(FIRST))
+        assert first.status_code == 201, first.text
+        assert post(http, encoded(FIRST)).json()["id"] == first.json()["id"]
+        other = post(http, encoded(LAST))
+        assert other.status_code == 422 and "different request" in other.text, other.text
+        http.post(f"/v1/jobs/{first.json()['id']}/cancel")
+
+
 def noise(width: int, height: int) -> np.ndarray:
     """Pixels that no resize or lossy step leaves unchanged."""
     return np.random.default_rng(5).integers(0, 256, (height, width, 3), dtype=np.uint8)
