@@ -87,3 +87,31 @@ def make_tiny_settings(model: Path | str, **overrides: Any) -> Settings:
 def tiny_settings() -> Callable[..., Settings]:
     """make_tiny_settings: `tiny_settings(tiny_wan_path, data_dir=tmp_path)`."""
     return make_tiny_settings
+
+
+# --- scheduling: the longest modules first --------------------------------------------------
+
+LONG_SECONDS = 120
+"""What a `slow` mark counts for when ordering (a longer `timeout` mark counts as itself)."""
+
+
+def _expected_seconds(item: pytest.Item) -> int:
+    timeout = item.get_closest_marker("timeout")
+    seconds = int(timeout.args[0]) if timeout and timeout.args else 0
+    return max(seconds, LONG_SECONDS if item.get_closest_marker("slow") else 0)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules with long tests (a `slow` or a longer `timeout` mark) run first, the longest
+    first, each module's tests kept together and in order: xdist's worksteal hands each worker
+    a contiguous share and then steals from the ends of the queues, so the short tests at the
+    end fill the gaps and both cores finish together (a long test left to the end would run
+    on one core while the other idles)."""
+    modules: dict[str, int] = {}
+    for item in items:
+        name = item.nodeid.split("::")[0]
+        modules[name] = max(modules.get(name, 0), _expected_seconds(item))
+    rank = {name: place for place, name in enumerate(modules)}
+    items.sort(
+        key=lambda item: (-modules[item.nodeid.split("::")[0]], rank[item.nodeid.split("::")[0]])
+    )

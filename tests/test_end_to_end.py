@@ -60,11 +60,21 @@ def wan_server(
         yield live
 
 
+@pytest.fixture(scope="module")
+def seed_run(wan_server: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One run of the seed document's client (a 1080p, 121-frame clip: the costliest render
+    here), read by both tests below."""
+    folder = tmp_path_factory.mktemp("seed")
+    final = run_seed_client(folder, wan_server.url, "seed-key", sleep_seconds=0.2)
+    assert final is not None, "the seed client returned nothing"
+    return final
+
+
 def test_the_seed_documents_polling_loop_gets_a_real_video(
-    wan_server: LiveServer, tmp_path: Path
+    wan_server: LiveServer, seed_run: dict[str, Any], tmp_path: Path
 ) -> None:
-    final = run_seed_client(tmp_path, wan_server.url, "seed-key", sleep_seconds=0.5)
-    assert final is not None and final["status"] == "completed", final
+    final = seed_run
+    assert final["status"] == "completed", final
     assert final["error"] is None
     assert final["meta"]["usage"]["credits_used"] == 246840
     url = final["video"]["url"]
@@ -83,10 +93,8 @@ def test_the_seed_documents_polling_loop_gets_a_real_video(
     assert info["tags"]["clipforge_prompt"].startswith("A menacing evil dragon")
 
 
-def test_video_links_are_signed(wan_server: LiveServer, tmp_path: Path) -> None:
-    final = run_seed_client(tmp_path, wan_server.url, "seed-key", sleep_seconds=0.2)
-    assert final is not None
-    url = final["video"]["url"]
+def test_video_links_are_signed(wan_server: LiveServer, seed_run: dict[str, Any]) -> None:
+    url = seed_run["video"]["url"]
     assert httpx.head(url).status_code == 200
     assert httpx.get(url.replace("signature=", "signature=x")).status_code == 403
     assert httpx.get(url.split("?")[0]).status_code == 403

@@ -20,6 +20,7 @@ from clipforge import Client
 from clipforge.cli import app
 from clipforge.files.base import frame_key
 from clipforge.schemas import FRAME_SIZES, AspectRatio, Resolution
+from clipforge.video.images import decode_png
 from clipforge.video.resize import resize_frame
 from tests.images import data_url, encoded, halves
 from tests.live import LiveServer, live_server
@@ -124,6 +125,51 @@ def test_the_sdk_sends_a_file_and_bytes(server: LiveServer, tmp_path: Path) -> N
         path = generation.download(tmp_path / "clip.mp4")
     assert job.status == "completed"
     assert_the_clip_shows_the_images(path.read_bytes())
+
+
+def test_the_sdk_uploads_a_file_as_its_bytes(server: LiveServer, tmp_path: Path) -> None:
+    """An image file goes up as a multipart file part (its bytes, no base64 data: URL), and
+    the stored first frame is the file's pixels exactly (an image of the frame size is kept)."""
+    pixels = noise(WIDTH, HEIGHT)
+    data = encoded(pixels)
+    first = tmp_path / "first.png"
+    first.write_bytes(data)
+    sent: list[httpx.Request] = []
+    with Client(server.url) as client:
+        client._http.event_hooks["request"].append(sent.append)  # what went on the wire
+        generation = client.generate(
+            "the flag waves", model=I2V, resolution="480p", aspect_ratio="16:9", image=first
+        )
+        create = next(request for request in sent if request.method == "POST")
+        body = create.read()
+        assert create.headers["content-type"].startswith("multipart/form-data")
+        assert data in body and b"data:image" not in body and b"base64" not in body
+        stored = server.server.storage.get_bytes(frame_key(generation.id, "first"))
+        assert np.array_equal(decode_png(stored), pixels)
+        generation.cancel()
+
+
+def test_a_native_form_upload_is_one_job_per_key_and_file(server: LiveServer) -> None:
+    """The same Idempotency-Key with the same file is the first job again; with another file
+    (the form's text the same) it is refused: the file's digest is part of the request."""
+    form = {"model": I2V, "prompt": "the same words", "resolution": "480p"}
+
+    def post(http: httpx.Client, image: bytes) -> httpx.Response:
+        files = {"image_url": ("first.png", image, "image/png")}
+        return http.post("/v1/jobs", data=form, files=files, headers={"Idempotency-Key": "k1"})
+
+    with server.client() as http:
+        first = post(http, encoded(FIRST))
+        assert first.status_code == 201, first.text
+        assert post(http, encoded(FIRST)).json()["id"] == first.json()["id"]
+        other = post(http, encoded(LAST))
+        assert other.status_code == 422 and "different request" in other.text, other.text
+        http.post(f"/v1/jobs/{first.json()['id']}/cancel")
+
+
+def noise(width: int, height: int) -> np.ndarray:
+    """Pixels that no resize or lossy step leaves unchanged."""
+    return np.random.default_rng(5).integers(0, 256, (height, width, 3), dtype=np.uint8)
 
 
 def test_the_cli_takes_image_files(server: LiveServer, tmp_path: Path) -> None:

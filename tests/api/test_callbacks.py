@@ -374,5 +374,5 @@ def test_a_native_cancel_wakes_the_dispatcher_at_once(
         started = time.monotonic()
         with live.client() as http:
             assert http.post(f"/v1/jobs/{task_id}/cancel").status_code == 200
-        got.wait_for_status("cancelled", seconds=10)
-        assert time.monotonic() - started < 5
+        got.wait_for_status("cancelled", seconds=20)
+        assert time.monotonic() - started < 15  # not the 30 s poll (room for a busy machine)

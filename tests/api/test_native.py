@@ -188,7 +188,7 @@ def test_a_stream_ends_after_its_time_limit(server: LiveServer, http: httpx.Clie
 
     started = time.monotonic()
     chunks = asyncio.run(collect())
-    assert 0.3 <= time.monotonic() - started < 3
+    assert 0.3 <= time.monotonic() - started < 10  # ignoring its limit, it would never end
     assert chunks[0] == "retry: 1000\n\n"
     assert [chunk.split("\n")[0] for chunk in chunks[1:]] == ["event: job"]
     assert http.get(f"/v1/jobs/{job_id}").json()["status"] == "queued"

@@ -11,6 +11,7 @@ an environment is missing or holds another version: a test run never installs an
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -64,14 +65,31 @@ def sdk_python(name: str) -> Path:
     return sdk.python
 
 
+def uv() -> str | None:
+    """uv beside this interpreter or on PATH (requirements-dev.txt installs it), else None."""
+    beside = Path(sys.executable).parent / "uv"
+    return str(beside) if beside.exists() else shutil.which("uv")
+
+
+def install_commands(sdk: Sdk) -> tuple[list[object], list[object]]:
+    """How to make the SDK's environment and install it: uv where there is one (several
+    times faster than venv + pip), else venv and pip."""
+    folder, fast = REPO / sdk.folder, uv()
+    if fast is not None:
+        make = [fast, "venv", "--quiet", "--clear", "--python", sys.executable, folder]
+        return make, [fast, "pip", "install", "--quiet", "--python", sdk.python, sdk.requirement]
+    make = [sys.executable, "-m", "venv", "--clear", folder]
+    return make, [sdk.python, "-m", "pip", "install", "--quiet", sdk.requirement]
+
+
 def make_all() -> int:
     """Create (or replace) every environment that is not ready, the installs side by side."""
     running = []
     for sdk in SDKS.values():
         if installed_version(sdk) == sdk.version:
             continue
-        subprocess.run([sys.executable, "-m", "venv", "--clear", REPO / sdk.folder], check=True)
-        install = [sdk.python, "-m", "pip", "install", "--quiet", sdk.requirement]
+        make, install = install_commands(sdk)
+        subprocess.run(make, check=True)
         running.append((sdk, subprocess.Popen(install)))
     failed = [sdk.requirement for sdk, process in running if process.wait() != 0]
     if failed:

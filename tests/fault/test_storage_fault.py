@@ -105,7 +105,9 @@ def test_a_clipforge_worker_on_postgresql_waits_out_the_fault_too(
         with httpx.Client(base_url=api.url, timeout=30) as http:
             ids = [_create(http, "/v1/jobs", TEXT) for _ in range(4)]
             wait_for_job(http, ids[0], lambda job: job["status"] != "queued", timeout=120)
-            folders = [tmp_path / "videos", tmp_path / "tmp", *(tmp_path / "tmp").iterdir()]
+            scratch = tmp_path / "tmp"  # the worker's scratch: made a moment after its claim
+            _wait_for(lambda: scratch.is_dir() and any(scratch.iterdir()), timeout=60)
+            folders = [tmp_path / "videos", scratch, *scratch.iterdir()]
             with unwritable(*folders):
                 started = time.monotonic()
                 while time.monotonic() - started < FAULT_SECONDS:

@@ -101,10 +101,10 @@ def test_every_attribute_value_is_recognised(verdicts) -> None:
 def test_speed() -> None:
     clip = render_scene(random_scene(np.random.default_rng(3)), 56, 32, FRAMES)
     analyse(clip)
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: what the analyser costs, whatever else runs
     for _ in range(5):
         analyse(clip)
-    assert (time.perf_counter() - started) / 5 < 0.5
+    assert (time.process_time() - started) / 5 < 0.5
 
 
 @pytest.mark.parametrize("tone", [(0, 0, 0), (110, 110, 115), (220, 30, 30), (250, 250, 250)])

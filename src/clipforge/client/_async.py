@@ -77,9 +77,9 @@ class AsyncClient:
         options.update(seed=seed, camera_fixed=camera_fixed, watermark=watermark)
         options.update(negative_prompt=negative_prompt, guidance_scale=guidance_scale)
         options.update(num_inference_steps=num_inference_steps)
-        body = _base.create_body(prompt, model, options, image, last_image)
-        created = (await self._request("POST", _base.CREATE_PATH, json=body)).json()
-        return await self.generation(created["id"])
+        create = _base.create_request(prompt, model, options, image, last_image)
+        created = await self._request("POST", _base.CREATE_PATH, **create)
+        return AsyncGeneration(self, _base.parse_job(created))
 
     async def generation(self, job_id: str) -> AsyncGeneration:
         """A handle on an existing generation."""

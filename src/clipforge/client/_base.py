@@ -5,7 +5,6 @@ Nothing here does I/O, so `Client` and `AsyncClient` differ only in how they wai
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import os
 import random
@@ -39,7 +38,8 @@ DEFAULT_URL = "http://127.0.0.1:8000"
 URL_VARIABLE, KEY_VARIABLE = "CLIPFORGE_URL", "CLIPFORGE_API_KEY"
 """What the SDK and the CLI read from the environment when not told (the server's own
 settings are `clipforge.settings`, which the SDK never imports)."""
-CREATE_PATH = "/v2/video/generations"
+CREATE_PATH = "/v1/jobs"
+"""The native create: the AI/ML body as JSON, or as a form whose images are file parts."""
 USER_AGENT = f"clipforge-python/{__version__}"
 
 ERRORS_BY_STATUS: dict[int, type[ApiError]] = {
@@ -122,36 +122,57 @@ def connection_error(base_url: str, exc: Exception) -> ApiConnectionError:
 
 ImageSource = str | bytes | os.PathLike[str]
 """An image for `generate(image=..., last_image=...)`: an http(s) or data: URL (sent as it
-is), a local file's path (str or Path), or the image's bytes (sent as a data: URL)."""
+is), a local file's path (str or Path), or the image's bytes (both uploaded as a file)."""
 
 _SIGNATURES = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG": "image/png", b"RIFF": "image/webp"}
+_FIELDS = {"image": "image_url", "last_image": "last_image_url"}
 
 
-def image_url(image: ImageSource) -> str:
-    """What the API's image_url field gets for `image` (a file or bytes become a data: URL)."""
+def image_file(image: ImageSource) -> tuple[str, bytes, str] | None:
+    """`image` as a form's file part (name, bytes, type), or None for a URL (sent as it is)."""
     if isinstance(image, str) and image.startswith(("http://", "https://", "data:")):
-        return image
-    data = image if isinstance(image, bytes) else Path(image).read_bytes()
+        return None
+    if isinstance(image, bytes):
+        name, data = "image", image
+    else:
+        path = Path(image)
+        name, data = path.name, path.read_bytes()
     kind = next((k for sig, k in _SIGNATURES.items() if data.startswith(sig)), "image/png")
-    return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
+    return name, data, kind
 
 
-def create_body(
+def create_request(
     prompt: str,
     model: str,
     options: dict[str, Any],
     image: ImageSource | None = None,
     last_image: ImageSource | None = None,
 ) -> dict[str, Any]:
-    """The AI/ML API create body of `generate`, the images as URLs; options left as None are
-    not sent (the server's defaults)."""
-    if image is not None:
-        options["image_url"] = image_url(image)
-    if last_image is not None:
-        options["last_image_url"] = image_url(last_image)
+    """The httpx arguments of `generate`'s create: the AI/ML body as JSON, or, when an image
+    is a file or bytes, as a multipart form with the image's bytes as a file part (no base64
+    on the wire, one copy on the server). Options left as None are not sent."""
     body = {"model": model, "prompt": prompt}
     body.update({name: value for name, value in options.items() if value is not None})
-    return body
+    files = {}
+    for name, source in (("image", image), ("last_image", last_image)):
+        if source is None:
+            continue
+        part = image_file(source)
+        if part is None:
+            body[_FIELDS[name]] = source
+        else:
+            files[_FIELDS[name]] = part
+    if not files:
+        return {"json": body}
+    return {"data": {name: _form_text(name, value) for name, value in body.items()}, "files": files}
+
+
+def _form_text(name: str, value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, dict)):
+        raise ValueError(f"{name} cannot be sent beside an image file: give the images as URLs")
+    return str(value)
 
 
 def job_path(job_id: str, suffix: str = "") -> str:

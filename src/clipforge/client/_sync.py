@@ -86,9 +86,9 @@ class Client:
         options.update(seed=seed, camera_fixed=camera_fixed, watermark=watermark)
         options.update(negative_prompt=negative_prompt, guidance_scale=guidance_scale)
         options.update(num_inference_steps=num_inference_steps)
-        body = _base.create_body(prompt, model, options, image, last_image)
-        created = self._request("POST", _base.CREATE_PATH, json=body).json()
-        return self.generation(created["id"])
+        create = _base.create_request(prompt, model, options, image, last_image)
+        created = self._request("POST", _base.CREATE_PATH, **create)
+        return Generation(self, _base.parse_job(created))
 
     def generation(self, job_id: str) -> Generation:
         """A handle on an existing generation (to wait for, download or cancel)."""

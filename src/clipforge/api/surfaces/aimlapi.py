@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import partial
 from typing import Annotated, Literal
 
@@ -12,6 +13,7 @@ from pydantic_core.core_schema import SerializerFunctionWrapHandler
 from clipforge.api.accept.checks import check_images, check_model_id, check_prompt
 from clipforge.api.accept.fields import Sampling
 from clipforge.api.accept.idempotency import IdempotencyHeader, fingerprint
+from clipforge.api.accept.media.forms import Upload
 from clipforge.api.accept.seedance_fields import (
     MediaList,
     Provider,
@@ -159,13 +161,20 @@ UNTAKEN = ("video_urls", "audio_urls", "video_url", "audio_url")
 SAMPLING = {"model", "prompt", "negative_prompt", "num_inference_steps"}
 
 
-def image_fields(body: CreateVideoBody, services: Services) -> list[ImageField]:
-    """First and last frames, then the reference images (`ref1`...)."""
+def image_fields(
+    body: CreateVideoBody, services: Services, uploads: Mapping[str, Upload] = {}
+) -> list[ImageField]:
+    """First and last frames (their bytes where a form uploaded them), then the reference
+    images (`ref1`...)."""
     named = (
         ("image_url", "first", body.image_url),
         ("last_image_url", "last", body.last_image_url),
     )
-    frames = [ImageField(field, which, url) for field, which, url in named if url is not None]
+    frames = [
+        ImageField(field, which, url, uploads[field].data if field in uploads else None)
+        for field, which, url in named
+        if url is not None
+    ]
     if not body.image_urls:
         return frames
     served = services.models.require(body.model)
@@ -180,15 +189,17 @@ async def create_from(
     key: str | None,
     path: str,
     surface: str = "aimlapi",
+    uploads: Mapping[str, Upload] = {},
 ) -> Job:
-    """Validate the body, take in its images, then create the job (once per idempotency key
-    and `path`). An image-to-video request without `aspect_ratio` takes the first image's
-    (Ark's adaptive)."""
+    """Validate the body, take in its images (`uploads`: those a form sent as files), then
+    create the job (once per idempotency key and `path`). An image-to-video request without
+    `aspect_ratio` takes the first image's (Ark's adaptive)."""
     request = to_generation_request(body, services)  # validation: inline, never queued
     adaptive = body.aspect_ratio in (None, "adaptive")
-    fields = image_fields(body, services)
+    fields = image_fields(body, services, uploads)
     request, images = await with_images(request, fields, services, adaptive)
-    once = partial(fingerprint, path, body)
+    digests = {name: upload.sha256 for name, upload in uploads.items()}
+    once = partial(fingerprint, path, body, **({"uploads": digests} if digests else {}))
     return await submit(services, caller, jobs, request, images, key, once, surface=surface)
 
 

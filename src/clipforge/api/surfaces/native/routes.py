@@ -12,10 +12,11 @@ from __future__ import annotations
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
 from clipforge import __version__
+from clipforge.api.accept.bodies import json_or_form, parsed
 from clipforge.api.accept.fields import QueryInt
 from clipforge.api.accept.idempotency import IdempotencyHeader
 from clipforge.api.deps import Authorized, CallerDep, JobsDep, Services, ServicesDep
@@ -30,6 +31,8 @@ from clipforge.store.presence import WorkerPresence
 
 router = APIRouter(tags=["ClipForge"], responses=AIML_ERRORS, route_class=StrictJsonRoute)
 NATIVE_JOBS_PATH = "/v1/jobs"
+IMAGE_FILES = {"image_url": "image_url", "last_image_url": "last_image_url"}
+"""A create form's file parts: each is the image of the body field of its name."""
 MAX_OFFSET = 10_000_000
 """Deepest page offset: beyond any real history, and within every database's integers."""
 
@@ -75,15 +78,23 @@ async def list_jobs(
     return await services.call(job_page, jobs, services, limit, offset)
 
 
-@router.post(NATIVE_JOBS_PATH, status_code=201, summary="Create a job (the AI/ML body)")
+@router.post(
+    NATIVE_JOBS_PATH,
+    status_code=201,
+    summary="Create a job (the AI/ML body, as JSON or a form with image files)",
+    openapi_extra=json_or_form(CreateVideoBody),
+)
 async def create_job_native(
-    body: CreateVideoBody,
+    request: Request,
     services: ServicesDep,
     caller: CallerDep,
     jobs: JobsDep,
     key: IdempotencyHeader = None,
 ) -> JobOut:
-    job = await create_from(body, services, caller, jobs, key, NATIVE_JOBS_PATH, "native")
+    """The AI/ML create body as JSON, or as a form whose `image_url` and `last_image_url` may
+    be file parts: the image's bytes as they are, no base64 (what the SDK and CLI send)."""
+    body, uploads = await parsed(request, CreateVideoBody, IMAGE_FILES)
+    job = await create_from(body, services, caller, jobs, key, NATIVE_JOBS_PATH, "native", uploads)
     return await services.call(to_job_out, job, jobs, services)
 
 

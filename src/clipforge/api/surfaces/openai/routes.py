@@ -12,26 +12,24 @@ stitched one: its `seconds` are its own. Errors have OpenAI's body (`api/http/er
 from __future__ import annotations
 
 import asyncio
-import json
 from functools import partial
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, RedirectResponse
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
+from clipforge.api.accept.bodies import json_or_form, parsed
 from clipforge.api.accept.checks import check_prompt
 from clipforge.api.accept.fields import QueryInt
 from clipforge.api.accept.idempotency import IdempotencyHeader, fingerprint
 from clipforge.api.accept.media import Image, take_video_last_frame
-from clipforge.api.accept.media.forms import Upload, read_form
+from clipforge.api.accept.media.forms import Upload
 from clipforge.api.accept.submit import ImageField, submit, with_images
 from clipforge.api.access import Caller
 from clipforge.api.deps import Authorized, CallerDep, JobsDep, Services, ServicesDep
 from clipforge.api.http.error_bodies import OPENAI_ERRORS
-from clipforge.api.http.errors import BODY_MODEL, where_json_broke
-from clipforge.api.http.json_body import StrictJsonRoute, loads
+from clipforge.api.http.json_body import StrictJsonRoute
 from clipforge.api.surfaces.openai.models import (
     Video,
     VideoCreateBody,
@@ -39,7 +37,6 @@ from clipforge.api.surfaces.openai.models import (
     VideoExtendBody,
     VideoList,
     VideoRemixBody,
-    form_values,
 )
 from clipforge.api.surfaces.openai.requests import extension_request, to_request
 from clipforge.api.surfaces.openai.sources import finished_source, stored_bytes, stored_frames
@@ -53,8 +50,8 @@ from clipforge.video.images import decode_png
 
 PATH = "/v1/videos"
 VARIANTS = {"video": None, "thumbnail": "poster", "spritesheet": "sprites"}
-UPLOADED = "upload:input_reference"
-"""`input_reference.image_url` of a form that uploads the image as a file."""
+CREATE_FILES = {"input_reference": "input_reference[image_url]"}
+"""An `input_reference` file part is the first frame, taken as uploaded bytes."""
 
 router = APIRouter(
     tags=["OpenAI videos"],
@@ -64,52 +61,6 @@ router = APIRouter(
 )
 
 
-def _schema(model: type[BaseModel]) -> dict[str, Any]:
-    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-    return {"schema": {k: v for k, v in schema.items() if k != "$defs"}}
-
-
-def _body(model: type[BaseModel]) -> dict[str, Any]:
-    """An OpenAPI request body in JSON and in multipart/form-data (the SDK sends the latter)."""
-    content = {"application/json": _schema(model), "multipart/form-data": _schema(model)}
-    return {"requestBody": {"required": True, "content": content}}
-
-
-async def parsed(
-    request: Request, model: type[BaseModel], files: tuple[str, ...] = ()
-) -> tuple[Any, dict[str, Upload]]:
-    """The body as `model`, from JSON or a form (parsed off the event loop), and the files
-    uploaded in the form fields named in `files`; a body that does not validate is the usual
-    400 naming the field. An `input_reference` file is taken as uploaded bytes (its
-    `image_url` reads `UPLOADED`)."""
-    data: Any
-    uploads: dict[str, Upload] = {}
-    content_type = request.headers.get("content-type", "")
-    if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
-        form = await read_form(request)
-        values = list(form.values)
-        for upload in form.files:
-            if upload.name not in files:
-                raise InvalidField(upload.name, "a file is not taken here")
-            if upload.name in uploads:
-                raise InvalidField(upload.name, "given more than once")
-            uploads[upload.name] = upload
-            if upload.name == "input_reference":  # the image comes as bytes, no data: URL
-                values.append(("input_reference[image_url]", UPLOADED))
-        data = form_values(values)
-    else:
-        body = await request.body()
-        try:
-            data = loads(body)
-        except json.JSONDecodeError as exc:
-            raise InvalidField("body", where_json_broke(body, exc.pos, exc.msg)) from None
-        except ValueError as exc:
-            raise InvalidField("body", f"expected a JSON object or a form ({exc})") from None
-    try:
-        return model.model_validate(data), uploads
-    except ValidationError as exc:
-        request.scope[BODY_MODEL] = model  # for "did you mean" on a misspelt field
-        raise RequestValidationError(exc.errors()) from None
 
 
 async def _create(
@@ -133,7 +84,7 @@ async def _create(
     return await submit(services, caller, jobs, request, all_images, key, once, surface="openai")
 
 
-@router.post(PATH, summary="Create a video", openapi_extra=_body(VideoCreateBody))
+@router.post(PATH, summary="Create a video", openapi_extra=json_or_form(VideoCreateBody))
 async def create_video(
     request: Request,
     response: Response,
@@ -142,7 +93,7 @@ async def create_video(
     jobs: JobsDep,
     key: IdempotencyHeader = None,
 ) -> Video:
-    body, uploads = await parsed(request, VideoCreateBody, ("input_reference",))
+    body, uploads = await parsed(request, VideoCreateBody, CREATE_FILES)
     asked = to_request(body, services)  # validation: inline, never queued
     reference, upload = body.input_reference, uploads.get("input_reference")
     data = None if upload is None else upload.data
@@ -249,7 +200,7 @@ async def remix_video(
 @router.post(
     f"{PATH}/extensions",
     summary="Extend a video: a new clip that starts from its last frame",
-    openapi_extra=_body(VideoExtendBody),
+    openapi_extra=json_or_form(VideoExtendBody),
 )
 async def extend_video(
     request: Request,
@@ -259,7 +210,7 @@ async def extend_video(
     jobs: JobsDep,
     key: IdempotencyHeader = None,
 ) -> Video:
-    body, uploads = await parsed(request, VideoExtendBody, ("video",))
+    body, uploads = await parsed(request, VideoExtendBody, {"video": None})
     png = None  # the source's stored last frame, kept as it is when the sizes match
     if "video" in uploads:  # a video file: the extension starts from its last frame
         last = await take_video_last_frame("video", uploads["video"].data, services.settings)
