@@ -40,6 +40,7 @@ from clipforge.backends.diffusers.rules import (
     detect_family,
 )
 from clipforge.backends.diffusers.sampling import (
+    call_pipeline,
     guidance_arguments,
     image_arguments,
     image_pipeline,
@@ -51,6 +52,7 @@ from clipforge.backends.diffusers.sampling import (
 from clipforge.backends.diffusers.two_stage import TwoStageRunner, stage_one_size
 from clipforge.backends.geometry import native_size
 from clipforge.errors import ClipForgeError, GenerationFailed, ModelUnavailable, WorkerFailure
+from clipforge.placeholders import resolve_placeholders
 from clipforge.schemas import GenerationRequest
 from clipforge.settings import Settings
 
@@ -102,6 +104,7 @@ class DiffusersBackend(Backend):
             fps=family.fps,
             first_frame=family.first_frame,
             last_frame=family.last_frame,
+            reference_images=family.reference_images,
             description=family.description,
         )
         self.two_stage = (
@@ -151,7 +154,7 @@ class DiffusersBackend(Backend):
         """Native size with the request's aspect ratio, a valid frame count, the step count."""
         family, settings = self.family, self.settings
         short_side = self._short_side(request)
-        if self.settings.native_short_side is None:
+        if self.settings.native_short_side is None or family.bucket_bases:
             width, height = family.tier_size(request.size, short_side)
         else:  # an operator's short side is a short side
             width, height = native_size(*request.size, short_side, family.size_multiple)
@@ -203,7 +206,12 @@ class DiffusersBackend(Backend):
             return self.two_stage.run(pipeline, arguments, images, small, plan, progress)
         if images:
             arguments |= image_arguments(pipeline, images, plan.width, plan.height, plan.num_frames)
-        return pipeline(**arguments).frames
+        if images.references:
+            arguments["prompt"] = resolve_placeholders(arguments["prompt"], len(images.references))
+        if self.family.bucket_bases and hasattr(pipeline, "target_size"):
+            # HunyuanVideo 1.5 image-to-video sizes the clip from the image at this base.
+            pipeline.target_size = self.family.bucket_base(self._short_side(request))
+        return call_pipeline(pipeline, arguments)
 
     def _short_side(self, request: GenerationRequest) -> int:
         return self.settings.native_short_side or self.native_tier(request)

@@ -100,6 +100,7 @@ def capabilities_for(weights: str | None) -> Capabilities:
         last_frame=rules.last_frame,
         text_to_video=not rules.needs_image,
         needs_last_frame=rules.needs_last_frame,
+        reference_images=rules.reference_images,
         negative_prompt=True,
         sampling_steps=True,
         guidance=True,

@@ -48,6 +48,13 @@ class WeightsConfig:
     vae_blocks: tuple[str, ...] = ()
     has_latent_upsampler: bool = False
     """An LTX `latent_upsampler/` folder beside the pipeline's components."""
+    target_size: int | None = None
+    """HunyuanVideo 1.5: the pixel size its sizes are bucketed around (640: 480p, 960: 720p)."""
+    use_meanflow: bool = False
+    """HunyuanVideo 1.5 480p I2V step-distilled: the MeanFlow time embedding."""
+    guider_scale: float | None = None
+    """The saved guider's guidance scale (`guider/guider_config.json`; HunyuanVideo 1.5: 6.0,
+    CFG-distilled 1.0)."""
 
     @property
     def width(self) -> int:
@@ -64,6 +71,7 @@ def read_config(weights: str | Path | None) -> WeightsConfig | None:
         return None
     transformer = _json(folder / "transformer" / "config.json")
     vae = _json(folder / "vae" / "config.json")
+    guider = _json(folder / "guider" / "guider_config.json")
     return WeightsConfig(
         pipeline_class=str(index["_class_name"]),
         boundary_ratio=index.get("boundary_ratio"),
@@ -82,6 +90,9 @@ def read_config(weights: str | Path | None) -> WeightsConfig | None:
         vae_timestep_conditioning=bool(vae.get("timestep_conditioning", False)),
         vae_blocks=tuple(vae.get("down_block_types") or ()),
         has_latent_upsampler=(folder / "latent_upsampler" / "config.json").is_file(),
+        target_size=transformer.get("target_size"),
+        use_meanflow=bool(transformer.get("use_meanflow", False)),
+        guider_scale=guider.get("guidance_scale"),
     )
 
 

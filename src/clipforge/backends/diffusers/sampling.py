@@ -7,6 +7,12 @@
   5B keeps its `expand_timesteps`; not `from_pipe`, which casts every shared module to one
   dtype), LTXPipeline through LTXImageToVideoPipeline, LTXConditionPipeline as conditions (the
   first frame at index 0, the last at the last index).
+- Wan VACE takes a first and last frame as a conditioning video and mask (the frames kept,
+  gray frames between to generate, as diffusers' WanVACEPipeline example builds them) and the
+  reference images as a list, in the order sent.
+- HunyuanVideo 1.5 pipelines take no `guidance_scale` (their saved guider holds it), no
+  `callback_on_step_end` (progress comes from the scheduler's step) and, for image-to-video,
+  no size (the image's bucket at the pipeline's `target_size`): `call_pipeline` adapts.
 - Flow shift: the scheduler gets the family's shift for the native size rendered.
 - Frames: the pipeline returns the decoded video on its device (`output_type="pt"`); each
   frame becomes uint8 there and is copied to the host one at a time, as the encoder takes it.
@@ -17,6 +23,7 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -48,6 +55,15 @@ def quiet_published_timesteps() -> None:
 WAN_IMAGE_PIPELINE = "WanImageToVideoPipeline"
 LTX_IMAGE_PIPELINE = "LTXImageToVideoPipeline"
 LTX_CONDITION_PIPELINE = "LTXConditionPipeline"
+WAN_VACE_PIPELINE = "WanVACEPipeline"
+TAKE_IMAGES = {
+    WAN_IMAGE_PIPELINE,
+    LTX_CONDITION_PIPELINE,
+    LTX_IMAGE_PIPELINE,
+    WAN_VACE_PIPELINE,
+    "HunyuanVideo15ImageToVideoPipeline",
+}
+"""Pipelines that take their images themselves (no image-to-video twin needed)."""
 
 
 def class_names(pipeline: Any) -> set[str]:
@@ -77,7 +93,7 @@ def guidance_arguments(
 def image_pipeline(pipeline: Any) -> Any:
     """The pipeline that takes images and shares `pipeline`'s loaded modules."""
     names = class_names(pipeline)
-    if names & {WAN_IMAGE_PIPELINE, LTX_CONDITION_PIPELINE, LTX_IMAGE_PIPELINE}:
+    if names & TAKE_IMAGES:
         return pipeline
     import diffusers
 
@@ -98,6 +114,8 @@ def image_arguments(
     """The image arguments of `pipeline`'s call, the images resized to the native size."""
     first = _picture(images.first, width, height)
     last = _picture(images.last, width, height)
+    if WAN_VACE_PIPELINE in class_names(pipeline):
+        return vace_arguments(images, first, last, num_frames)
     if LTX_CONDITION_PIPELINE in class_names(pipeline):
         from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition
 
@@ -111,6 +129,68 @@ def image_arguments(
     return arguments
 
 
+def vace_arguments(
+    images: ImageInput, first: Image.Image | None, last: Image.Image | None, num_frames: int
+) -> dict[str, Any]:
+    """WanVACEPipeline's `reference_images` (as sent, in order: the pipeline fits each on a
+    white canvas) and, with a first or last frame, the conditioning `video` and `mask`."""
+    arguments: dict[str, Any] = {}
+    if images.references:
+        arguments["reference_images"] = [_picture(r, *r.shape[1::-1]) for r in images.references]
+    if first is None and last is None:
+        return arguments
+    size = (first or last).size  # type: ignore[union-attr]
+    gray = Image.new("RGB", size, (128, 128, 128))  # the example's 127.5, as a PIL image
+    keep, make = Image.new("L", size, 0), Image.new("L", size, 255)
+    video, mask = [gray] * num_frames, [make] * num_frames
+    for index, frame in ((0, first), (num_frames - 1, last)):
+        if frame is not None:
+            video[index], mask[index] = frame, keep
+    return arguments | {"video": video, "mask": mask}
+
+
+def call_pipeline(pipeline: Any, arguments: dict[str, Any]) -> Any:
+    """`pipeline(**arguments).frames`, the arguments it has no parameter for given another
+    way (module docstring): guidance to its guider, the step callback through its scheduler,
+    the size dropped (the image, already at the native size, decides it)."""
+    accepted = inspect.signature(pipeline.__call__).parameters
+    arguments = dict(arguments)
+    guidance = None if "guidance_scale" in accepted else arguments.pop("guidance_scale", None)
+    guider = getattr(pipeline, "guider", None)
+    if guidance is not None and guider is not None and guider.guidance_scale != guidance:
+        pipeline.guider = guider.new(guidance_scale=guidance)
+    if "width" not in accepted:
+        arguments.pop("width", None)
+        arguments.pop("height", None)
+    callback = None
+    if "callback_on_step_end" not in accepted:
+        callback = arguments.pop("callback_on_step_end", None)
+    with _scheduler_steps(pipeline, callback):
+        return pipeline(**arguments).frames
+
+
+@contextmanager
+def _scheduler_steps(pipeline: Any, callback: Any) -> Iterator[None]:
+    """Call `callback` (a callback_on_step_end) after each of the scheduler's steps."""
+    if callback is None:
+        yield
+        return
+    scheduler = pipeline.scheduler
+    step, done = scheduler.step, [0]
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        out = step(*args, **kwargs)
+        callback(pipeline, done[0], None, {})
+        done[0] += 1
+        return out
+
+    scheduler.step = counted
+    try:
+        yield
+    finally:
+        del scheduler.step  # the class's own again
+
+
 def _picture(array: np.ndarray | None, width: int, height: int) -> Image.Image | None:
     if array is None:
         return None
@@ -122,14 +202,14 @@ def _picture(array: np.ndarray | None, width: int, height: int) -> Image.Image |
 
 def set_flow_shift(pipeline: Any, shift: float | None, cache: dict[float, Any]) -> None:
     """Give `pipeline` a scheduler with `shift` (kept per shift in `cache`), when its
-    scheduler has a flow shift (Wan's UniPC) and `shift` differs from it."""
+    scheduler has a flow shift (Wan's UniPC `flow_shift`, HunyuanVideo 1.5's flow-matching
+    Euler `shift`) and `shift` differs from it."""
     scheduler = pipeline.scheduler
-    if shift is None or "flow_shift" not in scheduler.config:
-        return
-    if scheduler.config.flow_shift == shift:
+    key = next((k for k in ("flow_shift", "shift") if k in scheduler.config), None)
+    if shift is None or key is None or scheduler.config[key] == shift:
         return
     if shift not in cache:
-        cache[shift] = type(scheduler).from_config(scheduler.config, flow_shift=shift)
+        cache[shift] = type(scheduler).from_config(scheduler.config, **{key: shift})
     pipeline.scheduler = cache[shift]
 
 

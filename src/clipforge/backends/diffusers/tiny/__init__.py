@@ -29,7 +29,7 @@ import torch
 from diffusers import LTXLatentUpsamplePipeline
 
 from clipforge.backends.diffusers.entries import CATALOGUE
-from clipforge.backends.diffusers.tiny import ltx, wan
+from clipforge.backends.diffusers.tiny import hunyuan, ltx, vace, wan
 from clipforge.backends.diffusers.tiny.common import seeded_by, tiny_tokenizer
 
 __all__ = ["KINDS", "TRY_SETTINGS", "build_tiny_pipeline", "build_tiny_upsampler", "tiny_tokenizer"]
@@ -105,5 +105,8 @@ _CATALOGUE_BUILDERS: dict[str, Callable[[str, Any, Any], Any]] = {
     "WanImageToVideoPipeline": wan.build_wan,
     "LTXPipeline": ltx.build_ltx,
     "LTXConditionPipeline": ltx.build_ltx,
+    "WanVACEPipeline": vace.build_vace,
+    "HunyuanVideo15Pipeline": hunyuan.build_hunyuan,
+    "HunyuanVideo15ImageToVideoPipeline": hunyuan.build_hunyuan,
 }
 """Which module builds a catalogue entry, by the entry's pipeline class."""
