@@ -120,12 +120,21 @@ def _short_status(job: Job) -> str:
 def models_table(models: Sequence[Model]) -> Table:
     table = Table(box=box.SIMPLE)
     table.add_column("id", no_wrap=True)  # in full: it is what --model takes
-    for name in ("backend", "weights", "image input"):
+    for name in ("backend", "weights", "image input", "with references"):
         table.add_column(name)
     for model in models:
         image = "yes" if model.image_input else "no"
-        table.add_row(model.id, model.backend, escape(model.weights or "-"), image)
+        weights = escape(model.weights or "-")
+        table.add_row(model.id, model.backend, weights, image, _with_references(model, weights))
     return table
+
+
+def _with_references(model: Model, weights: str) -> str:
+    """What an id renders with when a request sends reference images (`image_urls`)."""
+    if not model.reference_images:
+        return "-"
+    shown = escape(model.reference_weights) if model.reference_weights else weights
+    return f"{shown} (up to {model.reference_images})"
 
 
 def job_details(job: Job) -> Table:

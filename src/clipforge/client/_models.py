@@ -117,3 +117,7 @@ class Model(_Lenient):
     backend: str
     weights: str | None = None
     image_input: bool = False
+    reference_images: int = 0
+    """How many reference images (`image_urls`) it takes (0: none)."""
+    reference_weights: str | None = None
+    """What a request with reference images renders with, where not `weights`."""

@@ -73,6 +73,9 @@ class ModelOut(BaseModel):
     """`generate_audio` defaults to true (the id makes sound and so does its backend)."""
     reference_images: int
     """How many `image_urls` it takes (0: none)."""
+    reference_weights: str | None = None
+    """The weights a request with reference images renders with, where they are not `weights`
+    (Wan VACE under CLIPFORGE_MODEL=catalogue); null: `weights`."""
 
 
 class ModelList(BaseModel):
@@ -168,6 +171,7 @@ def model_out(model: ServedModel) -> ModelOut:
         default_resolution=spec.default_resolution.value,
         sound=model.audio,
         reference_images=model.references,
+        reference_weights=model.with_references().weights if model.references else None,
     )
 
 

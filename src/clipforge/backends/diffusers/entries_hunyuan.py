@@ -31,6 +31,10 @@ HY15_SIZES = (
     "at 720p; task_type; use_meanflow for the step-distilled one; guider guidance_scale) and "
     "hyvideo/utils/data_utils.py generate_crop_size_list (aspect-ratio buckets)"
 )
+HY15_VAE = (
+    "diffusers docs api/pipelines/hunyuan_video15 and Tencent's diffusers example (every "
+    "component in bf16, `pipe.vae.enable_tiling()`)"
+)
 HY15_TEXT = (
     "diffusers pipelines/hunyuan_video1_5 (Qwen2.5-VL-7B text encoder, ByT5 glyph encoder, "
     "SigLIP image encoder for I2V; guidance through the saved ClassifierFreeGuidance guider)"
@@ -41,7 +45,7 @@ def _hunyuan(entry: str, description: str, i2v: bool, tier: int, **values: objec
     """A HunyuanVideo 1.5 checkpoint: one tier (480 or 720) whatever the resolution asked."""
     cited = {"steps": HY15_TABLE, "guidance": HY15_TABLE, "flow_shift": HY15_TABLE}
     cited |= {"frames": HY15_GENERATE, "fps": HY15_GENERATE, "sizes": HY15_SIZES}
-    cited |= {"text_encoders": HY15_TEXT}
+    cited |= {"text_encoders": HY15_TEXT, "vae": HY15_VAE}
     fields = {"name": entry, "description": description, "trained_frames": 121} | values
     base = HUNYUAN15_I2V if i2v else HUNYUAN15
     return base.with_changes(**fields, short_side=tier, sources=cited)
@@ -76,7 +80,7 @@ def _hunyuan_entry(
         use_meanflow="step_distilled" in variant,
         guider_scale=guidance,
     )
-    distilled = "distilled" in variant
+    distilled = "step_distilled" in variant  # CFG-distilled ones still take 50 steps
     return CatalogEntry(
         name,
         _HY + variant,
