@@ -206,7 +206,7 @@ class DiffusersBackend(Backend):
             return self.two_stage.run(pipeline, arguments, images, small, plan, progress)
         if images:
             arguments |= image_arguments(pipeline, images, plan.width, plan.height, plan.num_frames)
-        if images.references:
+        if images.references:  # @Image1... as plain words (the job's `reading` says so too)
             arguments["prompt"] = resolve_placeholders(arguments["prompt"], len(images.references))
         if self.family.bucket_bases and hasattr(pipeline, "target_size"):
             # HunyuanVideo 1.5 image-to-video sizes the clip from the image at this base.
@@ -277,8 +277,9 @@ class DiffusersBackend(Backend):
     def interpret(self, request: GenerationRequest) -> Reading:
         """The prompt the pipeline receives (with the camera-fixed suffix) and its negative
         prompt (the request's, else the model's published one)."""
+        prompt = augment_prompt(request.prompt, request.camera_fixed)
         return Reading(
-            augment_prompt(request.prompt, request.camera_fixed),
+            resolve_placeholders(prompt, len(request.reference_images)),
             self._negative_prompt(request),
             memory=self.memory_plan(self.plan(request)).as_dict(),
         )
