@@ -79,13 +79,16 @@ def build_tiny_upsampler(path: Path, *, seed: int = 0) -> Path:
 
 
 def _name_processor_as_released(path: Path) -> None:
-    """Without torchvision, transformers saves CLIPImageProcessor as its PIL twin; the released
-    folders name CLIPImageProcessor (loaded as the twin here, with a warning)."""
+    """Without torchvision, transformers saves CLIPImageProcessor (SiglipImageProcessor) as its
+    PIL twin; the released folders name the processor itself (loaded as the twin here, with a
+    warning)."""
     index_path = path / "model_index.json"
     index = json.loads(index_path.read_text())
-    if index.get("image_processor", [None, None])[1] == "CLIPImageProcessorPil":
-        index["image_processor"] = ["transformers", "CLIPImageProcessor"]
-        index_path.write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
+    for name in ("image_processor", "feature_extractor"):
+        library, cls = index.get(name, [None, None])
+        if isinstance(cls, str) and cls.endswith("ImageProcessorPil"):
+            index[name] = [library, cls.removesuffix("Pil")]
+    index_path.write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
 
 
 def _build(kind: str, seed: int) -> Any:
