@@ -118,23 +118,28 @@ def _short_status(job: Job) -> str:
 
 
 def models_table(models: Sequence[Model]) -> Table:
-    table = Table(box=box.SIMPLE)
+    table = Table(box=box.SIMPLE, caption=_references_note(models), caption_justify="left")
     table.add_column("id", no_wrap=True)  # in full: it is what --model takes
-    for name in ("backend", "weights", "image input", "with references"):
+    for name in ("backend", "weights", "image input"):
         table.add_column(name)
     for model in models:
         image = "yes" if model.image_input else "no"
-        weights = escape(model.weights or "-")
-        table.add_row(model.id, model.backend, weights, image, _with_references(model, weights))
+        table.add_row(model.id, model.backend, escape(model.weights or "-"), image)
     return table
 
 
-def _with_references(model: Model, weights: str) -> str:
-    """What an id renders with when a request sends reference images (`image_urls`)."""
-    if not model.reference_images:
-        return "-"
-    shown = escape(model.reference_weights) if model.reference_weights else weights
-    return f"{shown} (up to {model.reference_images})"
+def _references_note(models: Sequence[Model]) -> str | None:
+    """What the ids that take reference images (`image_urls`) render them with."""
+    groups: dict[str, list[str]] = {}
+    for model in models:
+        if model.reference_images:
+            weights = model.reference_weights or model.weights or model.backend
+            groups.setdefault(weights, []).append(model.id)
+    lines = [
+        f"with reference images: {', '.join(ids)} -> {escape(weights)}"
+        for weights, ids in groups.items()
+    ]
+    return "\n".join(lines) or None
 
 
 def job_details(job: Job) -> Table:
