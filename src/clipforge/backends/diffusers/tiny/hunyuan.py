@@ -53,7 +53,7 @@ def qwen_tokenizer() -> Qwen2Tokenizer:
     """Byte-level BPE over the 256 byte symbols, no merges, Qwen's three markers."""
     vocab = {symbol: index for index, symbol in enumerate(sorted(ByteLevel.alphabet()))}
     tokenizer = Qwen2Tokenizer(
-        vocab=vocab, merges=[], unk_token=None, eos_token="<|im_end|>", pad_token="<|endoftext|>"
+        vocab=vocab, merges=[], eos_token="<|im_end|>", pad_token="<|endoftext|>"
     )
     tokenizer.add_special_tokens({"additional_special_tokens": ["<|im_start|>", "<|im_end|>"]})
     tokenizer.chat_template = CHAT_TEMPLATE
@@ -62,16 +62,17 @@ def qwen_tokenizer() -> Qwen2Tokenizer:
 
 def hunyuan_text(seeded: Seeded) -> dict[str, Any]:
     tokenizer = qwen_tokenizer()
-    qwen = Qwen2_5_VLTextConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=QWEN_WIDTH,
-        intermediate_size=16,
-        num_hidden_layers=3,  # the pipeline reads the third-last hidden state
-        num_attention_heads=2,
-        num_key_value_heads=2,
-        rope_scaling={"mrope_section": [1, 1, 2], "rope_type": "default", "type": "default"},
-        rope_theta=1000000.0,
-    )
+    size: dict[str, Any] = {
+        "vocab_size": len(tokenizer),
+        "hidden_size": QWEN_WIDTH,
+        "intermediate_size": 16,
+        "num_hidden_layers": 3,  # the pipeline reads the third-last hidden state
+        "num_attention_heads": 2,
+        "num_key_value_heads": 2,
+        "rope_scaling": {"mrope_section": [1, 1, 2], "rope_type": "default", "type": "default"},
+        "rope_theta": 1000000.0,
+    }
+    qwen = Qwen2_5_VLTextConfig(**size)
     glyph = T5Config(
         vocab_size=384,  # ByT5's: 256 bytes, 3 specials, 125 extra ids
         d_model=GLYPH_WIDTH,
