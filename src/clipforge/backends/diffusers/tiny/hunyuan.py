@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
 from diffusers import (
     AutoencoderKLHunyuanVideo15,
     FlowMatchEulerDiscreteScheduler,
@@ -140,6 +141,8 @@ def build_hunyuan(kind: str, tokenizer: Any, seeded: Seeded) -> Any:
         ),
         "guider": ClassifierFreeGuidance(guidance_scale=rules.guidance_scale or 6.0),
     }
+    for name in ("transformer", "vae"):  # saved in bf16, as published (ByT5's fixed 2048 width)
+        parts[name] = parts[name].to(torch.bfloat16)
     if not i2v:
         return HunyuanVideo15Pipeline(**parts)
     vision = SiglipVisionConfig(
