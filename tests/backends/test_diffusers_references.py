@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 from diffusers import HunyuanVideo15ImageToVideoPipeline, WanVACEPipeline
 
+from clipforge.backends.diffusers.backend import DiffusersBackend
 from clipforge.backends.diffusers.tiny import build_tiny_pipeline
-from tests.conftest import TINY_NATIVE
+from clipforge.errors import JobCancelled
+from clipforge.schemas import GenerationRequest
+from tests.conftest import TINY_NATIVE, make_tiny_settings
 from tests.images import data_url, encoded, halves
 from tests.live import LiveServer, live_server, wait_for_job
 
@@ -46,18 +50,24 @@ def _recording(call: Any, into: list[dict[str, Any]]) -> Any:
 
 
 @pytest.fixture(scope="module")
-def live(
-    tmp_path_factory: pytest.TempPathFactory, calls: dict[str, list[dict[str, Any]]]
-) -> Iterator[LiveServer]:
+def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("references")
-    folders = {
+    return {
         name: build_tiny_pipeline(name, root / f"weights-{n}")
         for n, name in enumerate(
             ("wan2.1-vace-1.3b", "hunyuanvideo-1.5-480p-t2v", "hunyuanvideo-1.5-480p-i2v")
         )
     }
+
+
+@pytest.fixture(scope="module")
+def live(
+    tmp_path_factory: pytest.TempPathFactory,
+    folders: dict[str, Path],
+    calls: dict[str, list[dict[str, Any]]],
+) -> Iterator[LiveServer]:
     with live_server(
-        root / "data",
+        tmp_path_factory.mktemp("data"),
         backend="diffusers",
         workers=1,
         model_map={
@@ -126,3 +136,31 @@ def test_a_hunyuan_image_to_video_job_starts_on_its_image(
     left, right = image[:, : width // 2 - 2], image[:, width // 2 + 2 :]
     assert np.abs(left - (220, 30, 30)).max() <= 8 and np.abs(right - (30, 30, 220)).max() <= 8
     assert "width" not in call and "guidance_scale" not in call  # its size and guider decide
+
+
+def test_hunyuan_guidance_progress_and_cancel_without_a_step_callback(
+    folders: dict[str, Path],
+) -> None:
+    """HunyuanVideo 1.5 takes no `guidance_scale` and no `callback_on_step_end`: a request's
+    guidance reaches its guider for that call only, progress comes after each scheduler step,
+    and a cancel there stops the job before the VAE decodes."""
+    backend = DiffusersBackend.from_settings(
+        make_tiny_settings(folders["hunyuanvideo-1.5-480p-t2v"])
+    )
+    pipeline, scales = backend.pipeline, []
+
+    def progress(step: int, total: int) -> None:
+        scales.append((step, total, pipeline.guider.guidance_scale))
+
+    backend.generate(GenerationRequest(model="m", prompt="a", guidance_scale=3.0), progress)
+    assert scales == [(1, 2, 3.0), (2, 2, 3.0)] and pipeline.guider.guidance_scale == 6.0
+    decoded: list[bool] = []
+    decode = pipeline.vae.decode
+    pipeline.vae.decode = lambda *a, **k: decoded.append(True) or decode(*a, **k)
+
+    def cancel(step: int, total: int) -> None:
+        raise JobCancelled("cancelled")
+
+    with pytest.raises(JobCancelled):
+        backend.generate(GenerationRequest(model="m", prompt="a"), cancel)
+    assert decoded == [] and "step" not in vars(pipeline.scheduler)

@@ -151,22 +151,33 @@ def vace_arguments(
 
 def call_pipeline(pipeline: Any, arguments: dict[str, Any]) -> Any:
     """`pipeline(**arguments).frames`, the arguments it has no parameter for given another
-    way (module docstring): guidance to its guider, the step callback through its scheduler,
-    the size dropped (the image, already at the native size, decides it)."""
+    way (module docstring): guidance to its guider (for this call), the step callback through
+    its scheduler, the size dropped (the image, already at the native size, decides it)."""
     accepted = inspect.signature(pipeline.__call__).parameters
     arguments = dict(arguments)
     guidance = None if "guidance_scale" in accepted else arguments.pop("guidance_scale", None)
-    guider = getattr(pipeline, "guider", None)
-    if guidance is not None and guider is not None and guider.guidance_scale != guidance:
-        pipeline.guider = guider.new(guidance_scale=guidance)
     if "width" not in accepted:
         arguments.pop("width", None)
         arguments.pop("height", None)
     callback = None
     if "callback_on_step_end" not in accepted:
         callback = arguments.pop("callback_on_step_end", None)
-    with _scheduler_steps(pipeline, callback):
+    with _guided(pipeline, guidance), _scheduler_steps(pipeline, callback):
         return pipeline(**arguments).frames
+
+
+@contextmanager
+def _guided(pipeline: Any, guidance: float | None) -> Iterator[None]:
+    """The pipeline's saved guider at `guidance` for the block (None: as saved)."""
+    saved = getattr(pipeline, "guider", None)
+    if guidance is None or saved is None or saved.guidance_scale == guidance:
+        yield
+        return
+    pipeline.guider = saved.new(guidance_scale=guidance)
+    try:
+        yield
+    finally:
+        pipeline.guider = saved
 
 
 @contextmanager
