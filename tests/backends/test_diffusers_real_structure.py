@@ -61,14 +61,22 @@ GPU_PROFILES: dict[str, dict[str, Any]] = {
 }
 
 
+class _Folders(dict[str, Path]):
+    """Tiny folders built when first asked for (each test waits for its own entry only)."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__()
+        self.root = root
+
+    def __missing__(self, name: str) -> Path:
+        self[name] = build_tiny_pipeline(name, self.root / f"weights-{NAMES.index(name)}")
+        return self[name]
+
+
 @pytest.fixture(scope="module")
 def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """One tiny folder per entry, named `weights-N` (never the catalogue name)."""
-    root = tmp_path_factory.mktemp("real-structure")
-    return {
-        name: build_tiny_pipeline(name, root / f"weights-{index}")
-        for index, name in enumerate(NAMES)
-    }
+    return _Folders(tmp_path_factory.mktemp("real-structure"))
 
 
 @pytest.fixture(scope="module", autouse=True)
