@@ -20,6 +20,13 @@ CLIP image tokens (257 per image) with k, v projections of their own:
     image k, v projections:                  2 * 2*I*d*d   = 4 I d^2
     image scores + AV:                       2 * 2*N*I*d   = 4 N I d
 
+Wan VACE adds its control blocks (a Wan block each over the control tokens, same N: 15 on
+the 1.3B, 8 on the 14B; `vace_blocks`), and each reference image one latent frame of tokens.
+HunyuanVideo 1.5 is an MMDiT: the context (C tokens: 729 image, 256 ByT5 and 1000 Qwen
+tokens, padded; a varlen kernel skips the padding) runs through every block beside the video,
+with its own projections and MLP and one joint attention over M = N + C tokens
+(`joint_context`): 8 M d^2 + 4 M^2 d + 4 M d f per block.
+
 Embeddings, norms, modulation and the output head are left out (under 1%). "attention" below
 is the scores + AV part, the part that grows as N^2. Image-to-video latents carry the image's
 latent and mask beside the noise (36 input channels on Wan), which only the patch embedding
@@ -48,6 +55,10 @@ class Architecture:
     """Wan 2.2 A14B holds two 14B experts (one runs per step: same compute, twice the memory)."""
     image_tokens: int = 0
     """CLIP image tokens the cross-attention also reads (Wan 2.1 I2V: 257, FLF2V: 514)."""
+    vace_blocks: int = 0
+    """Wan VACE's control blocks (Wan blocks over the control tokens)."""
+    joint_context: int = 0
+    """MMDiT (HunyuanVideo 1.5): context tokens attended jointly with the video."""
 
     @property
     def width(self) -> int:
@@ -55,11 +66,12 @@ class Architecture:
 
     @property
     def ffn(self) -> int:
-        return int(self.config.get("ffn_dim", 4 * self.width))
+        ratio = self.config.get("mlp_ratio", 4.0)
+        return int(self.config.get("ffn_dim", ratio * self.width))
 
     @property
     def layers(self) -> int:
-        return int(self.config["num_layers"])
+        return int(self.config["num_layers"]) + self.vace_blocks
 
 
 def _wan(heads: int, ffn: int, layers: int, channels: int = 16) -> dict[str, Any]:
@@ -146,6 +158,46 @@ ARCHITECTURES: dict[str, Architecture] = {
     )
 }
 
+
+def _hunyuan15() -> dict[str, Any]:
+    """HunyuanVideo 1.5's transformer (diffusers' conversion script, every checkpoint)."""
+    return {
+        "in_channels": 65,
+        "out_channels": 32,
+        "num_attention_heads": 16,
+        "attention_head_dim": 128,
+        "num_layers": 54,
+        "mlp_ratio": 4.0,
+        "patch_size": 1,
+        "patch_size_t": 1,
+    }
+
+
+PAPER: dict[str, Architecture] = {
+    a.name: a
+    for a in (
+        Architecture(
+            "wan2.1-vace-1.3b", "wan-vace", _wan(12, 8960, 30), 16, 4, 16, 512, vace_blocks=15
+        ),
+        Architecture(
+            "wan2.1-vace-14b", "wan-vace", _wan(40, 13824, 40), 16, 4, 16, 512, vace_blocks=8
+        ),
+        Architecture(
+            "hunyuanvideo-1.5",
+            "hunyuan",
+            _hunyuan15(),
+            16,
+            4,
+            24,
+            0,
+            joint_context=729 + 256 + 1000,
+        ),
+    )
+}
+"""Architectures counted on paper only (no GPU row builds them yet): Wan VACE (vace_layers
+every 2nd of 30 / every 5th of 40, Wan-AI/Wan2.1-VACE-*-diffusers transformer configs) and
+HunyuanVideo 1.5 (all eight checkpoints share it)."""
+
 TINY: dict[str, Architecture] = {
     "wan-tiny": Architecture("wan-tiny", "wan", {**_wan(2, 32, 2), "text_dim": 32}, 16, 4, 16, 8),
     "wan-i2v-tiny": Architecture(
@@ -186,6 +238,12 @@ def tokens(arch: Architecture, width: int, height: int, frames: int) -> int:
 def forward_flops(arch: Architecture, n: int) -> tuple[float, float]:
     """(total FLOPs, attention scores+AV FLOPs) of one transformer forward over n tokens."""
     d, f, text, image = arch.width, arch.ffn, arch.text_tokens, arch.image_tokens
+    if arch.joint_context:
+        m = n + arch.joint_context
+        joint = 4 * m * m * d
+        return float((8 * m * d * d + joint + 4 * m * d * f) * arch.layers), float(
+            joint * arch.layers
+        )
     attention = 4 * n * n * d + 4 * n * text * d + 4 * n * image * d
     projections = 8 * n * d * d + 4 * n * d * d + 4 * text * d * d + 4 * image * d * d
     mlp = 4 * n * d * f

@@ -38,6 +38,14 @@ prefetch buffers (leaf level, one layer ahead)."""
 WAN21_VAE = VaeShape("wan", 96, 3, 4, 4, 8)
 WAN22_VAE = VaeShape("wan", 256 / 4, 3, 4, 4, 16)
 LTX_VAE = VaeShape("ltx", 256 / 16, 5, 0, 2, 32)
+HUNYUAN_VAE = VaeShape("hunyuan", 128, 3, 0, 2, 16)
+"""HunyuanVideo 1.5's VAE in bf16 (calibrated on a 1/16-wide copy with its channel ratios)."""
+QWEN_25_VL_7B, BYT5_SIGLIP = 7.6e9 * 2, (0.22e9 + 0.43e9) * 2
+"""HunyuanVideo 1.5's text model (Qwen2.5-VL-7B's language model), its ByT5 glyph encoder and
+SigLIP so400m image encoder (image-to-video), in bf16."""
+VACE_13B, VACE_14B = 2.2e9, 17.3e9
+"""Wan VACE's transformers: the Wan 2.1 backbone and its control blocks (15 Wan blocks of the
+1.3B, 8 of the 14B; counted from the configs)."""
 T5_XXL_UMT5, T5_XXL, CLIP_H = 5.7e9 * 2, 4.8e9 * 2, 0.63e9 * 4
 GEMMA3_12B = 12.2e9 * 2
 """LTX-2's text encoder (Gemma 3 12B, bf16); its video VAE has LTX's decoder layout, and the
@@ -60,6 +68,13 @@ WEIGHTS: dict[str, tuple[float, float, VaeShape]] = {
     "ltx-2.3-distilled": (22e9 * 2, GEMMA3_12B + 1e9, LTX_VAE),
     "ltx-video-0.9.8-13b-dev": (13e9 * 2, T5_XXL + 0.8e9, LTX_VAE),
     "ltx-video-0.9.8-13b-distilled": (13e9 * 2, T5_XXL + 0.8e9, LTX_VAE),
+    "wan2.1-vace-1.3b": (VACE_13B * 2, T5_XXL_UMT5 + 0.5e9, WAN21_VAE),
+    "wan2.1-vace-14b": (VACE_14B * 2, T5_XXL_UMT5 + 0.5e9, WAN21_VAE),
+    **{
+        entry.name: (8.3e9 * 2, QWEN_25_VL_7B + BYT5_SIGLIP + 1e9, HUNYUAN_VAE)
+        for entry in ENTRIES
+        if entry.name.startswith("hunyuanvideo-1.5")
+    },
 }
 
 

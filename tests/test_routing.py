@@ -12,9 +12,15 @@ from clipforge.backends.diffusers.entries import CATALOGUE
 from clipforge.backends.registry import BackendRegistry
 from clipforge.backends.testpattern import TestPatternBackend
 from clipforge.errors import InvalidField
-from clipforge.routing import DEFAULT_MODEL_MAP, ModelRouting, backend_name, weights_for_model
+from clipforge.routing import (
+    DEFAULT_MODEL_MAP,
+    DEFAULT_REFERENCE_MAP,
+    ModelRouting,
+    backend_name,
+    weights_for_model,
+)
 from clipforge.schemas import IMAGE_TO_VIDEO_MODELS, GenerationRequest
-from clipforge.seedance_models import MODEL_IDS
+from clipforge.seedance_models import MODEL_IDS, spec_for
 from clipforge.settings import Settings
 
 PRO, LITE = "bytedance/seedance-1-0-pro-t2v", "bytedance/seedance-1-0-lite-t2v"
@@ -109,6 +115,33 @@ def test_the_catalogue_map_serves_every_id_with_weights_that_can() -> None:
             assert model.capabilities.first_frame and entry.rules.first_frame, model.id
         else:
             assert model.capabilities.text_to_video and not entry.rules.needs_image, model.id
+
+
+def test_requests_with_references_render_on_wan_vace_under_the_catalogue() -> None:
+    """The 2.x ids that take `image_urls` keep their weights for text and first frames and
+    render a request with references on Wan VACE (its sound and frames then VACE's); the 1.0
+    and 1.5 ids have no reference weights; an operator's map replaces the default."""
+    routing = ModelRouting(Settings(backend="diffusers", model="catalogue"))
+    assert set(DEFAULT_REFERENCE_MAP) == {m for m in MODEL_IDS if spec_for(m).references}
+    two = routing.require("bytedance/seedance-2-0")
+    assert (two.weights, two.reference_weights) == ("ltx-2.3", "wan2.1-vace-14b")
+    assert two.audio and two.references == 9 and not two.with_references().audio
+    assert two.with_references().capabilities.last_frame  # VACE keeps first and last frames
+    fast = routing.require("bytedance/seedance-2-0-fast")
+    assert fast.reference_weights == "wan2.1-vace-1.3b"
+    for model_id in (PRO, LITE, "bytedance/seedance-1-5-pro"):
+        assert routing.require(model_id).reference_weights is None
+        assert routing.require(model_id).with_references() is routing.require(model_id)
+    workers = routing.for_workers()
+    assert workers.reference_weights_for("bytedance/seedance-2-0") == "wan2.1-vace-14b"
+    assert workers.reference_weights_for(PRO) is None
+    mapped = {"bytedance/seedance-2-0": "wan2.1-vace-1.3b"}
+    settings = Settings(backend="diffusers", model="catalogue", reference_model_map=mapped)
+    assert ModelRouting(settings).require("bytedance/seedance-2-0").reference_weights == (
+        "wan2.1-vace-1.3b"
+    )
+    plain = ModelRouting(Settings(backend="diffusers", model="wan2.2-ti2v-5b"))
+    assert plain.require("bytedance/seedance-2-0").references == 0  # one set of weights
 
 
 def test_readme_shows_the_catalogue_map() -> None:

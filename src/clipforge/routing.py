@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from types import MappingProxyType
 from typing import Protocol
@@ -27,7 +27,7 @@ from clipforge.backends.base import Backend, Capabilities
 from clipforge.backends.registry import BackendRegistry, default_registry
 from clipforge.errors import InvalidField
 from clipforge.schemas import IMAGE_TO_VIDEO_MODELS, GenerationRequest, LoraChoice
-from clipforge.seedance_models import MODEL_IDS, FirstFrame, ModelSpec, spec_for
+from clipforge.seedance_models import MODEL_IDS, MODELS, FirstFrame, ModelSpec, spec_for
 from clipforge.settings import LoraAdapter, Settings
 
 CATALOGUE_KEYWORD = "catalogue"
@@ -66,6 +66,18 @@ ids, such as seedance-1-0-pro-250528, as these ids.)"""
 
 LITE = "bytedance/seedance-1-0-lite-t2v"
 
+DEFAULT_REFERENCE_MAP: Mapping[str, str] = MappingProxyType(
+    {
+        spec.id: "wan2.1-vace-1.3b" if spec.id.endswith(("-fast", "-mini")) else "wan2.1-vace-14b"
+        for spec in MODELS
+        if spec.references
+    }
+)
+"""Which catalogue entry serves a request with reference images (`image_urls`, Ark
+`reference_image`) under CLIPFORGE_MODEL=catalogue: Wan VACE, the open model that takes them
+(1.3B for the fast and mini ids, 14B for the others); the same id without references keeps
+DEFAULT_MODEL_MAP's weights. CLIPFORGE_REFERENCE_MODEL_MAP overrides it per id."""
+
 DEFAULT_ALIASES: Mapping[str, str] = MappingProxyType(
     {
         "sora-2": "bytedance/seedance-1-0-pro-fast",
@@ -100,6 +112,9 @@ class WeightsRouting:
     load: WeightsLoader
     model_ids: tuple[str, ...]
     """The ids served; the first is the one loaded when a worker warms up."""
+    reference_weights_for: WeightsFor = lambda model_id: None
+    """The weights of a request with reference images, where they are others (None: the
+    id's own)."""
 
     @classmethod
     def single(cls, load_backend: Callable[[], Backend]) -> WeightsRouting:
@@ -137,6 +152,19 @@ def with_fast_profile(entry: str) -> str:
     return f"{entry}{PROFILE_SEPARATOR}{FAST}" if FAST in profiles_of(entry) else entry
 
 
+def reference_weights_for_model(
+    model: str | None, reference_map: Mapping[str, str], api_model: str
+) -> str | None:
+    """The weights serving `api_model`'s requests with reference images, where they differ
+    from its own: CLIPFORGE_REFERENCE_MODEL_MAP's, else under catalogue DEFAULT_REFERENCE_MAP's;
+    None otherwise."""
+    if api_model in reference_map:
+        return reference_map[api_model]
+    if model is not None and model.strip().lower() == CATALOGUE_KEYWORD:
+        return DEFAULT_REFERENCE_MAP.get(api_model)
+    return None
+
+
 def backend_name(settings: Settings) -> str:
     """CLIPFORGE_BACKEND, with `auto` resolved (module docstring)."""
     if settings.backend != "auto":
@@ -166,6 +194,19 @@ class ServedModel:
     """The LoRA adapters declared for its weights (CLIPFORGE_LORAS)."""
     fixed_adapters: bool = False
     """They always apply, fused (CLIPFORGE_LORA_FIXED): requests choose none."""
+    reference_weights: str | None = None
+    """Other weights for its requests with reference images (Wan VACE under catalogue)."""
+    reference_capabilities: Capabilities | None = None
+
+    def with_references(self) -> ServedModel:
+        """The model a request with reference images is served by: the reference weights
+        and what they can do (sound, frames), where the id has any; else itself."""
+        if self.reference_weights is None or self.reference_capabilities is None:
+            return self
+        # Adapters are declared per weights: those of the id's own do not reach these.
+        return ServedModel(
+            self.id, self.backend, self.reference_weights, self.reference_capabilities
+        )
 
     @property
     def spec(self) -> ModelSpec:
@@ -196,9 +237,10 @@ class ServedModel:
 
     @property
     def references(self) -> int:
-        """How many reference images it takes (0: none): the id's, where the backend takes
-        any."""
-        return self.spec.references if self.capabilities.reference_images else 0
+        """How many reference images it takes (0: none): the id's, where the backend (or the
+        id's reference weights) takes any."""
+        served = self.with_references()
+        return self.spec.references if served.capabilities.reference_images else 0
 
     @property
     def audio(self) -> bool:
@@ -245,8 +287,19 @@ class ModelRouting:
             adapters = tuple(settings.loras.get(weights or "", ()))
             fixed = bool(adapters) and weights in settings.lora_fixed
             served = ServedModel(model_id, self.backend, weights, capabilities, adapters, fixed)
-            models.append(served)
+            models.append(self._with_references(served))
         self._models = {model.id: model for model in models}
+
+    def _with_references(self, served: ServedModel) -> ServedModel:
+        """The id with its reference weights, where it has any that take references."""
+        references = self.reference_weights_for(served.id)
+        if references is None or references == served.weights:
+            return served
+        with_weights = self.settings.model_copy(update={"model": references})
+        taken = self.registry.capabilities(self.backend, with_weights)
+        if not taken.reference_images:
+            return served
+        return replace(served, reference_weights=references, reference_capabilities=taken)
 
     def __iter__(self) -> Iterator[ServedModel]:
         return iter(self._models.values())
@@ -331,6 +384,10 @@ class ModelRouting:
             settings.model, settings.model_map, model_id, settings.fast_profile
         )
 
+    def reference_weights_for(self, model_id: str) -> str | None:
+        settings = self.settings
+        return reference_weights_for_model(settings.model, settings.reference_model_map, model_id)
+
     def load(self, weights: str | None, device: str | None = None) -> Backend:
         """A loaded, warm backend for `weights` on `device` (None: CLIPFORGE_DEVICE); the
         worker's call, where torch and the weights are loaded."""
@@ -348,4 +405,9 @@ class ModelRouting:
         warms up with the small model."""
         ids = self.ids if not models else tuple(self.require(m).id for m in models)
         warm_first = tuple(sorted(ids, key=lambda model_id: model_id != LITE))
-        return WeightsRouting(self.weights_for, partial(self.load, device=device), warm_first)
+        load = partial(self.load, device=device)
+        return WeightsRouting(self.weights_for, load, warm_first, self._served_reference_weights)
+
+    def _served_reference_weights(self, model_id: str) -> str | None:
+        served = self._models.get(model_id)
+        return served.reference_weights if served is not None else None

@@ -317,6 +317,14 @@ class Settings(BaseSettings):
         'all) -> none | int8 | fp8, e.g. {"wan2.2-t2v-a14b": "fp8"}: the transformers\' '
         "weights through torchao (fp8: NVIDIA compute capability 8.9+; docs/GPU.md).",
     )
+    reference_model_map: dict[str, str] = Field(
+        default_factory=dict,
+        description="JSON object: API model id -> catalogue name, folder or hub id serving its "
+        "requests with reference images (image_urls, Ark reference_image), e.g. "
+        '{"bytedance/seedance-2-0": "wan2.1-vace-14b"}; under CLIPFORGE_MODEL=catalogue the '
+        "2.x ids default to Wan VACE (routing.DEFAULT_REFERENCE_MAP); unmapped ids keep their "
+        "own weights for such requests.",
+    )
     offload: str = Field(
         "none", description="none | model (model CPU offload) | group (group offload, streams)."
     )

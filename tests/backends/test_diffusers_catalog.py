@@ -24,6 +24,7 @@ from clipforge.backends.diffusers.entries import CATALOGUE, ENTRIES
 from clipforge.backends.diffusers.loading import load_pipeline, resolve_weights
 from clipforge.backends.diffusers.rules import CatalogEntry
 from clipforge.backends.diffusers.tiny import build_tiny_pipeline
+from clipforge.backends.geometry import bucket_size
 from clipforge.errors import JobCancelled, ModelUnavailable
 from clipforge.schemas import DURATIONS, AspectRatio, GenerationRequest, Resolution
 from clipforge.settings import Settings
@@ -40,6 +41,20 @@ def _request(**fields: Any) -> GenerationRequest:
 
 I2V = ("wan2.1-i2v-14b-480p", "wan2.1-i2v-14b-720p", "wan2.1-flf2v-14b-720p", "wan2.2-i2v-a14b")
 LTX2 = ("ltx-2", "ltx-2.3", "ltx-2.3-distilled")
+VACE = ("wan2.1-vace-1.3b", "wan2.1-vace-14b")
+HUNYUAN = tuple(
+    f"hunyuanvideo-1.5-{variant}"
+    for variant in (
+        "480p-t2v",
+        "480p-i2v",
+        "720p-t2v",
+        "720p-i2v",
+        "480p-t2v-distilled",
+        "480p-i2v-distilled",
+        "720p-i2v-distilled",
+        "480p-i2v-step-distilled",
+    )
+)
 
 
 def test_the_catalogue_holds_the_issue_models() -> None:
@@ -55,13 +70,19 @@ def test_the_catalogue_holds_the_issue_models() -> None:
         "ltx-video-0.9.8-13b-distilled",
         *I2V,
         *LTX2,
+        *VACE,
+        *HUNYUAN,
+    }
+    owners = {
+        "wan": ("Wan-AI/",),
+        "ltx": ("Lightricks/", "diffusers/"),
+        "hun": ("hunyuanvideo-community/",),
     }
     for entry in ENTRIES:
         assert hasattr(diffusers, entry.pipeline_class), entry.pipeline_class
-        wan = entry.name.startswith("wan")
         # diffusers/: the LTX-2.3 conversions the diffusers team publishes
-        assert entry.hub_id.startswith(("Wan-AI/",) if wan else ("Lightricks/", "diffusers/"))
-        assert entry.rules.frame_step == (4 if wan else 8)
+        assert entry.hub_id.startswith(owners[entry.name[:3]])
+        assert entry.rules.frame_step == (8 if entry.name.startswith("ltx") else 4)
         for width, height in entry.native_sizes:
             assert width % entry.rules.size_multiple == 0
             assert height % entry.rules.size_multiple == 0
@@ -87,7 +108,8 @@ WAN_PREFIX["wan2.1-flf2v-14b-720p"] = C.join(("镜头切换", "镜头晃动", ""
 def test_default_negative_prompts_are_the_ones_upstream_sends() -> None:
     """Wan's code sends its Chinese `sample_neg_prompt` (Wan 2.1 I2V puts "camera shake"
     first, FLF2V "shot change" before that); LTX's inference.py its English one; LTX-2 its
-    own long English one (its pipelines' default); a distilled entry, guidance off, none."""
+    own long English one (its pipelines' default); HunyuanVideo 1.5 and a distilled entry
+    (guidance off) none."""
     for entry in ENTRIES:
         negative = entry.rules.negative_prompt
         if entry.name.startswith("wan"):
@@ -98,6 +120,8 @@ def test_default_negative_prompts_are_the_ones_upstream_sends() -> None:
             assert negative is None
         elif entry.rules.audio:  # LTX-2
             assert negative is not None and negative.startswith("blurry, out of focus, overexposed")
+        elif entry.name.startswith("hunyuanvideo"):
+            assert negative is None  # HunyuanVideo 1.5's pipeline sends an empty one
         else:
             assert negative == "worst quality, inconsistent motion, blurry, jittery, distorted"
         assert negative is None or entry.rules.sources["negative_prompt"]
@@ -117,6 +141,8 @@ def test_entry_rules_agree_with_each_other_and_the_weights(name: str) -> None:
     assert (rules.guidance_scale_2 is not None) == ("a14b" in name)
     if entry.distilled:
         assert rules.steps <= 10 and rules.guidance_scale == 1.0
+    elif name.endswith("-distilled"):  # CFG-distilled (HunyuanVideo 1.5): all the steps
+        assert rules.steps >= 30 and rules.guidance_scale == 1.0
     else:
         assert rules.steps >= 30 and rules.guidance_scale > 1.0
     assert capabilities_for(name).first_frame == rules.first_frame
@@ -136,6 +162,10 @@ def test_entry_rules_agree_with_each_other_and_the_weights(name: str) -> None:
         ("wan2.2-i2v-a14b", (480, 720, 720)),
         ("ltx-video-0.9.5", (480, 704, 704)),
         ("ltx-video-0.9.7-distilled", (480, 704, 704)),
+        ("wan2.1-vace-1.3b", (480, 480, 480)),
+        ("wan2.1-vace-14b", (480, 720, 720)),
+        ("hunyuanvideo-1.5-480p-i2v", (480, 480, 480)),
+        ("hunyuanvideo-1.5-720p-t2v", (720, 720, 720)),
     ],
 )
 def test_the_requested_resolution_is_honoured(
@@ -158,6 +188,11 @@ def _check_tier(entry: CatalogEntry, side: int, req: GenerationRequest, plan: An
     aspect ratio; LTX: the tier's short side, the long side as near the aspect as the multiple
     allows."""
     m, (width, height) = entry.rules.size_multiple, req.size
+    if entry.rules.bucket_bases:  # HunyuanVideo 1.5: its aspect-ratio buckets
+        base = entry.rules.bucket_bases[side]
+        assert (plan.width, plan.height) == bucket_size(width, height, base, m), plan
+        assert 0.85 * base**2 <= plan.width * plan.height <= base**2, (entry.name, plan)
+        return
     area = entry.rules.pixel_areas.get(side)
     if area is not None:
         assert 0.9 * area <= plan.width * plan.height <= area, (entry.name, side, plan)
@@ -170,7 +205,8 @@ def _check_tier(entry: CatalogEntry, side: int, req: GenerationRequest, plan: An
 
 def _backend_for(entry: CatalogEntry, request: pytest.FixtureRequest) -> DiffusersBackend:
     """The entry's rules on a tiny pipeline of its family (same VAE compression ratios)."""
-    family = "wan" if entry.name.startswith("wan") else "ltx"
+    # HunyuanVideo 1.5 plans on Wan's VAE ratios (16 px a token, 4 frames a latent frame)
+    family = "ltx" if entry.name.startswith("ltx") else "wan"
     path = request.getfixturevalue(f"tiny_{family}_path")
     pipeline = diffusers.DiffusionPipeline.from_pretrained(path, local_files_only=True)
     return DiffusersBackend(pipeline, Settings(device="cpu"), torch.device("cpu"), entry)

@@ -24,6 +24,7 @@ from clipforge.backends.diffusers.memory import (
     decode_bytes,
     plan_memory,
 )
+from clipforge.backends.diffusers.tiny.hunyuan import hunyuan_vae
 from clipforge.backends.diffusers.tiny.ltx import LTX_LATENT, ltx_vae
 from clipforge.backends.diffusers.tiny.wan import wan_vae
 from clipforge.errors import GenerationFailed
@@ -108,6 +109,23 @@ def test_the_ltx_estimate_is_within_15_percent_of_a_real_decode(
     shape = VaeShape.of(vae)
     assert shape is not None
     estimate = decode_bytes(shape, *sample.shape[2:], tiled=False)
+    assert estimate == pytest.approx(meter.peak, rel=0.15), (estimate, meter.peak)
+
+
+@pytest.mark.parametrize("tiled", [False, True], ids=["plain", "tiled"])
+def test_the_hunyuan_estimate_is_within_15_percent_of_a_real_decode(tiled: bool) -> None:
+    """HunyuanVideo 1.5's VAE (its real channel ratios at 1/16, 16x spatial, 4x temporal; all
+    frames decoded together), plain and in its default 256 px tiles."""
+    torch.manual_seed(0)
+    vae = hunyuan_vae().eval()
+    if tiled:
+        vae.enable_tiling()
+    latents = torch.randn(1, 32, 3, 24, 40, generator=torch.Generator().manual_seed(1))
+    with torch.inference_mode(), LiveBytes() as meter:
+        sample = vae.decode(latents).sample
+    shape = VaeShape.of(vae)
+    assert shape is not None and shape.kind == "hunyuan"
+    estimate = decode_bytes(shape, *sample.shape[2:], tiled=tiled)
     assert estimate == pytest.approx(meter.peak, rel=0.15), (estimate, meter.peak)
 
 

@@ -177,7 +177,9 @@ def test_every_catalogue_entry_has_a_tiny_twin_its_configs_identify(
     assert config is not None and config.has_latent_upsampler == kind.startswith("ltx")
     pipeline = DiffusionPipeline.from_pretrained(path, local_files_only=True)
     assert type(pipeline).__name__ in entry.signature.pipeline_classes
-    assert sum(p.stat().st_size for p in path.rglob("*.safetensors")) < 16_000_000
+    # HunyuanVideo 1.5's ByT5 projection is 2048 wide whatever the config (4.2M weights, bf16)
+    limit = 18_000_000 if kind.startswith("hunyuanvideo") else 16_000_000
+    assert sum(p.stat().st_size for p in path.rglob("*.safetensors")) < limit
 
 
 def test_the_upsampler_folder_has_the_hub_layout(tmp_path: Path) -> None:

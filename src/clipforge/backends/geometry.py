@@ -27,3 +27,24 @@ def area_size(width: int, height: int, area: int, multiple: int) -> tuple[int, i
     h = max(multiple, round(math.sqrt(area * aspect)) // multiple * multiple)
     w = max(multiple, round(math.sqrt(area / aspect)) // multiple * multiple)
     return w, h
+
+
+def bucket_size(width: int, height: int, base: int, multiple: int) -> tuple[int, int]:
+    """(width, height) of the aspect-ratio bucket nearest width x height among those of about
+    `base` x `base` pixels, as HunyuanVideo 1.5 sizes its clips (`hyvideo/utils/data_utils.py`
+    `generate_crop_size_list` and `get_closest_ratio`, copied into diffusers'
+    `HunyuanVideo15ImageProcessor`): sides multiples of `multiple`, ratios up to 4:1, the
+    nearest bucket on the side of square from the asked ratio (16:9 at base 640: 848x480)."""
+    patches = round((base / multiple) ** 2)
+    buckets, wp, hp = [], patches, 1
+    while wp > 0:
+        if max(wp, hp) / min(wp, hp) <= 4.0:
+            buckets.append((wp * multiple, hp * multiple))
+        if (hp + 1) * wp <= patches:
+            hp += 1
+        else:
+            wp -= 1
+    aspect = height / width
+    ratios = [round(h / w, 5) - aspect for w, h in buckets]
+    wide = [i for i, r in enumerate(ratios) if (r <= 0 if aspect >= 1 else r >= 0)]
+    return buckets[min(wide, key=lambda i: abs(ratios[i]))]

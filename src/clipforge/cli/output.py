@@ -118,7 +118,7 @@ def _short_status(job: Job) -> str:
 
 
 def models_table(models: Sequence[Model]) -> Table:
-    table = Table(box=box.SIMPLE)
+    table = Table(box=box.SIMPLE, caption=_references_note(models), caption_justify="left")
     table.add_column("id", no_wrap=True)  # in full: it is what --model takes
     for name in ("backend", "weights", "image", "sound"):  # whole ids in 80 columns
         table.add_column(name)
@@ -145,6 +145,20 @@ def adapters_text(model: Model) -> str:
         parts.append(f"{text}: {lora.error}" if lora.error else text)
     text = "; ".join(parts) or "-"
     return f"{text} [fixed]" if model.loras_fixed and model.loras else text
+
+
+def _references_note(models: Sequence[Model]) -> str | None:
+    """What the ids that take reference images (`image_urls`) render them with."""
+    groups: dict[str, list[str]] = {}
+    for model in models:
+        if model.reference_images:
+            weights = model.reference_weights or model.weights or model.backend
+            groups.setdefault(weights, []).append(model.id)
+    lines = [
+        f"with reference images: {', '.join(ids)} -> {escape(weights)}"
+        for weights, ids in groups.items()
+    ]
+    return "\n".join(lines) or None
 
 
 def job_details(job: Job) -> Table:

@@ -133,3 +133,7 @@ class Model(_Lenient):
     loras_fixed: bool = False
     notes: list[str] = []
     """What the operator should know about the weights (`two-stage: off, ...`)."""
+    reference_images: int = 0
+    """How many reference images (`image_urls`) it takes (0: none)."""
+    reference_weights: str | None = None
+    """What a request with reference images renders with, where not `weights`."""

@@ -202,7 +202,7 @@ class Worker:
         request = claim.job.request
         started = time.perf_counter()
         self._phase(claim, "loading")
-        backend = self.warm.for_model(request.model)
+        backend = self.warm.for_model(request.model, bool(request.reference_images))
         loaded = time.perf_counter()
         images = job_images(self.storage, claim.job)
         request = draft_steps(backend, request)

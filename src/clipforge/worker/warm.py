@@ -24,9 +24,11 @@ class WarmBackend:
         self.loads = 0
         """How many times weights were loaded (a reload means a model switch or a failure)."""
 
-    def for_model(self, model_id: str) -> Backend:
-        """The backend for `model_id`'s weights: the warm one, or freshly loaded."""
-        weights = self._routing.weights_for(model_id)
+    def for_model(self, model_id: str, references: bool = False) -> Backend:
+        """The backend for `model_id`'s weights (for a request with reference images, the
+        id's reference weights where it has any): the warm one, or freshly loaded."""
+        weights = self._routing.reference_weights_for(model_id) if references else None
+        weights = weights or self._routing.weights_for(model_id)
         if self._backend is not None and weights == self._weights:
             return self._backend
         self.close()

@@ -12,6 +12,7 @@ from pydantic_core import PydanticCustomError
 
 from clipforge.api.accept.submit import ImageField
 from clipforge.errors import InvalidField
+from clipforge.placeholders import highest_placeholder
 from clipforge.routing import ServedModel
 from clipforge.schemas import MAX_SECONDS
 from clipforge.seedance_models import ModelSpec
@@ -62,6 +63,16 @@ def reference_fields(urls: list[str] | None, served: ServedModel, field: str) ->
     if len(urls) > taken:
         raise InvalidField(field, f"model {served.id!r} takes at most {taken} reference images")
     return [ImageField(f"{field}[{n}]", f"ref{n + 1}", url) for n, url in enumerate(urls)]
+
+
+def check_placeholders(prompt: str, references: int, field: str) -> None:
+    """A prompt naming @ImageN beyond the N reference images sent: a 400 naming `field`
+    (the prompt's @Image1... are the references in the order sent)."""
+    named = highest_placeholder(prompt)
+    if references and named > references:
+        raise InvalidField(
+            field, f"names @Image{named} but {references} reference images were sent"
+        )
 
 
 def picked(spec: ModelSpec, resolution: Any, ratio: str | None, duration: int | None) -> dict:

@@ -20,6 +20,7 @@ from clipforge.api.accept.seedance_fields import (
     RatioIn,
     References,
     Seconds,
+    check_placeholders,
     picked,
     reference_fields,
     refuse_untaken_media,
@@ -138,6 +139,9 @@ def to_generation_request(body: CreateVideoBody, services: Services) -> Generati
     """Apply the defaults of API.md section 1 and check the model is served here."""
     check_prompt(body.prompt, "prompt", services.settings.max_prompt_chars)
     served = services.models.require(check_model_id(body.model))
+    if body.image_urls:  # served by the id's reference weights (Wan VACE under catalogue)
+        served = served.with_references()
+        check_placeholders(body.prompt, len(body.image_urls), "prompt")
     check_images(served, ("image_url", body.image_url), ("last_image_url", body.last_image_url))
     refuse_untaken_media(body.model_dump(include=set(UNTAKEN)), served)
     values = body.model_dump(exclude_none=True, include=SAMPLING)

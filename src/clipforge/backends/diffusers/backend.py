@@ -51,6 +51,7 @@ from clipforge.backends.diffusers.rules import (
 from clipforge.backends.diffusers.sampling import (
     Rendered,
     audio_rate,
+    call_pipeline,
     guidance_arguments,
     image_arguments,
     image_pipeline,
@@ -67,6 +68,7 @@ from clipforge.backends.diffusers.two_stage import (
 )
 from clipforge.backends.geometry import native_size
 from clipforge.errors import ClipForgeError, GenerationFailed, ModelUnavailable, WorkerFailure
+from clipforge.placeholders import resolve_placeholders
 from clipforge.schemas import GenerationRequest
 from clipforge.settings import Settings
 
@@ -111,6 +113,7 @@ class DiffusersBackend(Backend):
             first_frame=family.first_frame,
             last_frame=family.last_frame,
             audio=family.audio,
+            reference_images=family.reference_images,
             description=family.description,
         )
         runner = LTX2TwoStageRunner if family.audio else TwoStageRunner
@@ -165,7 +168,7 @@ class DiffusersBackend(Backend):
         """Native size with the request's aspect ratio, a valid frame count, the step count."""
         family, settings = self.family, self.settings
         short_side = self._short_side(request)
-        if self.settings.native_short_side is None:
+        if self.settings.native_short_side is None or family.bucket_bases:
             width, height = family.tier_size(request.size, short_side)
         else:  # an operator's short side is a short side
             width, height = native_size(*request.size, short_side, family.size_multiple)
@@ -225,7 +228,12 @@ class DiffusersBackend(Backend):
             return Rendered.of(output) if self.family.audio else Rendered(output)
         if images:
             arguments |= image_arguments(pipeline, images, plan.width, plan.height, plan.num_frames)
-        return Rendered.of(pipeline(**arguments))
+        if images.references:  # @Image1... as plain words (the job's `reading` says so too)
+            arguments["prompt"] = resolve_placeholders(arguments["prompt"], len(images.references))
+        if self.family.bucket_bases and hasattr(pipeline, "target_size"):
+            # HunyuanVideo 1.5 image-to-video sizes the clip from the image at this base.
+            pipeline.target_size = self.family.bucket_base(self._short_side(request))
+        return call_pipeline(pipeline, arguments)
 
     def _short_side(self, request: GenerationRequest) -> int:
         return self.settings.native_short_side or self.native_tier(request)
@@ -275,8 +283,9 @@ class DiffusersBackend(Backend):
     def interpret(self, request: GenerationRequest) -> Reading:
         """The prompt the pipeline receives (with the camera-fixed suffix) and its negative
         prompt (the request's, else the model's published one)."""
+        prompt = augment_prompt(request.prompt, request.camera_fixed)
         return Reading(
-            augment_prompt(request.prompt, request.camera_fixed),
+            resolve_placeholders(prompt, len(request.reference_images)),
             self._negative_prompt(request),
             memory=self.memory_plan(self.plan(request)).as_dict(),
         )

@@ -116,6 +116,7 @@ def capabilities_for(weights: str | None) -> Capabilities:
         last_frame=rules.last_frame,
         text_to_video=not rules.needs_image,
         needs_last_frame=rules.needs_last_frame,
+        reference_images=rules.reference_images,
         negative_prompt=not distilled,
         sampling_steps=not distilled,
         guidance=not distilled,

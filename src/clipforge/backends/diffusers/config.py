@@ -52,6 +52,13 @@ class WeightsConfig:
     """The text encoder's class in model_index.json (LTX-2: Gemma3ForConditionalGeneration)."""
     modality_projections: bool = False
     """LTX-2.3 connectors (`connectors/config.json` per_modality_projections)."""
+    target_size: int | None = None
+    """HunyuanVideo 1.5: the pixel size its sizes are bucketed around (640: 480p, 960: 720p)."""
+    use_meanflow: bool = False
+    """HunyuanVideo 1.5 480p I2V step-distilled: the MeanFlow time embedding."""
+    guider_scale: float | None = None
+    """The saved guider's guidance scale (`guider/guider_config.json`; HunyuanVideo 1.5: 6.0,
+    CFG-distilled 1.0)."""
 
     @property
     def width(self) -> int:
@@ -69,6 +76,7 @@ def read_config(weights: str | Path | None) -> WeightsConfig | None:
     transformer = _json(folder / "transformer" / "config.json")
     vae = _json(folder / "vae" / "config.json")
     connectors = _json(folder / "connectors" / "config.json")
+    guider = _json(folder / "guider" / "guider_config.json")
     return WeightsConfig(
         pipeline_class=str(index["_class_name"]),
         boundary_ratio=index.get("boundary_ratio"),
@@ -89,6 +97,9 @@ def read_config(weights: str | Path | None) -> WeightsConfig | None:
         has_latent_upsampler=(folder / "latent_upsampler" / "config.json").is_file(),
         text_encoder_class=_class_of(index, "text_encoder"),
         modality_projections=bool(connectors.get("per_modality_projections", False)),
+        target_size=transformer.get("target_size"),
+        use_meanflow=bool(transformer.get("use_meanflow", False)),
+        guider_scale=guider.get("guidance_scale"),
     )
 
 

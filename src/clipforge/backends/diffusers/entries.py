@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from types import MappingProxyType
 
+from clipforge.backends.diffusers.entries_hunyuan import HUNYUAN_ENTRIES
 from clipforge.backends.diffusers.entries_ltx2 import LTX2_ENTRIES
 from clipforge.backends.diffusers.rules import (
     LTX_CONDITION,
@@ -17,6 +18,7 @@ from clipforge.backends.diffusers.rules import (
     WAN_FLF2V_NEGATIVE_PROMPT,
     WAN_I2V,
     WAN_I2V_NEGATIVE_PROMPT,
+    WAN_VACE,
     CatalogEntry,
     ModelFamily,
     Signature,
@@ -67,6 +69,16 @@ LTX_NAMES = (
 LTX_FPS = "diffusers LTX examples export at 24 fps; the pipeline takes frame_rate"
 LTX_INFERENCE_NEGATIVE = "Lightricks/LTX-Video ltx_video/inference.py (negative_prompt default)"
 
+W21_VACE = (
+    "Wan-Video/Wan2.1 README (VACE: 1.3B at 480P, 14B at 720P and 480P; reference images "
+    "through --src_ref_images) and ali-vilab/VACE UserGuide.md (R2V: subjects from reference "
+    "images); diffusers pipeline_wan_vace.py (reference_images in order, video + mask for "
+    "known frames: black keeps, white generates)"
+)
+W21_VACE_SHIFT = (
+    "Wan-Video/Wan2.1 generate.py (_validate_args: sample_shift 16 for vace tasks; "
+    "diffusers' WanVACEPipeline example uses 3.0 at 480P, 5.0 at 720P)"
+)
 _BOTH = MappingProxyType({"480p": 480, "720p": 720, "1080p": 720})
 _LTX_SIZES = MappingProxyType({"480p": 480, "720p": 704, "1080p": 704})
 _LTX_DECODE = {"decode_timestep": 0.05, "decode_noise_scale": 0.025}
@@ -166,6 +178,14 @@ def _ltx_dev(version: str, hub_id: str, stage: TwoStage, yaml: str) -> CatalogEn
         Signature(_LTX_CLASSES, head_dim=128),
         aliases=aliases,
     )
+
+
+def _vace(entry: str, description: str, **values: object) -> ModelFamily:
+    cited = {"fps": W21_SHARED, "vae": WAN_VAE, "negative_prompt": W21_SHARED}
+    cited |= {"pixel_areas": WAN_AREA, "sizes": W21_SIZES, "steps": W21_GENERATE}
+    cited |= {"guidance": W21_GENERATE, "flow_shift": W21_VACE_SHIFT, "references": W21_VACE}
+    fields = {"name": entry, "description": description, "trained_frames": 81} | values
+    return WAN_VACE.with_changes(**fields, sources=cited)
 
 
 ENTRIES: tuple[CatalogEntry, ...] = (
@@ -428,6 +448,37 @@ ENTRIES: tuple[CatalogEntry, ...] = (
         distilled=True,
         aliases=("ltxv-13b-0.9.8-distilled",),
     ),
+    CatalogEntry(
+        "wan2.1-vace-1.3b",
+        "Wan-AI/Wan2.1-VACE-1.3B-diffusers",
+        "WanVACEPipeline",
+        "1.3B",
+        ((832, 480),),
+        _vace(
+            "wan2.1-vace-1.3b",
+            "Wan 2.1 VACE 1.3B: text, first/last frames and 1-9 reference images to 480p, 16 fps.",
+            short_side=480,
+            flow_shift={480: 16.0},
+        ),
+        Signature(("WanVACEPipeline",), heads=12),
+    ),
+    CatalogEntry(
+        "wan2.1-vace-14b",
+        "Wan-AI/Wan2.1-VACE-14B-diffusers",
+        "WanVACEPipeline",
+        "14B",
+        ((1280, 720), (832, 480)),
+        _vace(
+            "wan2.1-vace-14b",
+            "Wan 2.1 VACE 14B: text, first/last frames and 1-9 reference images to 720p or "
+            "480p, 16 fps.",
+            short_side=720,
+            short_sides=_BOTH,
+            flow_shift={480: 16.0, 720: 16.0},
+        ),
+        Signature(("WanVACEPipeline",), heads=40),
+    ),
+    *HUNYUAN_ENTRIES,
 )
 ENTRIES += LTX2_ENTRIES
 CATALOGUE: Mapping[str, CatalogEntry] = MappingProxyType({e.name: e for e in ENTRIES})

@@ -37,6 +37,13 @@ WAN_TILE, WAN_STRIDE = 256, 192
 """diffusers' AutoencoderKLWan tiling defaults (pixels)."""
 LTX_TILE, LTX_STRIDE, LTX_TILE_FRAMES = 512, 448, 16
 """diffusers' AutoencoderKLLTXVideo tiling defaults (pixels, frames)."""
+HUNYUAN_WORKING = 5.625
+"""HunyuanVideo 1.5's decoder: activations live at once, in the same units, whatever its
+blocks per level (measured on CPU decodes with 1, 2 and 3: the channel-shuffling upsamplers,
+not the res blocks, set the peak)."""
+HUNYUAN_TILE, HUNYUAN_STRIDE = 256, 192
+"""diffusers' AutoencoderKLHunyuanVideo15 tiling defaults (pixels; overlap 0.25; every frame
+of a tile decodes together: no temporal tiling)."""
 POSTPROCESS_COPIES = 2
 """Copies of the decoded clip the pipeline's video processor makes (scale, clamp)."""
 
@@ -45,7 +52,7 @@ POSTPROCESS_COPIES = 2
 class VaeShape:
     """What decides a VAE's decode memory."""
 
-    kind: Literal["wan", "ltx"]
+    kind: Literal["wan", "ltx", "hunyuan"]
     channels: float
     """Decoder channels per output pixel at full resolution (LTX, Wan 2.2: the patch level's
     channels over the patch area)."""
@@ -59,7 +66,8 @@ class VaeShape:
 
     @classmethod
     def of(cls, vae: Any) -> VaeShape | None:
-        """The shape of a diffusers Wan or LTX VAE; None for another (no plan: plain)."""
+        """The shape of a diffusers Wan, LTX or HunyuanVideo 1.5 VAE; None for another (no
+        plan: plain)."""
         config, name = vae.config, type(vae).__name__
         size = torch.finfo(vae.dtype).bits // 8
         if name == "AutoencoderKLWan":
@@ -73,6 +81,9 @@ class VaeShape:
             top = config.decoder_block_out_channels[0]
             blocks = config.decoder_layers_per_block[0]
             return cls("ltx", top / patch, blocks, 0, size, config.patch_size * 8)
+        if name == "AutoencoderKLHunyuanVideo15":  # all frames at once, 128 channels on top
+            top, blocks = config.block_out_channels[0], config.layers_per_block + 1
+            return cls("hunyuan", top, blocks, 0, size, config.spatial_compression_ratio)
         return None
 
 
@@ -96,7 +107,11 @@ def decode_bytes(
     ``tiles``: (tile, stride) in pixels, else diffusers' defaults.
     """
     out = 3 * frames * height * width * shape.dtype_bytes
-    default = (WAN_TILE, WAN_STRIDE) if shape.kind == "wan" else (LTX_TILE, LTX_STRIDE)
+    default = {
+        "wan": (WAN_TILE, WAN_STRIDE),
+        "ltx": (LTX_TILE, LTX_STRIDE),
+        "hunyuan": (HUNYUAN_TILE, HUNYUAN_STRIDE),
+    }[shape.kind]
     tile, stride = tiles or default
     chunk = shape.chunk_frames or frames
     if tiled and shape.kind == "ltx":
@@ -104,6 +119,8 @@ def decode_bytes(
     area = min(height, tile) * min(width, tile) if tiled else height * width
     unit = shape.channels * chunk * area * shape.dtype_bytes
     working = (CHUNK_FIXED + CHUNK_PER_BLOCK * shape.blocks) * unit
+    if shape.kind == "hunyuan":
+        working = HUNYUAN_WORKING * unit
     if materialized_attention and shape.kind == "wan":
         tokens = area // (shape.spatial * shape.spatial)
         working += 2 * tokens * tokens * shape.dtype_bytes

@@ -17,7 +17,7 @@ from types import MappingProxyType
 from typing import Any
 
 from clipforge.backends.diffusers.config import WeightsConfig
-from clipforge.backends.geometry import area_size, native_size
+from clipforge.backends.geometry import area_size, bucket_size, native_size
 
 CHINESE_COMMA = "\uff0c"
 """The full-width comma Wan's Chinese prompts separate their terms with."""
@@ -160,6 +160,17 @@ class ModelFamily:
     sigmas: tuple[float, ...] = ()
     """Custom sigmas (LTX-2 distilled); used unless CLIPFORGE_NUM_INFERENCE_STEPS, like
     `timesteps` (the LTX-2 pipelines take one or the other, never both)."""
+    reference_images: bool = False
+    """Takes reference images beside the prompt (Wan VACE: `reference_images`)."""
+    bucket_bases: Mapping[int, int] = field(default_factory=dict)
+    """Native short side -> the base of HunyuanVideo 1.5's aspect-ratio buckets (the
+    transformer's `target_size`: 640 at 480, 960 at 720); non-empty: every size is a bucket."""
+
+    def bucket_base(self, short_side: int) -> int:
+        """The bucket base for a native short side (4/3 of it where the tier is not listed:
+        480 -> 640, as the published tiers have it)."""
+        default = round(short_side * 4 / 3 / self.size_multiple) * self.size_multiple
+        return self.bucket_bases.get(short_side, default)
 
     def short_side_for(self, resolution: str) -> int:
         """The native short side rendered for a request at `resolution`."""
@@ -167,6 +178,8 @@ class ModelFamily:
 
     def tier_size(self, size: tuple[int, int], short_side: int) -> tuple[int, int]:
         """The native (width, height) for an output `size` at the native `short_side` tier."""
+        if self.bucket_bases:
+            return bucket_size(*size, self.bucket_base(short_side), self.size_multiple)
         area = self.pixel_areas.get(short_side)
         if area is None:
             return native_size(*size, short_side, self.size_multiple)
@@ -235,7 +248,42 @@ LTX2 = LTX_CONDITION.with_changes(
 """LTX-2 and later: one transformer denoises video and audio latents together; the pipeline
 returns frames and a waveform (the vocoder's rate). Run as LTX2ConditionPipeline, which takes
 text alone, a first frame and a last frame (`sampling.image_arguments`)."""
-FAMILIES: tuple[ModelFamily, ...] = (WAN, WAN_I2V, LTX, LTX_CONDITION, LTX2)
+WAN_VACE = WAN.with_changes(
+    name="wan-vace",
+    pipeline_classes=("WanVACEPipeline",),
+    first_frame=True,
+    last_frame=True,
+    reference_images=True,
+    description="Wan VACE: text, first/last frames and reference images through diffusers.",
+)
+HUNYUAN15 = ModelFamily(
+    name="hunyuan-video-1.5",
+    pipeline_classes=("HunyuanVideo15Pipeline",),
+    fps=24,
+    frame_step=4,
+    size_multiple=16,
+    short_side=480,
+    steps=50,
+    description="HunyuanVideo 1.5 text-to-video through diffusers.",
+    bucket_bases=MappingProxyType({480: 640, 720: 960}),
+)
+HUNYUAN15_I2V = HUNYUAN15.with_changes(
+    name="hunyuan-video-1.5-i2v",
+    pipeline_classes=("HunyuanVideo15ImageToVideoPipeline",),
+    first_frame=True,
+    needs_image=True,
+    description="HunyuanVideo 1.5 image-to-video through diffusers.",
+)
+FAMILIES: tuple[ModelFamily, ...] = (
+    WAN,
+    WAN_I2V,
+    LTX,
+    LTX_CONDITION,
+    LTX2,
+    WAN_VACE,
+    HUNYUAN15,
+    HUNYUAN15_I2V,
+)
 
 
 @dataclass(frozen=True)
@@ -256,6 +304,9 @@ class Signature:
     """The text encoder's class (LTX-2.0/2.3: Gemma 3; 2.5: Gemma 4)."""
     modality_projections: bool | None = None
     """LTX-2.3: the text connectors project per modality (2.0: one shared projection)."""
+    target_size: int | None = None
+    use_meanflow: bool | None = None
+    guider_scale: float | None = None
 
     def matches(self, config: WeightsConfig) -> bool:
         facts = {
@@ -270,6 +321,9 @@ class Signature:
             "vae_timestep_conditioning": config.vae_timestep_conditioning,
             "text_encoder": config.text_encoder_class,
             "modality_projections": config.modality_projections,
+            "target_size": config.target_size,
+            "use_meanflow": config.use_meanflow,
+            "guider_scale": config.guider_scale,
         }
         if config.pipeline_class not in self.pipeline_classes:
             return False

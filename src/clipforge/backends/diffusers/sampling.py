@@ -7,6 +7,12 @@
   5B keeps its `expand_timesteps`; not `from_pipe`, which casts every shared module to one
   dtype), LTXPipeline through LTXImageToVideoPipeline, LTXConditionPipeline as conditions (the
   first frame at index 0, the last at the last index).
+- Wan VACE takes a first and last frame as a conditioning video and mask (the frames kept,
+  gray frames between to generate, as diffusers' WanVACEPipeline example builds them) and the
+  reference images as a list, in the order sent.
+- HunyuanVideo 1.5 pipelines take no `guidance_scale` (their saved guider holds it), no
+  `callback_on_step_end` (progress comes from the scheduler's step) and, for image-to-video,
+  no size (the image's bucket at the pipeline's `target_size`): `call_pipeline` adapts.
 - Flow shift: the scheduler gets the family's shift for the native size rendered.
 - Frames: the pipeline returns the decoded video on its device (`output_type="pt"`); each
   frame becomes uint8 there and is copied to the host one at a time, as the encoder takes it.
@@ -20,6 +26,7 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +61,15 @@ LTX_IMAGE_PIPELINE = "LTXImageToVideoPipeline"
 LTX_CONDITION_PIPELINE = "LTXConditionPipeline"
 LTX2_CONDITION_PIPELINE = "LTX2ConditionPipeline"
 CONDITION_PIPELINES = (LTX_CONDITION_PIPELINE, LTX2_CONDITION_PIPELINE)
+WAN_VACE_PIPELINE = "WanVACEPipeline"
+TAKE_IMAGES = {
+    WAN_IMAGE_PIPELINE,
+    *CONDITION_PIPELINES,
+    LTX_IMAGE_PIPELINE,
+    WAN_VACE_PIPELINE,
+    "HunyuanVideo15ImageToVideoPipeline",
+}
+"""Pipelines that take their images themselves (no image-to-video twin needed)."""
 
 
 @dataclass(frozen=True)
@@ -107,7 +123,7 @@ def guidance_arguments(
 def image_pipeline(pipeline: Any) -> Any:
     """The pipeline that takes images and shares `pipeline`'s loaded modules."""
     names = class_names(pipeline)
-    if names & {WAN_IMAGE_PIPELINE, LTX_IMAGE_PIPELINE, *CONDITION_PIPELINES}:
+    if names & TAKE_IMAGES:
         return pipeline
     import diffusers
 
@@ -130,6 +146,8 @@ def image_arguments(
     last = _picture(images.last, width, height)
     if LTX2_CONDITION_PIPELINE in class_names(pipeline):
         return {"conditions": ltx2_conditions(first, last)}
+    if WAN_VACE_PIPELINE in class_names(pipeline):
+        return vace_arguments(images, first, last, num_frames)
     if LTX_CONDITION_PIPELINE in class_names(pipeline):
         from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition
 
@@ -153,6 +171,80 @@ def ltx2_conditions(first: Any, last: Any) -> list[Any]:
     return [LTX2VideoCondition(frames=image, index=at) for image, at in pinned if image is not None]
 
 
+def vace_arguments(
+    images: ImageInput, first: Image.Image | None, last: Image.Image | None, num_frames: int
+) -> dict[str, Any]:
+    """WanVACEPipeline's `reference_images` (as sent, in order: the pipeline fits each on a
+    white canvas) and, with a first or last frame, the conditioning `video` and `mask`."""
+    arguments: dict[str, Any] = {}
+    if images.references:
+        arguments["reference_images"] = [_picture(r, *r.shape[1::-1]) for r in images.references]
+    if first is None and last is None:
+        return arguments
+    size = (first or last).size  # type: ignore[union-attr]
+    gray = Image.new("RGB", size, (128, 128, 128))  # the example's 127.5, as a PIL image
+    keep, make = Image.new("L", size, 0), Image.new("L", size, 255)
+    video, mask = [gray] * num_frames, [make] * num_frames
+    for index, frame in ((0, first), (num_frames - 1, last)):
+        if frame is not None:
+            video[index], mask[index] = frame, keep
+    return arguments | {"video": video, "mask": mask}
+
+
+def call_pipeline(pipeline: Any, arguments: dict[str, Any]) -> Rendered:
+    """`pipeline(**arguments)`'s frames (and waveform), the arguments it has no parameter for
+    given another way (module docstring): guidance to its guider (for this call), the step
+    callback through its scheduler, the size dropped (the image, already at the native size,
+    decides it)."""
+    accepted = inspect.signature(pipeline.__call__).parameters
+    arguments = dict(arguments)
+    guidance = None if "guidance_scale" in accepted else arguments.pop("guidance_scale", None)
+    if "width" not in accepted:
+        arguments.pop("width", None)
+        arguments.pop("height", None)
+    callback = None
+    if "callback_on_step_end" not in accepted:
+        callback = arguments.pop("callback_on_step_end", None)
+    with _guided(pipeline, guidance), _scheduler_steps(pipeline, callback):
+        return Rendered.of(pipeline(**arguments))
+
+
+@contextmanager
+def _guided(pipeline: Any, guidance: float | None) -> Iterator[None]:
+    """The pipeline's saved guider at `guidance` for the block (None: as saved)."""
+    saved = getattr(pipeline, "guider", None)
+    if guidance is None or saved is None or saved.guidance_scale == guidance:
+        yield
+        return
+    pipeline.guider = saved.new(guidance_scale=guidance)
+    try:
+        yield
+    finally:
+        pipeline.guider = saved
+
+
+@contextmanager
+def _scheduler_steps(pipeline: Any, callback: Any) -> Iterator[None]:
+    """Call `callback` (a callback_on_step_end) after each of the scheduler's steps."""
+    if callback is None:
+        yield
+        return
+    scheduler = pipeline.scheduler
+    step, done = scheduler.step, [0]
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        out = step(*args, **kwargs)
+        callback(pipeline, done[0], None, {})
+        done[0] += 1
+        return out
+
+    scheduler.step = counted
+    try:
+        yield
+    finally:
+        del scheduler.step  # the class's own again
+
+
 def _picture(array: np.ndarray | None, width: int, height: int) -> Image.Image | None:
     if array is None:
         return None
@@ -164,14 +256,14 @@ def _picture(array: np.ndarray | None, width: int, height: int) -> Image.Image |
 
 def set_flow_shift(pipeline: Any, shift: float | None, cache: dict[float, Any]) -> None:
     """Give `pipeline` a scheduler with `shift` (kept per shift in `cache`), when its
-    scheduler has a flow shift (Wan's UniPC) and `shift` differs from it."""
+    scheduler has a flow shift (Wan's UniPC `flow_shift`, HunyuanVideo 1.5's flow-matching
+    Euler `shift`) and `shift` differs from it."""
     scheduler = pipeline.scheduler
-    if shift is None or "flow_shift" not in scheduler.config:
-        return
-    if scheduler.config.flow_shift == shift:
+    key = next((k for k in ("flow_shift", "shift") if k in scheduler.config), None)
+    if shift is None or key is None or scheduler.config[key] == shift:
         return
     if shift not in cache:
-        cache[shift] = type(scheduler).from_config(scheduler.config, flow_shift=shift)
+        cache[shift] = type(scheduler).from_config(scheduler.config, **{key: shift})
     pipeline.scheduler = cache[shift]
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from clipforge.api.accept.checks import check_images, check_model_id, check_prompt
 from clipforge.api.accept.media import Image
+from clipforge.api.accept.seedance_fields import check_placeholders
 from clipforge.api.accept.submit import ImageField
 from clipforge.api.deps import Services
 from clipforge.api.surfaces.ark.commands import split_text_commands, text_command_values
@@ -83,6 +84,10 @@ def to_generation_request(body: CreateTaskBody, services: Services) -> AskedTask
             images[0].field, f"model {body.model!r} takes no image input here (text only)"
         ) from None
     _check_references(images, served)
+    references = sum(1 for image in images if image.which.startswith("ref"))
+    if references:  # served by the id's reference weights (Wan VACE under catalogue)
+        served = served.with_references()
+        check_placeholders(prompt, references, "content")
     first = next((i for i in images if i.which == "first"), None)
     last = next((i for i in images if i.which == "last"), None)
     check_images(

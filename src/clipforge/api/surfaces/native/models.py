@@ -55,6 +55,9 @@ class ModelOut(BaseModel):
     """`generate_audio` defaults to true (the id makes sound and so does its backend)."""
     reference_images: int
     """How many `image_urls` it takes (0: none)."""
+    reference_weights: str | None = None
+    """The weights a request with reference images renders with, where they are not `weights`
+    (Wan VACE under CLIPFORGE_MODEL=catalogue); null: `weights`."""
     loras: list[LoraOut] = []
     """The LoRA adapters declared for it: requests name them in `loras` (unless fixed)."""
     loras_fixed: bool = False

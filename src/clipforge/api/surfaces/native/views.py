@@ -51,6 +51,7 @@ def model_out(model: ServedModel, workers: list[WorkerPresence] | None = None) -
         first_frame=model.first_frame,
         sound=model.audio,
         reference_images=model.references,
+        reference_weights=model.with_references().weights if model.references else None,
         loras=loras_out(model, workers or []),
         loras_fixed=model.fixed_adapters,
         notes=list(model.capabilities.notes),

@@ -29,7 +29,7 @@ import torch
 from diffusers import LTXLatentUpsamplePipeline
 
 from clipforge.backends.diffusers.entries import CATALOGUE
-from clipforge.backends.diffusers.tiny import ltx, ltx2, wan
+from clipforge.backends.diffusers.tiny import hunyuan, ltx, ltx2, vace, wan
 from clipforge.backends.diffusers.tiny.common import seeded_by, tiny_tokenizer
 
 __all__ = ["KINDS", "TRY_SETTINGS", "build_tiny_pipeline", "build_tiny_upsampler", "tiny_tokenizer"]
@@ -80,13 +80,16 @@ def build_tiny_upsampler(path: Path, *, seed: int = 0) -> Path:
 
 
 def _name_processor_as_released(path: Path) -> None:
-    """Without torchvision, transformers saves CLIPImageProcessor as its PIL twin; the released
-    folders name CLIPImageProcessor (loaded as the twin here, with a warning)."""
+    """Without torchvision, transformers saves CLIPImageProcessor (SiglipImageProcessor) as its
+    PIL twin; the released folders name the processor itself (loaded as the twin here, with a
+    warning)."""
     index_path = path / "model_index.json"
     index = json.loads(index_path.read_text())
-    if index.get("image_processor", [None, None])[1] == "CLIPImageProcessorPil":
-        index["image_processor"] = ["transformers", "CLIPImageProcessor"]
-        index_path.write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
+    for name in ("image_processor", "feature_extractor"):
+        library, cls = index.get(name, [None, None])
+        if isinstance(cls, str) and cls.endswith("ImageProcessorPil"):
+            index[name] = [library, cls.removesuffix("Pil")]
+    index_path.write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
 
 
 def _build(kind: str, seed: int) -> Any:
@@ -107,5 +110,8 @@ _CATALOGUE_BUILDERS: dict[str, Callable[[str, Any, Any], Any]] = {
     "LTXPipeline": ltx.build_ltx,
     "LTXConditionPipeline": ltx.build_ltx,
     "LTX2ConditionPipeline": ltx2.build_ltx2,
+    "WanVACEPipeline": vace.build_vace,
+    "HunyuanVideo15Pipeline": hunyuan.build_hunyuan,
+    "HunyuanVideo15ImageToVideoPipeline": hunyuan.build_hunyuan,
 }
 """Which module builds a catalogue entry, by the entry's pipeline class."""
