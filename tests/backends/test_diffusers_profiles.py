@@ -209,7 +209,8 @@ def test_ltx_distilled_samples_its_timesteps_or_their_nearest_subset(
     """One pass (no upsampler here): the yaml's first-pass timesteps reach the scheduler, or
     an operator's smaller step count takes their nearest subset. The old code replaced them
     (3 steps: 1000, 975, 718.75)."""
-    folder = build_tiny_pipeline("ltx-video-0.9.7-distilled", tmp_path / "w")
+    # named: dev and distilled folders have the same configs, an unnamed one is dev (issue 26)
+    folder = build_tiny_pipeline("ltx-video-0.9.7-distilled", tmp_path / "ltxv-distilled")
     backend = DiffusersBackend.from_settings(
         make_tiny_settings(f"{folder}{suffix}", num_inference_steps=steps)
     )
