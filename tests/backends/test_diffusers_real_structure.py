@@ -92,10 +92,11 @@ def _trace_compile_without_codegen() -> Iterator[None]:
     so that each transformer block class is traced once and later models of the class reuse
     it, with room for every class and variant here (the default limit of 8 recompiles per
     code object would silently run the rest eagerly)."""
-    with pytest.MonkeyPatch.context() as patch:
+    # dynamo's own patch: a monkeypatch of its config module deletes an entry on undo where
+    # it read none, and every later compile in the worker then fails on the missing entry
+    limits = torch._dynamo.config.patch(recompile_limit=64, accumulated_recompile_limit=1024)
+    with pytest.MonkeyPatch.context() as patch, limits:
         patch.setattr(diffusers_options, "COMPILE_BACKEND", "eager")
-        patch.setattr(torch._dynamo.config, "recompile_limit", 64)
-        patch.setattr(torch._dynamo.config, "accumulated_recompile_limit", 1024)
         yield
     torch._dynamo.reset()
 
