@@ -80,9 +80,7 @@ DEPLOY_TESTS = "run from the repository root by tests/test_deploy.py"
 NOT_RUN = {
     "python3 -m venv .venv && . .venv/bin/activate && pip install -r requirements-cpu.txt "
     "&& pip install uv && uv pip install -r requirements-dev.txt "
-    "&& python tests/clients/sdk_venvs.py": (
-        "installs; .ci/run runs these installs"
-    ),
+    "&& python tests/clients/sdk_venvs.py": ("installs; .ci/run runs these installs"),
     "python -m pytest": "the test command itself; .ci/run runs it",
     "python3 -m venv .venv && . .venv/bin/activate && pip install -r requirements-cpu.txt "
     '&& pip install ".[builtin]" && clipforge serve': (

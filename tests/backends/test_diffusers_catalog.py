@@ -421,3 +421,13 @@ def test_capabilities_read_configs_without_torch(i2v_folder: Path) -> None:
         "assert 'torch' not in sys.modules and 'diffusers' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_a_step_distilled_entry_takes_no_steps_guidance_or_negative_prompt() -> None:
+    """HunyuanVideo 1.5's step-distilled checkpoint publishes no timesteps, but a request's
+    guidance would turn classifier-free guidance back on in its guider: refused like LTX's."""
+    for name in ("hunyuanvideo-1.5-480p-i2v-step-distilled", "ltx-video-0.9.7-distilled"):
+        capabilities = capabilities_for(name)
+        assert not capabilities.guidance, name
+        assert not capabilities.sampling_steps and not capabilities.negative_prompt, name
+    assert capabilities_for("hunyuanvideo-1.5-480p-i2v").guidance

@@ -100,7 +100,8 @@ def capabilities_for(weights: str | None) -> Capabilities:
     """What the weights can do, from their own config (or their catalogue name when the
     weights are not on this machine); unknown weights get generic text-to-video ones.
 
-    A distilled schedule (a `fast` profile, LTX distilled) takes no step count, guidance or
+    A distilled model or schedule (a `fast` profile, LTX distilled, HunyuanVideo 1.5
+    step-distilled) takes no step count, guidance or
     negative prompt from a request: they would replace what the model was trained to sample
     with (a 400 naming the field, never a silent change)."""
     name, profile_name = split_profile(weights)
@@ -109,7 +110,12 @@ def capabilities_for(weights: str | None) -> Capabilities:
     if rules is None:
         return Capabilities(fps=16, description="A diffusers text-to-video pipeline.")
     profile = PROFILES.get(entry.name if entry else "", {}).get(profile_name or QUALITY)
-    distilled = bool(rules.timesteps or rules.sigmas or (profile is not None and profile.schedule))
+    distilled = bool(
+        rules.timesteps
+        or rules.sigmas
+        or (entry is not None and entry.distilled)  # HunyuanVideo 1.5 step-distilled: no list
+        or (profile is not None and profile.schedule)
+    )
     return Capabilities(
         fps=rules.fps,
         first_frame=rules.first_frame,

@@ -61,8 +61,6 @@ router = APIRouter(
 )
 
 
-
-
 async def _create(
     request: GenerationRequest,
     images: list[ImageField],
