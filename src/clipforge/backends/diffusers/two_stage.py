@@ -51,11 +51,14 @@ def refine_schedule(stage: TwoStage) -> dict[str, Any]:
 class TwoStageRunner:
     """The upsampler, sharing the pipeline's VAE, and the two calls around it."""
 
+    upsample_pipeline = "LTXLatentUpsamplePipeline"
+    """The diffusers pipeline class that runs the upsampler."""
+
     def __init__(self, pipeline: Any, upsampler: Any, stage: TwoStage, device: torch.device):
-        from diffusers import LTXLatentUpsamplePipeline
+        import diffusers
 
         self.stage = stage
-        upsample: Any = LTXLatentUpsamplePipeline(
+        upsample: Any = getattr(diffusers, self.upsample_pipeline)(
             vae=pipeline.vae, latent_upsampler=upsampler.to(device)
         )
         upsample.set_progress_bar_config(disable=True)
@@ -107,15 +110,7 @@ class TwoStageRunner:
 class LTX2TwoStageRunner(TwoStageRunner):
     """LTX-2's upsampler (sharing the pipeline's video VAE) and the two calls around it."""
 
-    def __init__(self, pipeline: Any, upsampler: Any, stage: TwoStage, device: torch.device):
-        from diffusers import LTX2LatentUpsamplePipeline
-
-        self.stage = stage
-        upsample: Any = LTX2LatentUpsamplePipeline(
-            vae=pipeline.vae, latent_upsampler=upsampler.to(device)
-        )
-        upsample.set_progress_bar_config(disable=True)
-        self.upsample = upsample
+    upsample_pipeline = "LTX2LatentUpsamplePipeline"
 
     def run(
         self,
