@@ -19,10 +19,16 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.images import encoded
 from tests.live import LiveServer, live_server
-from tests.web.test_studio import KEY, browser, enter_key, submit
+from tests.web.test_studio import (  # fixtures: the page opens on this module's server
+    KEY,
+    browser,
+    enter_key,
+    page,
+    submit,
+)
 from tests.web.test_studio_work import shot
 
-__all__ = ["browser"]  # the Chromium fixture, one per module
+__all__ = ["browser", "page"]  # fixtures: Chromium, one per module; a page on its server
 
 V2 = "bytedance/seedance-2-0"
 COLOURS = {"red": (220, 30, 30), "green": (30, 200, 30), "blue": (30, 30, 220)}
@@ -51,17 +57,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 def table(server: LiveServer) -> dict[str, dict]:
     with server.client(KEY) as http:
         return {model["id"]: model for model in http.get("/v1/models").json()["data"]}
-
-
-@pytest.fixture
-def page(browser: Browser, server: LiveServer) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    page.goto(server.url)
-    enter_key(page)
-    yield page
-    context.close()
 
 
 def options(page: Page, label: str) -> list[str]:

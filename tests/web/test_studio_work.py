@@ -16,9 +16,16 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.live import LiveServer, live_server
 from tests.slow_worker import paced_worker
-from tests.web.test_studio import ARTIFACTS, KEY, browser, enter_key, submit
+from tests.web.test_studio import (  # fixtures: the page opens on this module's server
+    ARTIFACTS,
+    KEY,
+    browser,
+    enter_key,
+    page,
+    submit,
+)
 
-__all__ = ["browser"]  # the Chromium fixture, shared
+__all__ = ["browser", "page"]  # fixtures: Chromium, shared; a page on this module's server
 
 SHOTS = Path(os.environ.get("CLIPFORGE_STUDIO_SHOTS") or ARTIFACTS)
 I2V = "bytedance/seedance-1-0-pro-i2v"
@@ -47,17 +54,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     data = tmp_path_factory.mktemp("studio-work")
     with live_server(data, backend="testpattern", workers=0, api_keys=KEY) as live:
         yield live
-
-
-@pytest.fixture
-def page(browser: Browser, server: LiveServer) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    page.goto(server.url)
-    enter_key(page)
-    yield page
-    context.close()
 
 
 def shot(page: Page, name: str) -> None:
