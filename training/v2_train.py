@@ -175,19 +175,20 @@ def _log(
 
 def export(args: argparse.Namespace) -> None:
     state = start(args)
-    save_heads(state["heads"], PACKAGE_WEIGHTS / "parser.safetensors")
+    args.export_to.mkdir(parents=True, exist_ok=True)
+    save_heads(state["heads"], args.export_to / "parser.safetensors")
     from safetensors.torch import save_file
 
     tensors = {k: v.detach().contiguous() for k, v in state["generator"].state_dict().items()}
     save_file(
         tensors,
-        str(PACKAGE_WEIGHTS / "generator.safetensors"),
+        str(args.export_to / "generator.safetensors"),
         metadata={
             "parser_steps": str(state["parser_step"]),
             "generator_steps": str(state["generator_step"]),
         },
     )
-    print(f"exported to {PACKAGE_WEIGHTS}")
+    print(f"exported to {args.export_to}")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -212,6 +213,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--log", type=Path)
     parser.add_argument("--export", action="store_true")
+    parser.add_argument(
+        "--export-to", type=Path, default=PACKAGE_WEIGHTS, help="--export's folder (the package)"
+    )
     return parser.parse_args(argv)
 
 
