@@ -30,7 +30,7 @@ from clipforge.backends.diffusers.config import (
 )
 from clipforge.backends.diffusers.entries import ENTRIES
 from clipforge.backends.diffusers.profile_entries import PROFILES
-from clipforge.backends.diffusers.profiles import QUALITY, split_profile
+from clipforge.backends.diffusers.profiles import QUALITY, Profile, split_profile
 from clipforge.backends.diffusers.rules import (
     CatalogEntry,
     ModelFamily,
@@ -98,18 +98,30 @@ def rules_for(entry: CatalogEntry | None, config: WeightsConfig | None) -> Model
 
 def capabilities_for(weights: str | None) -> Capabilities:
     """What the weights can do, from their own config (or their catalogue name when the
-    weights are not on this machine); unknown weights get generic text-to-video ones.
-
-    A distilled model or schedule (a `fast` profile, LTX distilled, HunyuanVideo 1.5
-    step-distilled) takes no step count, guidance or
-    negative prompt from a request: they would replace what the model was trained to sample
-    with (a 400 naming the field, never a silent change)."""
+    weights are not on this machine); unknown weights get generic text-to-video ones."""
     name, profile_name = split_profile(weights)
     entry, config = lookup(name)
     rules = rules_for(entry, config)
     if rules is None:
         return Capabilities(fps=16, description="A diffusers text-to-video pipeline.")
     profile = PROFILES.get(entry.name if entry else "", {}).get(profile_name or QUALITY)
+    return capabilities_of(rules, entry, profile, weights_notes(name, rules, config))
+
+
+def capabilities_of(
+    rules: ModelFamily,
+    entry: CatalogEntry | None,
+    profile: Profile | None,
+    notes: tuple[str, ...] = (),
+) -> Capabilities:
+    """What weights sampled by `rules` (their entry's, else a generic family) under `profile`
+    can do. The one place each capability is decided: the API's routing asks through
+    `capabilities_for`, a loaded `DiffusersBackend` with its own family.
+
+    A distilled model or schedule (a `fast` profile, LTX distilled, HunyuanVideo 1.5
+    step-distilled) takes no step count, guidance or negative prompt from a request: they
+    would replace what the model was trained to sample with (a 400 naming the field, never a
+    silent change)."""
     distilled = bool(
         rules.timesteps
         or rules.sigmas
@@ -128,7 +140,7 @@ def capabilities_for(weights: str | None) -> Capabilities:
         guidance=not distilled,
         audio=rules.audio,
         description=rules.description,
-        notes=weights_notes(name, rules, config),
+        notes=notes,
     )
 
 
