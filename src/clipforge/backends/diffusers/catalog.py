@@ -121,13 +121,17 @@ def capabilities_of(
     A distilled model or schedule (a `fast` profile, LTX distilled, HunyuanVideo 1.5
     step-distilled) takes no step count, guidance or negative prompt from a request: they
     would replace what the model was trained to sample with (a 400 naming the field, never a
-    silent change)."""
+    silent change). A model published with guidance 1.0 (HunyuanVideo 1.5 CFG-distilled: its
+    guider saved at 1.0) samples without classifier-free guidance: a request's guidance would
+    turn it back on, and a negative prompt only acts through it; it takes its step count."""
     distilled = bool(
         rules.timesteps
         or rules.sigmas
         or (entry is not None and entry.distilled)  # HunyuanVideo 1.5 step-distilled: no list
         or (profile is not None and profile.schedule)
     )
+    guidance = (profile.applied_to(rules) if profile else rules).guidance_scale
+    unguided = distilled or (guidance is not None and guidance <= 1.0)
     return Capabilities(
         fps=rules.fps,
         first_frame=rules.first_frame,
@@ -135,9 +139,9 @@ def capabilities_of(
         text_to_video=not rules.needs_image,
         needs_last_frame=rules.needs_last_frame,
         reference_images=rules.reference_images,
-        negative_prompt=not distilled,
+        negative_prompt=not unguided,
         sampling_steps=not distilled,
-        guidance=not distilled,
+        guidance=not unguided,
         audio=rules.audio,
         description=rules.description,
         notes=notes,

@@ -80,7 +80,9 @@ def _hunyuan_entry(
         use_meanflow="step_distilled" in variant,
         guider_scale=guidance,
     )
-    distilled = "step_distilled" in variant  # CFG-distilled ones still take 50 steps
+    # CFG-distilled ones still take 50 steps; their guidance 1.0 (the saved guider's) is
+    # classifier-free guidance off, which `catalog.capabilities_of` keeps a request from undoing.
+    distilled = "step_distilled" in variant
     return CatalogEntry(
         name,
         _HY + variant,
