@@ -14,13 +14,14 @@ import torch
 from clipforge.backends.base import Clip
 from clipforge.backends.diffusers.backend import DiffusersBackend
 from clipforge.backends.diffusers.catalog import capabilities_for
+from clipforge.backends.diffusers.families import LTX, WAN, detect_family, generic_family
 from clipforge.backends.diffusers.inputs import (
     CAMERA_FIXED_SUFFIX,
     augment_prompt,
     native_frame_count,
 )
 from clipforge.backends.diffusers.loading import resolve_dtype
-from clipforge.backends.diffusers.rules import LTX, WAN, ModelFamily, detect_family, generic_family
+from clipforge.backends.diffusers.rules import ModelFamily
 from clipforge.backends.registry import default_registry
 from clipforge.errors import GenerationFailed, JobCancelled, ModelUnavailable
 from clipforge.schemas import DURATIONS, AspectRatio, GenerationRequest, Resolution

@@ -27,6 +27,7 @@ from clipforge.backends.base import (
 from clipforge.backends.devices import resolve_device
 from clipforge.backends.diffusers.adapters import Adapters
 from clipforge.backends.diffusers.catalog import capabilities_of
+from clipforge.backends.diffusers.families import detect_family
 from clipforge.backends.diffusers.inputs import augment_prompt, check_images, native_frame_count
 from clipforge.backends.diffusers.loading import (
     load_pipeline,
@@ -43,11 +44,7 @@ from clipforge.backends.diffusers.recipes import (
     prepare_profile,
     reseed_sampler,
 )
-from clipforge.backends.diffusers.rules import (
-    CatalogEntry,
-    ModelFamily,
-    detect_family,
-)
+from clipforge.backends.diffusers.rules import CatalogEntry, ModelFamily
 from clipforge.backends.diffusers.sampling import (
     Rendered,
     audio_rate,

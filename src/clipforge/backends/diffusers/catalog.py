@@ -29,14 +29,10 @@ from clipforge.backends.diffusers.config import (
     repository_names,
 )
 from clipforge.backends.diffusers.entries import ENTRIES
+from clipforge.backends.diffusers.families import family_of_class
 from clipforge.backends.diffusers.profile_entries import PROFILES
 from clipforge.backends.diffusers.profiles import QUALITY, Profile, split_profile
-from clipforge.backends.diffusers.rules import (
-    CatalogEntry,
-    ModelFamily,
-    TwoStage,
-    family_of_class,
-)
+from clipforge.backends.diffusers.rules import CatalogEntry, ModelFamily, TwoStage
 
 
 def find_entry(weights: str) -> CatalogEntry | None:

@@ -9,13 +9,8 @@ saved guider's guidance scale (CFG-distilled: 1.0).
 
 from __future__ import annotations
 
-from clipforge.backends.diffusers.rules import (
-    HUNYUAN15,
-    HUNYUAN15_I2V,
-    CatalogEntry,
-    ModelFamily,
-    Signature,
-)
+from clipforge.backends.diffusers.families import HUNYUAN15, HUNYUAN15_I2V
+from clipforge.backends.diffusers.rules import CatalogEntry, ModelFamily, Signature
 
 HY15_TABLE = (
     "Tencent-Hunyuan/HunyuanVideo-1.5 README, 'Optimal Inference Configurations' (CFG scale, "
