@@ -284,8 +284,7 @@ class ModelRouting:
                 continue  # image-to-video weights do not serve the text-to-video ids
             if self.backend == "diffusers" and weights is None:
                 continue  # no weights named for this id (CLIPFORGE_MODEL_MAP alone)
-            adapters = tuple(settings.loras.get(weights or "", ()))
-            fixed = bool(adapters) and weights in settings.lora_fixed
+            adapters, fixed = settings.adapters_for(weights)
             served = ServedModel(model_id, self.backend, weights, capabilities, adapters, fixed)
             models.append(self._with_references(served))
         self._models = {model.id: model for model in models}

@@ -402,6 +402,14 @@ class Settings(BaseSettings):
                 raise ValueError(f"{weights}: adapter names must differ ({', '.join(twice)})")
         return value
 
+    def adapters_for(self, weights: str | None) -> tuple[tuple[LoraAdapter, ...], bool]:
+        """The LoRA adapters declared for `weights` (CLIPFORGE_LORAS) and whether they are
+        fixed (CLIPFORGE_LORA_FIXED: always on, fused; only where any are declared). The API's
+        routing and the worker's backend both ask here, so they agree on what a request may
+        choose."""
+        adapters = tuple(self.loras.get(weights or "", ()))
+        return adapters, bool(adapters) and (weights or "") in self.lora_fixed
+
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'clipforge.db'}"

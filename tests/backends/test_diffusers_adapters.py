@@ -163,17 +163,6 @@ def test_past_the_bound_the_least_recently_used_is_unloaded(rig: Rig) -> None:
         backend.close()
 
 
-def test_code_may_declare_an_adapter_and_activate_it_by_name(rig: Rig, base: torch.Tensor) -> None:
-    """What a sampling profile that names a LoRA does: declare it, then choose it."""
-    adapters = rig.backend.adapters
-    adapters.declare(LoraAdapter(name="profile", source=str(rig.files["other"]), scale=0.5))
-    try:
-        assert (_render(rig.backend, ("profile", 0.5)) - base).abs().max() > 1e-2
-        assert torch.equal(_render(rig.backend), base)
-    finally:
-        adapters.activate(())
-
-
 def test_wan_a14b_takes_one_adapter_per_expert(tmp_path: Path) -> None:
     """A two-file release (Wan2.2-Lightning): one file per expert, the second declared with
     transformer_2; both active together, each changing the output, none the base model."""

@@ -13,17 +13,20 @@ import torch
 
 from clipforge.backends.base import Clip
 from clipforge.backends.diffusers.backend import DiffusersBackend
+from clipforge.backends.diffusers.catalog import capabilities_for
+from clipforge.backends.diffusers.families import LTX, WAN, detect_family, generic_family
 from clipforge.backends.diffusers.inputs import (
     CAMERA_FIXED_SUFFIX,
     augment_prompt,
     native_frame_count,
 )
 from clipforge.backends.diffusers.loading import resolve_dtype
-from clipforge.backends.diffusers.rules import LTX, WAN, ModelFamily, detect_family, generic_family
+from clipforge.backends.diffusers.rules import ModelFamily
 from clipforge.backends.registry import default_registry
 from clipforge.errors import GenerationFailed, JobCancelled, ModelUnavailable
 from clipforge.schemas import DURATIONS, AspectRatio, GenerationRequest, Resolution
 from clipforge.settings import Settings
+from clipforge.worker.plan import draft_steps
 from tests.conftest import make_tiny_settings
 
 COMBINATIONS = list(itertools.product(Resolution, AspectRatio))
@@ -481,3 +484,19 @@ def test_the_flow_shift_follows_the_native_size(real_structure: dict[str, Path])
         backend.generate(_request(seed=1, resolution=resolution), _ignore)
         shifts[resolution] = backend.pipeline.scheduler.config.flow_shift
     assert shifts == {"480p": 3.0, "720p": 5.0, "1080p": 5.0}
+
+
+@pytest.mark.parametrize("name", ["wan2.1-t2v-14b", "wan2.1-i2v-14b-720p", "ltx-video-0.9.5"])
+def test_a_draft_halves_the_steps_of_an_entry(real_structure: dict[str, Path], name: str) -> None:
+    """The worker halves a draft's steps where the backend takes a step count: the loaded
+    backend says so as the API's routing does (one decision, `catalog.capabilities_of`)."""
+    folder = real_structure[name]
+    backend = DiffusersBackend.from_settings(make_tiny_settings(folder, num_inference_steps=None))
+    try:
+        assert backend.entry is not None and backend.entry.name == name
+        drafted = draft_steps(backend, _request(draft=True))
+        half = backend.entry.rules.steps // 2
+        assert drafted.num_inference_steps == half and backend.plan(drafted).steps == half
+        assert backend.capabilities == capabilities_for(str(folder))
+    finally:
+        backend.close()

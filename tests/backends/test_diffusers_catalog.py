@@ -25,7 +25,8 @@ from clipforge.backends.diffusers.loading import load_pipeline, resolve_weights
 from clipforge.backends.diffusers.rules import CatalogEntry
 from clipforge.backends.diffusers.tiny import build_tiny_pipeline
 from clipforge.backends.geometry import bucket_size
-from clipforge.errors import JobCancelled, ModelUnavailable
+from clipforge.errors import InvalidField, JobCancelled, ModelUnavailable
+from clipforge.routing import ModelRouting
 from clipforge.schemas import DURATIONS, AspectRatio, GenerationRequest, Resolution
 from clipforge.settings import Settings
 from tests.conftest import make_tiny_settings
@@ -431,3 +432,27 @@ def test_a_step_distilled_entry_takes_no_steps_guidance_or_negative_prompt() -> 
         assert not capabilities.guidance, name
         assert not capabilities.sampling_steps and not capabilities.negative_prompt, name
     assert capabilities_for("hunyuanvideo-1.5-480p-i2v").guidance
+
+
+CFG_DISTILLED = tuple(
+    f"hunyuanvideo-1.5-{variant}-distilled" for variant in ("480p-t2v", "480p-i2v", "720p-i2v")
+)
+
+
+@pytest.mark.parametrize("name", CFG_DISTILLED)
+def test_a_cfg_distilled_entry_takes_steps_but_no_guidance_or_negative_prompt(
+    name: str, tmp_path: Path
+) -> None:
+    """HunyuanVideo 1.5 CFG-distilled: guidance 1 in Tencent's table and its saved guider
+    (CFG off), 50 steps. A request's guidance would turn classifier-free guidance on in the
+    guider, and a negative prompt acts only through it: a 400 naming the field."""
+    capabilities = capabilities_for(name)
+    assert capabilities.sampling_steps
+    assert not capabilities.guidance and not capabilities.negative_prompt
+    routing = ModelRouting(Settings(data_dir=tmp_path, backend="diffusers", model=name))
+    model = f"bytedance/seedance-1-0-lite-{'i2v' if 'i2v' in name else 't2v'}"
+    routing.check(GenerationRequest(model=model, prompt="a", num_inference_steps=30))
+    for field, value in (("guidance_scale", 6.0), ("negative_prompt", "blurry")):
+        with pytest.raises(InvalidField, match=field) as refused:
+            routing.check(GenerationRequest(model=model, prompt="a", **{field: value}))
+        assert refused.value.field == field

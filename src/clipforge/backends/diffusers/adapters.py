@@ -15,10 +15,9 @@ loaded: past that the least recently used is unloaded and loaded again when a jo
 A model whose adapters never change (`fixed`: CLIPFORGE_LORA_FIXED) gets them fused into its
 weights at warm-up and the LoRA layers dropped, so a step costs what the base model's does.
 
-`load_adapter(pipeline, spec)` is the one call that loads a file. Another part of the backend
-(a profile that names a LoRA) adds its adapter with `declare(spec)` and includes it in the
-choices it activates: one `Adapters` per pipeline, since "no adapter" switches off every
-LoRA layer of it.
+`load_adapter(pipeline, spec)` is the one call that loads an operator's adapter. A sampling
+profile's LoRA is none of these: it never changes per job, so `recipes.apply_profile` fuses it
+into the weights before warm-up and drops its LoRA layers ("no adapter" here then leaves it on).
 """
 
 from __future__ import annotations
@@ -36,14 +35,6 @@ from clipforge.schemas import LoraChoice
 from clipforge.settings import LoraAdapter, Settings
 
 log = logging.getLogger(__name__)
-
-
-def declared_for(settings: Settings) -> tuple[tuple[LoraAdapter, ...], bool]:
-    """The adapters declared for the weights `settings.model` names, and whether they are
-    fixed (always on, fused)."""
-    weights = settings.model or ""
-    adapters = tuple(settings.loras.get(weights, ()))
-    return adapters, bool(adapters) and weights in settings.lora_fixed
 
 
 def load_adapter(pipeline: Any, spec: LoraAdapter) -> None:
@@ -84,7 +75,7 @@ class Adapters:
 
     @classmethod
     def from_settings(cls, pipeline: Any, settings: Settings) -> Adapters:
-        declared, fixed = declared_for(settings)
+        declared, fixed = settings.adapters_for(settings.model)
         return cls(pipeline, declared, settings.lora_max_loaded, fixed)
 
     @property
@@ -94,12 +85,6 @@ class Adapters:
     def status(self) -> dict[str, str | None]:
         """Every declared adapter -> None when it loads, else why it does not."""
         return {name: self.failures.get(name) for name in self.declared}
-
-    def declare(self, spec: LoraAdapter) -> None:
-        """Add an adapter the code needs (a sampling profile's LoRA) to those a job may
-        activate; it loads when first activated. A declared name keeps its first spec."""
-        if spec.name not in self.declared:
-            self.declared = {**self.declared, spec.name: spec}
 
     def warm(self) -> None:
         """Load every declared adapter (the worker stays up whatever fails), keeping the most

@@ -18,7 +18,6 @@ import torch
 from clipforge.backends.base import (
     NO_IMAGES,
     Backend,
-    Capabilities,
     Clip,
     GenerationPlan,
     ImageInput,
@@ -27,6 +26,8 @@ from clipforge.backends.base import (
 )
 from clipforge.backends.devices import resolve_device
 from clipforge.backends.diffusers.adapters import Adapters
+from clipforge.backends.diffusers.catalog import capabilities_of
+from clipforge.backends.diffusers.families import detect_family
 from clipforge.backends.diffusers.inputs import augment_prompt, check_images, native_frame_count
 from clipforge.backends.diffusers.loading import (
     load_pipeline,
@@ -43,11 +44,7 @@ from clipforge.backends.diffusers.recipes import (
     prepare_profile,
     reseed_sampler,
 )
-from clipforge.backends.diffusers.rules import (
-    CatalogEntry,
-    ModelFamily,
-    detect_family,
-)
+from clipforge.backends.diffusers.rules import CatalogEntry, ModelFamily
 from clipforge.backends.diffusers.sampling import (
     Rendered,
     audio_rate,
@@ -101,6 +98,8 @@ class DiffusersBackend(Backend):
         self.profile = profile
         """The sampling profile (`profiles`) the weights were loaded with, if one was named."""
         family = detect_family(pipeline, rules or (entry.rules if entry else None))
+        self.capabilities = capabilities_of(family, entry, profile)
+        """What the API's routing says these weights can do (`catalog.capabilities_of`)."""
         self.family = family = profile.applied_to(family) if profile else family
         self.schedule = (
             profile.schedule if profile and profile.schedule else family.timesteps or family.sigmas
@@ -108,14 +107,6 @@ class DiffusersBackend(Backend):
         """The published timesteps the model samples (empty: its scheduler's own)."""
         cache = profile.magcache if profile else None
         self._magcache = MagCacheHooks(pipeline, cache) if cache else None
-        self.capabilities = Capabilities(
-            fps=family.fps,
-            first_frame=family.first_frame,
-            last_frame=family.last_frame,
-            audio=family.audio,
-            reference_images=family.reference_images,
-            description=family.description,
-        )
         runner = LTX2TwoStageRunner if family.audio else TwoStageRunner
         self.two_stage = (
             runner(pipeline, upsampler, family.two_stage, device)

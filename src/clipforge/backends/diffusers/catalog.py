@@ -29,14 +29,10 @@ from clipforge.backends.diffusers.config import (
     repository_names,
 )
 from clipforge.backends.diffusers.entries import ENTRIES
+from clipforge.backends.diffusers.families import family_of_class
 from clipforge.backends.diffusers.profile_entries import PROFILES
-from clipforge.backends.diffusers.profiles import QUALITY, split_profile
-from clipforge.backends.diffusers.rules import (
-    CatalogEntry,
-    ModelFamily,
-    TwoStage,
-    family_of_class,
-)
+from clipforge.backends.diffusers.profiles import QUALITY, Profile, split_profile
+from clipforge.backends.diffusers.rules import CatalogEntry, ModelFamily, TwoStage
 
 
 def find_entry(weights: str) -> CatalogEntry | None:
@@ -98,24 +94,40 @@ def rules_for(entry: CatalogEntry | None, config: WeightsConfig | None) -> Model
 
 def capabilities_for(weights: str | None) -> Capabilities:
     """What the weights can do, from their own config (or their catalogue name when the
-    weights are not on this machine); unknown weights get generic text-to-video ones.
-
-    A distilled model or schedule (a `fast` profile, LTX distilled, HunyuanVideo 1.5
-    step-distilled) takes no step count, guidance or
-    negative prompt from a request: they would replace what the model was trained to sample
-    with (a 400 naming the field, never a silent change)."""
+    weights are not on this machine); unknown weights get generic text-to-video ones."""
     name, profile_name = split_profile(weights)
     entry, config = lookup(name)
     rules = rules_for(entry, config)
     if rules is None:
         return Capabilities(fps=16, description="A diffusers text-to-video pipeline.")
     profile = PROFILES.get(entry.name if entry else "", {}).get(profile_name or QUALITY)
+    return capabilities_of(rules, entry, profile, weights_notes(name, rules, config))
+
+
+def capabilities_of(
+    rules: ModelFamily,
+    entry: CatalogEntry | None,
+    profile: Profile | None,
+    notes: tuple[str, ...] = (),
+) -> Capabilities:
+    """What weights sampled by `rules` (their entry's, else a generic family) under `profile`
+    can do. The one place each capability is decided: the API's routing asks through
+    `capabilities_for`, a loaded `DiffusersBackend` with its own family.
+
+    A distilled model or schedule (a `fast` profile, LTX distilled, HunyuanVideo 1.5
+    step-distilled) takes no step count, guidance or negative prompt from a request: they
+    would replace what the model was trained to sample with (a 400 naming the field, never a
+    silent change). A model published with guidance 1.0 (HunyuanVideo 1.5 CFG-distilled: its
+    guider saved at 1.0) samples without classifier-free guidance: a request's guidance would
+    turn it back on, and a negative prompt only acts through it; it takes its step count."""
     distilled = bool(
         rules.timesteps
         or rules.sigmas
         or (entry is not None and entry.distilled)  # HunyuanVideo 1.5 step-distilled: no list
         or (profile is not None and profile.schedule)
     )
+    guidance = (profile.applied_to(rules) if profile else rules).guidance_scale
+    unguided = distilled or (guidance is not None and guidance <= 1.0)
     return Capabilities(
         fps=rules.fps,
         first_frame=rules.first_frame,
@@ -123,12 +135,12 @@ def capabilities_for(weights: str | None) -> Capabilities:
         text_to_video=not rules.needs_image,
         needs_last_frame=rules.needs_last_frame,
         reference_images=rules.reference_images,
-        negative_prompt=not distilled,
+        negative_prompt=not unguided,
         sampling_steps=not distilled,
-        guidance=not distilled,
+        guidance=not unguided,
         audio=rules.audio,
         description=rules.description,
-        notes=weights_notes(name, rules, config),
+        notes=notes,
     )
 
 

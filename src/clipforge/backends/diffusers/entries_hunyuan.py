@@ -9,13 +9,8 @@ saved guider's guidance scale (CFG-distilled: 1.0).
 
 from __future__ import annotations
 
-from clipforge.backends.diffusers.rules import (
-    HUNYUAN15,
-    HUNYUAN15_I2V,
-    CatalogEntry,
-    ModelFamily,
-    Signature,
-)
+from clipforge.backends.diffusers.families import HUNYUAN15, HUNYUAN15_I2V
+from clipforge.backends.diffusers.rules import CatalogEntry, ModelFamily, Signature
 
 HY15_TABLE = (
     "Tencent-Hunyuan/HunyuanVideo-1.5 README, 'Optimal Inference Configurations' (CFG scale, "
@@ -80,7 +75,9 @@ def _hunyuan_entry(
         use_meanflow="step_distilled" in variant,
         guider_scale=guidance,
     )
-    distilled = "step_distilled" in variant  # CFG-distilled ones still take 50 steps
+    # CFG-distilled ones still take 50 steps; their guidance 1.0 (the saved guider's) is
+    # classifier-free guidance off, which `catalog.capabilities_of` keeps a request from undoing.
+    distilled = "step_distilled" in variant
     return CatalogEntry(
         name,
         _HY + variant,

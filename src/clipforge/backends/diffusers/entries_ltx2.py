@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from clipforge.backends.diffusers.rules import LTX2, CatalogEntry, ModelFamily, Signature, TwoStage
+from clipforge.backends.diffusers.families import LTX2
+from clipforge.backends.diffusers.rules import CatalogEntry, ModelFamily, Signature, TwoStage
 
 LTX2_README = (
     "Lightricks/LTX-2 packages/ltx-pipelines/README.md (multimodal guidance: video cfg 3.0, "

@@ -1,6 +1,6 @@
 """The published profiles of each catalogue entry (no torch); every value cited in `sources`.
 
-`quality` is the entry's own rules (entries.py); an entry listed here has, besides:
+`quality` is the entry's own rules (entries_*.py); an entry listed here has, besides:
 
 - `cached`: the same sampling with MagCache at the magnitude ratios its authors calibrated
   for that checkpoint (Wan 2.1 T2V 1.3B and 14B, I2V 480P and 720P);
