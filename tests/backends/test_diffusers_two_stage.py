@@ -27,6 +27,7 @@ from clipforge.cli.output import models_table
 from clipforge.client import Model
 from clipforge.errors import JobCancelled, ModelUnavailable
 from clipforge.schemas import GenerationRequest
+from clipforge.worker.plan import draft_steps
 from tests.conftest import make_tiny_settings
 
 DISTILLED = "ltx-video-0.9.7-distilled"
@@ -257,3 +258,22 @@ def test_hf_hub_offline_reaches_for_nothing(
     with pytest.raises(ModelUnavailable, match="HF_HUB_OFFLINE"):
         DiffusersBackend.from_settings(make_tiny_settings(DISTILLED))
     assert no_network == []
+
+
+def test_a_draft_halves_the_first_stage_and_keeps_the_refine_steps(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """0.9.7 dev: 30 first-stage steps and a refining stage; a draft renders 15 + refine (the
+    refining stage's steps are not the request's to halve)."""
+    dev = "ltx-video-0.9.7-dev"
+    folder = build_tiny_pipeline(dev, tmp_path_factory.mktemp("dev") / "m", upsampler=True)
+    backend = DiffusersBackend.from_settings(make_tiny_settings(folder, num_inference_steps=None))
+    try:
+        assert backend.two_stage is not None and backend.capabilities.sampling_steps
+        drafted = draft_steps(backend, REQUEST.model_copy(update={"draft": True}))
+        plan = backend.plan(drafted)
+        assert drafted.num_inference_steps == CATALOGUE[dev].rules.steps // 2 == 15
+        assert plan.refine_steps == backend.two_stage.stage.refine_steps > 0
+        assert plan.steps == 15 + plan.refine_steps
+    finally:
+        backend.close()

@@ -81,6 +81,10 @@ class GenerationPlan:
     num_frames: int
     fps: float
     steps: int
+    """Every denoising step of the job (what progress counts): a two-stage model's refine
+    steps included."""
+    refine_steps: int = 0
+    """Of `steps`, those of a second, refining stage (not the request's step count)."""
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,8 @@ def draft_steps(backend: Backend, request: GenerationRequest) -> GenerationReque
     backend takes a step count, with half its steps."""
     if not request.draft or not backend.capabilities.sampling_steps:
         return request
-    steps = max(1, backend.plan(request).steps // 2)
+    plan = backend.plan(request)
+    steps = max(1, (plan.steps - plan.refine_steps) // 2)  # a refining stage keeps its own
     return request.model_copy(update={"num_inference_steps": steps})
 
 

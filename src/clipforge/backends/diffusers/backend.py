@@ -164,12 +164,12 @@ class DiffusersBackend(Backend):
         else:  # an operator's short side is a short side
             width, height = native_size(*request.size, short_side, family.size_multiple)
         frames = native_frame_count(request.seconds, family, settings.native_max_frames)
-        steps = self._steps(request)
+        steps, refine = self._steps(request), 0
         if self.two_stage is not None:
             small = stage_one_size(request.size, short_side, family)
             width, height = 2 * small[0], 2 * small[1]
-            steps += self.two_stage.stage.refine_steps
-        return GenerationPlan(width, height, frames, family.fps, steps)
+            refine = self.two_stage.stage.refine_steps
+        return GenerationPlan(width, height, frames, family.fps, steps + refine, refine)
 
     def generate(
         self, request: GenerationRequest, progress: ProgressCallback, images: ImageInput = NO_IMAGES
