@@ -8,6 +8,10 @@ from __future__ import annotations
 
 SHAPE_WORDS = {
     "circle": [
+        "round form",
+        "circular disc",
+        "rounded shape",
+        "ball shape",
         "circle",
         "ball",
         "disc",
@@ -27,6 +31,12 @@ SHAPE_WORDS = {
         "balloon",
     ],
     "square": [
+        "four-cornered shape",
+        "squared-off shape",
+        "rectangular shape",
+        "oblong block",
+        "square form",
+        "boxlike shape",
         "square",
         "box",
         "block",
@@ -50,6 +60,12 @@ SHAPE_WORDS = {
         "four-cornered tile",
     ],
     "triangle": [
+        "three-cornered shape",
+        "three-pointed shape",
+        "triangular form",
+        "pyramid shape",
+        "trigon",
+        "triangular block of colour",
         "triangle",
         "pyramid",
         "wedge",
@@ -68,6 +84,12 @@ SHAPE_WORDS = {
         "prism",
     ],
     "cross": [
+        "x shape",
+        "cross sign",
+        "plus figure",
+        "crossed bars",
+        "cross form",
+        "plus-shaped figure",
         "cross",
         "plus sign",
         "plus",
@@ -435,6 +457,9 @@ MOTION_PHRASES = {
     ],
     "growing": [
         "growing",
+        "turning bigger",
+        "gaining size",
+        "growing in size",
         "getting bigger",
         "expanding",
         "swelling",
@@ -451,6 +476,12 @@ MOTION_PHRASES = {
     ],
     "shrinking": [
         "shrinking",
+        "growing smaller",
+        "turning smaller",
+        "diminishing",
+        "shrinking down",
+        "coming down in size",
+        "losing size",
         "getting smaller",
         "contracting",
         "dwindling",

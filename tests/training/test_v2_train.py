@@ -7,7 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from training.v2_captions import HELD_OUT_COLOURS, paraphrase_content_words, random_labelled
+from training.v2_captions import (
+    HELD_OUT_COLOURS,
+    OTHER_OBJECTS,
+    UNSEEN_OBJECTS,
+    paraphrase_content_words,
+    random_labelled,
+)
+from training.vocabulary import SHAPE_WORDS
 
 from clipforge.backends.builtin.v2.colours import colour_table
 from training import v2_train
@@ -62,3 +69,10 @@ def test_training_captions_never_use_held_out_colours_or_paraphrase_words() -> N
         if item.colour_span:
             named = item.text[slice(*item.colour_span)]
             assert named in table.names and named not in HELD_OUT_COLOURS
+
+
+def test_the_unknown_objects_of_evaluation_and_tests_are_never_training_nouns() -> None:
+    training_words = {w for noun in OTHER_OBJECTS for w in noun.split()}
+    assert not training_words & set(UNSEEN_OBJECTS)
+    for shape_words in SHAPE_WORDS.values():
+        assert not {w for noun in shape_words for w in noun.split()} & set(UNSEEN_OBJECTS)
