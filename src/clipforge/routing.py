@@ -28,7 +28,8 @@ from clipforge.backends.registry import BackendRegistry, default_registry
 from clipforge.errors import InvalidField
 from clipforge.schemas import IMAGE_TO_VIDEO_MODELS, GenerationRequest, LoraChoice
 from clipforge.seedance_models import MODEL_IDS, MODELS, FirstFrame, ModelSpec, spec_for
-from clipforge.settings import LoraAdapter, Settings
+from clipforge.settings import Settings
+from clipforge.settings.loras import LoraAdapter
 
 CATALOGUE_KEYWORD = "catalogue"
 """CLIPFORGE_MODEL value that serves every Seedance id from DEFAULT_MODEL_MAP."""
