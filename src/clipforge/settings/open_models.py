@@ -17,7 +17,7 @@ class OpenModelFields(BaseModel):
     model_aliases: dict[str, str] = Field(
         default_factory=dict,
         description="JSON object: model names clients use (the OpenAI dialect's sora-2, ...) -> "
-        "served ids; merged over the defaults (routing.DEFAULT_ALIASES).",
+        "served ids; merged over the defaults (routing/names.py DEFAULT_ALIASES).",
     )
     fast_profile: bool = Field(
         False,
@@ -36,8 +36,8 @@ class OpenModelFields(BaseModel):
         description="JSON object: API model id -> catalogue name, folder or hub id serving its "
         "requests with reference images (image_urls, Ark reference_image), e.g. "
         '{"bytedance/seedance-2-0": "wan2.1-vace-14b"}; under CLIPFORGE_MODEL=catalogue the '
-        "2.x ids default to Wan VACE (routing.DEFAULT_REFERENCE_MAP); unmapped ids keep their "
-        "own weights for such requests.",
+        "2.x ids default to Wan VACE (routing/weights.py DEFAULT_REFERENCE_MAP); unmapped ids "
+        "keep their own weights for such requests.",
     )
     offload: str = Field(
         "none", description="none | model (model CPU offload) | group (group offload, streams)."
