@@ -22,6 +22,8 @@ FORBIDDEN = {
     "video": ("clipforge.api", "clipforge.store", "clipforge.worker", "clipforge.backends"),
     "worker": ("clipforge.api", "clipforge.cli"),
     "background": ("clipforge.api", "clipforge.backends", "clipforge.worker", "fastapi", "torch"),
+    "routing": ("clipforge.api", "clipforge.worker", "clipforge.store", "fastapi", "torch"),
+    "settings": ("clipforge.api", "clipforge.backends", "clipforge.routing", "torch"),
 }
 
 # Inside api/: the surfaces use the shared layers, never each other; the plumbing knows no
@@ -110,9 +112,11 @@ def _definitions(name: str) -> list[str]:
     [
         ("native_size", "backends/geometry.py"),
         ("resolve_device", "backends/devices.py"),
-        ("DEFAULT_MODEL_MAP", "routing.py"),
-        ("weights_for_model", "routing.py"),
-        ("ModelRouting", "routing.py"),
+        ("DEFAULT_MODEL_MAP", "routing/weights.py"),
+        ("weights_for_model", "routing/weights.py"),
+        ("ModelRouting", "routing/__init__.py"),
+        ("ServedModel", "routing/served.py"),
+        ("Settings", "settings/__init__.py"),
     ],
 )
 def test_each_decision_has_one_home(name: str, home: str) -> None:
@@ -121,14 +125,15 @@ def test_each_decision_has_one_home(name: str, home: str) -> None:
 
 def test_only_the_routing_computes_the_served_ids() -> None:
     """The Seedance ids are vocabulary (schemas.py, and the per-model table
-    seedance_models.py); which of them are served is decided in routing.py alone."""
+    seedance_models.py); which of them are served is decided in routing/ alone (the table
+    of served ids, and what one served id takes)."""
     users = [
         str(path.relative_to(SRC))
         for path in SRC.rglob("*.py")
         if path.name not in ("schemas.py", "seedance_models.py")
         and ("IMAGE_TO_VIDEO_MODELS" in path.read_text() or "SEEDANCE_MODELS" in path.read_text())
     ]
-    assert users == ["routing.py"]
+    assert sorted(users) == ["routing/__init__.py", "routing/served.py"]
 
 
 BLOCKER = """

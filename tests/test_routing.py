@@ -12,10 +12,10 @@ from clipforge.backends.diffusers.entries import CATALOGUE
 from clipforge.backends.registry import BackendRegistry
 from clipforge.backends.testpattern import TestPatternBackend
 from clipforge.errors import InvalidField
-from clipforge.routing import (
+from clipforge.routing import ModelRouting
+from clipforge.routing.weights import (
     DEFAULT_MODEL_MAP,
     DEFAULT_REFERENCE_MAP,
-    ModelRouting,
     backend_name,
     weights_for_model,
 )

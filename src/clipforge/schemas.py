@@ -161,7 +161,7 @@ class GenerationRequest(BaseModel):
     """The job this one remixes or extends (OpenAI dialect), if any."""
     generate_audio: bool = False
     """The clip carries a sound track (AAC): the model's default from 1.5 on, where the
-    serving backend makes sound (`routing.ModelRouting.audio_for`)."""
+    serving backend makes sound (`routing/served.py` `ServedModel.audio_for`)."""
     draft: bool = False
     """Ark's `draft`: a preview at 480p with half the steps; its id renders the full clip
     later (`draft_task`) from the same seed and settings."""

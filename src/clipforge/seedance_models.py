@@ -1,6 +1,6 @@
 """The Seedance model ids this server answers and what each takes: one table (API.md
 section 4b), read by the request checks of every surface, `GET /v1/models`, the CLI and the
-studio. Torch-free data; what the *backend* serving an id can do is `routing.py`'s business.
+studio. Torch-free data; what the *backend* serving an id can do is `routing/`'s business.
 
 - `durations`: the seconds a client may ask for (1.0: 5 or 10; 1.5: 4-12; 2.0: 4-15; 2.5: 4-30).
   Ark's `duration: -1` means "the model picks": here, the id's default.

@@ -16,7 +16,7 @@ from clipforge.backends.diffusers.tiny import build_tiny_pipeline
 from clipforge.backends.diffusers.tiny.lora import build_tiny_lora
 from clipforge.errors import AdapterUnavailable, GenerationFailed
 from clipforge.schemas import GenerationRequest, LoraChoice
-from clipforge.settings import LoraAdapter
+from clipforge.settings.loras import LoraAdapter
 from tests.conftest import make_tiny_settings
 
 FUSED_TOLERANCE = 1e-4

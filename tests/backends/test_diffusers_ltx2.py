@@ -24,7 +24,8 @@ from clipforge.backends.diffusers.catalog import lookup
 from clipforge.backends.diffusers.entries import CATALOGUE
 from clipforge.backends.diffusers.sampling import ltx2_conditions
 from clipforge.backends.diffusers.tiny import build_tiny_pipeline, ltx2
-from clipforge.routing import DEFAULT_MODEL_MAP, ModelRouting
+from clipforge.routing import ModelRouting
+from clipforge.routing.weights import DEFAULT_MODEL_MAP
 from clipforge.schemas import GenerationRequest
 from clipforge.seedance_models import MODEL_IDS
 from clipforge.settings import Settings

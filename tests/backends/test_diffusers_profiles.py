@@ -24,7 +24,7 @@ from clipforge.backends.diffusers.profiles import (
 )
 from clipforge.backends.diffusers.tiny import build_tiny_pipeline
 from clipforge.errors import GenerationFailed, ModelUnavailable
-from clipforge.routing import weights_for_model
+from clipforge.routing.weights import weights_for_model
 from clipforge.schemas import GenerationRequest
 from tests.backends.hub_cache import offline_hub, put_in_hub_cache, tiny_lora
 from tests.conftest import TINY_NATIVE, make_tiny_settings

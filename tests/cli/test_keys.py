@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from clipforge.cli import app
-from clipforge.settings import default_data_dir
+from clipforge.settings.server import default_data_dir
 from tests.live import live_server
 
 BODY = {"model": "bytedance/seedance-1-0-lite-t2v", "prompt": "a red ball"}

@@ -10,7 +10,8 @@ from clipforge.backends.base import Backend
 from clipforge.backends.registry import BackendRegistry
 from clipforge.backends.testpattern import TestPatternBackend
 from clipforge.files.local import LocalStorage
-from clipforge.routing import ModelRouting, WeightsRouting
+from clipforge.routing import ModelRouting
+from clipforge.routing.workers import WeightsRouting
 from clipforge.schemas import GenerationRequest, JobStatus, Resolution
 from clipforge.settings import Settings
 from clipforge.store import SQLiteJobStore

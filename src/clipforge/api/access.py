@@ -26,7 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from clipforge.errors import AuthenticationFailed, RateLimited
-from clipforge.settings import Environment, Settings
+from clipforge.settings import Settings
+from clipforge.settings.server import Environment
 from clipforge.store import throttle
 from clipforge.store.base import JobStore
 from clipforge.store.keys import ApiKey, digest

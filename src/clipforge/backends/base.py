@@ -35,7 +35,7 @@ def out_of_device_memory(exc: BaseException) -> bool:
 class Capabilities:
     """What a backend can do with given weights, declared as data (no model is loaded to
     know it): the model routing reads it, so the API refuses what a backend cannot do before
-    a job exists (`clipforge/routing.py`), and `GET /v1/models` shows it."""
+    a job exists (`clipforge/routing/`), and `GET /v1/models` shows it."""
 
     fps: float = 24.0
     """Native frame rate of the generated frames."""

@@ -18,7 +18,8 @@ from clipforge.cli import starting
 from clipforge.errors import ClipForgeError
 from clipforge.logs import configure_logging
 from clipforge.routing import ModelRouting
-from clipforge.settings import Environment, Settings
+from clipforge.settings import Settings
+from clipforge.settings.server import Environment
 from clipforge.wiring import Server, build_server
 from clipforge.worker.runner import Worker
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 
 from clipforge.backends.base import Backend
 from clipforge.files.base import Storage
-from clipforge.routing import WeightsRouting
+from clipforge.routing.workers import WeightsRouting
 from clipforge.settings import Settings
 from clipforge.store.base import JobStore
 from clipforge.worker.identity import local_worker_id

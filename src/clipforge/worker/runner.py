@@ -25,7 +25,7 @@ from clipforge.files.base import Storage, frame_key, job_keys, still_key, video_
 from clipforge.files.faults import as_storage_fault, scrub_paths
 from clipforge.files.health import StorageHealth
 from clipforge.logs import log_fields
-from clipforge.routing import WeightsRouting
+from clipforge.routing.workers import WeightsRouting
 from clipforge.schemas import GenerationRequest, JobResult
 from clipforge.settings import Settings
 from clipforge.store.base import Claim, JobStore

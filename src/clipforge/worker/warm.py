@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from clipforge.backends.base import Backend
-from clipforge.routing import WeightsRouting
+from clipforge.routing.workers import WeightsRouting
 
 
 class WarmBackend:

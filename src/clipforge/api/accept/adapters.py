@@ -1,10 +1,10 @@
 """LoRA adapters a request names that the workers could not load: a 400 before a job exists.
 
-Which names a model takes is settled by `routing.ModelRouting.loras` from the declarations
-alone. Whether one loaded is known only where a worker holds the model: each reports its
-adapters with its presence (`store/presence.py`), and a name any live worker of the model
-failed to load is refused here, naming the field; the reason (which may name the operator's
-files) is for `/readyz` and `clipforge models`, not for the client.
+Which names a model takes is settled by `routing/loras.py` (`ModelRouting.loras`) from the
+declarations alone. Whether one loaded is known only where a worker holds the model: each
+reports its adapters with its presence (`store/presence.py`), and a name any live worker of
+the model failed to load is refused here, naming the field; the reason (which may name the
+operator's files) is for `/readyz` and `clipforge models`, not for the client.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ import re
 import unicodedata
 
 from clipforge.errors import InvalidField
-from clipforge.routing import ServedModel
+from clipforge.routing.served import ServedModel
 
 MODEL_ID_MAX_CHARS = 200
 _BIDI_OVERRIDE = re.compile("[\u202a-\u202e\u2066-\u2069]")

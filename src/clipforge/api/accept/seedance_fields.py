@@ -13,7 +13,7 @@ from pydantic_core import PydanticCustomError
 from clipforge.api.accept.submit import ImageField
 from clipforge.errors import InvalidField
 from clipforge.placeholders import highest_placeholder
-from clipforge.routing import ServedModel
+from clipforge.routing.served import ServedModel
 from clipforge.schemas import MAX_SECONDS
 from clipforge.seedance_models import ModelSpec
 

@@ -32,7 +32,8 @@ from huggingface_hub import constants as hub_constants
 
 from clipforge.errors import AdapterUnavailable, GenerationFailed
 from clipforge.schemas import LoraChoice
-from clipforge.settings import LoraAdapter, Settings
+from clipforge.settings import Settings
+from clipforge.settings.loras import LoraAdapter
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ model's output to noise). A name saying `distilled` picks a distilled entry.
 
 An operator picks an entry with `CLIPFORGE_MODEL=<name>` (or a folder / hub id); which entry
 serves which API id under `CLIPFORGE_MODEL=catalogue` is the model routing's
-(`clipforge/routing.py`).
+(`clipforge/routing/weights.py`).
 """
 
 from __future__ import annotations

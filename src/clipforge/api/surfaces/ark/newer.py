@@ -9,7 +9,7 @@ from typing import Any
 
 from clipforge.api.surfaces.ark.models import CreateTaskBody
 from clipforge.errors import InvalidField
-from clipforge.routing import ServedModel
+from clipforge.routing.served import ServedModel
 from clipforge.seedance_models import ARK_DURATION_PICKS, SPECS
 
 LEGACY_SECONDS = (2, 12)

@@ -28,7 +28,7 @@ from clipforge.api.surfaces.ark.commands import split_text_commands, text_comman
 from clipforge.api.surfaces.ark.models import CreateTaskBody
 from clipforge.api.surfaces.ark.newer import newer_values
 from clipforge.errors import InvalidField
-from clipforge.routing import ServedModel
+from clipforge.routing.served import ServedModel
 from clipforge.schemas import AspectRatio, GenerationRequest, new_seed
 from clipforge.seedance_models import ARK_IDS
 

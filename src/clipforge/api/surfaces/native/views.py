@@ -9,7 +9,7 @@ from clipforge.api.deps import Services
 from clipforge.api.http.errors import without_server_paths
 from clipforge.api.surfaces.native.models import JobList, JobOut, LoraOut, ModelOut, Progress
 from clipforge.files.base import still_key
-from clipforge.routing import ServedModel
+from clipforge.routing.served import ServedModel
 from clipforge.schemas import Job, JobStatus
 from clipforge.store.presence import WorkerPresence
 from clipforge.store.tenant import TenantJobs

@@ -19,7 +19,7 @@ from clipforge.api.surfaces.openai.models import (
     VideoExtendBody,
 )
 from clipforge.errors import InvalidField
-from clipforge.routing import ServedModel
+from clipforge.routing.served import ServedModel
 from clipforge.schemas import FRAME_SIZES, AspectRatio, GenerationRequest, Job, Resolution, new_seed
 
 EXTENSION_PREFIX = "video:"
