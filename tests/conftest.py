@@ -1,7 +1,8 @@
 """Shared test set-up. The suite runs in pytest-xdist workers (pyproject's addopts), one
-process per core: each worker has one torch thread (two threads on a busy 2-core box are 10x
-slower), its own PostgreSQL cluster (`postgres`, started when a test first asks for it) and its
-own tiny pipelines (built under the worker's own tmp_path_factory folder)."""
+process per core and one more (`pytest_xdist_auto_num_workers` below): each worker has one
+torch thread (two threads on a busy 2-core box are 10x slower), its own PostgreSQL cluster
+(`postgres`, started when a test first asks for it) and its own tiny pipelines (built under
+the worker's own tmp_path_factory folder)."""
 
 from __future__ import annotations
 
@@ -115,3 +116,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(
         key=lambda item: (-modules[item.nodeid.split("::")[0]], rank[item.nodeid.split("::")[0]])
     )
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: one worker more than there are cores. Many tests wait on a subprocess, a
+    server or PostgreSQL: with one worker per core the two cores of the CI machine were ~16%
+    idle (659 s for the suite); a third worker fills that (597-604 s, docs/BENCHMARKS.md)."""
+    return (os.cpu_count() or 1) + 1
