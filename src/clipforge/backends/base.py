@@ -86,6 +86,11 @@ class GenerationPlan:
     refine_steps: int = 0
     """Of `steps`, those of a second, refining stage (not the request's step count)."""
 
+    @property
+    def first_stage_steps(self) -> int:
+        """The steps the request's step count sets (all of them but a refining stage's)."""
+        return self.steps - self.refine_steps
+
 
 @dataclass(frozen=True)
 class ImageInput:

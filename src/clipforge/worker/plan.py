@@ -33,7 +33,7 @@ def draft_steps(backend: Backend, request: GenerationRequest) -> GenerationReque
     if not request.draft or not backend.capabilities.sampling_steps:
         return request
     plan = backend.plan(request)
-    steps = max(1, (plan.steps - plan.refine_steps) // 2)  # a refining stage keeps its own
+    steps = max(1, plan.first_stage_steps // 2)  # a refining stage keeps its own
     return request.model_copy(update={"num_inference_steps": steps})
 
 

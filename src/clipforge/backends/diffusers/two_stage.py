@@ -75,7 +75,6 @@ class TwoStageRunner:
     ) -> Any:
         """Both stages; progress counts the first stage's steps, then the refine steps."""
         width, height = small
-        first_steps = plan.steps - self.stage.refine_steps
         first = arguments | {
             "width": width,
             "height": height,
@@ -98,7 +97,7 @@ class TwoStageRunner:
                 "height": 2 * height,
                 "latents": latents,
                 "denoise_strength": self.stage.refine_strength,
-                "callback_on_step_end": step_callback(progress, plan.steps, first_steps),
+                "callback_on_step_end": step_callback(progress, plan.steps, plan.first_stage_steps),
             }
             | refine_schedule(self.stage)
         )
@@ -141,9 +140,7 @@ class LTX2TwoStageRunner(TwoStageRunner):
             "latents": latents,
             "audio_latents": stage_one.audio,
             "sigmas": list(self.stage.refine_timesteps),
-            "callback_on_step_end": step_callback(
-                progress, plan.steps, plan.steps - self.stage.refine_steps
-            ),
+            "callback_on_step_end": step_callback(progress, plan.steps, plan.first_stage_steps),
         }
         second.pop("timesteps", None)
         if images:
